@@ -1,0 +1,41 @@
+//! The application: database, plugin runtime and registry, and rule engine, built once at
+//! start and shared by the CLI, the sync loop and the tests.
+
+use crate::connectors::{ConnectorError, PluginRegistry, PluginRuntime};
+use crate::db::{Db, DbError};
+use crate::rules::RuleEngine;
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Plugin(#[from] ConnectorError),
+    #[error("starting the wasm runtime: {0}")]
+    Runtime(String),
+}
+
+/// Everything a flow needs. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub db: Db,
+    pub runtime: PluginRuntime,
+    pub plugins: PluginRegistry,
+    pub rules: RuleEngine,
+}
+
+impl App {
+    /// Connects to the database (applying migrations) and loads the built-in plugins.
+    pub async fn start(database_url: &str) -> Result<Self, StartError> {
+        let db = Db::connect(database_url).await?;
+        let runtime = PluginRuntime::new().map_err(|e| StartError::Runtime(format!("{e:#}")))?;
+        let plugins = PluginRegistry::with_builtins(&runtime)?;
+        Ok(App {
+            db,
+            runtime,
+            plugins,
+            rules: RuleEngine::default(),
+        })
+    }
+}

@@ -1,0 +1,209 @@
+//! The command line: `demo`, `serve`, `migrate`, `plugin` and `rules`.
+
+use crate::app::App;
+use crate::connectors::{Plugin, PluginRuntime, builtin};
+use crate::demo::{self, DemoOptions};
+use crate::rules::{PriceRule, ProductRule, RuleEngine, RuleKind};
+use clap::{Parser, Subcommand};
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "crossdock",
+    version,
+    about = "Sync one eCommerce store with many TikTok Shops"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Sandbox Shopify + two sandbox TikTok Shops, synced end to end on SQLite.
+    Demo {
+        /// Exit once everything is synced instead of serving.
+        #[arg(long)]
+        once: bool,
+        /// Database for the demo (a fresh file is made when it is the default).
+        #[arg(long, default_value = "sqlite:crossdock-demo.db")]
+        database_url: String,
+        /// GBP per USD for the UK shop.
+        #[arg(long, default_value = "0.79")]
+        gbp_rate: Decimal,
+        /// How long the sandbox TikTok review takes, in milliseconds.
+        #[arg(long, default_value_t = 2000)]
+        review_delay_ms: u64,
+        /// Jobs run at once.
+        #[arg(long, default_value_t = 8)]
+        workers: usize,
+    },
+    /// Sync continuously as the configuration file describes.
+    Serve {
+        #[arg(long, short, default_value = "crossdock.toml")]
+        config: PathBuf,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[arg(
+            long,
+            env = "CROSSDOCK_DATABASE_URL",
+            default_value = "sqlite:crossdock.db"
+        )]
+        database_url: String,
+    },
+    /// Connector plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+    /// Merchant rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// The built-in plugins.
+    List,
+    /// Manifest, contract, imports, exports, limits and hash of a component file or built-in id.
+    Inspect { plugin: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Compile a rule and report errors with line and column.
+    Check {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        kind: KindArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum KindArg {
+    Product,
+    Price,
+}
+
+impl From<KindArg> for RuleKind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Product => RuleKind::Product,
+            KindArg::Price => RuleKind::Price,
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Demo {
+            once,
+            database_url,
+            gbp_rate,
+            review_delay_ms,
+            workers,
+        } => {
+            if database_url == "sqlite:crossdock-demo.db" {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("crossdock-demo.db{suffix}"));
+                }
+            }
+            demo::run(DemoOptions {
+                database_url,
+                once,
+                gbp_rate,
+                review_delay: Duration::from_millis(review_delay_ms),
+                workers,
+            })
+            .await
+        }
+        Command::Serve { config } => crate::serve::serve(&config).await,
+        Command::Migrate { database_url } => {
+            App::start(&database_url).await?;
+            println!("database at {database_url} is up to date");
+            Ok(())
+        }
+        Command::Plugin {
+            command: PluginCommand::List,
+        } => {
+            let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            for (name, bytes) in builtin::all() {
+                let plugin = Plugin::load(&runtime, bytes, name)?;
+                let m = &plugin.manifest;
+                println!(
+                    "{:<14} {:<8} {:<8} contract {}  {}",
+                    m.id,
+                    m.kind.as_str(),
+                    m.version,
+                    m.contract,
+                    plugin.hash
+                );
+            }
+            Ok(())
+        }
+        Command::Plugin {
+            command: PluginCommand::Inspect { plugin },
+        } => inspect(&plugin),
+        Command::Rules {
+            command: RulesCommand::Check { file, kind },
+        } => {
+            let source = std::fs::read_to_string(&file)?;
+            let engine = RuleEngine::default();
+            let label = file.display().to_string();
+            match RuleKind::from(kind) {
+                RuleKind::Product => {
+                    ProductRule::compile(&engine, &label, 0, &source).map(|_| ())?
+                }
+                RuleKind::Price => PriceRule::compile(&engine, &label, 0, &source).map(|_| ())?,
+            }
+            println!(
+                "{label}: compiles as a {} rule",
+                RuleKind::from(kind).as_str()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn inspect(plugin: &str) -> anyhow::Result<()> {
+    let bytes = match builtin::all().into_iter().find(|(id, _)| *id == plugin) {
+        Some((_, bytes)) => bytes.to_vec(),
+        None => std::fs::read(plugin).map_err(|e| {
+            anyhow::anyhow!("{plugin}: not a built-in id, and reading it as a file: {e}")
+        })?,
+    };
+    let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let loaded = Plugin::load(&runtime, &bytes, plugin)?;
+    let m = &loaded.manifest;
+    println!("id:         {}", m.id);
+    println!("name:       {}", m.name);
+    println!("version:    {}", m.version);
+    println!("kind:       {}", m.kind.as_str());
+    println!("contract:   crossdock:connector@{}", m.contract);
+    println!("hash:       {}", loaded.hash);
+    println!("size:       {} bytes", bytes.len());
+    println!("hosts:      {}", m.allowed_hosts.join(", "));
+    println!(
+        "limits:     memory {} MiB, cpu {} ms, timeout {} ms",
+        m.limits.memory_bytes() / (1024 * 1024),
+        m.limits.cpu().as_millis(),
+        m.limits.timeout().as_millis()
+    );
+    let component = wasmtime::component::Component::new(runtime.engine(), &bytes)
+        .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let ty = component.component_type();
+    println!("imports:");
+    for (name, _) in ty.imports(runtime.engine()) {
+        println!("  {name}");
+    }
+    println!("exports:");
+    for (name, _) in ty.exports(runtime.engine()) {
+        println!("  {name}");
+    }
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! `crossdock serve`'s configuration: a TOML file, with `CROSSDOCK_DATABASE_URL` overriding
+//! the database and secrets read from the environment (`env:NAME`), never kept in the file.
+
+use crate::connectors::ConnectionSettings;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: secret `{name}` refers to environment variable {var}, which is not set")]
+    MissingEnv {
+        path: PathBuf,
+        name: String,
+        var: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServeConfig {
+    /// `sqlite:crossdock.db` (default) or `postgres://…`.
+    #[serde(default = "default_database_url")]
+    pub database_url: String,
+    /// The organization this process syncs; created on first start.
+    pub organization: String,
+    /// Seconds between catalog reads (webhooks come later; this is the reconciliation).
+    #[serde(default = "default_poll")]
+    pub poll_interval_secs: u64,
+    /// Seconds between checks of a listing under review.
+    #[serde(default = "default_review_poll")]
+    pub review_poll_secs: u64,
+    /// Jobs run at once.
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    /// The organization's one store.
+    pub store: ConnectionConfig,
+    /// TikTok Shops.
+    #[serde(default)]
+    pub channels: Vec<ChannelConfig>,
+}
+
+/// One connection's plugin, settings and secrets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConnectionConfig {
+    pub name: String,
+    /// Plugin id (`shopify`, `tiktok-shop`).
+    pub plugin: String,
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// Values are `env:VARIABLE`; the secret itself stays out of the file.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    /// Narrows the plugin's declared hosts.
+    #[serde(default)]
+    pub allowed_hosts: Option<Vec<String>>,
+}
+
+/// A channel: its connection plus pricing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ChannelConfig {
+    #[serde(flatten)]
+    pub connection: ConnectionConfig,
+    /// Channel currency per unit of store currency, when the currencies differ.
+    #[serde(default)]
+    pub exchange_rate: Option<Decimal>,
+    /// Path of a product rule (Rhai), relative to the config file.
+    #[serde(default)]
+    pub product_rule: Option<PathBuf>,
+    /// Path of a price rule (Rhai), relative to the config file.
+    #[serde(default)]
+    pub price_rule: Option<PathBuf>,
+}
+
+fn default_database_url() -> String {
+    "sqlite:crossdock.db".into()
+}
+fn default_poll() -> u64 {
+    300
+}
+fn default_review_poll() -> u64 {
+    60
+}
+fn default_workers() -> usize {
+    4
+}
+
+impl ServeConfig {
+    /// Reads and validates the file; the environment overrides the database URL.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        let mut config: ServeConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+        if let Ok(url) = std::env::var("CROSSDOCK_DATABASE_URL") {
+            config.database_url = url;
+        }
+        if config.workers == 0 {
+            return Err(ConfigError::Invalid {
+                path: path.into(),
+                message: "workers must be at least 1".into(),
+            });
+        }
+        Ok(config)
+    }
+}
+
+impl ConnectionConfig {
+    /// The settings with every `env:NAME` secret resolved.
+    pub fn resolve(&self, path: &Path) -> Result<ConnectionSettings, ConfigError> {
+        let mut secrets = BTreeMap::new();
+        for (name, value) in &self.secrets {
+            let Some(var) = value.strip_prefix("env:") else {
+                return Err(ConfigError::Invalid {
+                    path: path.into(),
+                    message: format!("secret `{name}` must be written as env:VARIABLE, not inline"),
+                });
+            };
+            let resolved = std::env::var(var).map_err(|_| ConfigError::MissingEnv {
+                path: path.into(),
+                name: name.clone(),
+                var: var.to_string(),
+            })?;
+            secrets.insert(name.clone(), resolved);
+        }
+        Ok(ConnectionSettings {
+            settings: self.settings.clone(),
+            secrets,
+            allowed_hosts: self.allowed_hosts.clone(),
+        })
+    }
+}

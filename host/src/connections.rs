@@ -1,0 +1,143 @@
+//! Connecting an organization's store and channels: each connection is checked against its
+//! platform when it is made (credentials, currency), and a channel whose currency differs
+//! from the store's needs an exchange rate before anything is listed there.
+
+use crate::app::App;
+use crate::connectors::{
+    ChannelConnector, ConnectionSettings, ConnectorError, PluginKind, StoreConnector,
+};
+use crate::db::DbError;
+use crate::db::orgs::{ChannelRow, StoreRow};
+use crate::model::{ChannelId, OrgId, StoreId};
+use crate::rules::{DEFAULT_PRICE_RULE, DEFAULT_PRODUCT_RULE, RuleKind};
+use rust_decimal::Decimal;
+
+/// Why a connection could not be made or used.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    #[error("no plugin `{0}` is installed (see `crossdock plugin list`)")]
+    UnknownPlugin(String),
+    #[error("plugin `{id}` is a {actual} plugin; {needed}")]
+    WrongKind {
+        id: String,
+        actual: &'static str,
+        needed: &'static str,
+    },
+    #[error("exchange rate must be above zero, got {0}")]
+    BadRate(Decimal),
+}
+
+/// The store connector of a stored store connection.
+pub fn store_connector(app: &App, store: &StoreRow) -> Result<StoreConnector, SetupError> {
+    let plugin = app
+        .plugins
+        .get(&store.plugin_id)
+        .ok_or_else(|| SetupError::UnknownPlugin(store.plugin_id.clone()))?;
+    Ok(StoreConnector::new(
+        &app.runtime,
+        plugin,
+        &format!("store {}", store.id),
+        store.settings.clone(),
+    )?)
+}
+
+/// The channel connector of a stored channel connection.
+pub fn channel_connector(app: &App, channel: &ChannelRow) -> Result<ChannelConnector, SetupError> {
+    let plugin = app
+        .plugins
+        .get(&channel.plugin_id)
+        .ok_or_else(|| SetupError::UnknownPlugin(channel.plugin_id.clone()))?;
+    Ok(ChannelConnector::new(
+        &app.runtime,
+        plugin,
+        &format!("channel {}", channel.id),
+        channel.settings.clone(),
+    )?)
+}
+
+fn check_kind(app: &App, plugin_id: &str, kind: PluginKind) -> Result<(), SetupError> {
+    let plugin = app
+        .plugins
+        .get(plugin_id)
+        .ok_or_else(|| SetupError::UnknownPlugin(plugin_id.to_string()))?;
+    if plugin.kind() != kind {
+        return Err(SetupError::WrongKind {
+            id: plugin_id.to_string(),
+            actual: plugin.kind().as_str(),
+            needed: match kind {
+                PluginKind::Store => "a store needs a store plugin",
+                PluginKind::Channel => "a channel needs a channel plugin",
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Connects the organization's one store and records its currency, as the platform says.
+#[tracing::instrument(skip_all, fields(org = %org, plugin = plugin_id))]
+pub async fn connect_store(
+    app: &App,
+    org: OrgId,
+    name: &str,
+    plugin_id: &str,
+    settings: ConnectionSettings,
+) -> Result<StoreId, SetupError> {
+    check_kind(app, plugin_id, PluginKind::Store)?;
+    let id = app
+        .db
+        .connect_store(org, name, plugin_id, &settings)
+        .await?;
+    let row = app
+        .db
+        .store_of(org)
+        .await?
+        .ok_or_else(|| DbError::NotFound(format!("store {id}")))?;
+    let info = store_connector(app, &row)?.store_info().await?;
+    app.db.set_store_currency(id, &info.currency).await?;
+    tracing::info!(store = %id, currency = %info.currency, "store connected");
+    Ok(id)
+}
+
+/// Adds a channel, reads its currency and region from the platform, and gives it the
+/// default rules (version 1).
+#[tracing::instrument(skip_all, fields(org = %org, plugin = plugin_id, channel = name))]
+pub async fn add_channel(
+    app: &App,
+    org: OrgId,
+    name: &str,
+    plugin_id: &str,
+    settings: ConnectionSettings,
+) -> Result<ChannelId, SetupError> {
+    check_kind(app, plugin_id, PluginKind::Channel)?;
+    let id = app.db.add_channel(org, name, plugin_id, &settings).await?;
+    let row = app.db.channel(id).await?;
+    let info = channel_connector(app, &row)?.channel_info().await?;
+    app.db
+        .set_channel_account(id, &info.currency, info.region.as_deref())
+        .await?;
+    app.db
+        .save_rule(id, RuleKind::Product, DEFAULT_PRODUCT_RULE)
+        .await?;
+    app.db
+        .save_rule(id, RuleKind::Price, DEFAULT_PRICE_RULE)
+        .await?;
+    tracing::info!(channel = %id, currency = %info.currency, region = ?info.region, "channel added");
+    Ok(id)
+}
+
+/// Sets how many units of the channel's currency one unit of the store's currency buys.
+pub async fn set_exchange_rate(
+    app: &App,
+    channel: ChannelId,
+    rate: Decimal,
+) -> Result<(), SetupError> {
+    if rate <= Decimal::ZERO {
+        return Err(SetupError::BadRate(rate));
+    }
+    app.db.set_exchange_rate(channel, rate).await?;
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! One sandboxed call into a plugin: a fresh `wasmtime::Store` with a memory cap, a CPU
+//! budget counted in epoch ticks, a cap on bytes the guest can hand the host, WASI with
+//! nothing granted and stderr captured, all under a wall-clock timeout. Whatever happens
+//! inside, the caller gets a `ConnectorError` naming the plugin and the operation.
+
+use super::error::{ConnectorError, ErrorKind};
+use super::manifest::Limits;
+use super::runtime::{EPOCH_TICK, PluginRuntime};
+use super::settings::{ConnectionSettings, HostAllowList};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Trap, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// Most bytes the guest can pass to the host in one import call (strings, lists).
+const HOSTCALL_BYTES: usize = 16 * 1024 * 1024;
+/// Most bytes of guest stderr kept for error messages.
+const STDERR_BYTES: usize = 16 * 1024;
+/// Most bytes of an HTTP response body handed to the guest.
+pub(crate) const HTTP_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Everything a call into one connection's plugin needs besides the component.
+#[derive(Debug)]
+pub(crate) struct ConnectionContext {
+    pub plugin_id: String,
+    /// Which connection this is, for logs (`channel 2`).
+    pub label: String,
+    pub settings: ConnectionSettings,
+    pub hosts: HostAllowList,
+    pub limits: Limits,
+    pub http: reqwest::Client,
+}
+
+/// The data of one `wasmtime::Store`: lives for exactly one call.
+pub(crate) struct CallState {
+    pub ctx: Arc<ConnectionContext>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: MemoryLimiter,
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Caps linear memory and remembers that it refused, so the error can say so.
+struct MemoryLimiter {
+    limit: usize,
+    refused: Arc<AtomicBool>,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit {
+            self.refused.store(true, Ordering::Relaxed);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// What the host keeps outside the store to explain a failure after the store is gone.
+pub(crate) struct Probe {
+    stderr: MemoryOutputPipe,
+    memory_refused: Arc<AtomicBool>,
+}
+
+/// A fresh store for one call, and the probe that outlives it.
+pub(crate) fn new_store(
+    runtime: &PluginRuntime,
+    ctx: Arc<ConnectionContext>,
+) -> (wasmtime::Store<CallState>, Probe) {
+    let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+    let memory_refused = Arc::new(AtomicBool::new(false));
+    let limits = ctx.limits.clone();
+    let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(1_000);
+    let state = CallState {
+        ctx,
+        wasi,
+        table,
+        limiter: MemoryLimiter {
+            limit: usize::try_from(limits.memory_bytes()).unwrap_or(usize::MAX),
+            refused: memory_refused.clone(),
+        },
+    };
+    let mut store = wasmtime::Store::new(runtime.engine(), state);
+    store.limiter(|s| &mut s.limiter);
+    store.set_hostcall_fuel(HOSTCALL_BYTES);
+
+    // The CPU budget in ticks: each expiry yields to tokio (so a busy plugin never starves
+    // other tasks) until the budget is spent, then traps with `Trap::Interrupt`.
+    let mut ticks_left = (limits.cpu().as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if ticks_left == 0 {
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        ticks_left -= 1;
+        Ok(UpdateDeadline::Yield(1))
+    });
+    (
+        store,
+        Probe {
+            stderr,
+            memory_refused,
+        },
+    )
+}
+
+/// Runs `call` (which owns the store) under the wall-clock limit and turns every way it
+/// can end into the operation's result or a `ConnectorError`.
+pub(crate) async fn finish<R, W>(
+    plugin: &str,
+    operation: &str,
+    limits: &Limits,
+    probe: Probe,
+    call: impl Future<Output = wasmtime::Result<Result<R, W>>>,
+) -> Result<R, ConnectorError>
+where
+    W: Into<ErrorKind>,
+{
+    let fail = |kind| ConnectorError::new(plugin, operation, kind);
+    let outcome = match tokio::time::timeout(limits.timeout(), call).await {
+        Err(_) => {
+            return Err(fail(ErrorKind::Timeout {
+                after: limits.timeout(),
+            }));
+        }
+        Ok(outcome) => outcome,
+    };
+    match outcome {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(platform_error)) => Err(fail(platform_error.into())),
+        Err(trap) => {
+            let kind = if probe.memory_refused.load(Ordering::Relaxed) {
+                ErrorKind::MemoryLimit {
+                    limit_bytes: limits.memory_bytes(),
+                }
+            } else if matches!(trap.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+                ErrorKind::CpuBudget {
+                    budget: limits.cpu(),
+                }
+            } else {
+                ErrorKind::Trap {
+                    message: root_message(&trap),
+                    stderr: String::from_utf8_lossy(&probe.stderr.contents()).into_owned(),
+                }
+            };
+            tracing::warn!(plugin, operation, error = %fail(kind.clone()), "plugin call failed");
+            Err(fail(kind))
+        }
+    }
+}
+
+fn root_message(error: &wasmtime::Error) -> String {
+    let mut messages: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+    messages.dedup();
+    messages.join(": ")
+}

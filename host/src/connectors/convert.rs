@@ -1,0 +1,185 @@
+//! The one place where WIT records become domain types and back. Data a plugin returns is
+//! checked here (money, currencies), so the flows only ever see valid records.
+
+use super::bindings::channel_world::exports::crossdock::connector::channel_listings as wit_listings;
+use super::bindings::types as wit;
+use super::channel_connector::{ListingDraft, ListingRef, ReviewStatus, SkuPrice, SkuStock};
+use super::error::ErrorKind;
+use crate::model::{AccountInfo, Currency, Image, Money, Product, ProductStatus, Variant};
+use std::time::Duration;
+
+impl From<wit::ConnectorError> for ErrorKind {
+    fn from(e: wit::ConnectorError) -> Self {
+        match e {
+            wit::ConnectorError::Unauthorized(m) => ErrorKind::Unauthorized(m),
+            wit::ConnectorError::RateLimited(r) => ErrorKind::RateLimited {
+                retry_after: Duration::from_millis(r.retry_after_ms),
+                message: r.message,
+            },
+            wit::ConnectorError::NotFound(m) => ErrorKind::NotFound(m),
+            wit::ConnectorError::Invalid(f) => ErrorKind::Invalid {
+                field: f.field,
+                message: f.message,
+            },
+            wit::ConnectorError::Transient(m) => ErrorKind::Transient(m),
+            wit::ConnectorError::Fatal(m) => ErrorKind::Fatal(m),
+        }
+    }
+}
+
+/// A plugin returned a record the host cannot accept.
+fn bad_result(what: String) -> ErrorKind {
+    ErrorKind::Fatal(format!("plugin returned an invalid record: {what}"))
+}
+
+pub(crate) fn money_from_wit(m: &wit::Money, at: &str) -> Result<Money, ErrorKind> {
+    Money::parse(&m.amount, &m.currency).map_err(|e| bad_result(format!("{at}: {e}")))
+}
+
+pub(crate) fn money_to_wit(m: &Money) -> wit::Money {
+    wit::Money {
+        amount: m.amount.normalize().to_string(),
+        currency: m.currency.to_string(),
+    }
+}
+
+fn image_from_wit(i: wit::Image) -> Image {
+    Image {
+        url: i.url,
+        alt: i.alt,
+    }
+}
+
+fn image_to_wit(i: &Image) -> wit::Image {
+    wit::Image {
+        url: i.url.clone(),
+        alt: i.alt.clone(),
+    }
+}
+
+pub(crate) fn account_from_wit(a: wit::AccountInfo) -> Result<AccountInfo, ErrorKind> {
+    let currency =
+        Currency::new(&a.currency).map_err(|e| bad_result(format!("account {}: {e}", a.id)))?;
+    Ok(AccountInfo {
+        id: a.id,
+        name: a.name,
+        currency,
+        region: a.region,
+    })
+}
+
+pub(crate) fn product_from_wit(p: wit::Product) -> Result<Product, ErrorKind> {
+    if p.variants.is_empty() {
+        return Err(bad_result(format!("product {} has no variants", p.id)));
+    }
+    let variants = p
+        .variants
+        .into_iter()
+        .map(|v| {
+            let at = format!("product {} variant {}", p.id, v.id);
+            Ok(Variant {
+                price: money_from_wit(&v.price, &format!("{at} price"))?,
+                compare_at_price: v
+                    .compare_at_price
+                    .as_ref()
+                    .map(|m| money_from_wit(m, &format!("{at} compare-at price")))
+                    .transpose()?,
+                external_id: v.id,
+                sku: v.sku,
+                barcode: v.barcode,
+                title: v.title,
+                stock: v.stock,
+                weight_grams: v.weight_grams,
+                options: v.options.into_iter().map(|o| (o.name, o.value)).collect(),
+                image: v.image.map(image_from_wit),
+            })
+        })
+        .collect::<Result<Vec<_>, ErrorKind>>()?;
+    Ok(Product {
+        external_id: p.id,
+        title: p.title,
+        description_html: p.description_html,
+        vendor: p.vendor,
+        product_type: p.product_type,
+        tags: p.tags,
+        status: match p.status {
+            wit::ProductStatus::Active => ProductStatus::Active,
+            wit::ProductStatus::Draft => ProductStatus::Draft,
+            wit::ProductStatus::Archived => ProductStatus::Archived,
+        },
+        images: p.images.into_iter().map(image_from_wit).collect(),
+        variants,
+        updated_at_ms: p.updated_at,
+    })
+}
+
+pub(crate) fn draft_to_wit(d: &ListingDraft) -> wit_listings::ListingDraft {
+    wit_listings::ListingDraft {
+        external_id: d.external_id.clone(),
+        title: d.title.clone(),
+        description_html: d.description_html.clone(),
+        category_id: d.category_id.clone(),
+        brand: d.brand.clone(),
+        images: d.images.iter().map(image_to_wit).collect(),
+        weight_grams: d.weight_grams,
+        skus: d
+            .skus
+            .iter()
+            .map(|s| wit_listings::ListingSku {
+                seller_sku: s.seller_sku.clone(),
+                price: money_to_wit(&s.price),
+                compare_at_price: s.compare_at_price.as_ref().map(money_to_wit),
+                stock: s.stock,
+                options: s
+                    .options
+                    .iter()
+                    .map(|(name, value)| wit::OptionValue {
+                        name: name.clone(),
+                        value: value.clone(),
+                    })
+                    .collect(),
+                barcode: s.barcode.clone(),
+                image: s.image.as_ref().map(image_to_wit),
+            })
+            .collect(),
+        idempotency_key: d.idempotency_key.clone(),
+    }
+}
+
+pub(crate) fn listing_ref_from_wit(r: wit_listings::ListingRef) -> ListingRef {
+    ListingRef {
+        listing_id: r.listing_id,
+        sku_ids: r.sku_ids.into_iter().collect(),
+    }
+}
+
+pub(crate) fn review_from_wit(s: wit_listings::ReviewStatus) -> ReviewStatus {
+    match s {
+        wit_listings::ReviewStatus::InReview => ReviewStatus::InReview,
+        wit_listings::ReviewStatus::Active => ReviewStatus::Active,
+        wit_listings::ReviewStatus::Rejected(reasons) => ReviewStatus::Rejected(reasons),
+        wit_listings::ReviewStatus::Inactive(status) => ReviewStatus::Inactive(status),
+        wit_listings::ReviewStatus::Draft => ReviewStatus::Draft,
+    }
+}
+
+pub(crate) fn prices_to_wit(prices: &[SkuPrice]) -> Vec<wit_listings::SkuPrice> {
+    prices
+        .iter()
+        .map(|p| wit_listings::SkuPrice {
+            sku_id: p.sku_id.clone(),
+            price: money_to_wit(&p.price),
+            compare_at_price: p.compare_at_price.as_ref().map(money_to_wit),
+        })
+        .collect()
+}
+
+pub(crate) fn stock_to_wit(stock: &[SkuStock]) -> Vec<wit_listings::SkuStock> {
+    stock
+        .iter()
+        .map(|s| wit_listings::SkuStock {
+            sku_id: s.sku_id.clone(),
+            stock: s.stock,
+        })
+        .collect()
+}

@@ -1,0 +1,126 @@
+//! Everything a connector call can end in besides success: what the platform said (typed by
+//! the plugin) or what the sandbox stopped. Retry decisions come from `is_retryable` and
+//! `retry_after`, never from message text.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why a connector call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The platform refused the credentials; the merchant must reconnect.
+    Unauthorized(String),
+    /// The platform throttled the call.
+    RateLimited {
+        retry_after: Duration,
+        message: String,
+    },
+    /// The record does not exist on the platform.
+    NotFound(String),
+    /// The platform refused a field; the merchant must change something.
+    Invalid { field: String, message: String },
+    /// Worth retrying: network, 5xx, platform timeouts.
+    Transient(String),
+    /// Retrying will not help.
+    Fatal(String),
+    /// The plugin trapped (panic, abort, bad result); `stderr` holds what it printed.
+    Trap { message: String, stderr: String },
+    /// The plugin used up its CPU budget.
+    CpuBudget { budget: Duration },
+    /// The plugin asked for more memory than its cap.
+    MemoryLimit { limit_bytes: u64 },
+    /// The call did not finish within its wall-clock limit.
+    Timeout { after: Duration },
+    /// The component could not be loaded or does not fit this host.
+    Load(String),
+}
+
+/// A failed connector call, naming the plugin and the operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConnectorError {
+    pub plugin: String,
+    pub operation: String,
+    pub kind: ErrorKind,
+}
+
+impl ConnectorError {
+    pub fn new(plugin: &str, operation: &str, kind: ErrorKind) -> Self {
+        ConnectorError {
+            plugin: plugin.to_string(),
+            operation: operation.to_string(),
+            kind,
+        }
+    }
+
+    /// Whether the same call may succeed later without anyone changing anything.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::RateLimited { .. } | ErrorKind::Transient(_) | ErrorKind::Timeout { .. }
+        )
+    }
+
+    /// The delay the platform asked for, when it asked.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match &self.kind {
+            ErrorKind::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// Whether the plugin itself misbehaved (as opposed to the platform refusing).
+    pub fn is_plugin_fault(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Trap { .. }
+                | ErrorKind::CpuBudget { .. }
+                | ErrorKind::MemoryLimit { .. }
+                | ErrorKind::Load(_)
+        )
+    }
+}
+
+impl fmt::Display for ConnectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "plugin `{}` {}: ", self.plugin, self.operation)?;
+        match &self.kind {
+            ErrorKind::Unauthorized(m) => write!(f, "unauthorized: {m} (reconnect the account)"),
+            ErrorKind::RateLimited {
+                retry_after,
+                message,
+            } => {
+                write!(
+                    f,
+                    "rate limited, retry after {} ms: {message}",
+                    retry_after.as_millis()
+                )
+            }
+            ErrorKind::NotFound(m) => write!(f, "not found: {m}"),
+            ErrorKind::Invalid { field, message } => write!(f, "invalid `{field}`: {message}"),
+            ErrorKind::Transient(m) => write!(f, "temporary failure: {m}"),
+            ErrorKind::Fatal(m) => write!(f, "{m}"),
+            ErrorKind::Trap { message, stderr } => {
+                write!(f, "plugin crashed: {message}")?;
+                let stderr = stderr.trim();
+                if !stderr.is_empty() {
+                    write!(f, "; plugin output: {stderr}")?;
+                }
+                Ok(())
+            }
+            ErrorKind::CpuBudget { budget } => write!(
+                f,
+                "stopped after using its CPU budget of {} ms (endless loop?)",
+                budget.as_millis()
+            ),
+            ErrorKind::MemoryLimit { limit_bytes } => write!(
+                f,
+                "stopped at its memory limit of {} MiB",
+                limit_bytes / (1024 * 1024)
+            ),
+            ErrorKind::Timeout { after } => {
+                write!(f, "did not finish within {} ms", after.as_millis())
+            }
+            ErrorKind::Load(m) => write!(f, "cannot be loaded: {m}"),
+        }
+    }
+}

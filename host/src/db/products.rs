@@ -1,0 +1,140 @@
+//! Store products as last read, with a content hash so an unchanged product costs nothing
+//! downstream. The product and its SKU index are written in one transaction.
+
+use super::{Context, Db, DbError, now_ms};
+use crate::model::{Product, ProductId, StoreId};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+/// What an upsert found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    New(ProductId),
+    Changed(ProductId),
+    Unchanged(ProductId),
+}
+
+impl Upserted {
+    pub fn id(self) -> ProductId {
+        match self {
+            Upserted::New(id) | Upserted::Changed(id) | Upserted::Unchanged(id) => id,
+        }
+    }
+}
+
+/// `sha256:<hex>` over the product's canonical JSON.
+pub fn product_hash(product: &Product) -> String {
+    let json = serde_json::to_vec(product).unwrap_or_default();
+    format!("sha256:{}", hex::encode(Sha256::digest(json)))
+}
+
+impl Db {
+    /// Inserts or updates a store product, reporting whether its content changed.
+    pub async fn upsert_product(
+        &self,
+        store: StoreId,
+        product: &Product,
+    ) -> Result<Upserted, DbError> {
+        let hash = product_hash(product);
+        let record = serde_json::to_string(product)
+            .map_err(|e| DbError::Corrupt(format!("product {}: {e}", product.external_id)))?;
+        let what = || format!("storing product {}", product.external_id);
+        let existing = sqlx::query(
+            "SELECT id, content_hash FROM products WHERE store_id = $1 AND external_id = $2",
+        )
+        .bind(store.0)
+        .bind(&product.external_id)
+        .fetch_optional(self.pool())
+        .await
+        .context(what)?;
+        let mut tx = self.pool().begin().await.context(what)?;
+        let outcome = match existing {
+            Some(row) => {
+                let id = ProductId(row.try_get("id").context(what)?);
+                let old: String = row.try_get("content_hash").context(what)?;
+                if old == hash {
+                    return Ok(Upserted::Unchanged(id));
+                }
+                sqlx::query(
+                    "UPDATE products SET title = $1, status = $2, record = $3, content_hash = $4, \
+                     updated_at = $5 WHERE id = $6",
+                )
+                .bind(&product.title)
+                .bind(product.status.as_str())
+                .bind(&record)
+                .bind(&hash)
+                .bind(now_ms())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await
+                .context(what)?;
+                sqlx::query("DELETE FROM variants WHERE product_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await
+                    .context(what)?;
+                Upserted::Changed(id)
+            }
+            None => {
+                let row = sqlx::query(
+                    "INSERT INTO products (store_id, external_id, title, status, record, content_hash, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(store.0)
+                .bind(&product.external_id)
+                .bind(&product.title)
+                .bind(product.status.as_str())
+                .bind(&record)
+                .bind(&hash)
+                .bind(now_ms())
+                .fetch_one(&mut *tx)
+                .await
+                .context(what)?;
+                Upserted::New(ProductId(row.try_get("id").context(what)?))
+            }
+        };
+        for v in &product.variants {
+            sqlx::query(
+                "INSERT INTO variants (product_id, external_id, sku, price, currency, stock) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(outcome.id().0)
+            .bind(&v.external_id)
+            .bind(&v.sku)
+            .bind(v.price.amount.to_string())
+            .bind(v.price.currency.as_str())
+            .bind(v.stock)
+            .execute(&mut *tx)
+            .await
+            .context(what)?;
+        }
+        tx.commit().await.context(what)?;
+        Ok(outcome)
+    }
+
+    pub async fn product(&self, id: ProductId) -> Result<Product, DbError> {
+        let row = sqlx::query("SELECT record FROM products WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await
+            .context(|| format!("reading product {id}"))?
+            .ok_or_else(|| DbError::NotFound(format!("product {id}")))?;
+        let record: String = row
+            .try_get("record")
+            .context(|| format!("reading product {id}"))?;
+        serde_json::from_str(&record).map_err(|e| DbError::Corrupt(format!("product {id}: {e}")))
+    }
+
+    /// Ids of every product of a store.
+    pub async fn product_ids(&self, store: StoreId) -> Result<Vec<ProductId>, DbError> {
+        let rows = sqlx::query("SELECT id FROM products WHERE store_id = $1 ORDER BY id")
+            .bind(store.0)
+            .fetch_all(self.pool())
+            .await
+            .context(|| format!("listing products of store {store}"))?;
+        rows.iter()
+            .map(|r| r.try_get("id").map(ProductId))
+            .collect::<Result<_, _>>()
+            .context(|| "reading product ids".into())
+    }
+}

@@ -1,0 +1,283 @@
+//! `crossdock demo`: a sandbox Shopify store and two sandbox TikTok Shops (USD and GBP)
+//! over real HTTP, an organization connected to them through the real plugins, and a full
+//! sync with a progress display. `SandboxWorld` is the same wiring the end-to-end tests use.
+
+use crate::app::App;
+use crate::catalog::import::{ImportReport, import_catalog};
+use crate::connections;
+use crate::connectors::ConnectionSettings;
+use crate::db::jobs::JobState;
+use crate::db::listings::ListingState;
+use crate::model::{ChannelId, OrgId};
+use crate::queue::{QueueSettings, run_until_idle};
+use crate::rules::RuleKind;
+use crate::sync::{SyncEngine, SyncSettings};
+use crossdock_sandbox::catalog::CatalogProduct;
+use crossdock_sandbox::shopify::{ShopifyConfig, ShopifySandbox};
+use crossdock_sandbox::tiktok::{ReviewPolicy, SandboxShop, ShopSpec, TikTokConfig, TikTokSandbox};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The price rule the demo's GBP shop uses: convert, add 5 %, end in .99.
+pub const DEMO_GBP_PRICE_RULE: &str = include_str!("../../rules/examples/price-convert-charm.rhai");
+
+const SHOPIFY_TOKEN: &str = "shpat_sandbox_demo_token";
+/// The sandbox TikTok leaf category listings default to (category mapping comes later).
+pub const DEFAULT_CATEGORY: &str = "600001";
+
+/// One channel of the sandbox world.
+#[derive(Debug, Clone)]
+pub struct WorldChannel {
+    pub id: ChannelId,
+    pub shop: SandboxShop,
+}
+
+/// Sandboxes plus an organization connected to them.
+#[derive(Debug)]
+pub struct SandboxWorld {
+    pub shopify: ShopifySandbox,
+    pub tiktok: TikTokSandbox,
+    pub app: App,
+    pub org: OrgId,
+    pub channels: Vec<WorldChannel>,
+}
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct WorldSpec {
+    pub catalog: Vec<CatalogProduct>,
+    pub store_currency: String,
+    pub shops: Vec<ShopSpec>,
+    pub review: ReviewPolicy,
+}
+
+impl SandboxWorld {
+    /// Starts the sandboxes, connects a new organization's store and one channel per shop.
+    /// Channels whose currency differs from the store's get no exchange rate here.
+    pub async fn start(database_url: &str, spec: WorldSpec) -> anyhow::Result<Self> {
+        let shopify = ShopifySandbox::start(ShopifyConfig {
+            shop_name: "Crossdock Demo Outfitters".into(),
+            currency: spec.store_currency.clone(),
+            access_token: SHOPIFY_TOKEN.into(),
+            catalog: spec.catalog,
+        })
+        .await?;
+        let tiktok_config = TikTokConfig {
+            shops: spec.shops,
+            review: spec.review,
+            ..TikTokConfig::default()
+        };
+        let (app_key, app_secret) = (
+            tiktok_config.app_key.clone(),
+            tiktok_config.app_secret.clone(),
+        );
+        let tiktok = TikTokSandbox::start(tiktok_config).await?;
+        let app = App::start(database_url).await?;
+        let org = app.db.create_org("Crossdock Demo Outfitters").await?;
+        let store_settings = ConnectionSettings::default()
+            .setting("base-url", shopify.base_url())
+            .secret("access-token", SHOPIFY_TOKEN);
+        connections::connect_store(&app, org, "Sandbox Shopify", "shopify", store_settings).await?;
+        let mut channels = Vec::new();
+        for shop in tiktok.shops() {
+            let settings = ConnectionSettings::default()
+                .setting("base-url", tiktok.base_url())
+                .setting("app-key", app_key.clone())
+                .setting("shop-cipher", shop.cipher.clone())
+                .setting("category-id", DEFAULT_CATEGORY)
+                .secret("app-secret", app_secret.clone())
+                .secret("access-token", tiktok.access_token());
+            let id =
+                connections::add_channel(&app, org, &shop.name, "tiktok-shop", settings).await?;
+            channels.push(WorldChannel { id, shop });
+        }
+        Ok(SandboxWorld {
+            shopify,
+            tiktok,
+            app,
+            org,
+            channels,
+        })
+    }
+
+    /// Loads the sync engine for the world's organization.
+    pub async fn engine(&self, settings: SyncSettings) -> anyhow::Result<SyncEngine> {
+        Ok(SyncEngine::load(&self.app, self.org, settings).await?)
+    }
+}
+
+/// The demo's shops: one US shop in USD, one UK shop in GBP.
+pub fn demo_shops() -> Vec<ShopSpec> {
+    vec![
+        ShopSpec::new("Crossdock US", "US", "USD"),
+        ShopSpec::new("Crossdock UK", "GB", "GBP"),
+    ]
+}
+
+/// Options of `crossdock demo`.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub database_url: String,
+    pub once: bool,
+    /// USD → GBP rate for the UK shop.
+    pub gbp_rate: Decimal,
+    pub review_delay: Duration,
+    pub workers: usize,
+}
+
+/// Runs the demo; with `once`, returns when every product is settled on every channel.
+pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let catalog = crossdock_sandbox::catalog::demo_catalog();
+    let variants: usize = catalog.iter().map(|p| p.variants.len()).sum();
+    println!(
+        "Starting sandbox Shopify ({} products, {variants} variants) and two sandbox TikTok Shops…",
+        catalog.len()
+    );
+    let world = SandboxWorld::start(
+        &options.database_url,
+        WorldSpec {
+            catalog,
+            store_currency: "USD".into(),
+            shops: demo_shops(),
+            review: ReviewPolicy {
+                delay: options.review_delay,
+                ..ReviewPolicy::default()
+            },
+        },
+    )
+    .await?;
+    println!(
+        "  Shopify Admin API  {}/admin/api/2026-01/graphql.json",
+        world.shopify.base_url()
+    );
+    println!("  TikTok Shop API    {}", world.tiktok.base_url());
+    for c in &world.channels {
+        println!(
+            "  channel {}: {} ({}, {})",
+            c.id, c.shop.name, c.shop.region, c.shop.currency
+        );
+        if c.shop.currency != "USD" {
+            connections::set_exchange_rate(&world.app, c.id, options.gbp_rate).await?;
+            world
+                .app
+                .db
+                .save_rule(c.id, RuleKind::Price, DEMO_GBP_PRICE_RULE)
+                .await?;
+            println!(
+                "    exchange rate 1 USD = {} {}, price rule rules/examples/price-convert-charm.rhai",
+                options.gbp_rate, c.shop.currency
+            );
+        }
+    }
+    let settings = SyncSettings {
+        review_poll: Duration::from_millis(500),
+        ..SyncSettings::default()
+    };
+    let queue = QueueSettings {
+        workers: options.workers,
+        ..QueueSettings::default()
+    };
+    loop {
+        let engine = world.engine(settings.clone()).await?;
+        let report = sync_once(&engine, &queue).await?;
+        print_summary(&world, &report, started.elapsed()).await?;
+        if options.once {
+            break;
+        }
+        println!("\nServing the sandboxes; syncing again every 30 s. Ctrl-C to stop.");
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    world.app.db.close().await;
+    Ok(())
+}
+
+/// Imports the catalog and works the queue until idle, printing progress.
+pub async fn sync_once(engine: &SyncEngine, queue: &QueueSettings) -> anyhow::Result<ImportReport> {
+    let report = import_catalog(engine, &|r| {
+        print!("\r  reading the store: {} products", r.products);
+        let _ = std::io::stdout().flush();
+    })
+    .await?;
+    println!(
+        "\r  read {} products ({} new, {} changed, {} unchanged); {} push jobs queued",
+        report.products, report.new, report.changed, report.unchanged, report.queued
+    );
+    let settled = Arc::new(AtomicUsize::new(0));
+    let counter = settled.clone();
+    let last_print = std::sync::Mutex::new(Instant::now());
+    run_until_idle(engine, queue, &move || {
+        let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut last = last_print.lock().unwrap_or_else(|p| p.into_inner());
+        if last.elapsed() > Duration::from_millis(250) {
+            *last = Instant::now();
+            print!("\r  jobs settled: {n}");
+            let _ = std::io::stdout().flush();
+        }
+    })
+    .await?;
+    println!(
+        "\r  jobs settled: {}          ",
+        settled.load(Ordering::Relaxed)
+    );
+    Ok(report)
+}
+
+async fn print_summary(
+    world: &SandboxWorld,
+    report: &ImportReport,
+    elapsed: Duration,
+) -> anyhow::Result<()> {
+    println!(
+        "\nSummary after {:.1} s ({} store products):",
+        elapsed.as_secs_f64(),
+        report.products
+    );
+    for c in &world.channels {
+        let counts = world.app.db.listing_counts(c.id).await?;
+        let line: Vec<String> = ListingState::ALL
+            .iter()
+            .filter_map(|s| counts.get(s).map(|n| format!("{} {n}", s.as_str())))
+            .collect();
+        let live = world.tiktok.products(&c.shop.cipher);
+        let active = live.iter().filter(|p| p.status == "ACTIVATE").count();
+        println!(
+            "  {} ({}): {} | on the shop: {} products, {active} active",
+            c.shop.name,
+            c.shop.currency,
+            line.join(", "),
+            live.len()
+        );
+        if let Some(sample) = live.iter().find(|p| !p.skus.is_empty()) {
+            let sku = &sample.skus[0];
+            println!(
+                "    e.g. {} — {} {} {}",
+                sample.title, sku.seller_sku, sku.price.amount, sku.price.currency
+            );
+        }
+    }
+    let jobs = world.app.db.job_counts().await?;
+    let failed: i64 = [JobState::Failed, JobState::Dead]
+        .iter()
+        .filter_map(|s| jobs.get(s))
+        .sum();
+    if failed > 0 {
+        println!("  {failed} jobs failed:");
+        for f in world.app.db.failed_jobs().await?.iter().take(10) {
+            println!(
+                "    product {} on channel {}: {}",
+                f.product_id, f.channel_id, f.error
+            );
+        }
+    }
+    let by_state: BTreeMap<&str, i64> = jobs.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    println!("  jobs: {by_state:?}");
+    Ok(())
+}

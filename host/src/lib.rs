@@ -1,0 +1,20 @@
+//! Crossdock keeps one eCommerce store (the source of truth) in sync with any number of
+//! TikTok Shop stores. The flows are folders — `catalog/` (store → rules → channels) — next
+//! to the machinery they share: `connectors/` (wasm plugins), `rules/` (Rhai), `queue/`,
+//! `db/` and `model/`. `main.rs` only parses the command line and calls into here.
+
+pub mod app;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod connections;
+pub mod connectors;
+pub mod db;
+pub mod demo;
+pub mod model;
+pub mod queue;
+pub mod rules;
+pub mod serve;
+pub mod sync;
+
+pub use app::App;

@@ -1,0 +1,139 @@
+//! Workers that drain the job queue for one organization's sync engine. Each claimed job
+//! is leased, so a worker that dies mid-job leaves it to be rescued, never lost.
+
+use super::{Backoff, JobOutcome, Retry};
+use crate::db::DbError;
+use crate::db::jobs::{Job, JobState};
+use crate::db::now_ms;
+use crate::sync::SyncEngine;
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+/// How the queue is worked.
+#[derive(Debug, Clone)]
+pub struct QueueSettings {
+    /// Jobs run at once in this process.
+    pub workers: usize,
+    /// How long a claimed job stays with its worker before another may take it.
+    pub lease: Duration,
+    /// Attempts before a retryable failure is given up (dead letter).
+    pub max_attempts: i64,
+    pub backoff: Backoff,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            workers: 4,
+            lease: Duration::from_secs(300),
+            max_attempts: 8,
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// Runs jobs until none is queued, sleeping until scheduled ones (review checks, retries)
+/// fall due. `on_settled` is told after every job (for progress displays).
+pub async fn run_until_idle(
+    engine: &SyncEngine,
+    settings: &QueueSettings,
+    on_settled: &(dyn Fn() + Send + Sync),
+) -> Result<(), DbError> {
+    loop {
+        engine.app.db.rescue_expired_jobs().await?;
+        drain(engine, settings, on_settled).await?;
+        match engine.app.db.next_job_due().await? {
+            None => return Ok(()),
+            Some(due) => {
+                let wait = u64::try_from(due - now_ms()).unwrap_or(0).min(5_000);
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+        }
+    }
+}
+
+/// Runs every job that is due now, `workers` at a time.
+async fn drain(
+    engine: &SyncEngine,
+    settings: &QueueSettings,
+    on_settled: &(dyn Fn() + Send + Sync),
+) -> Result<(), DbError> {
+    let mut running: JoinSet<Result<(), DbError>> = JoinSet::new();
+    let mut exhausted = false;
+    loop {
+        while !exhausted && running.len() < settings.workers.max(1) {
+            match engine.app.db.claim_job(settings.lease).await? {
+                Some(job) => {
+                    let engine = engine.clone();
+                    let settings = settings.clone();
+                    running.spawn(async move { run_one(&engine, &settings, job).await });
+                }
+                None => exhausted = true,
+            }
+        }
+        match running.join_next().await {
+            None => return Ok(()),
+            Some(joined) => {
+                match joined {
+                    Ok(result) => result?,
+                    Err(e) => {
+                        tracing::error!(error = %e, "job task panicked; its lease will expire and it will run again")
+                    }
+                }
+                on_settled();
+                // A finished job may have queued follow-ups that are due now.
+                exhausted = false;
+            }
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(job = job.id, kind = job.kind.as_str(), channel = %job.channel_id, product = %job.product_id))]
+async fn run_one(engine: &SyncEngine, settings: &QueueSettings, job: Job) -> Result<(), DbError> {
+    let outcome = engine.handle(&job).await;
+    let db = &engine.app.db;
+    match outcome {
+        JobOutcome::Done => db.settle_job(job.id, JobState::Done, None).await,
+        JobOutcome::Skipped(reason) => {
+            db.settle_job(job.id, JobState::Skipped, Some(&reason))
+                .await
+        }
+        JobOutcome::Again(after) => {
+            db.reschedule_job(job.id, now_ms() + after.as_millis() as i64)
+                .await
+        }
+        JobOutcome::Failed {
+            reason,
+            retry: Retry::Never,
+        } => {
+            tracing::warn!(%reason, "job failed");
+            db.settle_job(job.id, JobState::Failed, Some(&reason)).await
+        }
+        JobOutcome::Failed {
+            reason,
+            retry: Retry::After(retry_after),
+        } => {
+            if job.attempts >= settings.max_attempts {
+                let reason = format!("gave up after {} attempts: {reason}", job.attempts);
+                tracing::warn!(%reason, "job dead");
+                db.settle_job(job.id, JobState::Dead, Some(&reason)).await
+            } else {
+                let delay = settings
+                    .backoff
+                    .delay(job.attempts, retry_after, rand_unit());
+                tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "job will retry");
+                db.retry_job(job.id, now_ms() + delay.as_millis() as i64, &reason)
+                    .await
+            }
+        }
+    }
+}
+
+/// A cheap jitter source in [0, 1); it needs to spread retries, not to be unpredictable.
+fn rand_unit() -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    f64::from(nanos % 1_000_000) / 1_000_000.0
+}

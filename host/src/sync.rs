@@ -1,0 +1,191 @@
+//! One organization's sync: its store connector, and per channel the connector and the
+//! compiled rules (compiled once per rule version). Jobs are dispatched here to the flow
+//! that owns them.
+
+use crate::app::App;
+use crate::catalog::draft::ChannelRules;
+use crate::catalog::{push, review};
+use crate::connections::{self, SetupError};
+use crate::connectors::{ChannelConnector, StoreConnector};
+use crate::db::DbError;
+use crate::db::jobs::{Job, JobKind};
+use crate::db::orgs::{ChannelRow, StoreRow};
+use crate::model::{ChannelId, Currency, OrgId};
+use crate::queue::JobOutcome;
+use crate::rules::product_rule::ChannelFacts;
+use crate::rules::{PriceRule, ProductRule, RuleError, RuleKind};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a sync could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error(transparent)]
+    Connector(#[from] crate::connectors::ConnectorError),
+    #[error("organization {0} has no store connected")]
+    NoStore(OrgId),
+}
+
+/// Timings of the sync loop.
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// How long after a push the channel's review is first checked, and between checks.
+    pub review_poll: Duration,
+    /// Products read per store call.
+    pub page_size: u32,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            review_poll: Duration::from_secs(60),
+            page_size: 50,
+        }
+    }
+}
+
+/// A channel ready to sync, or the reason it cannot.
+#[derive(Debug, Clone)]
+pub struct ChannelRuntime {
+    pub row: ChannelRow,
+    pub connector: ChannelConnector,
+    /// None when the channel is blocked (see `blocked`).
+    pub rules: Option<ChannelRules>,
+    /// Why nothing is listed on this channel yet (missing exchange rate, broken rule).
+    pub blocked: Option<String>,
+}
+
+/// Everything one organization's sync needs, loaded once per run.
+#[derive(Debug, Clone)]
+pub struct SyncEngine {
+    pub app: App,
+    pub org: OrgId,
+    pub store: StoreRow,
+    pub store_connector: StoreConnector,
+    pub channels: Arc<BTreeMap<ChannelId, ChannelRuntime>>,
+    pub settings: SyncSettings,
+}
+
+impl SyncEngine {
+    /// Loads the organization's connections and compiles every channel's active rules.
+    pub async fn load(app: &App, org: OrgId, settings: SyncSettings) -> Result<Self, SyncError> {
+        let store = app.db.store_of(org).await?.ok_or(SyncError::NoStore(org))?;
+        let store_connector = connections::store_connector(app, &store)?;
+        let mut channels = BTreeMap::new();
+        for row in app.db.channels(org).await? {
+            let connector = connections::channel_connector(app, &row)?;
+            let (rules, blocked) = match channel_rules(app, &store, &row).await? {
+                Ok(rules) => (Some(rules), None),
+                Err(reason) => {
+                    tracing::warn!(channel = %row.id, %reason, "channel blocked");
+                    (None, Some(reason))
+                }
+            };
+            channels.insert(
+                row.id,
+                ChannelRuntime {
+                    row,
+                    connector,
+                    rules,
+                    blocked,
+                },
+            );
+        }
+        Ok(SyncEngine {
+            app: app.clone(),
+            org,
+            store,
+            store_connector,
+            channels: Arc::new(channels),
+            settings,
+        })
+    }
+
+    pub fn channel(&self, id: ChannelId) -> Option<&ChannelRuntime> {
+        self.channels.get(&id)
+    }
+
+    /// Runs one job through the flow that owns it.
+    pub async fn handle(&self, job: &Job) -> JobOutcome {
+        match job.kind {
+            JobKind::PushListing => push::push_listing(self, job).await,
+            JobKind::CheckReview => review::check_review(self, job).await,
+        }
+    }
+}
+
+/// The channel's compiled rules and exchange rate, or why it cannot sync.
+async fn channel_rules(
+    app: &App,
+    store: &StoreRow,
+    row: &ChannelRow,
+) -> Result<Result<ChannelRules, String>, SyncError> {
+    let Some(currency) = row.currency.clone() else {
+        return Ok(Err(format!(
+            "channel {} ({}) has no currency yet; reconnect it",
+            row.id, row.name
+        )));
+    };
+    let store_currency: Option<&Currency> = store.currency.as_ref();
+    let rate = match (store_currency, row.exchange_rate) {
+        (Some(s), _) if *s == currency => row.exchange_rate.unwrap_or(Decimal::ONE),
+        (_, Some(rate)) => rate,
+        (Some(s), None) => {
+            return Ok(Err(format!(
+                "channel {} ({}) sells in {currency} but the store in {s}: set an exchange rate \
+                 (`crossdock channel rate {} <{currency} per {s}>`) before anything is listed",
+                row.id, row.name, row.id
+            )));
+        }
+        (None, None) => {
+            return Ok(Err(
+                "the store's currency is unknown; reconnect the store".into()
+            ));
+        }
+    };
+    let facts = ChannelFacts {
+        name: row.name.clone(),
+        currency: currency.to_string(),
+        region: row.region.clone(),
+    };
+    let compile = |kind: RuleKind| async move {
+        let stored = app.db.active_rule(row.id, kind).await?;
+        let (version, source) = match stored {
+            Some(r) => (r.version, r.source),
+            None => (
+                0,
+                match kind {
+                    RuleKind::Product => crate::rules::DEFAULT_PRODUCT_RULE.to_string(),
+                    RuleKind::Price => crate::rules::DEFAULT_PRICE_RULE.to_string(),
+                },
+            ),
+        };
+        Ok::<_, DbError>((version, source))
+    };
+    let (pv, product_source) = compile(RuleKind::Product).await?;
+    let (qv, price_source) = compile(RuleKind::Price).await?;
+    let label = |kind: &str, v: i64| format!("channel {} {kind} rule v{v}", row.id);
+    let compiled: Result<(ProductRule, PriceRule), RuleError> = (|| {
+        Ok((
+            ProductRule::compile(&app.rules, &label("product", pv), pv, &product_source)?,
+            PriceRule::compile(&app.rules, &label("price", qv), qv, &price_source)?,
+        ))
+    })();
+    Ok(match compiled {
+        Ok((product_rule, price_rule)) => Ok(ChannelRules {
+            channel_id: row.id,
+            facts,
+            currency,
+            rate,
+            product_rule,
+            price_rule,
+        }),
+        Err(e) => Err(format!("{e}; fix the rule and save it again")),
+    })
+}

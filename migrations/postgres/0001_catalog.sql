@@ -1,0 +1,109 @@
+-- Crossdock schema, PostgreSQL. Mirrors ../sqlite/0001_catalog.sql; ids are BIGSERIAL, times are
+-- Unix milliseconds, money and exchange rates are decimal strings, settings are JSON.
+-- Uniqueness lives here, not in memory: one store per organization, one listing per
+-- (product, channel), one job per (kind, channel, product).
+
+CREATE TABLE organizations (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL
+);
+
+-- The organization's one eCommerce store (the source of truth).
+CREATE TABLE stores (
+    id BIGSERIAL PRIMARY KEY,
+    org_id BIGINT NOT NULL UNIQUE REFERENCES organizations(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    plugin_id TEXT NOT NULL,
+    currency TEXT,
+    settings TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+-- TikTok Shop stores (sales channels).
+CREATE TABLE channels (
+    id BIGSERIAL PRIMARY KEY,
+    org_id BIGINT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    plugin_id TEXT NOT NULL,
+    currency TEXT,
+    region TEXT,
+    -- channel currency per unit of store currency; required when the currencies differ
+    exchange_rate TEXT,
+    settings TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (org_id, name)
+);
+
+-- Rhai rules, versioned; exactly one version per (channel, kind) is active.
+CREATE TABLE rules (
+    id BIGSERIAL PRIMARY KEY,
+    channel_id BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    source TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    active BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    UNIQUE (channel_id, kind, version)
+);
+
+-- Store products as last read; `record` is the full product as JSON.
+CREATE TABLE products (
+    id BIGSERIAL PRIMARY KEY,
+    store_id BIGINT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+    external_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,
+    record TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (store_id, external_id)
+);
+
+-- Variants, indexed by SKU for linking and stock.
+CREATE TABLE variants (
+    id BIGSERIAL PRIMARY KEY,
+    product_id BIGINT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    external_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    price TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    stock BIGINT NOT NULL,
+    UNIQUE (product_id, external_id)
+);
+CREATE INDEX variants_by_sku ON variants (sku);
+
+-- A product on a channel: its state there and what was last pushed.
+CREATE TABLE listings (
+    id BIGSERIAL PRIMARY KEY,
+    product_id BIGINT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    channel_id BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    external_id TEXT,
+    sku_ids TEXT,
+    pushed_hash TEXT,
+    offer_hash TEXT,
+    reason TEXT,
+    explanation TEXT,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (product_id, channel_id)
+);
+CREATE INDEX listings_by_channel_state ON listings (channel_id, state);
+
+-- The job queue: one row per (kind, channel, product), re-queued when work comes again.
+CREATE TABLE jobs (
+    id BIGSERIAL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    channel_id BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    product_id BIGINT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    run_after BIGINT NOT NULL,
+    lease_until BIGINT,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (kind, channel_id, product_id)
+);
+CREATE INDEX jobs_ready ON jobs (state, run_after);

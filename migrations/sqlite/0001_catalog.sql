@@ -1,0 +1,109 @@
+-- Crossdock schema, SQLite. Mirrors ../postgres/0001_catalog.sql; ids are row ids, times are
+-- Unix milliseconds, money and exchange rates are decimal strings, settings are JSON.
+-- Uniqueness lives here, not in memory: one store per organization, one listing per
+-- (product, channel), one job per (kind, channel, product).
+
+CREATE TABLE organizations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+
+-- The organization's one eCommerce store (the source of truth).
+CREATE TABLE stores (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL UNIQUE REFERENCES organizations(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    plugin_id TEXT NOT NULL,
+    currency TEXT,
+    settings TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+-- TikTok Shop stores (sales channels).
+CREATE TABLE channels (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id INTEGER NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    plugin_id TEXT NOT NULL,
+    currency TEXT,
+    region TEXT,
+    -- channel currency per unit of store currency; required when the currencies differ
+    exchange_rate TEXT,
+    settings TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (org_id, name)
+);
+
+-- Rhai rules, versioned; exactly one version per (channel, kind) is active.
+CREATE TABLE rules (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    UNIQUE (channel_id, kind, version)
+);
+
+-- Store products as last read; `record` is the full product as JSON.
+CREATE TABLE products (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    store_id INTEGER NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+    external_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,
+    record TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (store_id, external_id)
+);
+
+-- Variants, indexed by SKU for linking and stock.
+CREATE TABLE variants (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    external_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    price TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    stock INTEGER NOT NULL,
+    UNIQUE (product_id, external_id)
+);
+CREATE INDEX variants_by_sku ON variants (sku);
+
+-- A product on a channel: its state there and what was last pushed.
+CREATE TABLE listings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    external_id TEXT,
+    sku_ids TEXT,
+    pushed_hash TEXT,
+    offer_hash TEXT,
+    reason TEXT,
+    explanation TEXT,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (product_id, channel_id)
+);
+CREATE INDEX listings_by_channel_state ON listings (channel_id, state);
+
+-- The job queue: one row per (kind, channel, product), re-queued when work comes again.
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    run_after INTEGER NOT NULL,
+    lease_until INTEGER,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (kind, channel_id, product_id)
+);
+CREATE INDEX jobs_ready ON jobs (state, run_after);

@@ -1,0 +1,175 @@
+//! Guest SDK for Crossdock connectors: the contract's types and traits, the export macros,
+//! and friendly wrappers over the four host imports (http, log, clock, config).
+//!
+//! A store connector implements [`StoreCatalog`] and calls [`export_store!`]; a channel
+//! connector implements [`ChannelListings`] and calls [`export_channel!`]. Both declare their
+//! manifest with [`manifest!`]. Authors never touch the generated bindings.
+
+pub mod http;
+
+/// Generated bindings for the `store` world. Kept public for the export macro only.
+#[doc(hidden)]
+pub mod store_bindings {
+    wit_bindgen::generate!({
+        world: "store",
+        path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "export_store_bindings",
+        default_bindings_module: "crossdock_plugin_sdk::store_bindings",
+    });
+}
+
+/// Generated bindings for the `channel` world; the imports are shared with `store_bindings`.
+#[doc(hidden)]
+pub mod channel_bindings {
+    wit_bindgen::generate!({
+        world: "channel",
+        path: "../../wit",
+        with: {
+            "crossdock:connector/types@0.1.0": crate::store_bindings::crossdock::connector::types,
+            "crossdock:connector/http@0.1.0": crate::store_bindings::crossdock::connector::http,
+            "crossdock:connector/log@0.1.0": crate::store_bindings::crossdock::connector::log,
+            "crossdock:connector/clock@0.1.0": crate::store_bindings::crossdock::connector::clock,
+            "crossdock:connector/config@0.1.0": crate::store_bindings::crossdock::connector::config,
+        },
+        pub_export_macro: true,
+        export_macro_name: "export_channel_bindings",
+        default_bindings_module: "crossdock_plugin_sdk::channel_bindings",
+    });
+}
+
+/// The contract's shared records: money, product, variant, errors…
+pub mod types {
+    pub use crate::store_bindings::crossdock::connector::types::*;
+}
+
+pub use store_bindings::exports::crossdock::connector::store_catalog::{
+    Guest as StoreCatalog, ProductPage,
+};
+
+/// Channel-side records: listing drafts, SKUs, review status.
+pub mod listings {
+    pub use crate::channel_bindings::exports::crossdock::connector::channel_listings::{
+        ListingDraft, ListingRef, ListingSku, ReviewStatus, SkuPrice, SkuStock,
+    };
+}
+pub use channel_bindings::exports::crossdock::connector::channel_listings::Guest as ChannelListings;
+
+use types::{ConnectorError, InvalidField, RateLimited};
+
+/// Result of every connector operation.
+pub type Result<T> = std::result::Result<T, ConnectorError>;
+
+/// Exports a type implementing [`StoreCatalog`] as this component's store connector.
+#[macro_export]
+macro_rules! export_store {
+    ($ty:ident) => {
+        $crate::store_bindings::export_store_bindings!($ty);
+    };
+}
+
+/// Exports a type implementing [`ChannelListings`] as this component's channel connector.
+#[macro_export]
+macro_rules! export_channel {
+    ($ty:ident) => {
+        $crate::channel_bindings::export_channel_bindings!($ty);
+    };
+}
+
+/// Embeds the plugin manifest (a TOML file) in the component's `crossdock-manifest` custom
+/// section, where the host reads it before instantiating anything.
+///
+/// ```ignore
+/// crossdock_plugin_sdk::manifest!("../crossdock.toml");
+/// ```
+#[macro_export]
+macro_rules! manifest {
+    ($path:literal) => {
+        #[unsafe(link_section = "crossdock-manifest")]
+        #[used]
+        static CROSSDOCK_MANIFEST: [u8; include_bytes!($path).len()] = *include_bytes!($path);
+    };
+}
+
+/// Logging into the host's tracing, tagged with this plugin and connection.
+pub mod log {
+    use crate::store_bindings::crossdock::connector::log::{Level, log};
+
+    pub fn debug(message: &str) {
+        log(Level::Debug, message);
+    }
+    pub fn info(message: &str) {
+        log(Level::Info, message);
+    }
+    pub fn warn(message: &str) {
+        log(Level::Warn, message);
+    }
+    pub fn error(message: &str) {
+        log(Level::Error, message);
+    }
+}
+
+/// The host's clock.
+pub mod clock {
+    /// Wall-clock Unix time in milliseconds.
+    pub fn now_millis() -> i64 {
+        crate::store_bindings::crossdock::connector::clock::now_millis()
+    }
+    /// Wall-clock Unix time in seconds.
+    pub fn now_seconds() -> i64 {
+        now_millis() / 1000
+    }
+}
+
+/// This connection's settings and secrets.
+pub mod config {
+    use crate::store_bindings::crossdock::connector::config as imports;
+    use crate::types::ConnectorError;
+
+    /// A setting, or none.
+    pub fn get(key: &str) -> Option<String> {
+        imports::get(key)
+    }
+    /// A setting that must be present; its absence is the merchant's to fix.
+    pub fn require(key: &str) -> crate::Result<String> {
+        imports::get(key)
+            .ok_or_else(|| ConnectorError::Fatal(format!("connection setting `{key}` is not set")))
+    }
+    /// A secret that must be present.
+    pub fn require_secret(name: &str) -> crate::Result<String> {
+        imports::secret(name).ok_or_else(|| {
+            ConnectorError::Unauthorized(format!("connection secret `{name}` is not set"))
+        })
+    }
+    /// A secret, or none.
+    pub fn secret(name: &str) -> Option<String> {
+        imports::secret(name)
+    }
+}
+
+impl ConnectorError {
+    /// The platform refused a field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConnectorError::Invalid(InvalidField {
+            field: field.into(),
+            message: message.into(),
+        })
+    }
+    /// The platform throttled the call.
+    pub fn rate_limited(retry_after_ms: u64, message: impl Into<String>) -> Self {
+        ConnectorError::RateLimited(RateLimited {
+            retry_after_ms,
+            message: message.into(),
+        })
+    }
+}
+
+impl types::Money {
+    /// Builds money from a decimal string and a currency code.
+    pub fn new(amount: impl Into<String>, currency: impl Into<String>) -> Self {
+        types::Money {
+            amount: amount.into(),
+            currency: currency.into(),
+        }
+    }
+}

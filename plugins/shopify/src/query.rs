@@ -1,0 +1,125 @@
+//! The GraphQL documents the connector sends, and the page size that keeps a page query
+//! under Shopify's single-query cost limit (1,000 points).
+//!
+//! Shopify charges 1 point per object and `2 + first × node cost` per connection, before
+//! running the query. A page of 250 products with 100 variants each would request ~150,000
+//! points and be refused, so the connector asks for few variants per product on the page and
+//! fetches the rest of a long product with [`PRODUCT_VARIANTS`].
+
+use serde_json::{Value, json};
+
+/// The Admin API version used when the connection does not set `api-version`.
+pub const DEFAULT_API_VERSION: &str = "2026-01";
+
+/// Shopify refuses a query that requests more than this.
+pub const MAX_QUERY_COST: u32 = 1_000;
+/// Shopify's largest page.
+pub const MAX_PAGE_SIZE: u32 = 250;
+/// Variants read with each product on a list page.
+pub const VARIANTS_ON_PAGE: u32 = 10;
+/// Images read per product.
+pub const IMAGES_PER_PRODUCT: u32 = 10;
+
+/// A variant node: itself, `selectedOptions`, `image`, `inventoryItem`, `measurement`, `weight`.
+const VARIANT_COST: u32 = 6;
+/// A product node: itself, its images connection and its variants connection.
+const PRODUCT_COST: u32 = 1 + (2 + IMAGES_PER_PRODUCT) + (2 + VARIANTS_ON_PAGE * VARIANT_COST);
+/// `shop` (1) and the products connection's own 2 points.
+const PAGE_OVERHEAD: u32 = 3;
+
+const VARIANT_FIELDS: &str = "fragment VariantFields on ProductVariant {
+  id title sku barcode price compareAtPrice inventoryQuantity
+  selectedOptions { name value }
+  image { url altText }
+  inventoryItem { measurement { weight { value unit } } }
+}";
+
+/// One page of products, oldest id first, with the shop's currency.
+pub const LIST_PRODUCTS: &str = "query ListProducts($first: Int!, $after: String) {
+  shop { currencyCode }
+  products(first: $first, after: $after, sortKey: ID) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id title handle descriptionHtml vendor productType tags status updatedAt
+      images(first: 10) { nodes { url altText } }
+      variants(first: 10) { pageInfo { hasNextPage endCursor } nodes { ...VariantFields } }
+    }
+  }
+}";
+
+/// The variants of one product after a cursor.
+pub const PRODUCT_VARIANTS: &str = "query ProductVariants($id: ID!, $after: String) {
+  product(id: $id) {
+    variants(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { ...VariantFields } }
+  }
+}";
+
+/// The shop's name and currency.
+pub const SHOP_INFO: &str = "query ShopInfo { shop { name currencyCode } }";
+
+/// Products per list page: what the host asked for, within Shopify's page and cost limits.
+pub fn page_size(limit: u32) -> u32 {
+    let by_cost = (MAX_QUERY_COST - PAGE_OVERHEAD) / PRODUCT_COST;
+    limit.clamp(1, MAX_PAGE_SIZE).min(by_cost)
+}
+
+/// The request body for a list page.
+pub fn list_products(limit: u32, after: Option<&str>) -> Value {
+    json!({
+        "query": format!("{LIST_PRODUCTS}\n{VARIANT_FIELDS}"),
+        "operationName": "ListProducts",
+        "variables": {"first": page_size(limit), "after": after},
+    })
+}
+
+/// The request body for the next variants of one product.
+pub fn product_variants(product_id: &str, after: &str) -> Value {
+    json!({
+        "query": format!("{PRODUCT_VARIANTS}\n{VARIANT_FIELDS}"),
+        "operationName": "ProductVariants",
+        "variables": {"id": product_id, "after": after},
+    })
+}
+
+/// The request body for the shop's details.
+pub fn shop_info() -> Value {
+    json!({"query": SHOP_INFO, "operationName": "ShopInfo"})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Variants read per follow-up query for a product with more.
+    const VARIANTS_PER_FOLLOW_UP: u32 = 100;
+
+    #[test]
+    fn the_documents_ask_for_the_sizes_the_cost_model_assumes() {
+        assert!(LIST_PRODUCTS.contains(&format!("images(first: {IMAGES_PER_PRODUCT})")));
+        assert!(LIST_PRODUCTS.contains(&format!("variants(first: {VARIANTS_ON_PAGE})")));
+        assert!(PRODUCT_VARIANTS.contains(&format!("variants(first: {VARIANTS_PER_FOLLOW_UP}")));
+    }
+
+    #[test]
+    fn a_page_stays_under_the_single_query_cost_limit() {
+        assert_eq!(PRODUCT_COST, 75);
+        assert_eq!(page_size(250), 13);
+        assert_eq!(page_size(5), 5);
+        assert_eq!(page_size(0), 1);
+        assert!(PAGE_OVERHEAD + page_size(u32::MAX) * PRODUCT_COST <= MAX_QUERY_COST);
+        let follow_up = 1 + 2 + VARIANTS_PER_FOLLOW_UP * VARIANT_COST;
+        assert!(follow_up <= MAX_QUERY_COST);
+    }
+
+    #[test]
+    fn the_list_body_carries_the_cursor_and_fragment() {
+        let body = list_products(50, Some("abc"));
+        assert_eq!(body["variables"], json!({"first": 13, "after": "abc"}));
+        assert!(
+            body["query"]
+                .as_str()
+                .is_some_and(|q| q.contains("fragment VariantFields"))
+        );
+        assert_eq!(list_products(2, None)["variables"]["after"], Value::Null);
+    }
+}

@@ -1,0 +1,87 @@
+//! A channel connector that misbehaves on purpose, chosen by the product title: `[loop]`
+//! spins forever, `[alloc]` allocates without end, `[panic]` panics, `[forbidden]` calls a
+//! host it is not allowed, `[sleep]` blocks in a host call. Anything else is listed at once.
+//! The host's sandbox tests use it to prove one bad call fails its job and nothing else.
+
+use crossdock_plugin_sdk::http::Request;
+use crossdock_plugin_sdk::listings::{ListingDraft, ListingRef, ReviewStatus, SkuPrice, SkuStock};
+use crossdock_plugin_sdk::types::{AccountInfo, ConnectorError};
+use crossdock_plugin_sdk::{ChannelListings, Result, config, export_channel, manifest};
+
+manifest!("../crossdock.toml");
+
+struct Chaos;
+
+fn misbehave(title: &str) -> Result<()> {
+    if title.contains("[loop]") {
+        let mut n: u64 = 0;
+        loop {
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+    }
+    if title.contains("[alloc]") {
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(vec![1u8; 1 << 20]);
+            std::hint::black_box(&hoard);
+        }
+    }
+    if title.contains("[panic]") {
+        panic!("chaos plugin panicked on purpose for {title:?}");
+    }
+    if title.contains("[forbidden]") {
+        Request::get("http://forbidden.example.com/steal").send()?;
+    }
+    if title.contains("[sleep]") {
+        let base = config::require("base-url")?;
+        Request::get(format!("{base}/sleep")).send()?;
+    }
+    Ok(())
+}
+
+impl ChannelListings for Chaos {
+    fn channel_info() -> Result<AccountInfo> {
+        Ok(AccountInfo {
+            id: "chaos".into(),
+            name: "Chaos".into(),
+            currency: config::get("currency").unwrap_or_else(|| "USD".into()),
+            region: None,
+        })
+    }
+    fn create_listing(draft: ListingDraft) -> Result<ListingRef> {
+        misbehave(&draft.title)?;
+        Ok(ListingRef {
+            listing_id: format!("chaos-{}", draft.external_id),
+            sku_ids: draft
+                .skus
+                .iter()
+                .map(|s| (s.seller_sku.clone(), format!("chaos-sku-{}", s.seller_sku)))
+                .collect(),
+        })
+    }
+    fn update_listing(listing_id: String, draft: ListingDraft) -> Result<ListingRef> {
+        misbehave(&draft.title)?;
+        Ok(ListingRef {
+            listing_id,
+            sku_ids: draft
+                .skus
+                .iter()
+                .map(|s| (s.seller_sku.clone(), format!("chaos-sku-{}", s.seller_sku)))
+                .collect(),
+        })
+    }
+    fn update_prices(_listing_id: String, _prices: Vec<SkuPrice>) -> Result<()> {
+        Ok(())
+    }
+    fn update_stock(_listing_id: String, _stock: Vec<SkuStock>) -> Result<()> {
+        Ok(())
+    }
+    fn listing_status(listing_id: String) -> Result<ReviewStatus> {
+        if listing_id.is_empty() {
+            return Err(ConnectorError::NotFound("empty listing id".into()));
+        }
+        Ok(ReviewStatus::Active)
+    }
+}
+
+export_channel!(Chaos);

@@ -1,0 +1,9 @@
+//! Sandbox platforms over real HTTP on 127.0.0.1: a Shopify store (Admin GraphQL API) and
+//! TikTok Shop (Open API 202309+). Tests, benchmarks and `crossdock demo` run against them;
+//! plugin authors develop against them. Each sandbox follows ../shared/reference/ and says in
+//! its code where it had to pick a behaviour the reference marks unconfirmed.
+
+pub mod catalog;
+pub mod server;
+pub mod shopify;
+pub mod tiktok;

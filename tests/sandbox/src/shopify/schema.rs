@@ -1,0 +1,746 @@
+//! The Admin GraphQL schema subset the sandbox serves, with Shopify's type and field names:
+//! `shop`, `products`, `product`, `productVariants`, `productVariant`, Relay connections
+//! (`edges { cursor node }`, `nodes`, `pageInfo`) and Shopify-shaped opaque cursors.
+
+use super::data::{ProductRecord, Snapshot, VariantRecord, parse_gid};
+use super::search::Search;
+use super::timestamp;
+use crate::catalog::ProductStatus as CatalogStatus;
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, Enum, Error, ErrorExtensions, ID, InputValueError,
+    InputValueResult, Object, Scalar, ScalarType, Schema, SimpleObject, Value,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// The executable schema.
+pub type ShopSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// Shopify refuses pages larger than this.
+pub const MAX_PAGE_SIZE: i32 = 250;
+
+/// The shop's identity, set once when the schema is built.
+#[derive(Debug, Clone)]
+pub struct ShopInfo {
+    pub name: String,
+    pub currency: String,
+}
+
+pub fn build(shop: ShopInfo) -> ShopSchema {
+    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+        .data(shop)
+        .limit_depth(24)
+        .limit_recursive_depth(32)
+        .finish()
+}
+
+// ---- scalars ---------------------------------------------------------------------------
+
+/// Shopify's `Money`: a decimal string without currency (`"19.99"`).
+#[derive(Debug, Clone, Copy)]
+pub struct Money(pub Decimal);
+
+#[Scalar(name = "Money")]
+impl ScalarType for Money {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => Decimal::from_str(s)
+                .map(Money)
+                .map_err(|_| InputValueError::expected_type(value)),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+    fn to_value(&self) -> Value {
+        let mut amount = self.0;
+        if amount.scale() < 2 {
+            amount.rescale(2);
+        }
+        Value::String(amount.to_string())
+    }
+}
+
+/// Shopify's `DateTime`: ISO 8601 in UTC (`2026-01-15T10:00:00Z`).
+#[derive(Debug, Clone, Copy)]
+pub struct DateTime(pub i64);
+
+#[Scalar(name = "DateTime")]
+impl ScalarType for DateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => timestamp::parse(s)
+                .map(DateTime)
+                .ok_or_else(|| InputValueError::expected_type(value)),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+    fn to_value(&self) -> Value {
+        Value::String(timestamp::format(self.0))
+    }
+}
+
+/// Shopify's `URL`.
+#[derive(Debug, Clone)]
+pub struct Url(pub String);
+
+#[Scalar(name = "URL")]
+impl ScalarType for Url {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(s) => Ok(Url(s)),
+            other => Err(InputValueError::expected_type(other)),
+        }
+    }
+    fn to_value(&self) -> Value {
+        Value::String(self.0.clone())
+    }
+}
+
+// ---- enums -----------------------------------------------------------------------------
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductStatus {
+    Active,
+    Draft,
+    Archived,
+}
+
+impl From<CatalogStatus> for ProductStatus {
+    fn from(status: CatalogStatus) -> Self {
+        match status {
+            CatalogStatus::Active => ProductStatus::Active,
+            CatalogStatus::Draft => ProductStatus::Draft,
+            CatalogStatus::Archived => ProductStatus::Archived,
+        }
+    }
+}
+
+/// How `products` can be ordered; `RELEVANCE` and `INVENTORY_TOTAL` fall back to `ID`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductSortKeys {
+    Id,
+    Title,
+    UpdatedAt,
+    CreatedAt,
+    ProductType,
+    Vendor,
+    InventoryTotal,
+    Relevance,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightUnit {
+    Grams,
+    Kilograms,
+    Ounces,
+    Pounds,
+}
+
+// ---- connections -----------------------------------------------------------------------
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PageInfo {
+    has_next_page: bool,
+    has_previous_page: bool,
+    start_cursor: Option<String>,
+    end_cursor: Option<String>,
+}
+
+/// One page of items with their cursors, before it becomes a concrete connection type.
+pub struct Page<T> {
+    edges: Vec<(String, T)>,
+    page_info: PageInfo,
+}
+
+/// Declares a Relay connection and edge type for one node type, with Shopify's names.
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ty) => {
+        #[derive(SimpleObject)]
+        pub struct $edge {
+            cursor: String,
+            node: $node,
+        }
+
+        #[derive(SimpleObject)]
+        pub struct $connection {
+            edges: Vec<$edge>,
+            nodes: Vec<$node>,
+            page_info: PageInfo,
+        }
+
+        impl From<Page<$node>> for $connection {
+            fn from(page: Page<$node>) -> Self {
+                let nodes = page.edges.iter().map(|(_, node)| node.clone()).collect();
+                let edges = page
+                    .edges
+                    .into_iter()
+                    .map(|(cursor, node)| $edge { cursor, node })
+                    .collect();
+                $connection {
+                    edges,
+                    nodes,
+                    page_info: page.page_info,
+                }
+            }
+        }
+    };
+}
+
+connection!(ProductConnection, ProductEdge, Product);
+connection!(ProductVariantConnection, ProductVariantEdge, ProductVariant);
+connection!(ImageConnection, ImageEdge, Image);
+
+/// A position in a sorted list: the sort value and the id that breaks ties.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum SortValue {
+    Int(i64),
+    Text(String),
+}
+
+impl SortValue {
+    fn encode(&self) -> String {
+        match self {
+            SortValue::Int(n) => n.to_string(),
+            SortValue::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// `first`/`after`/`last`/`before` as the resolvers receive them.
+struct PageArgs {
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    reverse: bool,
+}
+
+/// Encodes a cursor the way Shopify's look: base64 of `{"last_id":…,"last_value":"…"}`.
+fn encode_cursor(id: u64, value: &SortValue) -> String {
+    BASE64.encode(serde_json::json!({"last_id": id, "last_value": value.encode()}).to_string())
+}
+
+fn decode_cursor(cursor: &str, numeric: bool) -> Result<(SortValue, u64), Error> {
+    let invalid = || {
+        Error::new(format!("Invalid cursor: {cursor}"))
+            .extend_with(|_, e| e.set("code", "BAD_REQUEST"))
+    };
+    let bytes = BASE64.decode(cursor.trim()).map_err(|_| invalid())?;
+    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    let id = json
+        .get("last_id")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(invalid)?;
+    let raw = json
+        .get("last_value")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(invalid)?;
+    let value = if numeric {
+        SortValue::Int(raw.parse().map_err(|_| invalid())?)
+    } else {
+        SortValue::Text(raw.to_string())
+    };
+    Ok((value, id))
+}
+
+fn page_size_error(message: &str) -> Error {
+    Error::new(message).extend_with(|_, e| e.set("code", "BAD_REQUEST"))
+}
+
+/// Cuts one page out of `items`, already sorted by `key` (ascending, or descending when
+/// `args.reverse`). `numeric` says how the cursors' `last_value` is read back.
+fn paginate<T: Clone>(
+    items: &[T],
+    key: impl Fn(&T) -> (SortValue, u64),
+    numeric: bool,
+    args: PageArgs,
+) -> Result<Page<T>, Error> {
+    // Shopify's own wording for the missing-size case; the over-250 wording is ours.
+    let size = match (args.first, args.last) {
+        (None, None) => return Err(page_size_error("you must provide one of first or last")),
+        (Some(_), Some(_)) => {
+            return Err(page_size_error("you may provide only one of first or last"));
+        }
+        (Some(n), None) | (None, Some(n)) => n,
+    };
+    if size < 0 {
+        return Err(page_size_error("first and last must be non-negative"));
+    }
+    if size > MAX_PAGE_SIZE {
+        return Err(page_size_error(&format!(
+            "The page size is {size}; first and last accept at most {MAX_PAGE_SIZE}."
+        )));
+    }
+    let size = size as usize;
+    let order = |a: &(SortValue, u64), b: &(SortValue, u64)| -> Ordering {
+        if args.reverse { b.cmp(a) } else { a.cmp(b) }
+    };
+    let start = match &args.after {
+        Some(cursor) => {
+            let at = decode_cursor(cursor, numeric)?;
+            items.partition_point(|item| order(&key(item), &at) != Ordering::Greater)
+        }
+        None => 0,
+    };
+    let end = match &args.before {
+        Some(cursor) => {
+            let at = decode_cursor(cursor, numeric)?;
+            items
+                .partition_point(|item| order(&key(item), &at) == Ordering::Less)
+                .max(start)
+        }
+        None => items.len(),
+    };
+    let window = &items[start..end];
+    let (page, has_next, has_previous) = if args.first.is_some() {
+        let page = &window[..window.len().min(size)];
+        (page, window.len() > size, start > 0)
+    } else {
+        let page = &window[window.len().saturating_sub(size)..];
+        (page, end < items.len(), window.len() > size)
+    };
+    let edges: Vec<(String, T)> = page
+        .iter()
+        .map(|item| {
+            let (value, id) = key(item);
+            (encode_cursor(id, &value), item.clone())
+        })
+        .collect();
+    let page_info = PageInfo {
+        has_next_page: has_next,
+        has_previous_page: has_previous,
+        start_cursor: edges.first().map(|(cursor, _)| cursor.clone()),
+        end_cursor: edges.last().map(|(cursor, _)| cursor.clone()),
+    };
+    Ok(Page { edges, page_info })
+}
+
+// ---- objects ---------------------------------------------------------------------------
+
+/// The catalog as it was when the request started.
+fn snapshot(ctx: &Context<'_>) -> Result<Snapshot, Error> {
+    ctx.data::<Snapshot>().cloned()
+}
+
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    async fn shop(&self, ctx: &Context<'_>) -> Result<Shop, Error> {
+        Ok(Shop(ctx.data::<ShopInfo>()?.clone()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        query: Option<String>,
+        sort_key: Option<ProductSortKeys>,
+        reverse: Option<bool>,
+    ) -> Result<ProductConnection, Error> {
+        let snapshot = snapshot(ctx)?;
+        let search = Search::parse(query.as_deref());
+        let sort_key = sort_key.unwrap_or(ProductSortKeys::Id);
+        let key = move |p: &Product| -> (SortValue, u64) {
+            let r = &p.0;
+            let value = match sort_key {
+                ProductSortKeys::Id
+                | ProductSortKeys::InventoryTotal
+                | ProductSortKeys::Relevance => SortValue::Int(r.id as i64),
+                ProductSortKeys::Title => SortValue::Text(r.title.to_lowercase()),
+                ProductSortKeys::UpdatedAt => SortValue::Text(timestamp::format(r.updated_at)),
+                ProductSortKeys::CreatedAt => SortValue::Text(timestamp::format(r.created_at)),
+                ProductSortKeys::ProductType => SortValue::Text(r.product_type.to_lowercase()),
+                ProductSortKeys::Vendor => SortValue::Text(r.vendor.to_lowercase()),
+            };
+            (value, r.id)
+        };
+        let numeric = matches!(
+            sort_key,
+            ProductSortKeys::Id | ProductSortKeys::InventoryTotal | ProductSortKeys::Relevance
+        );
+        let reverse = reverse.unwrap_or(false);
+        let mut items: Vec<Product> = snapshot
+            .iter()
+            .filter(|p| search.matches_product(p))
+            .map(|p| Product(Arc::clone(p)))
+            .collect();
+        // The snapshot is in id order already.
+        if !numeric || reverse {
+            items.sort_by_cached_key(|p| key(p));
+            if reverse {
+                items.reverse();
+            }
+        }
+        paginate(
+            &items,
+            key,
+            numeric,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+                reverse,
+            },
+        )
+        .map(Into::into)
+    }
+
+    async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>, Error> {
+        let snapshot = snapshot(ctx)?;
+        let Some(id) = parse_gid(&id, "Product") else {
+            return Ok(None);
+        };
+        Ok(snapshot
+            .binary_search_by_key(&id, |p| p.id)
+            .ok()
+            .map(|i| Product(Arc::clone(&snapshot[i]))))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn product_variants(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        query: Option<String>,
+        reverse: Option<bool>,
+    ) -> Result<ProductVariantConnection, Error> {
+        let snapshot = snapshot(ctx)?;
+        let search = Search::parse(query.as_deref());
+        let reverse = reverse.unwrap_or(false);
+        let mut items: Vec<ProductVariant> = snapshot
+            .iter()
+            .flat_map(|p| {
+                (0..p.variants.len()).map(move |index| ProductVariant {
+                    product: Arc::clone(p),
+                    index,
+                })
+            })
+            .filter(|v| search.matches_variant(&v.product, v.record()))
+            .collect();
+        // Variant ids grow with product ids, so the list is in id order already.
+        if reverse {
+            items.reverse();
+        }
+        let key = |v: &ProductVariant| (SortValue::Int(v.record().id as i64), v.record().id);
+        paginate(
+            &items,
+            key,
+            true,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+                reverse,
+            },
+        )
+        .map(Into::into)
+    }
+
+    async fn product_variant(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<ProductVariant>, Error> {
+        let snapshot = snapshot(ctx)?;
+        let Some(id) = parse_gid(&id, "ProductVariant") else {
+            return Ok(None);
+        };
+        for product in snapshot.iter() {
+            if let Some(index) = product.variants.iter().position(|v| v.id == id) {
+                return Ok(Some(ProductVariant {
+                    product: Arc::clone(product),
+                    index,
+                }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+pub struct Shop(ShopInfo);
+
+#[Object]
+impl Shop {
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// An enum on Shopify (`CurrencyCode`); the JSON is the same string.
+    async fn currency_code(&self) -> &str {
+        &self.0.currency
+    }
+}
+
+#[derive(Clone)]
+pub struct Product(Arc<ProductRecord>);
+
+impl Product {
+    fn image(&self, index: usize) -> Option<Image> {
+        let url = self.0.images.get(index)?;
+        Some(Image {
+            id: image_id(&self.0, index),
+            url: url.clone(),
+            alt_text: (index == 0).then(|| self.0.title.clone()),
+        })
+    }
+}
+
+/// Image ids are derived from the product id and the image's position.
+fn image_id(product: &ProductRecord, index: usize) -> u64 {
+    40_000_000_000_000 + (product.id % 1_000_000_000) * 1_000 + index as u64
+}
+
+#[Object]
+impl Product {
+    async fn id(&self) -> ID {
+        ID(self.0.gid())
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn handle(&self) -> &str {
+        &self.0.handle
+    }
+    async fn description_html(&self) -> &str {
+        &self.0.body_html
+    }
+    async fn vendor(&self) -> &str {
+        &self.0.vendor
+    }
+    async fn product_type(&self) -> &str {
+        &self.0.product_type
+    }
+    async fn tags(&self) -> &[String] {
+        &self.0.tags
+    }
+    async fn status(&self) -> ProductStatus {
+        self.0.status.into()
+    }
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.0.updated_at)
+    }
+    async fn total_inventory(&self) -> i64 {
+        self.0.variants.iter().map(|v| v.inventory_quantity).sum()
+    }
+    async fn featured_image(&self) -> Option<Image> {
+        self.image(0)
+    }
+    async fn images(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ImageConnection, Error> {
+        let items: Vec<Image> = (0..self.0.images.len())
+            .filter_map(|i| self.image(i))
+            .collect();
+        let key = |image: &Image| (SortValue::Int(image.id as i64), image.id);
+        paginate(
+            &items,
+            key,
+            true,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+                reverse: false,
+            },
+        )
+        .map(Into::into)
+    }
+    async fn variants(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<ProductVariantConnection, Error> {
+        let items: Vec<ProductVariant> = (0..self.0.variants.len())
+            .map(|index| ProductVariant {
+                product: Arc::clone(&self.0),
+                index,
+            })
+            .collect();
+        let key = |v: &ProductVariant| (SortValue::Int(v.record().id as i64), v.record().id);
+        paginate(
+            &items,
+            key,
+            true,
+            PageArgs {
+                first,
+                after,
+                last,
+                before,
+                reverse: false,
+            },
+        )
+        .map(Into::into)
+    }
+}
+
+#[derive(Clone)]
+pub struct ProductVariant {
+    product: Arc<ProductRecord>,
+    index: usize,
+}
+
+impl ProductVariant {
+    fn record(&self) -> &VariantRecord {
+        &self.product.variants[self.index]
+    }
+}
+
+#[Object]
+impl ProductVariant {
+    async fn id(&self) -> ID {
+        ID(format!("gid://shopify/ProductVariant/{}", self.record().id))
+    }
+    async fn title(&self) -> &str {
+        &self.record().title
+    }
+    async fn display_name(&self) -> String {
+        format!("{} - {}", self.product.title, self.record().title)
+    }
+    /// Shopify returns `null` for a variant without SKU on recent versions; so do we.
+    async fn sku(&self) -> Option<&str> {
+        Some(self.record().sku.as_str()).filter(|s| !s.is_empty())
+    }
+    async fn barcode(&self) -> Option<&str> {
+        self.record().barcode.as_deref()
+    }
+    async fn price(&self) -> Money {
+        Money(self.record().price)
+    }
+    async fn compare_at_price(&self) -> Option<Money> {
+        self.record().compare_at_price.map(Money)
+    }
+    async fn inventory_quantity(&self) -> Option<i64> {
+        Some(self.record().inventory_quantity)
+    }
+    async fn position(&self) -> i32 {
+        self.index as i32 + 1
+    }
+    async fn selected_options(&self) -> Vec<SelectedOption> {
+        self.record()
+            .options
+            .iter()
+            .map(|(name, value)| SelectedOption {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect()
+    }
+    async fn image(&self) -> Option<Image> {
+        let index = self.record().image?;
+        Product(Arc::clone(&self.product)).image(index)
+    }
+    async fn inventory_item(&self) -> InventoryItem {
+        InventoryItem {
+            variant: self.clone(),
+        }
+    }
+    async fn product(&self) -> Product {
+        Product(Arc::clone(&self.product))
+    }
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.product.created_at)
+    }
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.record().updated_at)
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct SelectedOption {
+    name: String,
+    value: String,
+}
+
+#[derive(Clone)]
+pub struct Image {
+    id: u64,
+    url: String,
+    alt_text: Option<String>,
+}
+
+#[Object]
+impl Image {
+    async fn id(&self) -> ID {
+        ID(format!("gid://shopify/ProductImage/{}", self.id))
+    }
+    async fn url(&self) -> Url {
+        Url(self.url.clone())
+    }
+    async fn alt_text(&self) -> Option<&str> {
+        self.alt_text.as_deref()
+    }
+    async fn width(&self) -> Option<i32> {
+        None
+    }
+    async fn height(&self) -> Option<i32> {
+        None
+    }
+}
+
+pub struct InventoryItem {
+    variant: ProductVariant,
+}
+
+#[Object]
+impl InventoryItem {
+    async fn id(&self) -> ID {
+        ID(format!(
+            "gid://shopify/InventoryItem/{}",
+            self.variant.record().inventory_item_id
+        ))
+    }
+    async fn sku(&self) -> Option<&str> {
+        Some(self.variant.record().sku.as_str()).filter(|s| !s.is_empty())
+    }
+    async fn tracked(&self) -> bool {
+        true
+    }
+    async fn measurement(&self) -> InventoryItemMeasurement {
+        InventoryItemMeasurement {
+            grams: self.variant.record().grams,
+        }
+    }
+}
+
+pub struct InventoryItemMeasurement {
+    grams: u32,
+}
+
+#[Object]
+impl InventoryItemMeasurement {
+    /// Shopify stores weight as a float with a unit; the sandbox always answers in grams.
+    async fn weight(&self) -> Weight {
+        Weight {
+            value: f64::from(self.grams),
+            unit: WeightUnit::Grams,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Weight {
+    value: f64,
+    unit: WeightUnit,
+}

@@ -1,0 +1,239 @@
+//! A TikTok Shop Open API (version 202309 and later) sandbox over real HTTP: one seller with
+//! one or more shops, signed requests checked as the real API checks them, products that go
+//! through a review decided lazily on tokio's clock, and a 50 req/s limit per (shop, API).
+//! It follows ../shared/reference/tiktok-shop-api.md §1–5 and §11.
+
+mod auth;
+mod envelope;
+mod product_body;
+mod products;
+mod region;
+mod routes;
+mod shops;
+mod state;
+#[cfg(test)]
+mod tests;
+
+pub use auth::sign;
+
+use crate::server::ServerHandle;
+use rust_decimal::Decimal;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// How to start a sandbox: the app's credentials, the seller's shops, the review policy.
+#[derive(Debug, Clone)]
+pub struct TikTokConfig {
+    /// The app key every call must carry as `app_key`.
+    pub app_key: String,
+    /// The secret requests are signed with.
+    pub app_secret: String,
+    /// The seller's shops, all reachable with the one access token.
+    pub shops: Vec<ShopSpec>,
+    /// How the review of new and edited products ends.
+    pub review: ReviewPolicy,
+}
+
+impl Default for TikTokConfig {
+    /// One US shop, approval after 2 s.
+    fn default() -> Self {
+        TikTokConfig {
+            app_key: "sandbox-app-key".into(),
+            app_secret: "sandbox-app-secret".into(),
+            shops: vec![ShopSpec::new("Sandbox US Shop", "US", "USD")],
+            review: ReviewPolicy::default(),
+        }
+    }
+}
+
+/// One shop of the seller. The currency must be the region's (reference §10): the real shops
+/// response carries no currency, so connectors derive it from the region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopSpec {
+    pub name: String,
+    /// Market code (`US`, `GB`, `ID`…).
+    pub region: String,
+    /// ISO 4217 code of the region (`USD` for `US`).
+    pub currency: String,
+}
+
+impl ShopSpec {
+    pub fn new(
+        name: impl Into<String>,
+        region: impl Into<String>,
+        currency: impl Into<String>,
+    ) -> Self {
+        ShopSpec {
+            name: name.into(),
+            region: region.into(),
+            currency: currency.into(),
+        }
+    }
+}
+
+/// How a submitted product's review ends, and when. The policy in force when a product is
+/// submitted decides its review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewPolicy {
+    /// Time from submission to decision, on tokio's clock (`tokio::time::pause` works).
+    pub delay: Duration,
+    pub outcome: ReviewOutcome,
+}
+
+impl Default for ReviewPolicy {
+    fn default() -> Self {
+        ReviewPolicy {
+            delay: Duration::from_secs(2),
+            outcome: ReviewOutcome::Approve,
+        }
+    }
+}
+
+/// The decision of a review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewOutcome {
+    /// PENDING becomes ACTIVATE (audit APPROVED).
+    Approve,
+    /// PENDING becomes FAILED with these `audit_failed_reasons`; an edit of a live product
+    /// that fails leaves the live version as it was.
+    Reject(Vec<String>),
+}
+
+/// A shop as tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxShop {
+    /// 19-digit shop id.
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    pub currency: String,
+    /// The `shop_cipher` of shop-scoped calls.
+    pub cipher: String,
+    /// The default SALES_WAREHOUSE.
+    pub warehouse_id: String,
+}
+
+/// A product as tests see it: the newest content the seller sent, with its review settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxProduct {
+    pub id: String,
+    pub title: String,
+    /// DRAFT, PENDING, FAILED or ACTIVATE.
+    pub status: String,
+    /// NONE, AUDITING, APPROVED or FAILED (of the newest content).
+    pub audit_status: String,
+    pub skus: Vec<SandboxSku>,
+    pub external_product_id: Option<String>,
+    pub category_id: String,
+    pub audit_failed_reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxSku {
+    pub id: String,
+    pub seller_sku: String,
+    pub price: SandboxMoney,
+    /// Summed over warehouses.
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxMoney {
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+/// What the HTTP handler shares.
+#[derive(Debug)]
+struct App {
+    credentials: auth::Credentials,
+    state: Mutex<state::State>,
+    /// API calls received, refused ones included.
+    requests: AtomicU64,
+}
+
+/// A running TikTok Shop sandbox.
+#[derive(Debug)]
+pub struct TikTokSandbox {
+    server: ServerHandle,
+    app: Arc<App>,
+}
+
+impl TikTokSandbox {
+    /// Starts on a free port.
+    pub async fn start(config: TikTokConfig) -> std::io::Result<Self> {
+        Self::start_on(config, 0).await
+    }
+
+    /// Starts on `127.0.0.1:port` (0 picks a free port). Fails with `InvalidInput` when a
+    /// shop's region is not a TikTok Shop market or its currency is not the region's.
+    pub async fn start_on(config: TikTokConfig, port: u16) -> std::io::Result<Self> {
+        let state = state::State::new(&config.shops, config.review, envelope::unix_now())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let app = Arc::new(App {
+            credentials: auth::Credentials {
+                app_key: config.app_key,
+                app_secret: config.app_secret,
+            },
+            state: Mutex::new(state),
+            requests: AtomicU64::new(0),
+        });
+        let server = ServerHandle::start(routes::router(app.clone()), port).await?;
+        Ok(TikTokSandbox { server, app })
+    }
+
+    /// `http://127.0.0.1:PORT`, the Open API host (no trailing slash).
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    pub fn shops(&self) -> Vec<SandboxShop> {
+        self.state().sandbox_shops()
+    }
+
+    /// The seller's access token, valid for every shop; issued at start, expires 7 days later.
+    pub fn access_token(&self) -> String {
+        self.state().token.value.clone()
+    }
+
+    /// Makes the access token expired (calls then get 105002).
+    pub fn expire_access_token(&self) {
+        self.state().token.expires_at = envelope::unix_now() - 1;
+    }
+
+    /// The shop's products in creation order, reviews settled as of now.
+    pub fn products(&self, cipher: &str) -> Vec<SandboxProduct> {
+        let mut state = self.state();
+        state.settle_all(tokio::time::Instant::now());
+        state
+            .products
+            .values()
+            .filter(|p| p.cipher == cipher)
+            .map(|p| p.to_sandbox())
+            .collect()
+    }
+
+    /// Sets the policy for products submitted from now on.
+    pub fn set_review(&self, policy: ReviewPolicy) {
+        self.state().review = policy;
+    }
+
+    /// API calls received so far, refused ones included.
+    pub fn request_count(&self) -> u64 {
+        self.app.requests.load(Ordering::Relaxed)
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(self) {
+        self.server.stop().await;
+    }
+
+    fn state(&self) -> MutexGuard<'_, state::State> {
+        // The state stays consistent even if a holder panicked: every write is one step.
+        self.app
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}

@@ -1,0 +1,239 @@
+//! Routing of `/{category}/{version}/{resource}` (reference §1, §11.1): one fallback handler
+//! resolves the endpoint, checks the version, runs the request checks and the rate limit, then
+//! calls the endpoint with the state locked.
+
+use super::App;
+use super::auth::{self, ApiRequest, CipherRule};
+use super::envelope::{self, ApiError, code};
+use super::{products, shops};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State as AxumState};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
+use tokio::time::Instant;
+
+/// The oldest version the sandbox serves; newer version segments reach the same resources.
+const BASE_VERSION: u32 = 202309;
+
+/// The endpoints the sandbox implements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Endpoint {
+    Shops,
+    Warehouses,
+    Categories,
+    CreateProduct,
+    SearchProducts,
+    GetProduct(String),
+    EditProduct(String),
+    UpdateInventory(String),
+    UpdatePrices(String),
+}
+
+impl Endpoint {
+    /// The API's name, the unit of rate limiting.
+    fn api(&self) -> &'static str {
+        match self {
+            Endpoint::Shops => "authorization.shops",
+            Endpoint::Warehouses => "logistics.warehouses",
+            Endpoint::Categories => "product.categories",
+            Endpoint::CreateProduct => "product.create",
+            Endpoint::SearchProducts => "product.search",
+            Endpoint::GetProduct(_) => "product.get",
+            Endpoint::EditProduct(_) => "product.edit",
+            Endpoint::UpdateInventory(_) => "product.inventory.update",
+            Endpoint::UpdatePrices(_) => "product.prices.update",
+        }
+    }
+
+    fn cipher_rule(&self) -> CipherRule {
+        match self {
+            Endpoint::Shops => CipherRule::Forbidden,
+            Endpoint::UpdateInventory(_) => CipherRule::Optional,
+            _ => CipherRule::Required,
+        }
+    }
+}
+
+pub(crate) fn router(app: Arc<App>) -> Router {
+    Router::new().fallback(handle).with_state(app)
+}
+
+async fn handle(
+    AxumState(app): AxumState<Arc<App>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    app.requests.fetch_add(1, Ordering::Relaxed);
+    match serve(&app, &method, &uri, &headers, &body) {
+        Ok(data) => envelope::ok(data),
+        Err(error) => {
+            tracing::debug!(code = error.code, message = %error.message, path = uri.path(), "tiktok sandbox refused a call");
+            error.into_response()
+        }
+    }
+}
+
+fn serve(
+    app: &App,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let endpoint = resolve(method, uri.path())?;
+    let Query(query) = Query::<Vec<(String, String)>>::try_from_uri(uri)
+        .map_err(|e| ApiError::credentials(format!("Malformed query string: {e}")))?;
+    let request = ApiRequest {
+        method,
+        path: uri.path(),
+        query: &query,
+        headers,
+        body,
+    };
+    let now = Instant::now();
+
+    // Every write is one step, so the state is consistent even after a panic elsewhere.
+    let mut state = app.state.lock().unwrap_or_else(PoisonError::into_inner);
+    let cipher = auth::check(&app.credentials, &state, &request, endpoint.cipher_rule())?;
+    if !state.admit(cipher.as_deref().unwrap_or_default(), endpoint.api(), now) {
+        return Err(ApiError::new(code::TOO_MANY_REQUESTS, "Too many requests.")
+            .with_status(StatusCode::TOO_MANY_REQUESTS));
+    }
+
+    // Required-cipher endpoints are only reached with a cipher (the checks saw to it).
+    let shop_cipher = || cipher.clone().unwrap_or_default();
+    match &endpoint {
+        Endpoint::Shops => Ok(shops::authorized_shops(&state)),
+        Endpoint::Warehouses => {
+            let shop = state
+                .shop(&shop_cipher())
+                .ok_or_else(|| ApiError::new(code::SHOP_MISMATCH, "unknown shop_cipher"))?;
+            Ok(shops::warehouses(shop))
+        }
+        Endpoint::Categories => Ok(shops::categories(request.param("keyword"))),
+        Endpoint::CreateProduct => products::create(&mut state, &shop_cipher(), body, now),
+        Endpoint::SearchProducts => products::search(
+            &mut state,
+            &shop_cipher(),
+            request.param("page_size"),
+            request.param("page_token"),
+            body,
+            now,
+        ),
+        Endpoint::GetProduct(id) => {
+            let under_review = request.param("return_under_review_version") == Some("true");
+            products::get(&mut state, &shop_cipher(), id, under_review, now)
+        }
+        Endpoint::EditProduct(id) => products::edit(&mut state, &shop_cipher(), id, body, now),
+        Endpoint::UpdateInventory(id) => {
+            products::update_inventory(&mut state, cipher.as_deref(), id, body, now)
+        }
+        Endpoint::UpdatePrices(id) => {
+            products::update_prices(&mut state, &shop_cipher(), id, body, now)
+        }
+    }
+}
+
+/// Step 1 of the checks: a known resource (36009009), a valid version (36009014), an allowed
+/// method (36009010).
+fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    let unknown =
+        || ApiError::new(code::INVALID_PATH, "Invalid path.").with_status(StatusCode::NOT_FOUND);
+    let [category, version, rest @ ..] = segments.as_slice() else {
+        return Err(unknown());
+    };
+    let id = |s: &str| s.to_owned();
+    let candidates: Vec<(Method, Endpoint)> = match (*category, rest) {
+        ("authorization", ["shops"]) => vec![(Method::GET, Endpoint::Shops)],
+        ("logistics", ["warehouses"]) => vec![(Method::GET, Endpoint::Warehouses)],
+        ("product", ["categories"]) => vec![(Method::GET, Endpoint::Categories)],
+        ("product", ["products"]) => vec![(Method::POST, Endpoint::CreateProduct)],
+        ("product", ["products", "search"]) => vec![(Method::POST, Endpoint::SearchProducts)],
+        ("product", ["products", p]) if !p.is_empty() => {
+            vec![
+                (Method::GET, Endpoint::GetProduct(id(p))),
+                (Method::PUT, Endpoint::EditProduct(id(p))),
+            ]
+        }
+        ("product", ["products", p, "inventory", "update"]) if !p.is_empty() => {
+            vec![(Method::POST, Endpoint::UpdateInventory(id(p)))]
+        }
+        ("product", ["products", p, "prices", "update"]) if !p.is_empty() => {
+            vec![(Method::POST, Endpoint::UpdatePrices(id(p)))]
+        }
+        _ => return Err(unknown()),
+    };
+    check_version(version)?;
+    candidates
+        .into_iter()
+        .find(|(m, _)| m == method)
+        .map(|(_, endpoint)| endpoint)
+        .ok_or_else(|| {
+            ApiError::new(code::INVALID_METHOD, "Invalid method.")
+                .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        })
+}
+
+/// `YYYYMM`, at least 202309 (older versions are retired, reference §1).
+fn check_version(version: &str) -> Result<(), ApiError> {
+    let invalid = || ApiError::new(code::INVALID_VERSION, "The version name is invalid.");
+    if version.len() != 6 || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let value: u32 = version.parse().map_err(|_| invalid())?;
+    let month = value % 100;
+    if !(1..=12).contains(&month) || value < BASE_VERSION {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_versions_reach_the_same_resource() {
+        let endpoint = resolve(&Method::POST, "/product/202502/products/search");
+        assert_eq!(endpoint, Ok(Endpoint::SearchProducts));
+        assert_eq!(
+            resolve(&Method::GET, "/product/202309/products/17001"),
+            Ok(Endpoint::GetProduct("17001".into()))
+        );
+    }
+
+    #[test]
+    fn malformed_and_retired_versions_are_refused() {
+        for version in ["2023-9", "202313", "202212", "v1"] {
+            let error = resolve(&Method::GET, &format!("/product/{version}/categories"));
+            assert_eq!(
+                error.map_err(|e| e.code),
+                Err(code::INVALID_VERSION),
+                "{version}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_paths_and_methods_have_their_codes() {
+        assert_eq!(
+            resolve(&Method::GET, "/nothing/202309/here").map_err(|e| e.code),
+            Err(code::INVALID_PATH)
+        );
+        assert_eq!(
+            resolve(&Method::GET, "/product/202309").map_err(|e| e.code),
+            Err(code::INVALID_PATH)
+        );
+        assert_eq!(
+            resolve(&Method::DELETE, "/product/202309/categories").map_err(|e| e.code),
+            Err(code::INVALID_METHOD)
+        );
+    }
+}

@@ -1,0 +1,441 @@
+//! The TikTok sandbox's data: the seller's access token, shops and warehouses, the built-in
+//! category tree, products with their review (settled lazily from tokio's clock), and the
+//! per-(shop, API) token buckets.
+
+use super::region;
+use super::{
+    ReviewOutcome, ReviewPolicy, SandboxMoney, SandboxProduct, SandboxShop, SandboxSku, ShopSpec,
+};
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, HashMap};
+use tokio::time::{Duration, Instant};
+
+/// The seller's access token; one token is valid for all of the seller's shops.
+#[derive(Debug, Clone)]
+pub(crate) struct AccessToken {
+    pub value: String,
+    /// Absolute Unix seconds, like `access_token_expire_in`.
+    pub expires_at: i64,
+}
+
+/// Default access-token lifetime (reference §2.2).
+pub(crate) const TOKEN_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Shop {
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    pub currency: String,
+    pub cipher: String,
+    pub code: String,
+    pub sales_warehouse_id: String,
+    pub return_warehouse_id: String,
+}
+
+/// One node of the built-in category tree (a flat list, roots have parent "0").
+#[derive(Debug)]
+pub(crate) struct Category {
+    pub id: &'static str,
+    pub parent_id: &'static str,
+    pub name: &'static str,
+    pub is_leaf: bool,
+}
+
+/// A small tree with leaves at depth 2 and 3; `600001` is the usual default leaf.
+pub(crate) const CATEGORIES: &[Category] = &[
+    Category {
+        id: "600000",
+        parent_id: "0",
+        name: "Home Supplies",
+        is_leaf: false,
+    },
+    Category {
+        id: "600001",
+        parent_id: "600000",
+        name: "Home Organizers",
+        is_leaf: true,
+    },
+    Category {
+        id: "600002",
+        parent_id: "600000",
+        name: "Home Decor",
+        is_leaf: true,
+    },
+    Category {
+        id: "601000",
+        parent_id: "0",
+        name: "Womenswear & Underwear",
+        is_leaf: false,
+    },
+    Category {
+        id: "601100",
+        parent_id: "601000",
+        name: "Women's Tops",
+        is_leaf: false,
+    },
+    Category {
+        id: "601101",
+        parent_id: "601100",
+        name: "T-shirts",
+        is_leaf: true,
+    },
+    Category {
+        id: "601102",
+        parent_id: "601100",
+        name: "Blouses & Shirts",
+        is_leaf: true,
+    },
+    Category {
+        id: "602000",
+        parent_id: "0",
+        name: "Beauty & Personal Care",
+        is_leaf: false,
+    },
+    Category {
+        id: "602001",
+        parent_id: "602000",
+        name: "Skincare",
+        is_leaf: true,
+    },
+];
+
+pub(crate) fn category(id: &str) -> Option<&'static Category> {
+    CATEGORIES.iter().find(|c| c.id == id)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SalesAttribute {
+    pub id: String,
+    pub name: String,
+    pub value_id: String,
+    pub value_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Stock {
+    pub warehouse_id: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Sku {
+    pub id: String,
+    pub seller_sku: String,
+    pub price: Decimal,
+    pub currency: String,
+    pub inventory: Vec<Stock>,
+    pub sales_attributes: Vec<SalesAttribute>,
+    pub external_sku_id: Option<String>,
+}
+
+impl Sku {
+    pub fn quantity(&self) -> u32 {
+        self.inventory.iter().map(|s| s.quantity).sum()
+    }
+}
+
+/// One version of a product's content, as the seller sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Content {
+    pub title: String,
+    pub description: String,
+    pub category_id: String,
+    pub brand_id: Option<String>,
+    pub main_images: Vec<String>,
+    /// (value, unit), e.g. ("0.5", "KILOGRAM").
+    pub package_weight: (String, String),
+    pub external_product_id: Option<String>,
+    pub skus: Vec<Sku>,
+}
+
+/// The review of the newest content.
+#[derive(Debug, Clone)]
+pub(crate) enum Audit {
+    /// Saved as a draft, never submitted.
+    None,
+    /// Submitted; decided once `delay` has passed on tokio's clock.
+    Auditing {
+        submitted_at: Instant,
+        delay: Duration,
+        outcome: ReviewOutcome,
+    },
+    Approved,
+    Failed(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Product {
+    pub id: String,
+    pub cipher: String,
+    pub create_time: i64,
+    pub update_time: i64,
+    /// The newest content the seller sent (under review, failed, live or draft).
+    pub content: Content,
+    /// The approved version buyers see; an edit of a live product leaves it live while the
+    /// new content is audited (reference §5.3).
+    pub live: Option<Content>,
+    pub audit: Audit,
+}
+
+impl Product {
+    /// Decides a review whose delay has passed.
+    pub fn settle(&mut self, now: Instant) {
+        let Audit::Auditing {
+            submitted_at,
+            delay,
+            outcome,
+        } = &self.audit
+        else {
+            return;
+        };
+        if now < *submitted_at + *delay {
+            return;
+        }
+        self.audit = match outcome {
+            ReviewOutcome::Approve => {
+                self.live = Some(self.content.clone());
+                Audit::Approved
+            }
+            // A failed edit leaves the live version unchanged.
+            ReviewOutcome::Reject(reasons) => Audit::Failed(reasons.clone()),
+        };
+    }
+
+    /// Sends the newest content to review under `policy`.
+    pub fn submit(&mut self, policy: &ReviewPolicy, now: Instant) {
+        self.audit = Audit::Auditing {
+            submitted_at: now,
+            delay: policy.delay,
+            outcome: policy.outcome.clone(),
+        };
+    }
+
+    /// The combined status of reference §5.3 (only the states the sandbox reaches).
+    pub fn status(&self) -> &'static str {
+        if self.live.is_some() {
+            return "ACTIVATE";
+        }
+        match self.audit {
+            Audit::None => "DRAFT",
+            Audit::Auditing { .. } => "PENDING",
+            Audit::Failed(_) => "FAILED",
+            Audit::Approved => "ACTIVATE",
+        }
+    }
+
+    pub fn audit_status(&self) -> &'static str {
+        match self.audit {
+            Audit::None => "NONE",
+            Audit::Auditing { .. } => "AUDITING",
+            Audit::Approved => "APPROVED",
+            Audit::Failed(_) => "FAILED",
+        }
+    }
+
+    pub fn failed_reasons(&self) -> &[String] {
+        match &self.audit {
+            Audit::Failed(reasons) => reasons,
+            _ => &[],
+        }
+    }
+
+    /// Applies a price or stock change to every version at once: such changes skip review.
+    pub fn update_sku(&mut self, sku_id: &str, change: impl Fn(&mut Sku)) {
+        let versions = std::iter::once(&mut self.content).chain(self.live.as_mut());
+        for version in versions {
+            if let Some(sku) = version.skus.iter_mut().find(|s| s.id == sku_id) {
+                change(sku);
+            }
+        }
+    }
+
+    pub fn to_sandbox(&self) -> SandboxProduct {
+        SandboxProduct {
+            id: self.id.clone(),
+            title: self.content.title.clone(),
+            status: self.status().to_owned(),
+            audit_status: self.audit_status().to_owned(),
+            skus: self
+                .content
+                .skus
+                .iter()
+                .map(|sku| SandboxSku {
+                    id: sku.id.clone(),
+                    seller_sku: sku.seller_sku.clone(),
+                    price: SandboxMoney {
+                        amount: sku.price,
+                        currency: sku.currency.clone(),
+                    },
+                    quantity: sku.quantity(),
+                })
+                .collect(),
+            external_product_id: self.content.external_product_id.clone(),
+            category_id: self.content.category_id.clone(),
+            audit_failed_reasons: self.failed_reasons().to_vec(),
+        }
+    }
+}
+
+/// Token bucket: 50 requests per second per (shop, API) (reference §4.3).
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+const RATE_PER_SEC: f64 = 50.0;
+
+/// Everything the sandbox knows, behind one mutex.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub token: AccessToken,
+    pub shops: Vec<Shop>,
+    /// By id; ids grow with each product, so this is creation order.
+    pub products: BTreeMap<String, Product>,
+    /// (shop cipher, idempotency_key) -> product id.
+    pub idempotency: HashMap<(String, String), String>,
+    pub review: ReviewPolicy,
+    attribute_ids: HashMap<String, String>,
+    value_ids: HashMap<(String, String), String>,
+    id_base: u64,
+    id_next: u64,
+    buckets: HashMap<(String, &'static str), Bucket>,
+}
+
+impl State {
+    /// Builds the seller's shops; refuses markets the reference does not list and currencies
+    /// that are not the market's (the real shops response carries no currency, so a connector
+    /// derives it from the region).
+    pub fn new(specs: &[ShopSpec], review: ReviewPolicy, now: i64) -> Result<State, String> {
+        if specs.is_empty() {
+            return Err("a TikTok sandbox needs at least one shop".into());
+        }
+        let mut state = State {
+            token: AccessToken {
+                value: format!("TTP_{}", random_text(32)),
+                expires_at: now + TOKEN_LIFETIME_SECS,
+            },
+            shops: Vec::new(),
+            products: BTreeMap::new(),
+            idempotency: HashMap::new(),
+            review,
+            attribute_ids: HashMap::new(),
+            value_ids: HashMap::new(),
+            id_base: rand::rng().random_range(0..10u64.pow(15)) * 10,
+            id_next: 0,
+            buckets: HashMap::new(),
+        };
+        for spec in specs {
+            let expected = region::currency(&spec.region).ok_or_else(|| {
+                format!(
+                    "shop {:?}: region {:?} is not a TikTok Shop market ({})",
+                    spec.name,
+                    spec.region,
+                    region::MARKETS.join(", ")
+                )
+            })?;
+            if spec.currency != expected {
+                return Err(format!(
+                    "shop {:?}: a {} shop prices in {expected}, not {}",
+                    spec.name, spec.region, spec.currency
+                ));
+            }
+            let shop = Shop {
+                id: state.next_id("74"),
+                name: spec.name.clone(),
+                region: spec.region.clone(),
+                currency: spec.currency.clone(),
+                cipher: format!("{}{}", region::cipher_prefix(&spec.region), random_text(28)),
+                code: format!("{}{}", spec.region, random_text(10).to_ascii_uppercase()),
+                sales_warehouse_id: state.next_id("72"),
+                return_warehouse_id: state.next_id("72"),
+            };
+            state.shops.push(shop);
+        }
+        Ok(state)
+    }
+
+    pub fn shop(&self, cipher: &str) -> Option<&Shop> {
+        self.shops.iter().find(|s| s.cipher == cipher)
+    }
+
+    /// A fresh 19-digit decimal id with a two-digit prefix (`17` products and SKUs, `74`
+    /// shops, `72` warehouses, `70` attributes).
+    pub fn next_id(&mut self, prefix: &str) -> String {
+        self.id_next += 1;
+        format!("{prefix}{:017}", self.id_base + self.id_next)
+    }
+
+    /// The id of a custom sales attribute, the same for every product.
+    pub fn attribute_id(&mut self, name: &str) -> String {
+        if let Some(id) = self.attribute_ids.get(name) {
+            return id.clone();
+        }
+        let id = self.next_id("70");
+        self.attribute_ids.insert(name.to_owned(), id.clone());
+        id
+    }
+
+    /// The id of a custom sales-attribute value.
+    pub fn value_id(&mut self, name: &str, value: &str) -> String {
+        let key = (name.to_owned(), value.to_owned());
+        if let Some(id) = self.value_ids.get(&key) {
+            return id.clone();
+        }
+        let id = self.next_id("70");
+        self.value_ids.insert(key, id.clone());
+        id
+    }
+
+    /// Decides every review whose delay has passed.
+    pub fn settle_all(&mut self, now: Instant) {
+        for product in self.products.values_mut() {
+            product.settle(now);
+        }
+    }
+
+    /// Takes one token from the (shop, API) bucket; false when it is empty.
+    pub fn admit(&mut self, cipher: &str, api: &'static str, now: Instant) -> bool {
+        let bucket = self
+            .buckets
+            .entry((cipher.to_owned(), api))
+            .or_insert(Bucket {
+                tokens: RATE_PER_SEC,
+                last: now,
+            });
+        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * RATE_PER_SEC).min(RATE_PER_SEC);
+        bucket.last = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn sandbox_shops(&self) -> Vec<SandboxShop> {
+        self.shops
+            .iter()
+            .map(|s| SandboxShop {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                region: s.region.clone(),
+                currency: s.currency.clone(),
+                cipher: s.cipher.clone(),
+                warehouse_id: s.sales_warehouse_id.clone(),
+            })
+            .collect()
+    }
+}
+
+fn random_text(len: usize) -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
