@@ -49,7 +49,10 @@ fn build() -> Result<(), String> {
     let mode = get("mode").ok_or("wasm-toolchain.sh printed no mode")?;
 
     // Plugins get their own target dir so their build never waits on the host's lock.
-    let target_dir = root.join("target").join("plugins");
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("plugins");
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
         .current_dir(&plugins)

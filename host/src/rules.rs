@@ -21,3 +21,6 @@ pub use verdict::Verdict;
 pub const DEFAULT_PRODUCT_RULE: &str = include_str!("../../rules/product-default.rhai");
 /// The price rule a new channel starts with.
 pub const DEFAULT_PRICE_RULE: &str = include_str!("../../rules/price-default.rhai");
+
+#[cfg(test)]
+mod tests;

@@ -114,10 +114,10 @@ async fn push(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
                 })
                 .collect();
             if let Err(e) = connector.update_prices(listing_id, &prices).await {
-                return Ok(fail_listing(engine, listing, e.into()).await?);
+                return fail_listing(engine, listing, e.into()).await;
             }
             if let Err(e) = connector.update_stock(listing_id, &stock).await {
-                return Ok(fail_listing(engine, listing, e.into()).await?);
+                return fail_listing(engine, listing, e.into()).await;
             }
             listing.offer_hash = Some(draft.offer_hash.clone());
             listing.explanation = Some(draft.explanation.clone());

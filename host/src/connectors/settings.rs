@@ -148,8 +148,10 @@ mod tests {
 
     #[test]
     fn operator_list_narrows_the_manifest() {
-        let mut s = ConnectionSettings::default();
-        s.allowed_hosts = Some(vec!["a.example.com".into()]);
+        let s = ConnectionSettings {
+            allowed_hosts: Some(vec!["a.example.com".into()]),
+            ..Default::default()
+        };
         let list = HostAllowList::resolve(&manifest(&["a.example.com", "b.example.com"]), &s);
         assert!(list.allows("a.example.com"));
         assert!(!list.allows("b.example.com"));
