@@ -2,31 +2,38 @@
 //! hands it to the host as contract records. Settings: `base-url` (required), `api-version`
 //! (default `2026-01`); secret: `access-token`.
 //!
-//! Only this file calls host imports; [`mapping`], [`query`] and [`iso8601`] are pure and
-//! tested natively.
+//! A list page reads 10 variants per product (see [`query`] for why). A product with more
+//! ends the page; the next call reads that product alone, so no call repeats a list query to
+//! finish a product. Only this file calls host imports; the other modules are pure and tested
+//! natively.
 
+mod cursor;
 mod iso8601;
 mod mapping;
 mod query;
 
 use crossdock_plugin_sdk::http::Request;
-use crossdock_plugin_sdk::types::{AccountInfo, ConnectorError};
+use crossdock_plugin_sdk::types::{AccountInfo, ConnectorError, Product};
 use crossdock_plugin_sdk::{
     ProductPage, Result, StoreCatalog, config, export_store, log, manifest,
 };
-use mapping::{ListProductsData, ProductVariantsData, ShopInfoData};
+use cursor::Cursor;
+use mapping::{ListProductsData, ProductData, ProductNode, ProductVariantsData, ShopInfoData};
+use std::cell::Cell;
 
 manifest!("../crossdock.toml");
 
 struct Shopify;
 
-/// One connection's endpoint and credentials, read from its settings.
+/// One connection's endpoint and credentials, read from its settings, and the query points
+/// this call has spent so far.
 struct Admin {
     /// `https://x.myshopify.com`, without a trailing slash.
     base_url: String,
     /// `…/admin/api/{version}/graphql.json`.
     endpoint: String,
     token: String,
+    spent: Cell<f64>,
 }
 
 impl Admin {
@@ -60,6 +67,7 @@ impl Admin {
             base_url,
             endpoint,
             token,
+            spent: Cell::new(0.0),
         })
     }
 
@@ -70,15 +78,93 @@ impl Admin {
             .header("accept", "application/json")
             .json(body)?
             .send()?;
-        let checked =
-            mapping::check_response(response.status, response.retry_after_ms(), &response.body);
-        if let Err(ConnectorError::RateLimited(r)) = &checked {
-            log::debug(&format!(
-                "shopify throttled retry_after_ms={}",
-                r.retry_after_ms
-            ));
+        let checked = mapping::check_response(
+            response.status,
+            response.retry_after_ms(),
+            &response.body,
+            self.spent.get(),
+        );
+        match checked {
+            Ok((data, cost)) => {
+                self.spent.set(self.spent.get() + cost);
+                Ok(data)
+            }
+            Err(ConnectorError::RateLimited(r)) => {
+                log::debug(&format!(
+                    "shopify throttled retry_after_ms={}",
+                    r.retry_after_ms
+                ));
+                Err(ConnectorError::RateLimited(r))
+            }
+            Err(other) => Err(other),
         }
-        checked
+    }
+
+    /// Adds the variants past the first page to `node`, 100 per query.
+    fn complete_variants(&self, node: &mut ProductNode) -> Result<()> {
+        let mut more = node
+            .variants
+            .page_info
+            .has_next_page
+            .then(|| node.variants.page_info.end_cursor.clone())
+            .flatten();
+        while let Some(after) = more {
+            let page: ProductVariantsData =
+                mapping::decode(self.post(&query::product_variants(&node.id, &after))?)?;
+            let Some(product) = page.product else {
+                // Deleted meanwhile; what was read is still the product as it last was.
+                break;
+            };
+            more = product
+                .variants
+                .page_info
+                .has_next_page
+                .then_some(product.variants.page_info.end_cursor)
+                .flatten();
+            node.variants.nodes.extend(product.variants.nodes);
+        }
+        Ok(())
+    }
+
+    /// One product with all its variants; none when it no longer exists.
+    fn whole_product(&self, id: &str) -> Result<Option<Product>> {
+        let data: ProductData = mapping::decode(self.post(&query::product(id))?)?;
+        let Some(mut node) = data.product else {
+            return Ok(None);
+        };
+        self.complete_variants(&mut node)?;
+        mapping::product(node, &data.shop.currency_code).map(Some)
+    }
+
+    /// A list page; it ends before the first product with more variants than the page reads.
+    fn list_page(&self, after: Option<&str>, limit: u32) -> Result<ProductPage> {
+        let data: ListProductsData =
+            mapping::decode(self.post(&query::list_products(limit, after))?)?;
+        let currency = data.shop.currency_code;
+        let end = data
+            .products
+            .page_info
+            .has_next_page
+            .then_some(data.products.page_info.end_cursor)
+            .flatten();
+        let mut products = Vec::with_capacity(data.products.edges.len());
+        for edge in data.products.edges {
+            if edge.node.variants.page_info.has_next_page {
+                let next = Cursor::Product {
+                    id: edge.node.id,
+                    after: edge.cursor,
+                };
+                return Ok(ProductPage {
+                    products,
+                    next_cursor: next.encode(),
+                });
+            }
+            products.push(mapping::product(edge.node, &currency)?);
+        }
+        Ok(ProductPage {
+            products,
+            next_cursor: end.and_then(|c| Cursor::After(c).encode()),
+        })
     }
 }
 
@@ -108,45 +194,17 @@ impl StoreCatalog for Shopify {
 
     fn list_products(cursor: Option<String>, limit: u32) -> Result<ProductPage> {
         let admin = Admin::from_config()?;
-        let data: ListProductsData =
-            mapping::decode(admin.post(&query::list_products(limit, cursor.as_deref()))?)?;
-        let currency = data.shop.currency_code;
-        let next_cursor = data
-            .products
-            .page_info
-            .has_next_page
-            .then_some(data.products.page_info.end_cursor)
-            .flatten();
-        let mut products = Vec::with_capacity(data.products.nodes.len());
-        for mut node in data.products.nodes {
-            // Products with more variants than the page query reads get the rest here.
-            let mut more = node
-                .variants
-                .page_info
-                .has_next_page
-                .then(|| node.variants.page_info.end_cursor.clone())
-                .flatten();
-            while let Some(after) = more {
-                let page: ProductVariantsData =
-                    mapping::decode(admin.post(&query::product_variants(&node.id, &after))?)?;
-                let Some(product) = page.product else {
-                    // Deleted since the list page was read; its listing goes with the next sync.
-                    break;
-                };
-                more = product
-                    .variants
-                    .page_info
-                    .has_next_page
-                    .then_some(product.variants.page_info.end_cursor)
-                    .flatten();
-                node.variants.nodes.extend(product.variants.nodes);
+        match Cursor::decode(cursor.as_deref()) {
+            Cursor::Start => admin.list_page(None, limit),
+            Cursor::After(after) => admin.list_page(Some(&after), limit),
+            Cursor::Product { id, after } => {
+                let products = admin.whole_product(&id)?.into_iter().collect();
+                Ok(ProductPage {
+                    products,
+                    next_cursor: Cursor::After(after).encode(),
+                })
             }
-            products.push(mapping::product(node, &currency)?);
         }
-        Ok(ProductPage {
-            products,
-            next_cursor,
-        })
     }
 }
 

@@ -13,12 +13,15 @@ use serde_json::Value;
 /// Wait before retrying a throttled call when neither a header nor the cost data says more.
 const DEFAULT_RETRY_MS: u64 = 1_000;
 
-/// Checks an HTTP response from the GraphQL endpoint and returns its `data`.
+/// Checks an HTTP response from the GraphQL endpoint and returns its `data` and the points
+/// it cost. `spent` is what earlier queries of this call cost: a throttled query asks the host
+/// to wait until the bucket holds those too, because the host retries the whole call.
 pub fn check_response(
     status: u16,
     retry_after_ms: Option<u64>,
     body: &[u8],
-) -> Result<Value, ConnectorError> {
+    spent: f64,
+) -> Result<(Value, f64), ConnectorError> {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let messages = || {
         json.as_ref()
@@ -36,7 +39,7 @@ pub fn check_response(
         }
         429 => {
             let wait = retry_after_ms
-                .or_else(|| json.as_ref().and_then(throttle_wait_ms))
+                .or_else(|| json.as_ref().and_then(|j| throttle_wait_ms(j, spent)))
                 .unwrap_or(DEFAULT_RETRY_MS);
             return Err(ConnectorError::rate_limited(
                 wait,
@@ -76,7 +79,7 @@ pub fn check_response(
         });
         if throttled {
             let wait = retry_after_ms
-                .or_else(|| throttle_wait_ms(&json))
+                .or_else(|| throttle_wait_ms(&json, spent))
                 .unwrap_or(DEFAULT_RETRY_MS);
             return Err(ConnectorError::rate_limited(
                 wait,
@@ -89,8 +92,12 @@ pub fn check_response(
             error_messages(&json)
         )));
     }
+    let cost = json
+        .pointer("/extensions/cost/actualQueryCost")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
     match json.get("data") {
-        Some(data) if !data.is_null() => Ok(data.clone()),
+        Some(data) if !data.is_null() => Ok((data.clone(), cost)),
         _ => Err(ConnectorError::Fatal(format!(
             "Shopify's response has no data: {}",
             preview(body)
@@ -127,9 +134,9 @@ fn preview(body: &[u8]) -> String {
     String::from_utf8_lossy(body).chars().take(300).collect()
 }
 
-/// How long until the bucket holds the points the query asked for:
-/// `(requestedQueryCost - currentlyAvailable) / restoreRate` seconds.
-fn throttle_wait_ms(json: &Value) -> Option<u64> {
+/// How long until the bucket holds the points the query asked for plus `spent`:
+/// `(spent + requestedQueryCost - currentlyAvailable) / restoreRate` seconds.
+fn throttle_wait_ms(json: &Value, spent: f64) -> Option<u64> {
     let cost = json.pointer("/extensions/cost")?;
     let requested = cost.get("requestedQueryCost")?.as_f64()?;
     let available = cost
@@ -139,7 +146,13 @@ fn throttle_wait_ms(json: &Value) -> Option<u64> {
     if rate.is_nan() || rate <= 0.0 {
         return None;
     }
-    let seconds = ((requested - available).max(0.0)) / rate;
+    let maximum = cost
+        .pointer("/throttleStatus/maximumAvailable")
+        .and_then(Value::as_f64)
+        .unwrap_or(f64::MAX);
+    // Never more than a full bucket: past that, waiting longer buys nothing.
+    let needed = (spent + requested).min(maximum);
+    let seconds = (needed - available).max(0.0) / rate;
     // At least 100 ms: the bucket may be a hair short of the points by the time we return.
     Some(((seconds * 1000.0).ceil() as u64).max(100))
 }
@@ -178,9 +191,30 @@ pub struct Connection<T> {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductConnection {
+    #[serde(default)]
+    pub edges: Vec<ProductEdge>,
+    #[serde(default)]
+    pub page_info: PageInfo,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProductEdge {
+    pub cursor: String,
+    pub node: ProductNode,
+}
+
+#[derive(Debug, Deserialize)]
 pub struct ListProductsData {
     pub shop: ShopNode,
-    pub products: Connection<ProductNode>,
+    pub products: ProductConnection,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProductData {
+    pub shop: ShopNode,
+    pub product: Option<ProductNode>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -395,7 +429,8 @@ mod tests {
     const PAGE: &str = include_str!("../testdata/list-products-page.json");
 
     fn page() -> ListProductsData {
-        let data = check_response(200, None, PAGE.as_bytes()).expect("a good page");
+        let (data, cost) = check_response(200, None, PAGE.as_bytes(), 0.0).expect("a good page");
+        assert_eq!(cost, 21.0);
         decode(data).expect("the list shape")
     }
 
@@ -408,11 +443,12 @@ mod tests {
             Some("eyJsYXN0X2lkIjo4MTAwMDAwMDAwMDAxLCJsYXN0X3ZhbHVlIjoiODEwMDAwMDAwMDAwMSJ9")
         );
         let currency = page.shop.currency_code.clone();
+        assert!(page.products.edges[0].cursor.starts_with("eyJ"));
         let mut products = page
             .products
-            .nodes
+            .edges
             .into_iter()
-            .map(|p| product(p, &currency));
+            .map(|e| product(e.node, &currency));
 
         let kettle = products.next().expect("first product").expect("maps");
         assert_eq!(kettle.id, "gid://shopify/Product/8100000000000");
@@ -473,12 +509,12 @@ mod tests {
     #[test]
     fn auth_failures_are_unauthorized() {
         let body = br#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#;
-        match check_response(401, None, body) {
+        match check_response(401, None, body, 0.0) {
             Err(ConnectorError::Unauthorized(m)) => assert!(m.contains("Invalid API key"), "{m}"),
             other => panic!("expected unauthorized, got {other:?}"),
         }
         assert!(matches!(
-            check_response(403, None, b"{}"),
+            check_response(403, None, b"{}", 0.0),
             Err(ConnectorError::Unauthorized(_))
         ));
     }
@@ -488,12 +524,25 @@ mod tests {
         let body = br#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],
             "extensions":{"cost":{"requestedQueryCost":978,"actualQueryCost":null,
             "throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":478,"restoreRate":100.0}}}}"#;
-        match check_response(200, None, body) {
+        match check_response(200, None, body, 0.0) {
             Err(ConnectorError::RateLimited(r)) => assert_eq!(r.retry_after_ms, 5_000),
             other => panic!("expected rate limited, got {other:?}"),
         }
+        match check_response(200, None, body, 900.0) {
+            Err(ConnectorError::RateLimited(r)) => assert_eq!(
+                r.retry_after_ms, 14_000,
+                "waits for the call's earlier points too"
+            ),
+            other => panic!("expected rate limited, got {other:?}"),
+        }
+        match check_response(200, None, body, 5_000.0) {
+            Err(ConnectorError::RateLimited(r)) => {
+                assert_eq!(r.retry_after_ms, 15_220, "never more than a full bucket")
+            }
+            other => panic!("expected rate limited, got {other:?}"),
+        }
         let bare = br#"{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}]}"#;
-        match check_response(200, None, bare) {
+        match check_response(200, None, bare, 0.0) {
             Err(ConnectorError::RateLimited(r)) => assert_eq!(r.retry_after_ms, 1_000),
             other => panic!("expected rate limited, got {other:?}"),
         }
@@ -501,11 +550,11 @@ mod tests {
 
     #[test]
     fn http_429_prefers_the_retry_after_header() {
-        match check_response(429, Some(2_500), body_of_throttle()) {
+        match check_response(429, Some(2_500), body_of_throttle(), 0.0) {
             Err(ConnectorError::RateLimited(r)) => assert_eq!(r.retry_after_ms, 2_500),
             other => panic!("expected rate limited, got {other:?}"),
         }
-        match check_response(429, None, b"Too Many Requests") {
+        match check_response(429, None, b"Too Many Requests", 0.0) {
             Err(ConnectorError::RateLimited(r)) => assert_eq!(r.retry_after_ms, 1_000),
             other => panic!("expected rate limited, got {other:?}"),
         }
@@ -518,15 +567,15 @@ mod tests {
     #[test]
     fn outages_are_transient_and_query_errors_fatal() {
         assert!(matches!(
-            check_response(502, None, b"<html>Bad Gateway</html>"),
+            check_response(502, None, b"<html>Bad Gateway</html>", 0.0),
             Err(ConnectorError::Transient(_))
         ));
         assert!(matches!(
-            check_response(404, None, br#"{"errors":"Not Found"}"#),
+            check_response(404, None, br#"{"errors":"Not Found"}"#, 0.0),
             Err(ConnectorError::Fatal(_))
         ));
         let refused = br#"{"errors":[{"message":"Field 'nope' doesn't exist on type 'Product'"},{"message":"second"}]}"#;
-        match check_response(200, None, refused) {
+        match check_response(200, None, refused, 0.0) {
             Err(ConnectorError::Fatal(m)) => {
                 assert!(
                     m.contains("Field 'nope' doesn't exist on type 'Product'; second"),
@@ -536,7 +585,7 @@ mod tests {
             other => panic!("expected fatal, got {other:?}"),
         }
         assert!(matches!(
-            check_response(200, None, b"not json"),
+            check_response(200, None, b"not json", 0.0),
             Err(ConnectorError::Transient(_))
         ));
     }

@@ -3,8 +3,8 @@
 //!
 //! Shopify charges 1 point per object and `2 + first × node cost` per connection, before
 //! running the query. A page of 250 products with 100 variants each would request ~150,000
-//! points and be refused, so the connector asks for few variants per product on the page and
-//! fetches the rest of a long product with [`PRODUCT_VARIANTS`].
+//! points and be refused, so a list page reads 10 variants per product; a product with more is
+//! read alone with [`PRODUCT`] (100 variants) and, past 100, [`PRODUCT_VARIANTS`].
 
 use serde_json::{Value, json};
 
@@ -39,11 +39,21 @@ pub const LIST_PRODUCTS: &str = "query ListProducts($first: Int!, $after: String
   shop { currencyCode }
   products(first: $first, after: $after, sortKey: ID) {
     pageInfo { hasNextPage endCursor }
-    nodes {
-      id title handle descriptionHtml vendor productType tags status updatedAt
-      images(first: 10) { nodes { url altText } }
-      variants(first: 10) { pageInfo { hasNextPage endCursor } nodes { ...VariantFields } }
-    }
+    edges { cursor node { ...ProductFields variants(first: 10) { pageInfo { hasNextPage endCursor } nodes { ...VariantFields } } } }
+  }
+}";
+
+const PRODUCT_FIELDS: &str = "fragment ProductFields on Product {
+  id title handle descriptionHtml vendor productType tags status updatedAt
+  images(first: 10) { nodes { url altText } }
+}";
+
+/// One product with its first 100 variants.
+pub const PRODUCT: &str = "query Product($id: ID!) {
+  shop { currencyCode }
+  product(id: $id) {
+    ...ProductFields
+    variants(first: 100) { pageInfo { hasNextPage endCursor } nodes { ...VariantFields } }
   }
 }";
 
@@ -66,9 +76,18 @@ pub fn page_size(limit: u32) -> u32 {
 /// The request body for a list page.
 pub fn list_products(limit: u32, after: Option<&str>) -> Value {
     json!({
-        "query": format!("{LIST_PRODUCTS}\n{VARIANT_FIELDS}"),
+        "query": format!("{LIST_PRODUCTS}\n{PRODUCT_FIELDS}\n{VARIANT_FIELDS}"),
         "operationName": "ListProducts",
         "variables": {"first": page_size(limit), "after": after},
+    })
+}
+
+/// The request body for one product read whole.
+pub fn product(product_id: &str) -> Value {
+    json!({
+        "query": format!("{PRODUCT}\n{PRODUCT_FIELDS}\n{VARIANT_FIELDS}"),
+        "operationName": "Product",
+        "variables": {"id": product_id},
     })
 }
 
@@ -95,9 +114,10 @@ mod tests {
 
     #[test]
     fn the_documents_ask_for_the_sizes_the_cost_model_assumes() {
-        assert!(LIST_PRODUCTS.contains(&format!("images(first: {IMAGES_PER_PRODUCT})")));
         assert!(LIST_PRODUCTS.contains(&format!("variants(first: {VARIANTS_ON_PAGE})")));
         assert!(PRODUCT_VARIANTS.contains(&format!("variants(first: {VARIANTS_PER_FOLLOW_UP}")));
+        assert!(PRODUCT.contains(&format!("variants(first: {VARIANTS_PER_FOLLOW_UP})")));
+        assert!(PRODUCT_FIELDS.contains(&format!("images(first: {IMAGES_PER_PRODUCT})")));
     }
 
     #[test]
@@ -109,6 +129,10 @@ mod tests {
         assert!(PAGE_OVERHEAD + page_size(u32::MAX) * PRODUCT_COST <= MAX_QUERY_COST);
         let follow_up = 1 + 2 + VARIANTS_PER_FOLLOW_UP * VARIANT_COST;
         assert!(follow_up <= MAX_QUERY_COST);
+        // shop, the product, its images, its first 100 variants.
+        let whole = 1 + 1 + (2 + IMAGES_PER_PRODUCT) + (2 + VARIANTS_PER_FOLLOW_UP * VARIANT_COST);
+        assert_eq!(whole, 616);
+        assert!(whole <= MAX_QUERY_COST);
     }
 
     #[test]

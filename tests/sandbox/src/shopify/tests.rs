@@ -236,27 +236,40 @@ async fn a_query_over_the_single_query_limit_is_refused() {
     shop.stop().await;
 }
 
-/// The shopify plugin's page query (plugins/shopify/src/query.rs) at its largest page.
+/// The shopify plugin's queries (plugins/shopify/src/query.rs), its list page at the largest size.
 #[tokio::test]
 async fn the_plugins_largest_page_fits_the_single_query_limit() {
     let shop = ShopifySandbox::start(config(generated_catalog(30, 12, 2)))
         .await
         .expect("starts");
-    let q = "query ListProducts($first: Int!, $after: String) {
-      shop { currencyCode }
-      products(first: $first, after: $after, sortKey: ID) {
-        pageInfo { hasNextPage endCursor }
-        nodes { id title handle descriptionHtml vendor productType tags status updatedAt
-          images(first: 10) { nodes { url altText } }
-          variants(first: 10) { pageInfo { hasNextPage endCursor } nodes { ...VariantFields } } } } }
-    fragment VariantFields on ProductVariant { id title sku barcode price compareAtPrice inventoryQuantity
-      selectedOptions { name value } image { url altText } inventoryItem { measurement { weight { value unit } } } }";
-    let body = query(&shop, q, json!({"first": 13})).await;
+    let fragments = "fragment ProductFields on Product { id title handle descriptionHtml vendor productType tags status updatedAt
+        images(first: 10) { nodes { url altText } } }
+      fragment VariantFields on ProductVariant { id title sku barcode price compareAtPrice inventoryQuantity
+        selectedOptions { name value } image { url altText } inventoryItem { measurement { weight { value unit } } } }";
+    let q = format!("query ListProducts($first: Int!, $after: String) {{
+      shop {{ currencyCode }}
+      products(first: $first, after: $after, sortKey: ID) {{
+        pageInfo {{ hasNextPage endCursor }}
+        edges {{ cursor node {{ ...ProductFields variants(first: 10) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...VariantFields }} }} }} }} }} }}
+      {fragments}");
+    let body = query(&shop, &q, json!({"first": 13})).await;
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 978);
     assert_eq!(
-        body["data"]["products"]["nodes"][0]["variants"]["pageInfo"]["hasNextPage"],
+        body["data"]["products"]["edges"][0]["node"]["variants"]["pageInfo"]["hasNextPage"],
         true
+    );
+
+    let whole = format!("query Product($id: ID!) {{ shop {{ currencyCode }} product(id: $id) {{ ...ProductFields
+        variants(first: 100) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...VariantFields }} }} }} }} {fragments}");
+    let id = body["data"]["products"]["edges"][0]["node"]["id"].clone();
+    let body = query(&shop, &whole, json!({"id": id})).await;
+    assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 616);
+    assert_eq!(
+        body["data"]["product"]["variants"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(12)
     );
     shop.stop().await;
 }
