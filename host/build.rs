@@ -15,6 +15,12 @@ fn main() {
 }
 
 fn build() -> Result<(), String> {
+    println!("cargo:rerun-if-env-changed=CROSSDOCK_PREBUILT_PLUGINS");
+    // Packagers (and plugin-less checks) can hand over components built elsewhere.
+    if let Ok(dir) = std::env::var("CROSSDOCK_PREBUILT_PLUGINS") {
+        println!("cargo:rustc-env=CROSSDOCK_PLUGIN_DIR={dir}");
+        return Ok(());
+    }
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
     let root = manifest_dir
         .parent()

@@ -2,7 +2,9 @@
 //! a channel's listing draft through that channel's rules (`draft`), creating or updating
 //! the listing (`push`) and following the channel's review until it is live (`review`).
 
+pub mod category;
 pub mod draft;
 pub mod import;
+pub mod link;
 pub mod push;
 pub mod review;

@@ -2,12 +2,9 @@
 
 use crate::app::App;
 use crate::connectors::{Plugin, PluginRuntime, builtin};
-use crate::demo::{self, DemoOptions};
-use crate::rules::{PriceRule, ProductRule, RuleEngine, RuleKind};
+use crate::rules::{RuleEngine, RuleKind};
 use clap::{Parser, Subcommand};
-use rust_decimal::Decimal;
 use std::path::PathBuf;
-use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,6 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Sandbox Shopify + two sandbox TikTok Shops, synced end to end on SQLite.
+    #[cfg(feature = "demo")]
     Demo {
         /// Exit once everything is synced instead of serving.
         #[arg(long)]
@@ -32,7 +30,7 @@ pub enum Command {
         database_url: String,
         /// GBP per USD for the UK shop.
         #[arg(long, default_value = "0.79")]
-        gbp_rate: Decimal,
+        gbp_rate: rust_decimal::Decimal,
         /// How long the sandbox TikTok review takes, in milliseconds.
         #[arg(long, default_value_t = 2000)]
         review_delay_ms: u64,
@@ -88,6 +86,7 @@ pub enum RulesCommand {
 pub enum KindArg {
     Product,
     Price,
+    Category,
 }
 
 impl From<KindArg> for RuleKind {
@@ -95,12 +94,14 @@ impl From<KindArg> for RuleKind {
         match k {
             KindArg::Product => RuleKind::Product,
             KindArg::Price => RuleKind::Price,
+            KindArg::Category => RuleKind::Category,
         }
     }
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        #[cfg(feature = "demo")]
         Command::Demo {
             once,
             database_url,
@@ -108,6 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             review_delay_ms,
             workers,
         } => {
+            use crate::demo::{self, DemoOptions};
             if database_url == "sqlite:crossdock-demo.db" {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("crossdock-demo.db{suffix}"));
@@ -117,7 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 database_url,
                 once,
                 gbp_rate,
-                review_delay: Duration::from_millis(review_delay_ms),
+                review_delay: std::time::Duration::from_millis(review_delay_ms),
                 workers,
             })
             .await
@@ -155,12 +157,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let source = std::fs::read_to_string(&file)?;
             let engine = RuleEngine::default();
             let label = file.display().to_string();
-            match RuleKind::from(kind) {
-                RuleKind::Product => {
-                    ProductRule::compile(&engine, &label, 0, &source).map(|_| ())?
-                }
-                RuleKind::Price => PriceRule::compile(&engine, &label, 0, &source).map(|_| ())?,
-            }
+            crate::rules::check(&engine, RuleKind::from(kind), &label, &source)?;
             println!(
                 "{label}: compiles as a {} rule",
                 RuleKind::from(kind).as_str()

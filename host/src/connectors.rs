@@ -20,7 +20,8 @@ pub mod settings;
 pub mod store_connector;
 
 pub use channel_connector::{
-    ChannelConnector, ListingDraft, ListingRef, ListingSku, ReviewStatus, SkuPrice, SkuStock,
+    ChannelConnector, ListingDraft, ListingRef, ListingSku, ReviewStatus, SkuMatch, SkuPrice,
+    SkuStock,
 };
 pub use error::{ConnectorError, ErrorKind};
 pub use manifest::{Manifest, PluginKind};
@@ -28,7 +29,7 @@ pub use plugin::Plugin;
 pub use registry::PluginRegistry;
 pub use runtime::PluginRuntime;
 pub use settings::ConnectionSettings;
-pub use store_connector::{ProductPage, StoreConnector};
+pub use store_connector::{ProductPage, StoreConnector, StoreEvent, WebhookDelivery};
 
 /// The contract version this host speaks.
 pub const CONTRACT_VERSION: &str = "0.1.0";

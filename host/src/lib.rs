@@ -10,6 +10,7 @@ pub mod config;
 pub mod connections;
 pub mod connectors;
 pub mod db;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod model;
 pub mod queue;

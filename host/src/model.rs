@@ -9,3 +9,5 @@ pub use money::{Currency, Money, MoneyError};
 pub use product::{Image, Product, ProductStatus, Variant};
 pub mod account;
 pub use account::AccountInfo;
+pub mod category;
+pub use category::{Attribute, AttributeValue, Category};

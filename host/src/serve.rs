@@ -7,7 +7,7 @@ use crate::config::ServeConfig;
 use crate::connections;
 use crate::model::OrgId;
 use crate::queue::{QueueSettings, run_until_idle};
-use crate::rules::{PriceRule, ProductRule, RuleKind};
+use crate::rules::RuleKind;
 use crate::sync::{SyncEngine, SyncSettings};
 use std::path::Path;
 use std::time::Duration;
@@ -53,14 +53,7 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
                 .map_err(|e| anyhow::anyhow!("reading rule {}: {e}", file.display()))?;
             let label = file.display().to_string();
             // Compile before saving: a broken rule never becomes the active version.
-            match kind {
-                RuleKind::Product => {
-                    ProductRule::compile(&app.rules, &label, 0, &source).map(|_| ())?
-                }
-                RuleKind::Price => {
-                    PriceRule::compile(&app.rules, &label, 0, &source).map(|_| ())?
-                }
-            }
+            crate::rules::check(&app.rules, kind, &label, &source)?;
             app.db.save_rule(id, kind, &source).await?;
         }
     }

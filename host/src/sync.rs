@@ -3,20 +3,24 @@
 //! that owns them.
 
 use crate::app::App;
-use crate::catalog::draft::ChannelRules;
+use crate::catalog::category::CategoryMapper;
+use crate::catalog::draft::{ChannelRules, StockPolicy};
 use crate::catalog::{push, review};
 use crate::connections::{self, SetupError};
 use crate::connectors::{ChannelConnector, StoreConnector};
 use crate::db::DbError;
 use crate::db::jobs::{Job, JobKind};
 use crate::db::orgs::{ChannelRow, StoreRow};
+use crate::model::Attribute;
 use crate::model::{ChannelId, Currency, OrgId};
 use crate::queue::JobOutcome;
 use crate::rules::product_rule::ChannelFacts;
-use crate::rules::{PriceRule, ProductRule, RuleError, RuleKind};
+use crate::rules::{CategoryRule, PriceRule, ProductRule, RuleError, RuleKind};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Why a sync could not start.
@@ -59,6 +63,34 @@ pub struct ChannelRuntime {
     pub rules: Option<ChannelRules>,
     /// Why nothing is listed on this channel yet (missing exchange rate, broken rule).
     pub blocked: Option<String>,
+    /// Category attributes read from the channel during this sync, by category id.
+    attributes: Arc<Mutex<HashMap<String, Arc<Vec<Attribute>>>>>,
+}
+
+impl ChannelRuntime {
+    /// The attributes a category asks for, read from the channel once per sync.
+    pub async fn category_attributes(
+        &self,
+        category_id: &str,
+    ) -> Result<Arc<Vec<Attribute>>, crate::connectors::ConnectorError> {
+        if let Some(cached) = self.cached_attributes(category_id) {
+            return Ok(cached);
+        }
+        let fetched = Arc::new(self.connector.category_attributes(category_id).await?);
+        self.attributes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(category_id.to_string(), fetched.clone());
+        Ok(fetched)
+    }
+
+    fn cached_attributes(&self, category_id: &str) -> Option<Arc<Vec<Attribute>>> {
+        self.attributes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(category_id)
+            .cloned()
+    }
 }
 
 /// Everything one organization's sync needs, loaded once per run.
@@ -94,6 +126,7 @@ impl SyncEngine {
                     connector,
                     rules,
                     blocked,
+                    attributes: Arc::default(),
                 },
             );
         }
@@ -154,37 +187,47 @@ async fn channel_rules(
         currency: currency.to_string(),
         region: row.region.clone(),
     };
-    let compile = |kind: RuleKind| async move {
+    let source_of = |kind: RuleKind| async move {
         let stored = app.db.active_rule(row.id, kind).await?;
-        let (version, source) = match stored {
-            Some(r) => (r.version, r.source),
-            None => (
-                0,
-                match kind {
-                    RuleKind::Product => crate::rules::DEFAULT_PRODUCT_RULE.to_string(),
-                    RuleKind::Price => crate::rules::DEFAULT_PRICE_RULE.to_string(),
-                },
-            ),
-        };
-        Ok::<_, DbError>((version, source))
+        Ok::<_, DbError>(stored.map(|r| (r.version, r.source)))
     };
-    let (pv, product_source) = compile(RuleKind::Product).await?;
-    let (qv, price_source) = compile(RuleKind::Price).await?;
+    let (pv, product_source) = source_of(RuleKind::Product)
+        .await?
+        .unwrap_or((0, crate::rules::DEFAULT_PRODUCT_RULE.to_string()));
+    let (qv, price_source) = source_of(RuleKind::Price)
+        .await?
+        .unwrap_or((0, crate::rules::DEFAULT_PRICE_RULE.to_string()));
+    let category_source = source_of(RuleKind::Category).await?;
     let label = |kind: &str, v: i64| format!("channel {} {kind} rule v{v}", row.id);
-    let compiled: Result<(ProductRule, PriceRule), RuleError> = (|| {
+    let compiled: Result<(ProductRule, PriceRule, Option<CategoryRule>), RuleError> = (|| {
         Ok((
             ProductRule::compile(&app.rules, &label("product", pv), pv, &product_source)?,
             PriceRule::compile(&app.rules, &label("price", qv), qv, &price_source)?,
+            category_source
+                .map(|(v, source)| {
+                    CategoryRule::compile(&app.rules, &label("category", v), v, &source)
+                })
+                .transpose()?,
         ))
     })();
+    let templates = app.db.templates(row.id).await?;
     Ok(match compiled {
-        Ok((product_rule, price_rule)) => Ok(ChannelRules {
+        Ok((product_rule, price_rule, category_rule)) => Ok(ChannelRules {
             channel_id: row.id,
             facts,
             currency,
             rate,
             product_rule,
             price_rule,
+            categories: CategoryMapper {
+                templates,
+                rule: category_rule,
+                default_category: row.settings.settings.get("category-id").cloned(),
+            },
+            stock: StockPolicy {
+                buffer: row.options.stock_buffer,
+                share_pct: row.options.stock_share_pct,
+            },
         }),
         Err(e) => Err(format!("{e}; fix the rule and save it again")),
     })

@@ -6,6 +6,8 @@
 CREATE TABLE organizations (
     id BIGSERIAL PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
+    -- link store variants to existing channel SKUs with the same seller SKU (all channels)
+    auto_link BIGINT NOT NULL DEFAULT 1,
     created_at BIGINT NOT NULL
 );
 
@@ -31,6 +33,14 @@ CREATE TABLE channels (
     -- channel currency per unit of store currency; required when the currencies differ
     exchange_rate TEXT,
     settings TEXT NOT NULL,
+    -- also keep title, description and images in step once listed (prices and stock always are)
+    sync_content BIGINT NOT NULL DEFAULT 0,
+    -- new store products go to this channel unless deselected
+    auto_select BIGINT NOT NULL DEFAULT 1,
+    -- units of store stock never offered on this channel, and its share of the rest (percent);
+    -- the shares of an organization's channels add up to at most 100, so they never oversell
+    stock_buffer BIGINT NOT NULL DEFAULT 0,
+    stock_share_pct BIGINT NOT NULL DEFAULT 100,
     created_at BIGINT NOT NULL,
     UNIQUE (org_id, name)
 );
@@ -57,8 +67,60 @@ CREATE TABLE products (
     status TEXT NOT NULL,
     record TEXT NOT NULL,
     content_hash TEXT NOT NULL,
+    -- 1 once the store reports the product deleted; its listings are deactivated
+    deleted BIGINT NOT NULL DEFAULT 0,
     updated_at BIGINT NOT NULL,
     UNIQUE (store_id, external_id)
+);
+
+-- Which products go to which channel, where the merchant chose differently from the
+-- channel's auto_select.
+CREATE TABLE product_selections (
+    product_id BIGINT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    channel_id BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    selected BIGINT NOT NULL,
+    PRIMARY KEY (product_id, channel_id)
+);
+
+-- A product's channel category chosen by hand, with its attribute values (JSON).
+CREATE TABLE product_categories (
+    product_id BIGINT NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    channel_id BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    category_id TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    PRIMARY KEY (product_id, channel_id)
+);
+
+-- Category templates: store product type, tag or vendor -> channel leaf category and its
+-- attribute values (JSON). Lower priority wins when several match.
+CREATE TABLE category_templates (
+    id BIGSERIAL PRIMARY KEY,
+    channel_id BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    match_field TEXT NOT NULL,
+    match_value TEXT NOT NULL,
+    category_id TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    priority BIGINT NOT NULL DEFAULT 100,
+    UNIQUE (channel_id, match_field, match_value)
+);
+
+-- What SKU linking found that needs a person: duplicate, ambiguous or conflicting SKUs.
+CREATE TABLE link_issues (
+    id BIGSERIAL PRIMARY KEY,
+    channel_id BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    sku TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX link_issues_by_channel ON link_issues (channel_id);
+
+-- Store webhook deliveries already handled, for deduplication.
+CREATE TABLE webhook_deliveries (
+    store_id BIGINT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (store_id, event_id)
 );
 
 -- Variants, indexed by SKU for linking and stock.

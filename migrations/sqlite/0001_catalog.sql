@@ -6,6 +6,8 @@
 CREATE TABLE organizations (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
+    -- link store variants to existing channel SKUs with the same seller SKU (all channels)
+    auto_link INTEGER NOT NULL DEFAULT 1,
     created_at INTEGER NOT NULL
 );
 
@@ -31,6 +33,14 @@ CREATE TABLE channels (
     -- channel currency per unit of store currency; required when the currencies differ
     exchange_rate TEXT,
     settings TEXT NOT NULL,
+    -- also keep title, description and images in step once listed (prices and stock always are)
+    sync_content INTEGER NOT NULL DEFAULT 0,
+    -- new store products go to this channel unless deselected
+    auto_select INTEGER NOT NULL DEFAULT 1,
+    -- units of store stock never offered on this channel, and its share of the rest (percent);
+    -- the shares of an organization's channels add up to at most 100, so they never oversell
+    stock_buffer INTEGER NOT NULL DEFAULT 0,
+    stock_share_pct INTEGER NOT NULL DEFAULT 100,
     created_at INTEGER NOT NULL,
     UNIQUE (org_id, name)
 );
@@ -57,8 +67,60 @@ CREATE TABLE products (
     status TEXT NOT NULL,
     record TEXT NOT NULL,
     content_hash TEXT NOT NULL,
+    -- 1 once the store reports the product deleted; its listings are deactivated
+    deleted INTEGER NOT NULL DEFAULT 0,
     updated_at INTEGER NOT NULL,
     UNIQUE (store_id, external_id)
+);
+
+-- Which products go to which channel, where the merchant chose differently from the
+-- channel's auto_select.
+CREATE TABLE product_selections (
+    product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    selected INTEGER NOT NULL,
+    PRIMARY KEY (product_id, channel_id)
+);
+
+-- A product's channel category chosen by hand, with its attribute values (JSON).
+CREATE TABLE product_categories (
+    product_id INTEGER NOT NULL REFERENCES products(id) ON DELETE CASCADE,
+    channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    category_id TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    PRIMARY KEY (product_id, channel_id)
+);
+
+-- Category templates: store product type, tag or vendor -> channel leaf category and its
+-- attribute values (JSON). Lower priority wins when several match.
+CREATE TABLE category_templates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    match_field TEXT NOT NULL,
+    match_value TEXT NOT NULL,
+    category_id TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 100,
+    UNIQUE (channel_id, match_field, match_value)
+);
+
+-- What SKU linking found that needs a person: duplicate, ambiguous or conflicting SKUs.
+CREATE TABLE link_issues (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    sku TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX link_issues_by_channel ON link_issues (channel_id);
+
+-- Store webhook deliveries already handled, for deduplication.
+CREATE TABLE webhook_deliveries (
+    store_id INTEGER NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+    event_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (store_id, event_id)
 );
 
 -- Variants, indexed by SKU for linking and stock.

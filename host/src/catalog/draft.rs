@@ -3,7 +3,9 @@
 //! variant in the channel's currency. Two hashes tell what changed since the last push:
 //! the content (needs the channel's review) and the offer (prices and stock, no review).
 
+use super::category::{CategoryMapper, Placement, PlacementOutcome};
 use crate::connectors::{ListingDraft, ListingSku};
+use crate::db::placement::HandCategory;
 use crate::model::{ChannelId, Currency, Product};
 use crate::rules::product_rule::ChannelFacts;
 use crate::rules::{
@@ -22,6 +24,34 @@ pub struct ChannelRules {
     pub rate: Decimal,
     pub product_rule: ProductRule,
     pub price_rule: PriceRule,
+    pub categories: CategoryMapper,
+    pub stock: StockPolicy,
+}
+
+/// How much of the store's stock a channel offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockPolicy {
+    /// Units never offered on this channel.
+    pub buffer: i64,
+    /// Percent of the rest offered here; the organization's channels add up to ≤ 100.
+    pub share_pct: i64,
+}
+
+impl Default for StockPolicy {
+    fn default() -> Self {
+        StockPolicy {
+            buffer: 0,
+            share_pct: 100,
+        }
+    }
+}
+
+impl StockPolicy {
+    /// Rounded down, so channels sharing one stock never offer more than it holds.
+    pub fn allocate(&self, store_stock: i64) -> i64 {
+        let available = (store_stock - self.buffer).max(0);
+        available.saturating_mul(self.share_pct.clamp(0, 100)) / 100
+    }
 }
 
 /// What the rules made of a product for one channel.
@@ -30,6 +60,8 @@ pub enum DraftOutcome {
     List(Box<Draft>),
     Skip(String),
     Hold(String),
+    /// No category could be found; the reason says how to give it one.
+    Unplaced(String),
 }
 
 /// A listing draft with its hashes and the rule versions that produced it.
@@ -38,8 +70,9 @@ pub struct Draft {
     pub listing: ListingDraft,
     pub content_hash: String,
     pub offer_hash: String,
-    /// `product rule v1, price rule v2`.
+    /// `product rule v1, price rule v2, category from template product_type=Tents`.
     pub explanation: String,
+    pub placement: Placement,
 }
 
 /// Runs the channel's rules over one product.
@@ -47,11 +80,29 @@ pub fn build_draft(
     engine: &RuleEngine,
     rules: &ChannelRules,
     product: &Product,
+    by_hand: Option<HandCategory>,
 ) -> Result<DraftOutcome, RuleError> {
     let kept = match rules.product_rule.apply(engine, product, &rules.facts)? {
         ProductOutcome::Keep(p) => p,
         ProductOutcome::Skip(reason) => return Ok(DraftOutcome::Skip(reason)),
         ProductOutcome::Hold(reason) => return Ok(DraftOutcome::Hold(reason)),
+    };
+    let placement = match rules
+        .categories
+        .place(engine, &kept, &rules.facts, by_hand)?
+    {
+        PlacementOutcome::Placed(p) => p,
+        PlacementOutcome::Skip(reason) => return Ok(DraftOutcome::Skip(reason)),
+        PlacementOutcome::Unmapped => {
+            return Ok(DraftOutcome::Unplaced(format!(
+                "no channel category for this product: map it by hand, add a category template for \
+                 its product type{}, or set the channel's default category",
+                kept.product_type
+                    .as_deref()
+                    .map(|t| format!(" `{t}`"))
+                    .unwrap_or_default()
+            )));
+        }
     };
     let mut skus = Vec::with_capacity(kept.variants.len());
     let mut skipped = Vec::new();
@@ -68,7 +119,7 @@ pub fn build_draft(
                 seller_sku: variant.sku.clone(),
                 price,
                 compare_at_price: compare_at,
-                stock: variant.stock.max(0),
+                stock: rules.stock.allocate(variant.stock),
                 options: variant.options.clone(),
                 barcode: variant.barcode.clone(),
                 image: variant.image.clone(),
@@ -86,11 +137,12 @@ pub fn build_draft(
         external_id: kept.external_id.clone(),
         title: kept.title.clone(),
         description_html: kept.description_html.clone(),
-        category_id: None,
+        category_id: Some(placement.category_id.clone()),
         brand: kept.vendor.clone(),
         images: kept.images.clone(),
         weight_grams: kept.variants.iter().find_map(|v| v.weight_grams),
         skus,
+        attributes: placement.attributes.clone(),
         idempotency_key: String::new(),
     };
     let content_hash = content_hash(&listing);
@@ -101,9 +153,13 @@ pub fn build_draft(
         content_hash,
         offer_hash,
         explanation: format!(
-            "product rule v{}, price rule v{}",
-            rules.product_rule.0.version, rules.price_rule.0.version
+            "product rule v{}, price rule v{}, category {} ({})",
+            rules.product_rule.0.version,
+            rules.price_rule.0.version,
+            placement.category_id,
+            placement.source
         ),
+        placement,
     })))
 }
 
@@ -127,6 +183,14 @@ fn content_hash(d: &ListingDraft) -> String {
         d.weight_grams.map(|w| w.to_string()).unwrap_or_default(),
     ];
     parts.extend(d.images.iter().map(|i| i.url.clone()));
+    for a in &d.attributes {
+        parts.push(format!(
+            "{}={}|{}",
+            a.attribute_id,
+            a.option_ids.join(","),
+            a.custom_values.join(",")
+        ));
+    }
     for s in &d.skus {
         parts.push(s.seller_sku.clone());
         parts.extend(s.options.iter().map(|(n, v)| format!("{n}={v}")));
@@ -155,4 +219,25 @@ fn offer_hash(d: &ListingDraft) -> String {
         })
         .collect();
     sha(&parts.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StockPolicy;
+
+    #[test]
+    fn shares_round_down_so_channels_never_oversell_together() {
+        let half = StockPolicy {
+            buffer: 1,
+            share_pct: 50,
+        };
+        assert_eq!(half.allocate(10), 4);
+        assert_eq!(half.allocate(0), 0);
+        assert_eq!(half.allocate(-3), 0);
+        let third = StockPolicy {
+            buffer: 0,
+            share_pct: 33,
+        };
+        assert!(third.allocate(10) * 3 <= 10);
+    }
 }

@@ -1,12 +1,16 @@
 //! Reading the store's catalog page by page: each product is stored with its content hash,
 //! and a push job is queued for every (product, channel) pair that has something new.
 
+use super::link::link_products;
 use crate::connectors::{ConnectorError, ProductPage};
 use crate::db::jobs::JobKind;
+use crate::db::listings::ListingState;
 use crate::db::now_ms;
 use crate::db::products::Upserted;
+use crate::model::{ChannelId, ProductId};
 use crate::queue::Backoff;
 use crate::sync::{SyncEngine, SyncError};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// What one import found.
@@ -16,11 +20,16 @@ pub struct ImportReport {
     pub new: usize,
     pub changed: usize,
     pub unchanged: usize,
+    /// Products adopted from existing channel listings by SKU.
+    pub linked: usize,
+    /// Products held because their SKUs could not be linked for sure.
+    pub held: usize,
     /// Push jobs queued.
     pub queued: usize,
 }
 
-/// Pages through the whole store catalog once.
+/// Pages through the whole store catalog once, then links and queues what is new to
+/// each channel.
 #[tracing::instrument(skip_all, fields(org = %engine.org))]
 pub async fn import_catalog(
     engine: &SyncEngine,
@@ -28,6 +37,8 @@ pub async fn import_catalog(
 ) -> Result<ImportReport, SyncError> {
     let db = &engine.app.db;
     let mut report = ImportReport::default();
+    let mut to_push: BTreeMap<ChannelId, Vec<ProductId>> = BTreeMap::new();
+    let mut to_link: BTreeMap<ChannelId, Vec<ProductId>> = BTreeMap::new();
     let mut cursor = None;
     loop {
         let page = read_page(engine, cursor.take()).await?;
@@ -40,20 +51,17 @@ pub async fn import_catalog(
                 Upserted::Unchanged(_) => report.unchanged += 1,
             }
             for channel in engine.channels.values().filter(|c| c.rules.is_some()) {
-                let needs_push = match upserted {
-                    Upserted::New(_) | Upserted::Changed(_) => true,
-                    // A channel added (or unblocked) since the last import has no listing yet.
-                    Upserted::Unchanged(id) => db.listing(id, channel.row.id).await?.is_none(),
-                };
-                if needs_push {
-                    db.enqueue(
-                        JobKind::PushListing,
-                        channel.row.id,
-                        upserted.id(),
-                        now_ms(),
-                    )
-                    .await?;
-                    report.queued += 1;
+                let id = upserted.id();
+                let listing = db.listing(id, channel.row.id).await?;
+                // Not yet on the channel (or held by linking): linking decides first.
+                let unlinked = listing
+                    .as_ref()
+                    .is_none_or(|l| l.external_id.is_none() && l.state == ListingState::Held);
+                let changed = !matches!(upserted, Upserted::Unchanged(_));
+                if unlinked {
+                    to_link.entry(channel.row.id).or_default().push(id);
+                } else if changed {
+                    to_push.entry(channel.row.id).or_default().push(id);
                 }
             }
         }
@@ -63,11 +71,36 @@ pub async fn import_catalog(
             None => break,
         }
     }
+    let auto_link = db.auto_link(engine.org).await?;
+    for (channel_id, products) in to_link {
+        let Some(channel) = engine.channel(channel_id) else {
+            continue;
+        };
+        let ready = if auto_link {
+            let linked = link_products(engine, channel, &products).await?;
+            db.replace_link_issues(channel_id, &linked.issues).await?;
+            report.held += linked.held.len();
+            report.linked += linked.linked.len();
+            linked.linked.into_iter().chain(linked.missing).collect()
+        } else {
+            products
+        };
+        to_push.entry(channel_id).or_default().extend(ready);
+    }
+    for (channel_id, products) in to_push {
+        for product in products {
+            db.enqueue(JobKind::PushListing, channel_id, product, now_ms())
+                .await?;
+            report.queued += 1;
+        }
+    }
     tracing::info!(
         products = report.products,
         new = report.new,
         changed = report.changed,
         unchanged = report.unchanged,
+        linked = report.linked,
+        held = report.held,
         queued = report.queued,
         "catalog imported"
     );

@@ -1,29 +1,28 @@
-//! Pushing one product to one channel: run the channel's rules, and then do the least the
-//! channel needs: nothing when nothing changed, a price/stock update when only the offer
-//! changed on a live listing, otherwise create or update the listing (which goes to review).
+//! Pushing one product to one channel. The listing's state and the two hashes decide the
+//! least the channel needs: nothing when nothing changed; a price/stock update (no review)
+//! when only the offer changed; a content update when content changed and the channel keeps
+//! content in step (or the last version was rejected); a new listing otherwise. A product
+//! that is deselected, archived or deleted has its live listing deactivated.
 
-use super::draft::{DraftOutcome, build_draft};
+use super::category::missing_attributes;
+use super::draft::{Draft, DraftOutcome, build_draft};
 use crate::connectors::{SkuPrice, SkuStock};
 use crate::db::jobs::{Job, JobKind};
 use crate::db::listings::{ListingRow, ListingState};
 use crate::db::{DbError, now_ms};
 use crate::model::ProductStatus;
 use crate::queue::{JobOutcome, Retry};
-use crate::sync::SyncEngine;
-
-/// Turns a database failure into a retryable job failure (the database may come back).
-fn db_failure(e: DbError) -> JobOutcome {
-    JobOutcome::Failed {
-        reason: format!("database: {e}"),
-        retry: Retry::After(None),
-    }
-}
+use crate::sync::{ChannelRuntime, SyncEngine};
 
 #[tracing::instrument(skip_all, fields(channel = %job.channel_id, product = %job.product_id))]
 pub async fn push_listing(engine: &SyncEngine, job: &Job) -> JobOutcome {
     match push(engine, job).await {
         Ok(outcome) => outcome,
-        Err(e) => db_failure(e),
+        // The database may come back: retry with backoff.
+        Err(e) => JobOutcome::Failed {
+            reason: format!("database: {e}"),
+            retry: Retry::After(None),
+        },
     }
 }
 
@@ -44,92 +43,106 @@ async fn push(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
         ));
     };
     let product = db.product(job.product_id).await?;
-    let mut listing = db
+    let listing = db
         .listing(job.product_id, job.channel_id)
         .await?
         .unwrap_or_else(|| ListingRow::new(job.product_id, job.channel_id));
 
-    if product.status == ProductStatus::Archived && listing.external_id.is_none() {
-        listing.state = ListingState::Skipped;
-        listing.reason = Some("archived in the store".into());
-        db.save_listing(&listing).await?;
-        return Ok(JobOutcome::Skipped("archived in the store".into()));
+    // Products that should not be (or no longer be) on this channel.
+    let selected = db
+        .selection(job.product_id, job.channel_id)
+        .await?
+        .unwrap_or(channel.row.options.auto_select);
+    let withdrawn = if db.is_deleted(job.product_id).await? {
+        Some((ListingState::Inactive, "deleted in the store"))
+    } else if product.status == ProductStatus::Archived {
+        Some((ListingState::Inactive, "archived in the store"))
+    } else if !selected {
+        Some((ListingState::NotSelected, "not selected for this channel"))
+    } else {
+        None
+    };
+    if let Some((state, reason)) = withdrawn {
+        return withdraw(engine, channel, listing, state, reason).await;
     }
 
-    let draft = match build_draft(&engine.app.rules, rules, &product) {
+    let by_hand = db.hand_category(job.product_id, job.channel_id).await?;
+    let draft = match build_draft(&engine.app.rules, rules, &product, by_hand) {
         Ok(DraftOutcome::List(draft)) => draft,
         Ok(DraftOutcome::Skip(reason)) => {
-            listing.state = ListingState::Skipped;
-            listing.reason = Some(reason.clone());
-            db.save_listing(&listing).await?;
-            return Ok(JobOutcome::Skipped(reason));
+            return settle(engine, listing, ListingState::Skipped, reason, false).await;
         }
         Ok(DraftOutcome::Hold(reason)) => {
-            listing.state = ListingState::Held;
-            listing.reason = Some(reason.clone());
-            db.save_listing(&listing).await?;
-            return Ok(JobOutcome::Skipped(format!("held: {reason}")));
+            return settle(engine, listing, ListingState::Held, reason, false).await;
+        }
+        Ok(DraftOutcome::Unplaced(reason)) => {
+            return settle(engine, listing, ListingState::Failed, reason, true).await;
         }
         Err(rule_error) => {
-            let reason = rule_error.to_string();
-            listing.state = ListingState::Failed;
-            listing.reason = Some(reason.clone());
-            db.save_listing(&listing).await?;
-            return Ok(JobOutcome::failed(reason));
+            return settle(
+                engine,
+                listing,
+                ListingState::Failed,
+                rule_error.to_string(),
+                true,
+            )
+            .await;
         }
     };
 
     let content_same = listing.pushed_hash.as_deref() == Some(draft.content_hash.as_str());
     let offer_same = listing.offer_hash.as_deref() == Some(draft.offer_hash.as_str());
-    let connector = &channel.connector;
-    match (&listing.external_id, content_same, offer_same) {
-        // Nothing changed since the channel last accepted this product: no call at all.
-        (Some(_), true, true) => return Ok(JobOutcome::Done),
-        // Only prices or stock changed: no review needed, but the channel wants the listing live.
-        (Some(listing_id), true, false) => {
-            if listing.state == ListingState::InReview {
-                return Ok(JobOutcome::Again(engine.settings.review_poll));
-            }
-            let prices: Vec<SkuPrice> = draft
-                .listing
-                .skus
-                .iter()
-                .filter_map(|s| {
-                    listing.sku_ids.get(&s.seller_sku).map(|id| SkuPrice {
-                        sku_id: id.clone(),
-                        price: s.price.clone(),
-                        compare_at_price: s.compare_at_price.clone(),
-                    })
-                })
-                .collect();
-            let stock: Vec<SkuStock> = draft
-                .listing
-                .skus
-                .iter()
-                .filter_map(|s| {
-                    listing.sku_ids.get(&s.seller_sku).map(|id| SkuStock {
-                        sku_id: id.clone(),
-                        stock: s.stock,
-                    })
-                })
-                .collect();
-            if let Err(e) = connector.update_prices(listing_id, &prices).await {
-                return fail_listing(engine, listing, e.into()).await;
-            }
-            if let Err(e) = connector.update_stock(listing_id, &stock).await {
-                return fail_listing(engine, listing, e.into()).await;
-            }
-            listing.offer_hash = Some(draft.offer_hash.clone());
-            listing.explanation = Some(draft.explanation.clone());
-            db.save_listing(&listing).await?;
-            return Ok(JobOutcome::Done);
-        }
-        _ => {}
+    let Some(listing_id) = listing.external_id.clone() else {
+        return write_content(engine, channel, job, listing, &draft, None).await;
+    };
+    let resubmit = listing.state == ListingState::Rejected;
+    if !content_same && (channel.row.options.sync_content || resubmit) {
+        return write_content(engine, channel, job, listing, &draft, Some(listing_id)).await;
     }
+    if offer_same {
+        // Nothing the channel needs: no call at all.
+        return Ok(JobOutcome::Done);
+    }
+    if listing.state == ListingState::InReview {
+        // Prices and stock can only change on a live listing.
+        return Ok(JobOutcome::Again(engine.settings.review_poll));
+    }
+    update_offer(engine, channel, listing, &draft, &listing_id).await
+}
 
-    let pushed = match &listing.external_id {
-        Some(listing_id) => connector.update_listing(listing_id, &draft.listing).await,
-        None => connector.create_listing(&draft.listing).await,
+/// Creates the listing, or replaces its content; either way it goes to review.
+async fn write_content(
+    engine: &SyncEngine,
+    channel: &ChannelRuntime,
+    job: &Job,
+    mut listing: ListingRow,
+    draft: &Draft,
+    listing_id: Option<String>,
+) -> Result<JobOutcome, DbError> {
+    // The channel refuses a category's missing required attributes; say so before pushing.
+    let category = &draft.placement.category_id;
+    match channel.category_attributes(category).await {
+        Ok(attributes) => {
+            let missing = missing_attributes(&attributes, &draft.placement.attributes);
+            if !missing.is_empty() {
+                let names: Vec<String> = missing
+                    .iter()
+                    .map(|a| format!("{} (id {})", a.name, a.id))
+                    .collect();
+                let reason = format!(
+                    "category {category} ({}) requires {}: give values in the category template or the \
+                     product's category mapping",
+                    draft.placement.source,
+                    names.join(", ")
+                );
+                return settle(engine, listing, ListingState::Failed, reason, true).await;
+            }
+        }
+        Err(e) => return fail_listing(engine, listing, e.into()).await,
+    }
+    let pushed = match &listing_id {
+        Some(id) => channel.connector.update_listing(id, &draft.listing).await,
+        None => channel.connector.create_listing(&draft.listing).await,
     };
     let reference = match pushed {
         Ok(r) => r,
@@ -142,20 +155,113 @@ async fn push(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
     listing.explanation = Some(draft.explanation.clone());
     listing.state = ListingState::InReview;
     listing.reason = None;
-    db.save_listing(&listing).await?;
+    engine.app.db.save_listing(&listing).await?;
     let first_check = now_ms() + engine.settings.review_poll.as_millis() as i64;
-    db.enqueue(
-        JobKind::CheckReview,
-        job.channel_id,
-        job.product_id,
-        first_check,
-    )
-    .await?;
+    engine
+        .app
+        .db
+        .enqueue(
+            JobKind::CheckReview,
+            job.channel_id,
+            job.product_id,
+            first_check,
+        )
+        .await?;
     Ok(JobOutcome::Done)
 }
 
-/// Records a failed push on the listing (so the product center shows why) and returns the
-/// job's outcome. A retryable failure keeps the listing's previous state.
+/// Sends prices and stock to a live listing: no review needed.
+async fn update_offer(
+    engine: &SyncEngine,
+    channel: &ChannelRuntime,
+    mut listing: ListingRow,
+    draft: &Draft,
+    listing_id: &str,
+) -> Result<JobOutcome, DbError> {
+    let skus = &draft.listing.skus;
+    let prices: Vec<SkuPrice> = skus
+        .iter()
+        .filter_map(|s| {
+            listing.sku_ids.get(&s.seller_sku).map(|id| SkuPrice {
+                sku_id: id.clone(),
+                price: s.price.clone(),
+                compare_at_price: s.compare_at_price.clone(),
+            })
+        })
+        .collect();
+    let stock: Vec<SkuStock> = skus
+        .iter()
+        .filter_map(|s| {
+            listing.sku_ids.get(&s.seller_sku).map(|id| SkuStock {
+                sku_id: id.clone(),
+                stock: s.stock,
+            })
+        })
+        .collect();
+    if let Err(e) = channel.connector.update_prices(listing_id, &prices).await {
+        return fail_listing(engine, listing, e.into()).await;
+    }
+    if let Err(e) = channel.connector.update_stock(listing_id, &stock).await {
+        return fail_listing(engine, listing, e.into()).await;
+    }
+    listing.offer_hash = Some(draft.offer_hash.clone());
+    listing.explanation = Some(draft.explanation.clone());
+    if listing.state == ListingState::Failed {
+        listing.state = ListingState::Active;
+        listing.reason = None;
+    }
+    engine.app.db.save_listing(&listing).await?;
+    Ok(JobOutcome::Done)
+}
+
+/// Takes a product off the channel: a live listing is deactivated there.
+async fn withdraw(
+    engine: &SyncEngine,
+    channel: &ChannelRuntime,
+    mut listing: ListingRow,
+    state: ListingState,
+    reason: &str,
+) -> Result<JobOutcome, DbError> {
+    if listing.state == state {
+        return Ok(JobOutcome::Skipped(reason.to_string()));
+    }
+    let live = matches!(
+        listing.state,
+        ListingState::Active | ListingState::InReview | ListingState::Failed
+    );
+    if let (Some(listing_id), true) = (&listing.external_id, live) {
+        if let Err(e) = channel.connector.deactivate_listing(listing_id).await {
+            return fail_listing(engine, listing, e.into()).await;
+        }
+        listing.offer_hash = None;
+    }
+    listing.state = state;
+    listing.reason = Some(reason.to_string());
+    engine.app.db.save_listing(&listing).await?;
+    Ok(JobOutcome::Skipped(reason.to_string()))
+}
+
+/// Records why the product is not listed and ends the job accordingly.
+async fn settle(
+    engine: &SyncEngine,
+    mut listing: ListingRow,
+    state: ListingState,
+    reason: String,
+    failed: bool,
+) -> Result<JobOutcome, DbError> {
+    // A listing already on the channel keeps its ids; only its state and reason change.
+    listing.state = state;
+    listing.reason = Some(reason.clone());
+    engine.app.db.save_listing(&listing).await?;
+    Ok(if failed {
+        JobOutcome::failed(reason)
+    } else {
+        JobOutcome::Skipped(reason)
+    })
+}
+
+/// Records a failed channel call on the listing (so the product center shows why). A
+/// retryable failure keeps the listing's state.
 async fn fail_listing(
     engine: &SyncEngine,
     mut listing: ListingRow,

@@ -9,7 +9,7 @@ use super::manifest::PluginKind;
 use super::plugin::{Plugin, Pre};
 use super::runtime::PluginRuntime;
 use super::settings::{ConnectionSettings, HostAllowList};
-use crate::model::{AccountInfo, Image, Money};
+use crate::model::{AccountInfo, Attribute, AttributeValue, Category, Image, Money};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,6 +37,7 @@ pub struct ListingDraft {
     pub images: Vec<Image>,
     pub weight_grams: Option<u32>,
     pub skus: Vec<ListingSku>,
+    pub attributes: Vec<AttributeValue>,
     pub idempotency_key: String,
 }
 
@@ -63,6 +64,16 @@ pub struct SkuPrice {
     pub sku_id: String,
     pub price: Money,
     pub compare_at_price: Option<Money>,
+}
+
+/// A SKU that already exists on the channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuMatch {
+    pub seller_sku: String,
+    pub listing_id: String,
+    pub sku_id: String,
+    /// The listing's status on the channel, verbatim.
+    pub status: String,
 }
 
 /// New stock for one channel SKU.
@@ -198,6 +209,44 @@ impl ChannelConnector {
         let id = listing_id.to_string();
         channel_call!(self, "update-stock", |inst, store| inst
             .call_update_stock(&mut store, &id, &stock))
+    }
+
+    pub async fn deactivate_listing(&self, listing_id: &str) -> Result<(), ConnectorError> {
+        let id = listing_id.to_string();
+        channel_call!(self, "deactivate-listing", |inst, store| inst
+            .call_deactivate_listing(&mut store, &id))
+    }
+
+    pub async fn find_skus(&self, seller_skus: &[String]) -> Result<Vec<SkuMatch>, ConnectorError> {
+        let skus = seller_skus.to_vec();
+        let matches = channel_call!(self, "find-skus", |inst, store| inst
+            .call_find_skus(&mut store, &skus))?;
+        Ok(matches
+            .into_iter()
+            .map(convert::sku_match_from_wit)
+            .collect())
+    }
+
+    pub async fn list_categories(&self) -> Result<Vec<Category>, ConnectorError> {
+        let categories = channel_call!(self, "list-categories", |inst, store| inst
+            .call_list_categories(&mut store))?;
+        Ok(categories
+            .into_iter()
+            .map(convert::category_from_wit)
+            .collect())
+    }
+
+    pub async fn category_attributes(
+        &self,
+        category_id: &str,
+    ) -> Result<Vec<Attribute>, ConnectorError> {
+        let id = category_id.to_string();
+        let attributes = channel_call!(self, "category-attributes", |inst, store| inst
+            .call_category_attributes(&mut store, &id))?;
+        Ok(attributes
+            .into_iter()
+            .map(convert::attribute_from_wit)
+            .collect())
     }
 
     pub async fn listing_status(&self, listing_id: &str) -> Result<ReviewStatus, ConnectorError> {

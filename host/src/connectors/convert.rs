@@ -2,10 +2,15 @@
 //! checked here (money, currencies), so the flows only ever see valid records.
 
 use super::bindings::channel_world::exports::crossdock::connector::channel_listings as wit_listings;
+use super::bindings::store_world::exports::crossdock::connector::store_webhooks as wit_webhooks;
 use super::bindings::types as wit;
-use super::channel_connector::{ListingDraft, ListingRef, ReviewStatus, SkuPrice, SkuStock};
+use super::channel_connector::{
+    ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
+};
 use super::error::ErrorKind;
+use super::store_connector::{StoreEvent, WebhookDelivery};
 use crate::model::{AccountInfo, Currency, Image, Money, Product, ProductStatus, Variant};
+use crate::model::{Attribute, Category};
 use std::time::Duration;
 
 impl From<wit::ConnectorError> for ErrorKind {
@@ -142,7 +147,60 @@ pub(crate) fn draft_to_wit(d: &ListingDraft) -> wit_listings::ListingDraft {
                 image: s.image.as_ref().map(image_to_wit),
             })
             .collect(),
+        attributes: d
+            .attributes
+            .iter()
+            .map(|a| wit::AttributeValue {
+                attribute_id: a.attribute_id.clone(),
+                option_ids: a.option_ids.clone(),
+                custom_values: a.custom_values.clone(),
+            })
+            .collect(),
         idempotency_key: d.idempotency_key.clone(),
+    }
+}
+
+pub(crate) fn sku_match_from_wit(m: wit_listings::SkuMatch) -> SkuMatch {
+    SkuMatch {
+        seller_sku: m.seller_sku,
+        listing_id: m.listing_id,
+        sku_id: m.sku_id,
+        status: m.status,
+    }
+}
+
+pub(crate) fn category_from_wit(c: wit::Category) -> Category {
+    Category {
+        id: c.id,
+        parent_id: c.parent_id,
+        name: c.name,
+        is_leaf: c.is_leaf,
+    }
+}
+
+pub(crate) fn attribute_from_wit(a: wit::Attribute) -> Attribute {
+    Attribute {
+        id: a.id,
+        name: a.name,
+        required: a.required,
+        options: a.options.into_iter().map(|o| (o.id, o.name)).collect(),
+        custom_allowed: a.custom_allowed,
+        is_sales_attribute: a.is_sales_attribute,
+    }
+}
+
+pub(crate) fn delivery_from_wit(d: wit_webhooks::WebhookDelivery) -> WebhookDelivery {
+    WebhookDelivery {
+        event_id: d.event_id,
+        topic: d.topic,
+        events: d
+            .events
+            .into_iter()
+            .map(|e| match e {
+                wit_webhooks::StoreEvent::ProductChanged(id) => StoreEvent::ProductChanged(id),
+                wit_webhooks::StoreEvent::ProductDeleted(id) => StoreEvent::ProductDeleted(id),
+            })
+            .collect(),
     }
 }
 

@@ -11,6 +11,24 @@ use super::settings::{ConnectionSettings, HostAllowList};
 use crate::model::{AccountInfo, Product};
 use std::sync::Arc;
 
+/// What a store webhook delivery means for the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreEvent {
+    /// The product (store id) changed.
+    ProductChanged(String),
+    /// The product (store id) was deleted.
+    ProductDeleted(String),
+}
+
+/// A verified webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookDelivery {
+    /// The platform's delivery id, for deduplication.
+    pub event_id: Option<String>,
+    pub topic: String,
+    pub events: Vec<StoreEvent>,
+}
+
 /// One page of store products.
 #[derive(Debug, Clone)]
 pub struct ProductPage {
@@ -129,5 +147,55 @@ impl StoreConnector {
             products,
             next_cursor: page.next_cursor,
         })
+    }
+
+    #[tracing::instrument(skip_all, fields(plugin = %self.plugin.id(), product = id))]
+    pub async fn get_product(&self, id: &str) -> Result<Option<Product>, ConnectorError> {
+        let (mut store, probe) = call::new_store(&self.runtime, self.ctx.clone());
+        let pre = self.pre.clone();
+        let id = id.to_string();
+        let product = call::finish(
+            self.plugin.id(),
+            "get-product",
+            &self.ctx.limits,
+            probe,
+            async move {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .crossdock_connector_store_catalog()
+                    .call_get_product(&mut store, &id)
+                    .await
+            },
+        )
+        .await?;
+        product
+            .map(convert::product_from_wit)
+            .transpose()
+            .map_err(|k| ConnectorError::new(self.plugin.id(), "get-product", k))
+    }
+
+    /// Verifies and decodes a webhook delivery with the connection's secret.
+    pub async fn verify_webhook(
+        &self,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<WebhookDelivery, ConnectorError> {
+        let (mut store, probe) = call::new_store(&self.runtime, self.ctx.clone());
+        let pre = self.pre.clone();
+        let delivery = call::finish(
+            self.plugin.id(),
+            "verify-webhook",
+            &self.ctx.limits,
+            probe,
+            async move {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .crossdock_connector_store_webhooks()
+                    .call_verify_webhook(&mut store, &headers, &body)
+                    .await
+            },
+        )
+        .await?;
+        Ok(convert::delivery_from_wit(delivery))
     }
 }

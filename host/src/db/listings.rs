@@ -27,10 +27,12 @@ pub enum ListingState {
     Failed,
     /// Deactivated or removed on the channel.
     Inactive,
+    /// The merchant did not choose this channel for the product.
+    NotSelected,
 }
 
 impl ListingState {
-    pub const ALL: [ListingState; 8] = [
+    pub const ALL: [ListingState; 9] = [
         ListingState::Queued,
         ListingState::InReview,
         ListingState::Active,
@@ -39,6 +41,7 @@ impl ListingState {
         ListingState::Held,
         ListingState::Failed,
         ListingState::Inactive,
+        ListingState::NotSelected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl ListingState {
             ListingState::Held => "held",
             ListingState::Failed => "failed",
             ListingState::Inactive => "inactive",
+            ListingState::NotSelected => "not_selected",
         }
     }
 

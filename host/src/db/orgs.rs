@@ -31,6 +31,31 @@ pub struct ChannelRow {
     pub region: Option<String>,
     pub exchange_rate: Option<Decimal>,
     pub settings: ConnectionSettings,
+    pub options: ChannelOptions,
+}
+
+/// How a channel syncs, beyond its rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChannelOptions {
+    /// Keep title, description and images in step once listed (prices and stock always are).
+    pub sync_content: bool,
+    /// New store products go to this channel unless deselected.
+    pub auto_select: bool,
+    /// Units of store stock never offered here.
+    pub stock_buffer: i64,
+    /// Share of the remaining store stock offered here, in percent.
+    pub stock_share_pct: i64,
+}
+
+impl Default for ChannelOptions {
+    fn default() -> Self {
+        ChannelOptions {
+            sync_content: false,
+            auto_select: true,
+            stock_buffer: 0,
+            stock_share_pct: 100,
+        }
+    }
 }
 
 fn settings_from(row: &AnyRow, what: &str) -> Result<ConnectionSettings, DbError> {
@@ -191,8 +216,8 @@ impl Db {
 
     pub async fn channels(&self, org: OrgId) -> Result<Vec<ChannelRow>, DbError> {
         let rows = sqlx::query(
-            "SELECT id, org_id, name, plugin_id, currency, region, exchange_rate, settings \
-             FROM channels WHERE org_id = $1 ORDER BY id",
+            "SELECT id, org_id, name, plugin_id, currency, region, exchange_rate, settings, sync_content, \
+             auto_select, stock_buffer, stock_share_pct FROM channels WHERE org_id = $1 ORDER BY id",
         )
         .bind(org.0)
         .fetch_all(self.pool())
@@ -203,8 +228,8 @@ impl Db {
 
     pub async fn channel(&self, id: ChannelId) -> Result<ChannelRow, DbError> {
         let row = sqlx::query(
-            "SELECT id, org_id, name, plugin_id, currency, region, exchange_rate, settings \
-             FROM channels WHERE id = $1",
+            "SELECT id, org_id, name, plugin_id, currency, region, exchange_rate, settings, sync_content, \
+             auto_select, stock_buffer, stock_share_pct FROM channels WHERE id = $1",
         )
         .bind(id.0)
         .fetch_optional(self.pool())
@@ -228,6 +253,108 @@ impl Db {
             .execute(self.pool())
             .await
             .context(|| format!("setting the account of channel {id}"))?;
+        Ok(())
+    }
+
+    /// Sets how the channel syncs. Stock shares of the organization's channels may add up to
+    /// at most 100 %, so channels sharing one stock never oversell it together.
+    pub async fn set_channel_options(
+        &self,
+        id: ChannelId,
+        options: ChannelOptions,
+    ) -> Result<(), DbError> {
+        if !(0..=100).contains(&options.stock_share_pct) || options.stock_buffer < 0 {
+            return Err(DbError::Conflict(format!(
+                "channel {id}: the stock share must be 0–100 % and the buffer at least 0"
+            )));
+        }
+        let row = self.channel(id).await?;
+        let others: i64 = self
+            .channels(row.org_id)
+            .await?
+            .iter()
+            .filter(|c| c.id != id)
+            .map(|c| c.options.stock_share_pct)
+            .sum();
+        if others + options.stock_share_pct > 100 {
+            return Err(DbError::Conflict(format!(
+                "channel {id}: stock shares would add up to {} %; the channels share one stock, so \
+                 together they may be offered at most 100 % of it",
+                others + options.stock_share_pct
+            )));
+        }
+        sqlx::query(
+            "UPDATE channels SET sync_content = $1, auto_select = $2, stock_buffer = $3, \
+             stock_share_pct = $4 WHERE id = $5",
+        )
+        .bind(i64::from(options.sync_content))
+        .bind(i64::from(options.auto_select))
+        .bind(options.stock_buffer)
+        .bind(options.stock_share_pct)
+        .bind(id.0)
+        .execute(self.pool())
+        .await
+        .context(|| format!("setting the options of channel {id}"))?;
+        Ok(())
+    }
+
+    /// Removes a channel and everything listed for it locally (not on the channel itself).
+    pub async fn delete_channel(&self, id: ChannelId) -> Result<(), DbError> {
+        for sql in [
+            "DELETE FROM jobs WHERE channel_id = $1",
+            "DELETE FROM listings WHERE channel_id = $1",
+            "DELETE FROM channels WHERE id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id.0)
+                .execute(self.pool())
+                .await
+                .context(|| format!("deleting channel {id}"))?;
+        }
+        Ok(())
+    }
+
+    /// Disconnects the organization's store and forgets its catalog, so another can be
+    /// connected. Channels stay.
+    pub async fn disconnect_store(&self, org: OrgId) -> Result<(), DbError> {
+        let Some(store) = self.store_of(org).await? else {
+            return Err(DbError::NotFound(format!("a store of organization {org}")));
+        };
+        for sql in [
+            "DELETE FROM jobs WHERE product_id IN (SELECT id FROM products WHERE store_id = $1)",
+            "DELETE FROM products WHERE store_id = $1",
+            "DELETE FROM stores WHERE id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(store.id.0)
+                .execute(self.pool())
+                .await
+                .context(|| format!("disconnecting store {}", store.id))?;
+        }
+        Ok(())
+    }
+
+    /// Whether SKU auto-linking is on for the organization (one switch for all channels).
+    pub async fn auto_link(&self, org: OrgId) -> Result<bool, DbError> {
+        let row = sqlx::query("SELECT auto_link FROM organizations WHERE id = $1")
+            .bind(org.0)
+            .fetch_optional(self.pool())
+            .await
+            .context(|| format!("reading organization {org}"))?
+            .ok_or_else(|| DbError::NotFound(format!("organization {org}")))?;
+        Ok(row
+            .try_get::<i64, _>("auto_link")
+            .context(|| "reading auto_link".into())?
+            != 0)
+    }
+
+    pub async fn set_auto_link(&self, org: OrgId, on: bool) -> Result<(), DbError> {
+        sqlx::query("UPDATE organizations SET auto_link = $1 WHERE id = $2")
+            .bind(i64::from(on))
+            .bind(org.0)
+            .execute(self.pool())
+            .await
+            .context(|| format!("setting auto-link of organization {org}"))?;
         Ok(())
     }
 
@@ -260,5 +387,11 @@ fn channel_from(row: &AnyRow) -> Result<ChannelRow, DbError> {
         region: row.try_get("region").context(ctx)?,
         exchange_rate,
         settings: settings_from(row, "channel")?,
+        options: ChannelOptions {
+            sync_content: row.try_get::<i64, _>("sync_content").context(ctx)? != 0,
+            auto_select: row.try_get::<i64, _>("auto_select").context(ctx)? != 0,
+            stock_buffer: row.try_get("stock_buffer").context(ctx)?,
+            stock_share_pct: row.try_get("stock_share_pct").context(ctx)?,
+        },
     })
 }

@@ -57,7 +57,7 @@ impl Db {
                 }
                 sqlx::query(
                     "UPDATE products SET title = $1, status = $2, record = $3, content_hash = $4, \
-                     updated_at = $5 WHERE id = $6",
+                     deleted = 0, updated_at = $5 WHERE id = $6",
                 )
                 .bind(&product.title)
                 .bind(product.status.as_str())
@@ -110,6 +110,59 @@ impl Db {
         }
         tx.commit().await.context(what)?;
         Ok(outcome)
+    }
+
+    /// Marks a product deleted in the store (its listings get deactivated); returns its id.
+    pub async fn mark_product_deleted(
+        &self,
+        store: StoreId,
+        external_id: &str,
+    ) -> Result<Option<ProductId>, DbError> {
+        let row = sqlx::query(
+            "UPDATE products SET deleted = 1, updated_at = $1 WHERE store_id = $2 AND external_id = $3 RETURNING id",
+        )
+        .bind(now_ms())
+        .bind(store.0)
+        .bind(external_id)
+        .fetch_optional(self.pool())
+        .await
+        .context(|| format!("marking product {external_id} deleted"))?;
+        row.map(|r| r.try_get("id").map(ProductId))
+            .transpose()
+            .context(|| "reading product id".into())
+    }
+
+    pub async fn is_deleted(&self, id: ProductId) -> Result<bool, DbError> {
+        let row = sqlx::query("SELECT deleted FROM products WHERE id = $1")
+            .bind(id.0)
+            .fetch_one(self.pool())
+            .await
+            .context(|| format!("reading product {id}"))?;
+        Ok(row
+            .try_get::<i64, _>("deleted")
+            .context(|| "reading deleted".into())?
+            != 0)
+    }
+
+    /// Store ids of every product other than `except` that uses `sku`.
+    pub async fn products_with_sku(
+        &self,
+        store: StoreId,
+        sku: &str,
+    ) -> Result<Vec<ProductId>, DbError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT p.id FROM variants v JOIN products p ON p.id = v.product_id \
+             WHERE p.store_id = $1 AND v.sku = $2 AND p.deleted = 0 ORDER BY p.id",
+        )
+        .bind(store.0)
+        .bind(sku)
+        .fetch_all(self.pool())
+        .await
+        .context(|| format!("looking up SKU {sku}"))?;
+        rows.iter()
+            .map(|r| r.try_get("id").map(ProductId))
+            .collect::<Result<_, _>>()
+            .context(|| "reading ids".into())
     }
 
     pub async fn product(&self, id: ProductId) -> Result<Product, DbError> {

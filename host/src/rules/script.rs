@@ -14,6 +14,8 @@ pub enum RuleKind {
     Product,
     /// A variant's price on a channel.
     Price,
+    /// The channel category when no hand mapping or template decides.
+    Category,
 }
 
 impl RuleKind {
@@ -21,6 +23,7 @@ impl RuleKind {
         match self {
             RuleKind::Product => "product",
             RuleKind::Price => "price",
+            RuleKind::Category => "category",
         }
     }
 
@@ -28,7 +31,7 @@ impl RuleKind {
     /// name is a compile error, not a surprise at run time.
     pub(crate) fn variables(self) -> &'static [&'static str] {
         match self {
-            RuleKind::Product => &["product", "channel"],
+            RuleKind::Product | RuleKind::Category => &["product", "channel"],
             RuleKind::Price => &[
                 "price",
                 "compare_at",

@@ -46,11 +46,19 @@ pub mod types {
 pub use store_bindings::exports::crossdock::connector::store_catalog::{
     Guest as StoreCatalog, ProductPage,
 };
+pub use store_bindings::exports::crossdock::connector::store_webhooks::Guest as StoreWebhooks;
+
+/// Store webhook records: a verified delivery and the catalog events it carries.
+pub mod webhooks {
+    pub use crate::store_bindings::exports::crossdock::connector::store_webhooks::{
+        StoreEvent, WebhookDelivery,
+    };
+}
 
 /// Channel-side records: listing drafts, SKUs, review status.
 pub mod listings {
     pub use crate::channel_bindings::exports::crossdock::connector::channel_listings::{
-        ListingDraft, ListingRef, ListingSku, ReviewStatus, SkuPrice, SkuStock,
+        ListingDraft, ListingRef, ListingSku, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
     };
 }
 pub use channel_bindings::exports::crossdock::connector::channel_listings::Guest as ChannelListings;
@@ -60,7 +68,8 @@ use types::{ConnectorError, InvalidField, RateLimited};
 /// Result of every connector operation.
 pub type Result<T> = std::result::Result<T, ConnectorError>;
 
-/// Exports a type implementing [`StoreCatalog`] as this component's store connector.
+/// Exports a type implementing [`StoreCatalog`] and [`StoreWebhooks`] as this component's
+/// store connector.
 #[macro_export]
 macro_rules! export_store {
     ($ty:ident) => {

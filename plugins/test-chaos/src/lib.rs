@@ -4,8 +4,10 @@
 //! The host's sandbox tests use it to prove one bad call fails its job and nothing else.
 
 use crossdock_plugin_sdk::http::Request;
-use crossdock_plugin_sdk::listings::{ListingDraft, ListingRef, ReviewStatus, SkuPrice, SkuStock};
-use crossdock_plugin_sdk::types::{AccountInfo, ConnectorError};
+use crossdock_plugin_sdk::listings::{
+    ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
+};
+use crossdock_plugin_sdk::types::{AccountInfo, Attribute, Category, ConnectorError};
 use crossdock_plugin_sdk::{ChannelListings, Result, config, export_channel, manifest};
 
 manifest!("../crossdock.toml");
@@ -81,6 +83,19 @@ impl ChannelListings for Chaos {
             return Err(ConnectorError::NotFound("empty listing id".into()));
         }
         Ok(ReviewStatus::Active)
+    }
+    fn deactivate_listing(_listing_id: String) -> Result<()> {
+        Ok(())
+    }
+    /// The chaos channel holds no listings of its own.
+    fn find_skus(_seller_skus: Vec<String>) -> Result<Vec<SkuMatch>> {
+        Ok(Vec::new())
+    }
+    fn list_categories() -> Result<Vec<Category>> {
+        Ok(vec![Category { id: "1".into(), parent_id: None, name: "Everything".into(), is_leaf: true }])
+    }
+    fn category_attributes(_category_id: String) -> Result<Vec<Attribute>> {
+        Ok(Vec::new())
     }
 }
 
