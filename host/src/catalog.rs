@@ -4,7 +4,9 @@
 
 pub mod category;
 pub mod draft;
+pub mod dry_run;
 pub mod import;
 pub mod link;
 pub mod push;
 pub mod review;
+pub mod webhook;

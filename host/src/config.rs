@@ -34,6 +34,9 @@ pub struct ServeConfig {
     /// `sqlite:crossdock.db` (default) or `postgres://…`.
     #[serde(default = "default_database_url")]
     pub database_url: String,
+    /// Where the HTTP API and the webhook receiver listen.
+    #[serde(default = "default_listen")]
+    pub listen: String,
     /// The organization this process syncs; created on first start.
     pub organization: String,
     /// Seconds between catalog reads (webhooks come later; this is the reconciliation).
@@ -88,6 +91,9 @@ pub struct ChannelConfig {
 
 fn default_database_url() -> String {
     "sqlite:crossdock.db".into()
+}
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
 }
 fn default_poll() -> u64 {
     300

@@ -14,6 +14,7 @@ pub mod error;
 mod host_imports;
 pub mod manifest;
 pub mod plugin;
+pub mod rate_limit;
 pub mod registry;
 pub mod runtime;
 pub mod settings;

@@ -3,6 +3,7 @@
 //! to the machinery they share: `connectors/` (wasm plugins), `rules/` (Rhai), `queue/`,
 //! `db/` and `model/`. `main.rs` only parses the command line and calls into here.
 
+pub mod api;
 pub mod app;
 pub mod catalog;
 pub mod cli;

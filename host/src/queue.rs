@@ -8,7 +8,7 @@ pub mod worker;
 use std::time::Duration;
 
 pub use backoff::Backoff;
-pub use worker::{QueueSettings, run_until_idle};
+pub use worker::{QueueSettings, run_due, run_until_idle};
 
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

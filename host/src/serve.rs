@@ -1,16 +1,20 @@
 //! `crossdock serve`: applies the configuration (organization, store, channels, rates,
 //! rules — idempotently), then syncs on a timer until Ctrl-C, finishing the jobs in hand.
 
+use crate::api::{self, ApiState};
 use crate::app::App;
 use crate::catalog::import::import_catalog;
 use crate::config::ServeConfig;
 use crate::connections;
+use crate::db::now_ms;
 use crate::model::OrgId;
-use crate::queue::{QueueSettings, run_until_idle};
+use crate::queue::{QueueSettings, run_due};
 use crate::rules::RuleKind;
 use crate::sync::{SyncEngine, SyncSettings};
 use std::path::Path;
 use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// Makes the database match the configuration and returns the organization.
 pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyhow::Result<OrgId> {
@@ -60,7 +64,8 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
     Ok(org)
 }
 
-/// Syncs until Ctrl-C.
+/// Serves the API and webhooks, works the queue continuously and reads the whole catalog
+/// every poll interval, until Ctrl-C; jobs in hand finish before it exits.
 pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let config = ServeConfig::load(config_path)?;
     let app = App::start(&config.database_url).await?;
@@ -73,26 +78,73 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
         workers: config.workers,
         ..QueueSettings::default()
     };
-    tracing::info!(org = %org, poll_secs = config.poll_interval_secs, "serving");
-    loop {
-        let round = async {
-            let engine = SyncEngine::load(&app, org, settings.clone()).await?;
-            import_catalog(&engine, &|_| {}).await?;
-            run_until_idle(&engine, &queue, &|| {}).await?;
-            anyhow::Ok(())
-        };
-        tokio::select! {
-            result = round => if let Err(error) = result {
-                tracing::error!(error = %format!("{error:#}"), "sync round failed; trying again next round");
-            },
-            _ = tokio::signal::ctrl_c() => break,
+    let state = ApiState::new(app.clone(), settings.clone());
+    let cancel = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+
+    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+    tracing::info!(org = %org, listen = %config.listen, poll_secs = config.poll_interval_secs, "serving");
+    let stop = cancel.clone();
+    let router = api::router(state.clone());
+    tasks.spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await?;
+        anyhow::Ok(())
+    });
+
+    let (stop, woken) = (cancel.clone(), state.work_queued.clone());
+    let (worker_app, worker_settings) = (app.clone(), settings.clone());
+    tasks.spawn(async move {
+        loop {
+            if worker_app
+                .db
+                .next_job_due()
+                .await?
+                .is_some_and(|due| due <= now_ms())
+            {
+                match SyncEngine::load(&worker_app, org, worker_settings.clone()).await {
+                    Ok(engine) => run_due(&engine, &queue, &|| {}).await?,
+                    Err(error) => tracing::error!(%error, "cannot load the sync engine; retrying"),
+                }
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return anyhow::Ok(()),
+                _ = woken.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            }
         }
-        tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(config.poll_interval_secs)) => {}
-            _ = tokio::signal::ctrl_c() => break,
+    });
+
+    let (stop, woken) = (cancel.clone(), state.work_queued.clone());
+    tasks.spawn(async move {
+        loop {
+            let round = async {
+                let engine = SyncEngine::load(&app, org, settings.clone()).await?;
+                import_catalog(&engine, &|_| {}).await?;
+                anyhow::Ok(())
+            };
+            match round.await {
+                Ok(()) => woken.notify_one(),
+                Err(error) => tracing::error!(error = %format!("{error:#}"), "catalog read failed; next round retries"),
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return anyhow::Ok(()),
+                _ = tokio::time::sleep(Duration::from_secs(config.poll_interval_secs)) => {}
+            }
+        }
+    });
+
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("stopping: finishing the jobs in hand"),
+        Some(ended) = tasks.join_next() => tracing::error!(?ended, "a service task ended early; stopping"),
+    }
+    cancel.cancel();
+    while let Some(ended) = tasks.join_next().await {
+        if let Ok(Err(error)) = ended {
+            tracing::error!(error = %format!("{error:#}"), "service task failed");
         }
     }
-    tracing::info!("stopping");
-    app.db.close().await;
+    state.app.db.close().await;
     Ok(())
 }

@@ -37,33 +37,28 @@ pub async fn import_catalog(
 ) -> Result<ImportReport, SyncError> {
     let db = &engine.app.db;
     let mut report = ImportReport::default();
-    let mut to_push: BTreeMap<ChannelId, Vec<ProductId>> = BTreeMap::new();
-    let mut to_link: BTreeMap<ChannelId, Vec<ProductId>> = BTreeMap::new();
+    let mut plan = PushPlan::default();
     let mut cursor = None;
     loop {
         let page = read_page(engine, cursor.take()).await?;
         for product in &page.products {
             report.products += 1;
             let upserted = db.upsert_product(engine.store.id, product).await?;
-            match upserted {
-                Upserted::New(_) => report.new += 1,
-                Upserted::Changed(_) => report.changed += 1,
-                Upserted::Unchanged(_) => report.unchanged += 1,
-            }
-            for channel in engine.channels.values().filter(|c| c.rules.is_some()) {
-                let id = upserted.id();
-                let listing = db.listing(id, channel.row.id).await?;
-                // Not yet on the channel (or held by linking): linking decides first.
-                let unlinked = listing
-                    .as_ref()
-                    .is_none_or(|l| l.external_id.is_none() && l.state == ListingState::Held);
-                let changed = !matches!(upserted, Upserted::Unchanged(_));
-                if unlinked {
-                    to_link.entry(channel.row.id).or_default().push(id);
-                } else if changed {
-                    to_push.entry(channel.row.id).or_default().push(id);
+            let changed = match upserted {
+                Upserted::New(_) => {
+                    report.new += 1;
+                    true
                 }
-            }
+                Upserted::Changed(_) => {
+                    report.changed += 1;
+                    true
+                }
+                Upserted::Unchanged(_) => {
+                    report.unchanged += 1;
+                    false
+                }
+            };
+            plan.add(engine, upserted.id(), changed).await?;
         }
         on_page(&report);
         match page.next_cursor {
@@ -71,29 +66,7 @@ pub async fn import_catalog(
             None => break,
         }
     }
-    let auto_link = db.auto_link(engine.org).await?;
-    for (channel_id, products) in to_link {
-        let Some(channel) = engine.channel(channel_id) else {
-            continue;
-        };
-        let ready = if auto_link {
-            let linked = link_products(engine, channel, &products).await?;
-            db.replace_link_issues(channel_id, &linked.issues).await?;
-            report.held += linked.held.len();
-            report.linked += linked.linked.len();
-            linked.linked.into_iter().chain(linked.missing).collect()
-        } else {
-            products
-        };
-        to_push.entry(channel_id).or_default().extend(ready);
-    }
-    for (channel_id, products) in to_push {
-        for product in products {
-            db.enqueue(JobKind::PushListing, channel_id, product, now_ms())
-                .await?;
-            report.queued += 1;
-        }
-    }
+    plan.queue(engine, &mut report).await?;
     tracing::info!(
         products = report.products,
         new = report.new,
@@ -105,6 +78,75 @@ pub async fn import_catalog(
         "catalog imported"
     );
     Ok(report)
+}
+
+/// Which products each channel needs to hear about: those not yet on it go through SKU
+/// linking first; changed ones are pushed.
+#[derive(Debug, Default)]
+pub(crate) struct PushPlan {
+    to_push: BTreeMap<ChannelId, Vec<ProductId>>,
+    to_link: BTreeMap<ChannelId, Vec<ProductId>>,
+}
+
+impl PushPlan {
+    pub(crate) async fn add(
+        &mut self,
+        engine: &SyncEngine,
+        product: ProductId,
+        changed: bool,
+    ) -> Result<(), SyncError> {
+        for channel in engine.channels.values().filter(|c| c.rules.is_some()) {
+            let listing = engine.app.db.listing(product, channel.row.id).await?;
+            // Not yet on the channel (or held by linking): linking decides first.
+            let unlinked = listing
+                .as_ref()
+                .is_none_or(|l| l.external_id.is_none() && l.state == ListingState::Held);
+            if unlinked {
+                self.to_link
+                    .entry(channel.row.id)
+                    .or_default()
+                    .push(product);
+            } else if changed {
+                self.to_push
+                    .entry(channel.row.id)
+                    .or_default()
+                    .push(product);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn queue(
+        mut self,
+        engine: &SyncEngine,
+        report: &mut ImportReport,
+    ) -> Result<(), SyncError> {
+        let db = &engine.app.db;
+        let auto_link = db.auto_link(engine.org).await?;
+        for (channel_id, products) in std::mem::take(&mut self.to_link) {
+            let Some(channel) = engine.channel(channel_id) else {
+                continue;
+            };
+            let ready = if auto_link {
+                let linked = link_products(engine, channel, &products).await?;
+                db.replace_link_issues(channel_id, &linked.issues).await?;
+                report.held += linked.held.len();
+                report.linked += linked.linked.len();
+                linked.linked.into_iter().chain(linked.missing).collect()
+            } else {
+                products
+            };
+            self.to_push.entry(channel_id).or_default().extend(ready);
+        }
+        for (channel_id, products) in self.to_push {
+            for product in products {
+                db.enqueue(JobKind::PushListing, channel_id, product, now_ms())
+                    .await?;
+                report.queued += 1;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Attempts at one page before the import gives up.

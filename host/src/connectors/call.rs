@@ -32,6 +32,8 @@ pub(crate) struct ConnectionContext {
     pub hosts: HostAllowList,
     pub limits: Limits,
     pub http: reqwest::Client,
+    /// Paces this connection's HTTP requests to the platform's limit.
+    pub bucket: Option<Arc<super::rate_limit::TokenBucket>>,
 }
 
 /// The data of one `wasmtime::Store`: lives for exactly one call.

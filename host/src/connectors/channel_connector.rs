@@ -147,6 +147,7 @@ impl ChannelConnector {
             limits: plugin.manifest.limits.clone(),
             settings,
             http: runtime.http().clone(),
+            bucket: runtime.bucket(label, plugin.manifest.limits.requests_per_second),
         });
         Ok(ChannelConnector {
             runtime: runtime.clone(),

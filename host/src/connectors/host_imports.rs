@@ -83,6 +83,9 @@ async fn send(
     if let Some(body) = req.body {
         builder = builder.body(body);
     }
+    if let Some(bucket) = &ctx.bucket {
+        bucket.acquire().await;
+    }
     let started = std::time::Instant::now();
     let mut response = builder.send().await.map_err(transport_error)?;
     let status = response.status().as_u16();

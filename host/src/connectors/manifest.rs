@@ -41,6 +41,10 @@ pub struct Limits {
     /// Wall-clock limit per call including HTTP waits, ms.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// HTTP requests per second one connection may make (the platform's limit, with some
+    /// headroom); unset means the platform throttles by other means.
+    #[serde(default)]
+    pub requests_per_second: Option<u32>,
 }
 
 fn default_memory_mb() -> u64 {
@@ -59,6 +63,7 @@ impl Default for Limits {
             memory_mb: default_memory_mb(),
             cpu_ms: default_cpu_ms(),
             timeout_ms: default_timeout_ms(),
+            requests_per_second: None,
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use super::bindings::{channel_world, store_world};
 use super::call::CallState;
-use std::sync::Arc;
+use super::rate_limit::TokenBucket;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -26,6 +28,8 @@ struct Inner {
     store_linker: Linker<CallState>,
     channel_linker: Linker<CallState>,
     http: reqwest::Client,
+    /// Token buckets by connection label, kept for the life of the process.
+    buckets: Mutex<HashMap<String, Arc<TokenBucket>>>,
 }
 
 impl std::fmt::Debug for PluginRuntime {
@@ -66,6 +70,7 @@ impl PluginRuntime {
                 store_linker,
                 channel_linker,
                 http,
+                buckets: Mutex::default(),
             }),
         })
     }
@@ -81,6 +86,22 @@ impl PluginRuntime {
     }
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
+    }
+
+    /// The token bucket of one connection, created on first use.
+    pub(crate) fn bucket(
+        &self,
+        connection: &str,
+        per_second: Option<u32>,
+    ) -> Option<Arc<TokenBucket>> {
+        let per_second = per_second?;
+        let mut buckets = self.inner.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        Some(
+            buckets
+                .entry(connection.to_string())
+                .or_insert_with(|| Arc::new(TokenBucket::new(per_second)))
+                .clone(),
+        )
     }
 }
 

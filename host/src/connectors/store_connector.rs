@@ -80,6 +80,7 @@ impl StoreConnector {
             limits: plugin.manifest.limits.clone(),
             settings,
             http: runtime.http().clone(),
+            bucket: runtime.bucket(label, plugin.manifest.limits.requests_per_second),
         });
         Ok(StoreConnector {
             runtime: runtime.clone(),

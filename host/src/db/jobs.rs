@@ -283,3 +283,20 @@ impl Db {
         Ok(())
     }
 }
+
+impl Db {
+    /// Puts a failed or dead job back in the queue now, with fresh attempts (the retry
+    /// button). False when the job is not failed.
+    pub async fn retry_now(&self, id: i64) -> Result<bool, DbError> {
+        let result = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $1, updated_at = $1 \
+             WHERE id = $2 AND state IN ('failed', 'dead')",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .context(|| format!("retrying job {id}"))?;
+        Ok(result.rows_affected() == 1)
+    }
+}

@@ -224,3 +224,56 @@ impl Db {
         Ok(counts)
     }
 }
+
+/// One row of the product center: a store product and where it stands on one channel.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProductCenterRow {
+    pub product_id: i64,
+    pub store_product_id: String,
+    pub title: String,
+    pub store_status: String,
+    pub deleted: bool,
+    /// None until the product's first job for this channel ran.
+    pub state: Option<ListingState>,
+    pub reason: Option<String>,
+    pub channel_product_id: Option<String>,
+    pub explanation: Option<String>,
+}
+
+impl Db {
+    /// Every product of the store with its state on `channel`.
+    pub async fn product_center(
+        &self,
+        store: crate::model::StoreId,
+        channel: ChannelId,
+    ) -> Result<Vec<ProductCenterRow>, DbError> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.external_id, p.title, p.status, p.deleted, l.state, l.reason, \
+             l.external_id AS channel_product_id, l.explanation FROM products p \
+             LEFT JOIN listings l ON l.product_id = p.id AND l.channel_id = $2 \
+             WHERE p.store_id = $1 ORDER BY p.id",
+        )
+        .bind(store.0)
+        .bind(channel.0)
+        .fetch_all(self.pool())
+        .await
+        .context(|| format!("reading the product center of channel {channel}"))?;
+        rows.iter()
+            .map(|row| {
+                let ctx = || "reading product center".to_string();
+                let state: Option<String> = row.try_get("state").context(ctx)?;
+                Ok(ProductCenterRow {
+                    product_id: row.try_get("id").context(ctx)?,
+                    store_product_id: row.try_get("external_id").context(ctx)?,
+                    title: row.try_get("title").context(ctx)?,
+                    store_status: row.try_get("status").context(ctx)?,
+                    deleted: row.try_get::<i64, _>("deleted").context(ctx)? != 0,
+                    state: state.as_deref().and_then(ListingState::parse),
+                    reason: row.try_get("reason").context(ctx)?,
+                    channel_product_id: row.try_get("channel_product_id").context(ctx)?,
+                    explanation: row.try_get("explanation").context(ctx)?,
+                })
+            })
+            .collect()
+    }
+}

@@ -52,6 +52,17 @@ pub async fn run_until_idle(
     }
 }
 
+/// Runs every job that is due now, `workers` at a time, and returns when none is left;
+/// jobs in hand always finish.
+pub async fn run_due(
+    engine: &SyncEngine,
+    settings: &QueueSettings,
+    on_settled: &(dyn Fn() + Send + Sync),
+) -> Result<(), DbError> {
+    engine.app.db.rescue_expired_jobs().await?;
+    drain(engine, settings, on_settled).await
+}
+
 /// Runs every job that is due now, `workers` at a time.
 async fn drain(
     engine: &SyncEngine,

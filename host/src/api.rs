@@ -1,0 +1,56 @@
+//! The HTTP JSON API: onboarding progress, channels and their settings, the product center,
+//! rules with dry runs, failures with retry, and the store webhook receiver. One router per
+//! resource, one `ApiState`, and `router()` that tests call directly.
+
+mod channels;
+mod error;
+mod jobs;
+mod onboarding;
+mod products;
+mod rules;
+mod webhooks;
+
+pub use error::ApiError;
+
+use crate::app::App;
+use crate::model::OrgId;
+use crate::sync::{SyncEngine, SyncSettings};
+use axum::Router;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    pub app: App,
+    pub settings: SyncSettings,
+    /// Woken whenever a handler queued work, so the workers start at once.
+    pub work_queued: Arc<Notify>,
+}
+
+impl ApiState {
+    pub fn new(app: App, settings: SyncSettings) -> Self {
+        ApiState {
+            app,
+            settings,
+            work_queued: Arc::new(Notify::new()),
+        }
+    }
+
+    pub(crate) async fn engine(&self, org: OrgId) -> Result<SyncEngine, ApiError> {
+        Ok(SyncEngine::load(&self.app, org, self.settings.clone()).await?)
+    }
+}
+
+/// The whole API.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .merge(onboarding::router())
+        .merge(channels::router())
+        .merge(products::router())
+        .merge(rules::router())
+        .merge(jobs::router())
+        .merge(webhooks::router())
+        .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
+        .with_state(state)
+}

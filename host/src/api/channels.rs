@@ -1,0 +1,116 @@
+//! Channels: their state, options (content sync, selection default, stock buffer and
+//! share), exchange rate, SKU auto-link switch, and deletion.
+
+use super::{ApiError, ApiState};
+use crate::connections;
+use crate::db::orgs::ChannelOptions;
+use crate::model::{ChannelId, OrgId};
+use axum::extract::{Path, State};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Serialize)]
+pub struct ChannelView {
+    pub id: i64,
+    pub name: String,
+    pub plugin: String,
+    pub currency: Option<String>,
+    pub region: Option<String>,
+    pub exchange_rate: Option<Decimal>,
+    pub options: ChannelOptions,
+    /// Why nothing is listed there yet, when something blocks it.
+    pub blocked: Option<String>,
+    /// Listings per state.
+    pub listings: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateBody {
+    pub rate: Decimal,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchBody {
+    pub on: bool,
+}
+
+pub fn router() -> Router<ApiState> {
+    Router::new()
+        .route("/api/orgs/{org}/channels", get(list))
+        .route("/api/orgs/{org}/auto-link", put(set_auto_link))
+        .route("/api/channels/{channel}/options", put(set_options))
+        .route("/api/channels/{channel}/exchange-rate", put(set_rate))
+        .route("/api/channels/{channel}", axum::routing::delete(delete))
+}
+
+async fn list(
+    State(state): State<ApiState>,
+    Path(org): Path<i64>,
+) -> Result<Json<Vec<ChannelView>>, ApiError> {
+    let engine = state.engine(OrgId(org)).await?;
+    let mut views = Vec::new();
+    for channel in engine.channels.values() {
+        let row = &channel.row;
+        let counts = state.app.db.listing_counts(row.id).await?;
+        views.push(ChannelView {
+            id: row.id.0,
+            name: row.name.clone(),
+            plugin: row.plugin_id.clone(),
+            currency: row.currency.as_ref().map(|c| c.to_string()),
+            region: row.region.clone(),
+            exchange_rate: row.exchange_rate,
+            options: row.options,
+            blocked: channel.blocked.clone(),
+            listings: counts
+                .into_iter()
+                .map(|(s, n)| (s.as_str().to_string(), n))
+                .collect(),
+        });
+    }
+    Ok(Json(views))
+}
+
+async fn set_options(
+    State(state): State<ApiState>,
+    Path(channel): Path<i64>,
+    Json(options): Json<ChannelOptions>,
+) -> Result<Json<ChannelOptions>, ApiError> {
+    state
+        .app
+        .db
+        .set_channel_options(ChannelId(channel), options)
+        .await?;
+    Ok(Json(options))
+}
+
+async fn set_rate(
+    State(state): State<ApiState>,
+    Path(channel): Path<i64>,
+    Json(body): Json<RateBody>,
+) -> Result<Json<RateBody>, ApiError> {
+    connections::set_exchange_rate(&state.app, ChannelId(channel), body.rate).await?;
+    Ok(Json(body))
+}
+
+async fn set_auto_link(
+    State(state): State<ApiState>,
+    Path(org): Path<i64>,
+    Json(body): Json<SwitchBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state.app.db.set_auto_link(OrgId(org), body.on).await?;
+    Ok(Json(serde_json::json!({ "auto_link": body.on })))
+}
+
+async fn delete(
+    State(state): State<ApiState>,
+    Path(channel): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state.app.db.channel(ChannelId(channel)).await?;
+    state.app.db.delete_channel(ChannelId(channel)).await?;
+    Ok(Json(serde_json::json!({ "deleted": channel })))
+}

@@ -1,0 +1,97 @@
+//! The one error type handlers return, and how it becomes an HTTP response.
+
+use crate::catalog::dry_run::DryRunError;
+use crate::connections::SetupError;
+use crate::db::DbError;
+use crate::rules::RuleError;
+use crate::sync::SyncError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %self, "api error");
+        }
+        (
+            status,
+            Json(serde_json::json!({ "error": self.to_string() })),
+        )
+            .into_response()
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound(what) => ApiError::NotFound(what),
+            DbError::Conflict(m) => ApiError::Conflict(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<RuleError> for ApiError {
+    fn from(e: RuleError) -> Self {
+        ApiError::BadRequest(e.to_string())
+    }
+}
+
+impl From<SetupError> for ApiError {
+    fn from(e: SetupError) -> Self {
+        match e {
+            SetupError::Db(db) => db.into(),
+            SetupError::Connector(c) if !c.is_retryable() => ApiError::BadRequest(c.to_string()),
+            SetupError::Connector(c) => ApiError::Unavailable(c.to_string()),
+            other => ApiError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Db(db) => db.into(),
+            SyncError::Setup(s) => s.into(),
+            SyncError::Connector(c) => ApiError::Unavailable(c.to_string()),
+            SyncError::NoStore(org) => {
+                ApiError::Conflict(format!("organization {org} has no store connected"))
+            }
+        }
+    }
+}
+
+impl From<DryRunError> for ApiError {
+    fn from(e: DryRunError) -> Self {
+        match e {
+            DryRunError::Rule(r) => r.into(),
+            DryRunError::Db(d) => d.into(),
+            blocked @ DryRunError::Blocked(..) => ApiError::Conflict(blocked.to_string()),
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The product center: every product's state per channel, choosing which channels carry
+//! which products (one by one or in bulk), category mapping by hand and by template, and
+//! what SKU linking could not decide.
+
+use super::{ApiError, ApiState};
+use crate::db::jobs::JobKind;
+use crate::db::listings::ProductCenterRow;
+use crate::db::now_ms;
+use crate::db::placement::{CategoryTemplate, HandCategory, LinkIssue, MatchField};
+use crate::model::{AttributeValue, ChannelId, ProductId};
+use axum::extract::{Path, State};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionBody {
+    pub product_ids: Vec<i64>,
+    pub selected: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateBody {
+    pub match_field: MatchField,
+    pub match_value: String,
+    pub category_id: String,
+    #[serde(default)]
+    pub attributes: Vec<AttributeValue>,
+    #[serde(default = "default_priority")]
+    pub priority: i64,
+}
+
+fn default_priority() -> i64 {
+    100
+}
+
+pub fn router() -> Router<ApiState> {
+    Router::new()
+        .route("/api/channels/{channel}/products", get(product_center))
+        .route("/api/channels/{channel}/selection", put(select))
+        .route(
+            "/api/channels/{channel}/products/{product}/category",
+            put(map_by_hand),
+        )
+        .route(
+            "/api/channels/{channel}/templates",
+            put(save_template).get(templates),
+        )
+        .route("/api/channels/{channel}/link-issues", get(link_issues))
+}
+
+async fn product_center(
+    State(state): State<ApiState>,
+    Path(channel): Path<i64>,
+) -> Result<Json<Vec<ProductCenterRow>>, ApiError> {
+    let row = state.app.db.channel(ChannelId(channel)).await?;
+    let store = state
+        .app
+        .db
+        .store_of(row.org_id)
+        .await?
+        .ok_or_else(|| ApiError::Conflict("no store connected".into()))?;
+    Ok(Json(state.app.db.product_center(store.id, row.id).await?))
+}
+
+/// Selects or deselects products and queues them, so the channel follows at once.
+async fn select(
+    State(state): State<ApiState>,
+    Path(channel): Path<i64>,
+    Json(body): Json<SelectionBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let channel = ChannelId(channel);
+    state.app.db.channel(channel).await?;
+    let products: Vec<ProductId> = body.product_ids.iter().copied().map(ProductId).collect();
+    state
+        .app
+        .db
+        .set_selection(channel, &products, body.selected)
+        .await?;
+    for product in &products {
+        state
+            .app
+            .db
+            .enqueue(JobKind::PushListing, channel, *product, now_ms())
+            .await?;
+    }
+    state.work_queued.notify_one();
+    Ok(Json(
+        serde_json::json!({ "products": products.len(), "selected": body.selected }),
+    ))
+}
+
+async fn map_by_hand(
+    State(state): State<ApiState>,
+    Path((channel, product)): Path<(i64, i64)>,
+    Json(body): Json<HandCategory>,
+) -> Result<Json<HandCategory>, ApiError> {
+    let (channel, product) = (ChannelId(channel), ProductId(product));
+    state
+        .app
+        .db
+        .set_hand_category(product, channel, &body)
+        .await?;
+    state
+        .app
+        .db
+        .enqueue(JobKind::PushListing, channel, product, now_ms())
+        .await?;
+    state.work_queued.notify_one();
+    Ok(Json(body))
+}
+
+async fn save_template(
+    State(state): State<ApiState>,
+    Path(channel): Path<i64>,
+    Json(body): Json<TemplateBody>,
+) -> Result<Json<Vec<CategoryTemplate>>, ApiError> {
+    let channel = ChannelId(channel);
+    state.app.db.channel(channel).await?;
+    state
+        .app
+        .db
+        .save_template(&CategoryTemplate {
+            id: 0,
+            channel_id: channel,
+            match_field: body.match_field,
+            match_value: body.match_value,
+            category_id: body.category_id,
+            attributes: body.attributes,
+            priority: body.priority,
+        })
+        .await?;
+    Ok(Json(state.app.db.templates(channel).await?))
+}
+
+async fn templates(
+    State(state): State<ApiState>,
+    Path(channel): Path<i64>,
+) -> Result<Json<Vec<CategoryTemplate>>, ApiError> {
+    Ok(Json(state.app.db.templates(ChannelId(channel)).await?))
+}
+
+async fn link_issues(
+    State(state): State<ApiState>,
+    Path(channel): Path<i64>,
+) -> Result<Json<Vec<LinkIssue>>, ApiError> {
+    Ok(Json(state.app.db.link_issues(ChannelId(channel)).await?))
+}

@@ -1,0 +1,123 @@
+//! Dry runs: a candidate rule evaluated over the whole stored catalog next to the active
+//! one, listing what would change on the channel before the merchant saves it.
+
+use super::draft::{ChannelRules, DraftOutcome, build_draft};
+use crate::db::DbError;
+use crate::model::ChannelId;
+use crate::rules::{CategoryRule, PriceRule, ProductRule, RuleError, RuleKind};
+use crate::sync::SyncEngine;
+use serde::Serialize;
+
+/// One product whose outcome differs between the active rule and the candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DryRunChange {
+    pub product_id: i64,
+    pub title: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DryRunReport {
+    pub products: usize,
+    pub unchanged: usize,
+    pub changes: Vec<DryRunChange>,
+    /// Products the candidate fails on, with the rule error.
+    pub errors: Vec<DryRunChange>,
+}
+
+/// Why a dry run could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum DryRunError {
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("channel {0} cannot sync yet: {1}")]
+    Blocked(ChannelId, String),
+}
+
+/// Compares `source` as the channel's `kind` rule against the active rules.
+pub async fn dry_run(
+    engine: &SyncEngine,
+    channel_id: ChannelId,
+    kind: RuleKind,
+    source: &str,
+) -> Result<DryRunReport, DryRunError> {
+    let channel = engine
+        .channel(channel_id)
+        .ok_or_else(|| DryRunError::Blocked(channel_id, "no such channel".into()))?;
+    let active = channel.rules.as_ref().ok_or_else(|| {
+        DryRunError::Blocked(channel_id, channel.blocked.clone().unwrap_or_default())
+    })?;
+    let rules = &engine.app.rules;
+    let label = format!("channel {channel_id} {} rule (draft)", kind.as_str());
+    let mut candidate: ChannelRules = active.clone();
+    match kind {
+        RuleKind::Product => {
+            candidate.product_rule = ProductRule::compile(rules, &label, 0, source)?
+        }
+        RuleKind::Price => candidate.price_rule = PriceRule::compile(rules, &label, 0, source)?,
+        RuleKind::Category => {
+            candidate.categories.rule = Some(CategoryRule::compile(rules, &label, 0, source)?)
+        }
+    }
+    let db = &engine.app.db;
+    let mut report = DryRunReport::default();
+    for id in db.product_ids(engine.store.id).await? {
+        if db.is_deleted(id).await? {
+            continue;
+        }
+        let product = db.product(id).await?;
+        let by_hand = db.hand_category(id, channel_id).await?;
+        report.products += 1;
+        let before = describe(build_draft(rules, active, &product, by_hand.clone()));
+        let after = build_draft(rules, &candidate, &product, by_hand);
+        let row = |after: String| DryRunChange {
+            product_id: id.0,
+            title: product.title.clone(),
+            before: before.clone(),
+            after,
+        };
+        match after {
+            Err(e) => report.errors.push(row(e.to_string())),
+            Ok(outcome) => {
+                let after = describe(Ok(outcome));
+                if after == before {
+                    report.unchanged += 1;
+                } else {
+                    report.changes.push(row(after));
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// What the channel would get, in words: prices per SKU, or why nothing.
+fn describe(outcome: Result<DraftOutcome, RuleError>) -> String {
+    match outcome {
+        Err(e) => format!("error: {e}"),
+        Ok(DraftOutcome::Skip(r)) => format!("skipped: {r}"),
+        Ok(DraftOutcome::Hold(r)) => format!("held: {r}"),
+        Ok(DraftOutcome::Unplaced(r)) => format!("unplaced: {r}"),
+        Ok(DraftOutcome::List(d)) => {
+            let skus: Vec<String> = d
+                .listing
+                .skus
+                .iter()
+                .map(|s| match &s.compare_at_price {
+                    Some(c) => format!("{} {} (was {})", s.seller_sku, s.price, c),
+                    None => format!("{} {}", s.seller_sku, s.price),
+                })
+                .collect();
+            format!(
+                "\"{}\" in category {}: {}",
+                d.listing.title,
+                d.placement.category_id,
+                skus.join(", ")
+            )
+        }
+    }
+}
