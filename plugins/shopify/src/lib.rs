@@ -1,6 +1,7 @@
 //! Shopify store connector: reads the merchant's catalog through the Admin GraphQL API and
-//! hands it to the host as contract records. Settings: `base-url` (required), `api-version`
-//! (default `2026-01`); secret: `access-token`.
+//! hands it to the host as contract records, and verifies and decodes Shopify's webhooks.
+//! Settings: `base-url` (required), `api-version` (default `2026-01`); secrets:
+//! `access-token`, `webhook-secret` (the app's client secret, which signs webhooks).
 //!
 //! A list page reads 10 variants per product (see [`query`] for why). A product with more
 //! ends the page; the next call reads that product alone, so no call repeats a list query to
@@ -8,17 +9,23 @@
 //! natively.
 
 mod cursor;
+mod gid;
 mod iso8601;
 mod mapping;
 mod query;
+mod webhook;
 
 use crossdock_plugin_sdk::http::Request;
 use crossdock_plugin_sdk::types::{AccountInfo, ConnectorError, Product};
+use crossdock_plugin_sdk::webhooks::{StoreEvent, WebhookDelivery};
 use crossdock_plugin_sdk::{
-    ProductPage, Result, StoreCatalog, config, export_store, log, manifest,
+    ProductPage, Result, StoreCatalog, StoreWebhooks, config, export_store, log, manifest,
 };
 use cursor::Cursor;
-use mapping::{ListProductsData, ProductData, ProductNode, ProductVariantsData, ShopInfoData};
+use mapping::{
+    InventoryItemProductData, ListProductsData, ProductData, ProductNode, ProductVariantsData,
+    ShopInfoData,
+};
 use std::cell::Cell;
 
 manifest!("../crossdock.toml");
@@ -136,6 +143,13 @@ impl Admin {
         mapping::product(node, &data.shop.currency_code).map(Some)
     }
 
+    /// The product an inventory item stocks; none when the item or its product is gone.
+    fn inventory_item_product(&self, inventory_item_id: &str) -> Result<Option<String>> {
+        let data: InventoryItemProductData =
+            mapping::decode(self.post(&query::inventory_item_product(inventory_item_id))?)?;
+        Ok(data.product_id())
+    }
+
     /// A list page; it ends before the first product with more variants than the page reads.
     fn list_page(&self, after: Option<&str>, limit: u32) -> Result<ProductPage> {
         let data: ListProductsData =
@@ -205,6 +219,49 @@ impl StoreCatalog for Shopify {
                 })
             }
         }
+    }
+
+    fn get_product(id: String) -> Result<Option<Product>> {
+        if !gid::is("Product", &id) {
+            return Err(ConnectorError::invalid(
+                "id",
+                format!("`{id}` is not a Shopify product id (gid://shopify/Product/…)"),
+            ));
+        }
+        Admin::from_config()?.whole_product(&id)
+    }
+}
+
+impl StoreWebhooks for Shopify {
+    fn verify_webhook(headers: Vec<(String, String)>, body: Vec<u8>) -> Result<WebhookDelivery> {
+        let secret = config::require_secret("webhook-secret")?;
+        webhook::verify_signature(&secret, &headers, &body)?;
+        let topic = webhook::topic(&headers)?;
+        let event_id = webhook::event_id(&headers);
+        let events = match webhook::decode(&topic, &body)? {
+            webhook::Meaning::Events(events) => events,
+            webhook::Meaning::InventoryItem(item) => {
+                match Admin::from_config()?.inventory_item_product(&item)? {
+                    Some(product) => vec![StoreEvent::ProductChanged(product)],
+                    None => {
+                        log::debug(&format!(
+                            "shopify webhook inventory item without product item={item}"
+                        ));
+                        Vec::new()
+                    }
+                }
+            }
+        };
+        log::debug(&format!(
+            "shopify webhook topic={topic} events={} event_id={}",
+            events.len(),
+            event_id.as_deref().unwrap_or("-")
+        ));
+        Ok(WebhookDelivery {
+            event_id,
+            topic,
+            events,
+        })
     }
 }
 

@@ -227,6 +227,38 @@ pub struct ProductVariantsNode {
     pub variants: Connection<VariantNode>,
 }
 
+/// `inventoryItem { variant { product { id } } }`; every level may be null.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryItemProductData {
+    #[serde(default)]
+    pub inventory_item: Option<InventoryItemRef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InventoryItemRef {
+    #[serde(default)]
+    pub variant: Option<VariantRef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VariantRef {
+    #[serde(default)]
+    pub product: Option<ProductRef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProductRef {
+    pub id: String,
+}
+
+impl InventoryItemProductData {
+    /// The product's id; none when the item, its variant or its product is gone.
+    pub fn product_id(self) -> Option<String> {
+        Some(self.inventory_item?.variant?.product?.id)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductNode {
@@ -489,6 +521,25 @@ mod tests {
         assert_eq!(only.stock, 12);
         assert_eq!(bivy.updated_at, 1_768_471_200_250);
         assert!(products.next().is_none());
+    }
+
+    #[test]
+    fn an_inventory_item_resolves_to_its_product_or_nothing() {
+        let found: InventoryItemProductData = decode(serde_json::json!({
+            "inventoryItem": {"variant": {"product": {"id": "gid://shopify/Product/7"}}}
+        }))
+        .expect("shape");
+        assert_eq!(
+            found.product_id().as_deref(),
+            Some("gid://shopify/Product/7")
+        );
+        for data in [
+            serde_json::json!({"inventoryItem": null}),
+            serde_json::json!({"inventoryItem": {"variant": null}}),
+        ] {
+            let gone: InventoryItemProductData = decode(data).expect("shape");
+            assert_eq!(gone.product_id(), None);
+        }
     }
 
     #[test]

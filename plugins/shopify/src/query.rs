@@ -64,6 +64,11 @@ pub const PRODUCT_VARIANTS: &str = "query ProductVariants($id: ID!, $after: Stri
   }
 }";
 
+/// The product an inventory item stocks (a webhook for stock names only the item).
+pub const INVENTORY_ITEM_PRODUCT: &str = "query InventoryItemProduct($id: ID!) {
+  inventoryItem(id: $id) { variant { product { id } } }
+}";
+
 /// The shop's name and currency.
 pub const SHOP_INFO: &str = "query ShopInfo { shop { name currencyCode } }";
 
@@ -97,6 +102,15 @@ pub fn product_variants(product_id: &str, after: &str) -> Value {
         "query": format!("{PRODUCT_VARIANTS}\n{VARIANT_FIELDS}"),
         "operationName": "ProductVariants",
         "variables": {"id": product_id, "after": after},
+    })
+}
+
+/// The request body for the product of an inventory item (`gid://shopify/InventoryItem/…`).
+pub fn inventory_item_product(inventory_item_id: &str) -> Value {
+    json!({
+        "query": INVENTORY_ITEM_PRODUCT,
+        "operationName": "InventoryItemProduct",
+        "variables": {"id": inventory_item_id},
     })
 }
 

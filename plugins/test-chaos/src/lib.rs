@@ -92,7 +92,12 @@ impl ChannelListings for Chaos {
         Ok(Vec::new())
     }
     fn list_categories() -> Result<Vec<Category>> {
-        Ok(vec![Category { id: "1".into(), parent_id: None, name: "Everything".into(), is_leaf: true }])
+        Ok(vec![Category {
+            id: "1".into(),
+            parent_id: None,
+            name: "Everything".into(),
+            is_leaf: true,
+        }])
     }
     fn category_attributes(_category_id: String) -> Result<Vec<Attribute>> {
         Ok(Vec::new())

@@ -2,6 +2,7 @@
 //! typed [`ConnectorError`], so the host decides retries from the variant (reference §4).
 
 use crossdock_plugin_sdk::types::ConnectorError;
+use serde_json::Value;
 
 /// Wait suggested when a 429 carries no `Retry-After` (the reference does not confirm one).
 pub const DEFAULT_RETRY_AFTER_MS: u64 = 1000;
@@ -15,6 +16,8 @@ const TOKEN_EXPIRED: i64 = 105002;
 const SCOPE_MISSING: i64 = 105005;
 const INVALID_SIGN: i64 = 106001;
 const PRODUCT_NOT_FOUND: i64 = 12052032;
+/// "You cannot edit the specified product(s) as it isn't listed in your account or shop."
+const NOT_YOUR_PRODUCT: i64 = 12052048;
 
 /// The error for a failed call: `code` is the envelope's (none when the body was not an
 /// envelope), `retry_after_ms` the `Retry-After` header if any.
@@ -38,7 +41,7 @@ pub fn classify(
         Some(
             INVALID_SIGN | INVALID_CREDENTIALS | TOKEN_EXPIRED | SCOPE_MISSING | SHOP_MISMATCH,
         ) => ConnectorError::Unauthorized(label),
-        Some(PRODUCT_NOT_FOUND) => ConnectorError::NotFound(label),
+        Some(PRODUCT_NOT_FOUND | NOT_YOUR_PRODUCT) => ConnectorError::NotFound(label),
         Some(code) if (12_000_000..13_000_000).contains(&code) => {
             ConnectorError::invalid(field_of(code), label)
         }
@@ -52,21 +55,40 @@ pub fn classify(
 /// The request field a product error code most likely refers to.
 fn field_of(code: i64) -> &'static str {
     match code {
-        // category does not exist, wrong category version, not a leaf
-        12052023 | 12052217 | 12052230 => "category_id",
+        // category does not exist, not a leaf ("not final"), invalid, wrong category version
+        12052023 | 12052024 | 12052025 | 12052217 | 12052230 => "category_id",
         12052084 => "skus.price.currency",
         12052038 => "skus.price",
         12052533 => "skus.inventory.warehouse_id",
         12052093 => "product.listing_limit",
         // the product's status does not allow the operation (e.g. still under review)
         12052901 => "status",
+        // a required product attribute is missing, or an attribute or value is malformed
+        // (official Create Product error list)
+        12052104 | 12052240..=12052256 | 12052529 => "product_attributes",
         _ => "product",
     }
+}
+
+/// The first per-item failure of a batch endpoint's `data.errors[]` (code 0 on top, reference
+/// §4.1), labelled with the item's `detail.<id_key>`; its first `extra_errors` entry, when
+/// present, is the cause. None when every item went through.
+pub fn batch_failure(data: &Value, id_key: &str) -> Option<ConnectorError> {
+    let error = data["errors"].as_array()?.first()?;
+    let extra = &error["detail"]["extra_errors"][0];
+    let cause = if extra.is_object() { extra } else { error };
+    let message = format!(
+        "{id_key} {}: {}",
+        error["detail"][id_key].as_str().unwrap_or("?"),
+        cause["message"].as_str().unwrap_or_default()
+    );
+    Some(classify(200, cause["code"].as_i64(), &message, None))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn throttling_is_rate_limited_with_a_default_wait() {
@@ -102,6 +124,30 @@ mod tests {
         );
         let error = classify(200, Some(12052700), "title", None);
         assert!(matches!(error, ConnectorError::Invalid(f) if f.field == "product"));
+    }
+
+    #[test]
+    fn batch_failures_take_the_extra_error_as_the_cause() {
+        assert!(batch_failure(&json!({ "errors": [] }), "product_id").is_none());
+        assert!(batch_failure(&json!({}), "product_id").is_none());
+        let data = json!({ "errors": [{ "code": 12052901, "message": "status", "detail": { "product_id": "17" } }] });
+        assert!(
+            matches!(batch_failure(&data, "product_id"), Some(ConnectorError::Invalid(f)) if f.field == "status" && f.message == "TikTok 12052901: product_id 17: status")
+        );
+        let data = json!({ "errors": [{ "code": 12052990, "message": "Check failed", "detail": {
+            "product_id": "17", "extra_errors": [{ "code": 12052048, "message": "not yours" }] } }] });
+        assert!(matches!(
+            batch_failure(&data, "product_id"),
+            Some(ConnectorError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn attribute_codes_point_at_product_attributes() {
+        for code in [12052104, 12052247, 12052529] {
+            let error = classify(200, Some(code), "", None);
+            assert!(matches!(error, ConnectorError::Invalid(f) if f.field == "product_attributes"));
+        }
     }
 
     #[test]

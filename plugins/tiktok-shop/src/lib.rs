@@ -1,20 +1,25 @@
 //! The TikTok Shop channel connector: lists store products on one TikTok Shop through the
-//! Open API (version 202309), keeps prices and stock in step, and reports the review status.
-//! Settings: `base-url`, `app-key`, `shop-cipher`, optional `warehouse-id` and `category-id`;
-//! secrets: `app-secret`, `access-token`.
+//! Open API (version 202309), keeps prices and stock in step, reports the review status,
+//! deactivates listings, finds existing SKUs for linking, and reads the category tree and its
+//! attributes. Settings: `base-url`, `app-key`, `shop-cipher`, optional `warehouse-id`,
+//! `category-id` and `category-version`; secrets: `app-secret`, `access-token`.
 
 mod client;
 mod errors;
 mod listing;
 mod sign;
+mod sku_search;
+mod taxonomy;
 
 use client::{Client, Scope};
 use crossdock_plugin_sdk::http::Method;
-use crossdock_plugin_sdk::listings::{ListingDraft, ListingRef, ReviewStatus, SkuPrice, SkuStock};
-use crossdock_plugin_sdk::types::{AccountInfo, ConnectorError};
+use crossdock_plugin_sdk::listings::{
+    ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
+};
+use crossdock_plugin_sdk::types::{AccountInfo, Attribute, Category, ConnectorError};
 use crossdock_plugin_sdk::{ChannelListings, Result, config, export_channel, manifest};
 use listing::Placement;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashMap;
 
 manifest!("../crossdock.toml");
@@ -22,6 +27,9 @@ manifest!("../crossdock.toml");
 const SHOPS: &str = "/authorization/202309/shops";
 const WAREHOUSES: &str = "/logistics/202309/warehouses";
 const PRODUCTS: &str = "/product/202309/products";
+const SEARCH: &str = "/product/202309/products/search";
+const DEACTIVATE: &str = "/product/202309/products/deactivate";
+const CATEGORIES: &str = "/product/202309/categories";
 
 struct TikTokShop;
 
@@ -54,6 +62,33 @@ fn warehouse_id(client: &Client) -> Result<String> {
         })
 }
 
+/// This connection's shop in Get Authorized Shops; unauthorized when the token does not
+/// cover the configured cipher.
+fn authorized_shop(client: &Client) -> Result<Value> {
+    let data = client.call(Method::Get, SHOPS, Scope::Seller, &[], None)?;
+    data["shops"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|shop| shop["cipher"] == client.shop_cipher.as_str())
+        .cloned()
+        .ok_or_else(|| {
+            ConnectorError::Unauthorized(
+                "the access token does not cover this connection's shop_cipher".into(),
+            )
+        })
+}
+
+/// The category tree to read: the `category-version` setting, else `v2` for US shops (the
+/// 7-level tree they must use) and `v1` elsewhere (reference §5.1, §10).
+fn category_version(client: &Client) -> Result<String> {
+    if let Some(version) = config::get("category-version").filter(|v| !v.is_empty()) {
+        return Ok(version);
+    }
+    let shop = authorized_shop(client)?;
+    Ok(if shop["region"] == "US" { "v2" } else { "v1" }.to_owned())
+}
+
 /// The draft's category, else the `category-id` setting.
 fn category_id(draft: &ListingDraft) -> Result<String> {
     draft
@@ -72,17 +107,7 @@ fn category_id(draft: &ListingDraft) -> Result<String> {
 impl ChannelListings for TikTokShop {
     fn channel_info() -> Result<AccountInfo> {
         let client = Client::from_config()?;
-        let data = client.call(Method::Get, SHOPS, Scope::Seller, &[], None)?;
-        let shop = data["shops"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|shop| shop["cipher"] == client.shop_cipher.as_str())
-            .ok_or_else(|| {
-                ConnectorError::Unauthorized(
-                    "the access token does not cover this connection's shop_cipher".into(),
-                )
-            })?;
+        let shop = authorized_shop(&client)?;
         let region = shop["region"].as_str().map(str::to_owned);
         // The real shops response carries no currency; a local shop prices in its region's.
         let currency = shop["currency"]
@@ -167,23 +192,9 @@ impl ChannelListings for TikTokShop {
         let body = listing::inventory_body(&stock, &warehouse_id);
         let data = client.call(Method::Post, &path, Scope::Shop, &[], Some(&body))?;
         // A batch endpoint: code 0 on top, per-SKU failures in data.errors[] (reference §4.1).
-        match data["errors"].as_array().and_then(|errors| errors.first()) {
+        match errors::batch_failure(&data, "sku_id") {
             None => Ok(()),
-            Some(error) => {
-                let extra = &error["detail"]["extra_errors"][0];
-                let cause = if extra.is_object() { extra } else { error };
-                let message = format!(
-                    "SKU {}: {}",
-                    error["detail"]["sku_id"].as_str().unwrap_or("?"),
-                    cause["message"].as_str().unwrap_or_default()
-                );
-                Err(errors::classify(
-                    200,
-                    cause["code"].as_i64(),
-                    &message,
-                    None,
-                ))
-            }
+            Some(error) => Err(error),
         }
     }
 
@@ -197,6 +208,88 @@ impl ChannelListings for TikTokShop {
             None,
         )?;
         listing::review_status(&data)
+    }
+
+    fn deactivate_listing(listing_id: String) -> Result<()> {
+        let client = Client::from_config()?;
+        let path = product_path(&listing_id)?;
+        let body = json!({ "product_ids": [listing_id] });
+        let data = client.call(Method::Post, DEACTIVATE, Scope::Shop, &[], Some(&body))?;
+        match errors::batch_failure(&data, "product_id") {
+            None => Ok(()),
+            // Only ACTIVATE products can be deactivated (12052901). Any other status but
+            // PENDING is already out of buyers' sight, so a repeated call succeeds.
+            Some(ConnectorError::Invalid(refused)) if refused.field == "status" => {
+                let current = match client.call(Method::Get, &path, Scope::Shop, &[], None) {
+                    // Get Product hides DELETED and FREEZE products: nobody sees them either.
+                    Err(ConnectorError::NotFound(_)) => return Ok(()),
+                    other => other?,
+                };
+                match current["status"].as_str() {
+                    // Under review: it goes live once approved, so try again later.
+                    Some("PENDING") => Err(ConnectorError::Transient(format!(
+                        "TikTok product {listing_id} is under review and cannot be deactivated yet"
+                    ))),
+                    Some("ACTIVATE") => Err(ConnectorError::Invalid(refused)),
+                    _ => Ok(()),
+                }
+            }
+            Some(error) => Err(error),
+        }
+    }
+
+    fn find_skus(seller_skus: Vec<String>) -> Result<Vec<SkuMatch>> {
+        let wanted = sku_search::distinct(seller_skus);
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = Client::from_config()?;
+        let mut found = Vec::new();
+        for chunk in wanted.chunks(sku_search::SKUS_PER_SEARCH) {
+            let body = sku_search::search_body(chunk);
+            let mut token: Option<String> = None;
+            for page in 0.. {
+                if page == sku_search::MAX_PAGES {
+                    return Err(ConnectorError::Fatal(format!(
+                        "TikTok search for seller SKUs did not end after {page} pages"
+                    )));
+                }
+                let mut query = vec![("page_size", sku_search::PAGE_SIZE)];
+                if let Some(token) = &token {
+                    query.push(("page_token", token.as_str()));
+                }
+                let data = client.call(Method::Post, SEARCH, Scope::Shop, &query, Some(&body))?;
+                found.extend(sku_search::matches(&data, chunk));
+                token = sku_search::next_page_token(&data);
+                if token.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn list_categories() -> Result<Vec<Category>> {
+        let client = Client::from_config()?;
+        let version = category_version(&client)?;
+        let query = [("category_version", version.as_str())];
+        let data = client.call(Method::Get, CATEGORIES, Scope::Shop, &query, None)?;
+        taxonomy::categories(&data)
+    }
+
+    fn category_attributes(category_id: String) -> Result<Vec<Attribute>> {
+        if category_id.is_empty() || !category_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConnectorError::invalid(
+                "category_id",
+                format!("{category_id:?} is not a TikTok category id"),
+            ));
+        }
+        let client = Client::from_config()?;
+        let version = category_version(&client)?;
+        let query = [("category_version", version.as_str())];
+        let path = format!("{CATEGORIES}/{category_id}/attributes");
+        let data = client.call(Method::Get, &path, Scope::Shop, &query, None)?;
+        taxonomy::attributes(&data)
     }
 }
 

@@ -1,12 +1,12 @@
 //! Between the contract's listing records and TikTok Shop's product JSON (reference §5): the
-//! Create/Edit Product body, the price and inventory update bodies, and reading ids and review
-//! status back. Pure, so it is tested natively.
+//! Create/Edit Product body with its product attributes, the price and inventory update
+//! bodies, and reading ids and review status back. Pure, so it is tested natively.
 
 use crossdock_plugin_sdk::Result;
 use crossdock_plugin_sdk::listings::{
     ListingDraft, ListingRef, ListingSku, ReviewStatus, SkuPrice, SkuStock,
 };
-use crossdock_plugin_sdk::types::ConnectorError;
+use crossdock_plugin_sdk::types::{AttributeValue, ConnectorError};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -63,6 +63,10 @@ pub fn product_body(
         "skus": skus,
         "external_product_id": draft.external_id,
     });
+    let attributes = product_attributes(&draft.attributes);
+    if !attributes.is_empty() {
+        body["product_attributes"] = json!(attributes);
+    }
     if existing.is_none() {
         let key: String = draft
             .idempotency_key
@@ -72,6 +76,30 @@ pub fn product_body(
         body["idempotency_key"] = json!(key);
     }
     body
+}
+
+/// `product_attributes[{id, values[{id} | {name}]}]`: option ids by id, custom values by name
+/// (TikTok gives them ids). Attributes without an id or a value are left out.
+fn product_attributes(values: &[AttributeValue]) -> Vec<Value> {
+    values
+        .iter()
+        .filter(|a| !a.attribute_id.is_empty())
+        .filter_map(|a| {
+            let values: Vec<Value> = a
+                .option_ids
+                .iter()
+                .filter(|id| !id.is_empty())
+                .map(|id| json!({ "id": id }))
+                .chain(
+                    a.custom_values
+                        .iter()
+                        .filter(|name| !name.trim().is_empty())
+                        .map(|name| json!({ "name": name })),
+                )
+                .collect();
+            (!values.is_empty()).then(|| json!({ "id": a.attribute_id, "values": values }))
+        })
+        .collect()
 }
 
 fn sku_body(sku: &ListingSku, warehouse_id: &str, sku_count: usize) -> Value {
@@ -250,6 +278,7 @@ mod tests {
             }],
             weight_grams: Some(1250),
             skus: vec![sku("TEE-S", "S"), sku("TEE-M", "M")],
+            attributes: Vec::new(),
             idempotency_key: "create-1".into(),
         }
     }
@@ -287,6 +316,33 @@ mod tests {
             json!([{ "name": "Size", "value_name": "M" }])
         );
         assert!(sku.get("id").is_none());
+    }
+
+    #[test]
+    fn attributes_go_by_option_id_or_custom_name() {
+        let mut draft = draft();
+        assert!(
+            product_body(&draft, PLACE, None)
+                .get("product_attributes")
+                .is_none()
+        );
+        let value = |id: &str, options: &[&str], custom: &[&str]| AttributeValue {
+            attribute_id: id.into(),
+            option_ids: options.iter().map(|s| s.to_string()).collect(),
+            custom_values: custom.iter().map(|s| s.to_string()).collect(),
+        };
+        draft.attributes = vec![
+            value("100198", &["1000061"], &["Bamboo"]),
+            value("100392", &[], &[]),
+            value("", &["1"], &[]),
+        ];
+        let body = product_body(&draft, PLACE, None);
+        assert_eq!(
+            body["product_attributes"],
+            json!([{ "id": "100198", "values": [{ "id": "1000061" }, { "name": "Bamboo" }] }])
+        );
+        let edit = product_body(&draft, PLACE, Some(&HashMap::new()));
+        assert_eq!(edit["product_attributes"], body["product_attributes"]);
     }
 
     #[test]

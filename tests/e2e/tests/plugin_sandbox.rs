@@ -44,7 +44,9 @@ async fn a_misbehaving_plugin_fails_only_its_own_jobs_with_the_cause() {
     let plugin =
         Plugin::load(&world.app.runtime, &chaos_bytes(), "test-chaos.wasm").expect("chaos loads");
     world.app.plugins.add(plugin);
-    let settings = ConnectionSettings::default().setting("base-url", world.tiktok.base_url());
+    let settings = ConnectionSettings::default()
+        .setting("base-url", world.tiktok.base_url())
+        .setting("category-id", "1");
     let chaos =
         crossdock::connections::add_channel(&world.app, world.org, "Chaos", "test-chaos", settings)
             .await

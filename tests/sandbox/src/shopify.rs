@@ -1,21 +1,26 @@
 //! A Shopify store's Admin GraphQL API (version 2026-01) over real HTTP: products and
 //! variants from a [`CatalogProduct`] catalog, `X-Shopify-Access-Token` auth, calculated query
-//! cost with a leaky bucket and `THROTTLED` errors, Relay cursors. Control methods change the
-//! catalog as a merchant would, for stock and price propagation tests.
+//! cost with a leaky bucket and `THROTTLED` errors, Relay cursors, and signed webhooks for the
+//! catalog topics. Control methods change the catalog as a merchant would, and emit the
+//! webhooks Shopify would, for propagation tests.
 //!
 //! Choices where ../shared/reference marks Shopify's behaviour unconfirmed: throttling answers
 //! HTTP 200 (Shopify is reported to use 200 and sometimes 429); the message for a page size over
-//! 250 is ours; a stock change bumps the product's `updatedAt`.
+//! 250 is ours; a stock change bumps the product's `updatedAt` and sends only
+//! `inventory_levels/update`; the shop's domain is its name made a `*.myshopify.com` handle.
 
 mod cost;
 mod data;
+mod rest;
 mod schema;
 mod search;
 mod timestamp;
+mod webhooks;
 
 pub use cost::CostLimits;
+pub use webhooks::TOPICS as WEBHOOK_TOPICS;
 
-use crate::catalog::CatalogProduct;
+use crate::catalog::{CatalogProduct, ProductStatus};
 use crate::server::ServerHandle;
 use async_graphql::parser::parse_query;
 use axum::Router;
@@ -29,6 +34,8 @@ use schema::{ShopInfo, ShopSchema};
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use webhooks::Emitter;
 
 /// The one Admin API version the sandbox speaks.
 pub const API_VERSION: &str = "2026-01";
@@ -70,6 +77,7 @@ struct AppState {
     data: ShopData,
     bucket: Mutex<Bucket>,
     requests: AtomicU64,
+    webhooks: Emitter,
 }
 
 impl ShopifySandbox {
@@ -80,6 +88,10 @@ impl ShopifySandbox {
 
     /// Starts on `127.0.0.1:port` (0 picks a free port).
     pub async fn start_on(config: ShopifyConfig, port: u16) -> std::io::Result<Self> {
+        let webhooks = Emitter::new(
+            tokio::runtime::Handle::current(),
+            shop_domain(&config.shop_name),
+        );
         let state = Arc::new(AppState {
             schema: schema::build(ShopInfo {
                 name: config.shop_name,
@@ -89,6 +101,7 @@ impl ShopifySandbox {
             data: ShopData::new(config.catalog),
             bucket: Mutex::new(Bucket::new(CostLimits::default())),
             requests: AtomicU64::new(0),
+            webhooks,
         });
         let server = ServerHandle::start(router(Arc::clone(&state)), port).await?;
         tracing::info!(base_url = %server.base_url(), version = API_VERSION, "shopify sandbox started");
@@ -105,10 +118,10 @@ impl ShopifySandbox {
         API_VERSION
     }
 
-    /// Sets the stock of every variant with this SKU (Shopify does not keep SKUs unique).
-    /// Returns whether any variant had it.
+    /// Sets the stock of every variant with this SKU (Shopify does not keep SKUs unique) and
+    /// sends `inventory_levels/update` for each. Returns whether any variant had it.
     pub fn set_variant_stock(&self, sku: &str, quantity: i64) -> bool {
-        self.state.data.update(
+        let changed = self.state.data.update(
             now_seconds(),
             |p| p.variants.iter().any(|v| v.sku == sku),
             |p, stamp| {
@@ -117,16 +130,100 @@ impl ShopifySandbox {
                     variant.updated_at = stamp;
                 }
             },
-        )
+        );
+        for variant in changed.iter().flat_map(|p| &p.variants) {
+            if variant.sku == sku {
+                self.state
+                    .webhooks
+                    .emit("inventory_levels/update", &rest::inventory_level(variant));
+            }
+        }
+        !changed.is_empty()
     }
 
-    /// Renames the product with this handle and bumps its `updatedAt`. Returns whether it exists.
+    /// Renames the product with this handle, bumps its `updatedAt` and sends
+    /// `products/update`. Returns whether it exists.
     pub fn set_product_title(&self, handle: &str, title: &str) -> bool {
-        self.state.data.update(
-            now_seconds(),
-            |p| p.handle == handle,
-            |p, _| p.title = title.to_string(),
-        )
+        self.update_product(handle, |p| p.title = title.to_string())
+    }
+
+    /// Sets the status of the product with this handle, bumps its `updatedAt` and sends
+    /// `products/update`. Returns whether it exists.
+    pub fn set_product_status(&self, handle: &str, status: ProductStatus) -> bool {
+        self.update_product(handle, |p| p.status = status)
+    }
+
+    fn update_product(&self, handle: &str, change: impl Fn(&mut data::ProductRecord)) -> bool {
+        let changed =
+            self.state
+                .data
+                .update(now_seconds(), |p| p.handle == handle, |p, _| change(p));
+        for product in &changed {
+            self.state
+                .webhooks
+                .emit("products/update", &rest::product(product));
+        }
+        !changed.is_empty()
+    }
+
+    /// Adds a product, created now with fresh ids, and sends `products/create`. Returns its
+    /// GID. A handle already taken gets `-1`, `-2`… appended, as Shopify does.
+    pub fn add_product(&self, product: CatalogProduct) -> String {
+        let created = self.state.data.insert(product, now_seconds());
+        self.state
+            .webhooks
+            .emit("products/create", &rest::product(&created));
+        created.gid()
+    }
+
+    /// Deletes the product with this handle and sends `products/delete`. Returns whether it
+    /// existed.
+    pub fn delete_product(&self, handle: &str) -> bool {
+        let Some(deleted) = self.state.data.remove(|p| p.handle == handle) else {
+            return false;
+        };
+        self.state
+            .webhooks
+            .emit("products/delete", &rest::deleted_product(&deleted));
+        true
+    }
+
+    /// Subscribes `address` (`http://host:port/path`) to [`WEBHOOK_TOPICS`], signing each
+    /// delivery with `secret`. Subscribing an address again replaces its secret; an address
+    /// that is not `http://` is refused and logged.
+    pub fn subscribe_webhooks(&self, address: &str, secret: &str) {
+        self.state.webhooks.subscribe(address, secret);
+    }
+
+    /// Webhook subscriptions; one is deleted when a delivery to it fails every retry.
+    pub fn webhook_subscription_count(&self) -> usize {
+        self.state.webhooks.subscription_count()
+    }
+
+    /// Retries after a failed delivery (Shopify: 8) and the wait before the first, doubling
+    /// after (default 1 s; Shopify spreads its 8 over 4 hours). Applies to later events.
+    pub fn set_webhook_retry(&self, attempts: u32, base: Duration) {
+        self.state.webhooks.set_retry(attempts, base);
+    }
+
+    /// While paused, changes send no webhook, ever: a missed webhook, for reconciliation tests.
+    pub fn set_webhooks_paused(&self, paused: bool) {
+        self.state.webhooks.set_paused(paused);
+    }
+
+    /// Webhook deliveries a receiver answered with 2xx.
+    pub fn webhook_deliveries(&self) -> u64 {
+        self.state.webhooks.delivered()
+    }
+
+    /// Waits until no webhook delivery is in flight: each succeeded or used up its retries.
+    pub async fn wait_for_webhooks(&self) {
+        self.state.webhooks.settled().await;
+    }
+
+    /// `crossdock-demo-outfitters.myshopify.com`: the `X-Shopify-Shop-Domain` of webhooks.
+    pub fn shop_domain(&self) -> &str {
+        self.state.webhooks.shop_domain()
     }
 
     /// Number of products in the shop.
@@ -162,6 +259,21 @@ impl ShopifySandbox {
     pub async fn stop(self) {
         self.server.stop().await;
     }
+}
+
+/// The shop's name as a `*.myshopify.com` domain (`Crossdock Demo` → `crossdock-demo`).
+fn shop_domain(name: &str) -> String {
+    let mut handle = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            handle.push(c.to_ascii_lowercase());
+        } else if !handle.is_empty() && !handle.ends_with('-') {
+            handle.push('-');
+        }
+    }
+    let handle = handle.trim_end_matches('-');
+    let handle = if handle.is_empty() { "sandbox" } else { handle };
+    format!("{handle}.myshopify.com")
 }
 
 fn now_seconds() -> i64 {

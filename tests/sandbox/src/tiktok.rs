@@ -5,12 +5,14 @@
 
 mod auth;
 mod envelope;
+mod lifecycle;
 mod product_body;
 mod products;
 mod region;
 mod routes;
 mod shops;
 mod state;
+mod taxonomy;
 #[cfg(test)]
 mod tests;
 
@@ -119,7 +121,7 @@ pub struct SandboxShop {
 pub struct SandboxProduct {
     pub id: String,
     pub title: String,
-    /// DRAFT, PENDING, FAILED or ACTIVATE.
+    /// DRAFT, PENDING, FAILED, ACTIVATE, SELLER_DEACTIVATED or DELETED.
     pub status: String,
     /// NONE, AUDITING, APPROVED or FAILED (of the newest content).
     pub audit_status: String,
@@ -127,6 +129,16 @@ pub struct SandboxProduct {
     pub external_product_id: Option<String>,
     pub category_id: String,
     pub audit_failed_reasons: Vec<String>,
+    /// `product_attributes` as sent, custom values with the ids the sandbox gave them.
+    pub product_attributes: Vec<SandboxAttribute>,
+}
+
+/// A product attribute of a product: value ids and names, in the same order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxAttribute {
+    pub id: String,
+    pub value_ids: Vec<String>,
+    pub value_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,6 +224,28 @@ impl TikTokSandbox {
             .filter(|p| p.cipher == cipher)
             .map(|p| p.to_sandbox())
             .collect()
+    }
+
+    /// One product of the shop, review settled as of now; none when it is another shop's or
+    /// unknown (deleted products are still returned, with status DELETED).
+    pub fn product(&self, cipher: &str, id: &str) -> Option<SandboxProduct> {
+        let mut state = self.state();
+        let product = state.products.get_mut(id).filter(|p| p.cipher == cipher)?;
+        product.settle(tokio::time::Instant::now());
+        Some(product.to_sandbox())
+    }
+
+    /// Puts a live (ACTIVATE, audit APPROVED) product straight into the shop, as if the
+    /// seller had listed it before Crossdock came: leaf `600001`, one SKU per seller SKU
+    /// (price 10.00 in the shop's currency, 10 in stock, a `Variant` sales attribute when
+    /// there are several). Returns the product id. Panics on an unknown cipher.
+    pub fn seed_product(&self, cipher: &str, title: &str, seller_skus: &[&str]) -> String {
+        let mut state = self.state();
+        let shop = state
+            .shop(cipher)
+            .cloned()
+            .unwrap_or_else(|| panic!("seed_product: no shop has the cipher {cipher:?}"));
+        state::seed(&mut state, &shop, title, seller_skus, envelope::unix_now())
     }
 
     /// Sets the policy for products submitted from now on.

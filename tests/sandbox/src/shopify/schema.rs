@@ -1,5 +1,5 @@
 //! The Admin GraphQL schema subset the sandbox serves, with Shopify's type and field names:
-//! `shop`, `products`, `product`, `productVariants`, `productVariant`, Relay connections
+//! `shop`, `products`, `product`, `productVariants`, `productVariant`, `inventoryItem`, Relay connections
 //! (`edges { cursor node }`, `nodes`, `pageInfo`) and Shopify-shaped opaque cursors.
 
 use super::data::{ProductRecord, Snapshot, VariantRecord, parse_gid};
@@ -458,16 +458,36 @@ impl QueryRoot {
         let Some(id) = parse_gid(&id, "ProductVariant") else {
             return Ok(None);
         };
-        for product in snapshot.iter() {
-            if let Some(index) = product.variants.iter().position(|v| v.id == id) {
-                return Ok(Some(ProductVariant {
-                    product: Arc::clone(product),
-                    index,
-                }));
-            }
-        }
-        Ok(None)
+        Ok(find_variant(&snapshot, |v| v.id == id))
     }
+
+    /// An inventory item by GID; each variant has exactly one.
+    async fn inventory_item(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<InventoryItem>, Error> {
+        let snapshot = snapshot(ctx)?;
+        let Some(id) = parse_gid(&id, "InventoryItem") else {
+            return Ok(None);
+        };
+        Ok(find_variant(&snapshot, |v| v.inventory_item_id == id)
+            .map(|variant| InventoryItem { variant }))
+    }
+}
+
+/// The first variant `select` picks, with its product.
+fn find_variant(
+    snapshot: &Snapshot,
+    select: impl Fn(&VariantRecord) -> bool,
+) -> Option<ProductVariant> {
+    snapshot.iter().find_map(|product| {
+        let index = product.variants.iter().position(&select)?;
+        Some(ProductVariant {
+            product: Arc::clone(product),
+            index,
+        })
+    })
 }
 
 pub struct Shop(ShopInfo);
@@ -498,7 +518,7 @@ impl Product {
 }
 
 /// Image ids are derived from the product id and the image's position.
-fn image_id(product: &ProductRecord, index: usize) -> u64 {
+pub fn image_id(product: &ProductRecord, index: usize) -> u64 {
     40_000_000_000_000 + (product.id % 1_000_000_000) * 1_000 + index as u64
 }
 
@@ -610,7 +630,7 @@ impl ProductVariant {
 #[Object]
 impl ProductVariant {
     async fn id(&self) -> ID {
-        ID(format!("gid://shopify/ProductVariant/{}", self.record().id))
+        ID(self.record().gid())
     }
     async fn title(&self) -> &str {
         &self.record().title
@@ -716,6 +736,10 @@ impl InventoryItem {
     }
     async fn tracked(&self) -> bool {
         true
+    }
+    /// The variant this item stocks.
+    async fn variant(&self) -> ProductVariant {
+        self.variant.clone()
     }
     async fn measurement(&self) -> InventoryItemMeasurement {
         InventoryItemMeasurement {

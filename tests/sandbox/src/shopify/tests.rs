@@ -332,3 +332,37 @@ async fn updated_at_filters_and_reverse_sorting_work() {
     assert_eq!(body["data"]["products"]["nodes"][0]["title"], "Fresh");
     shop.stop().await;
 }
+
+#[tokio::test]
+async fn an_inventory_item_leads_to_its_variant_and_product() {
+    let catalog = generated_catalog(3, 2, 4);
+    let shop = ShopifySandbox::start(config(catalog.clone()))
+        .await
+        .expect("starts");
+    let q =
+        "query($id: ID!) { inventoryItem(id: $id) { id variant { sku product { id handle } } } }";
+    let variants = query(
+        &shop,
+        "{ products(first: 3) { nodes { variants(first: 2) { nodes { sku inventoryItem { id } } } } } }",
+        json!({}),
+    )
+    .await;
+    let last = &variants["data"]["products"]["nodes"][2]["variants"]["nodes"][1];
+    let body = query(&shop, q, json!({"id": last["inventoryItem"]["id"]})).await;
+    let item = &body["data"]["inventoryItem"];
+    assert_eq!(item["id"], last["inventoryItem"]["id"]);
+    assert_eq!(item["variant"]["sku"], last["sku"]);
+    assert_eq!(
+        item["variant"]["product"]["handle"],
+        catalog[2].handle.as_str()
+    );
+    assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 3);
+    for unknown in [
+        "gid://shopify/InventoryItem/1",
+        "gid://shopify/Product/8100000000000",
+    ] {
+        let body = query(&shop, q, json!({"id": unknown})).await;
+        assert_eq!(body["data"]["inventoryItem"], Value::Null, "{unknown}");
+    }
+    shop.stop().await;
+}

@@ -30,6 +30,31 @@ pub(crate) mod code {
     pub const WAREHOUSE_CHANGE: i64 = 12052533;
     pub const STATUS_NOT_VALID: i64 = 12052901;
     pub const BATCH_INVENTORY_ERROR: i64 = 12052990;
+    // The codes below are not in the reference; they come from the official error lists of
+    // Create Product, Get Attributes and the batch status endpoints (Partner Center docs,
+    // archived in lazykern/ecommerce-api-docs).
+    /// More than 20 product ids in a batch call.
+    pub const TOO_MANY_IDS: i64 = 12019120;
+    /// Get Attributes on a category that is not a leaf ("not final category").
+    pub const CATEGORY_NOT_FINAL: i64 = 12052024;
+    /// The product belongs to another of the seller's shops.
+    pub const NOT_YOUR_PRODUCT: i64 = 12052048;
+    /// A required product attribute is missing ("property is required").
+    pub const PROPERTY_REQUIRED: i64 = 12052104;
+    /// A product attribute given by name only ("Do not support custom property").
+    pub const CUSTOM_PROPERTY: i64 = 12052240;
+    /// A product attribute with neither id nor name.
+    pub const ATTRIBUTE_ID_EMPTY: i64 = 12052241;
+    /// Several values for a single-selection attribute.
+    pub const MULTIPLE_SELECTION: i64 = 12052246;
+    /// A value by name for an attribute that takes built-in values only.
+    pub const CUSTOM_VALUE: i64 = 12052247;
+    /// An attribute value with neither id nor name, or no values at all.
+    pub const VALUE_EMPTY: i64 = 12052248;
+    pub const DUPLICATE_VALUE: i64 = 12052251;
+    pub const DUPLICATE_ATTRIBUTE: i64 = 12052254;
+    /// A value id that is not one of the attribute's.
+    pub const VALUE_NOT_FOUND: i64 = 12052529;
     /// Any other refused product field. Invented: the reference lists no generic code for a
     /// missing or malformed product parameter, so the sandbox uses one code in the product
     /// family and names the field in the message.

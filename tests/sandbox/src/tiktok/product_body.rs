@@ -1,9 +1,10 @@
 //! Create and Edit Product request bodies (reference §5.2, §5.4): parsing, validation against
-//! the shop's market, and the product content they become.
+//! the shop's market and the category's attributes, and the product content they become.
 
 use super::envelope::{ApiError, code};
 use super::region;
-use super::state::{self, Content, SalesAttribute, Shop, Sku, State, Stock};
+use super::state::{Content, ProductAttribute, SalesAttribute, Shop, Sku, State, Stock};
+use super::taxonomy::{self, AttributeKind};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashSet};
@@ -21,8 +22,22 @@ pub(crate) struct ProductBody {
     main_images: Option<Vec<ImageBody>>,
     package_weight: Option<WeightBody>,
     skus: Option<Vec<SkuBody>>,
+    product_attributes: Option<Vec<ProductAttributeBody>>,
     external_product_id: Option<String>,
     pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProductAttributeBody {
+    id: Option<String>,
+    name: Option<String>,
+    values: Option<Vec<AttributeValueBody>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AttributeValueBody {
+    id: Option<String>,
+    name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,7 +152,7 @@ pub(crate) fn validate(
     }
 
     let category_id = required(body.category_id, "category_id")?;
-    let Some(category) = state::category(&category_id) else {
+    let Some(category) = taxonomy::category(&category_id) else {
         return Err(ApiError::new(
             code::CATEGORY_NOT_FOUND,
             format!("The category {category_id} does not exist."),
@@ -149,6 +164,12 @@ pub(crate) fn validate(
             format!("The category {category_id} is not a leaf category."),
         ));
     }
+
+    let product_attributes = validate_product_attributes(
+        state,
+        &category_id,
+        body.product_attributes.unwrap_or_default(),
+    )?;
 
     let images = body.main_images.unwrap_or_default();
     if images.is_empty() || images.len() > MAX_IMAGES {
@@ -199,10 +220,143 @@ pub(crate) fn validate(
             main_images,
             package_weight,
             external_product_id: body.external_product_id.filter(|e| !e.is_empty()),
+            product_attributes,
             skus,
         },
         save_mode,
     })
+}
+
+/// `product_attributes[{id, values[{id | name}]}]` against the leaf's built-in attributes
+/// (reference §5.2; codes from the official Create Product error list): ids only, values by
+/// built-in id or, where the attribute is customizable, by name (the value then gets an id),
+/// one value unless multiple selection is allowed, and every required attribute present.
+fn validate_product_attributes(
+    state: &mut State,
+    category_id: &str,
+    bodies: Vec<ProductAttributeBody>,
+) -> Result<Vec<ProductAttribute>, ApiError> {
+    let mut attributes: Vec<ProductAttribute> = Vec::with_capacity(bodies.len());
+    for (i, body) in bodies.into_iter().enumerate() {
+        let at = format!("product_attributes[{i}]");
+        let Some(id) = body.id.filter(|id| !id.is_empty()) else {
+            return Err(match body.name.filter(|n| !n.is_empty()) {
+                Some(name) => ApiError::new(
+                    code::CUSTOM_PROPERTY,
+                    format!("Do not support custom property: {at} names {name:?} without an id."),
+                ),
+                None => ApiError::new(
+                    code::ATTRIBUTE_ID_EMPTY,
+                    format!("attribute name or attribute id is empty: {at}."),
+                ),
+            });
+        };
+        let Some(attribute) = taxonomy::attributes(category_id)
+            .map(|(attribute, _)| attribute)
+            .find(|a| a.id == id && a.kind == AttributeKind::Product)
+        else {
+            return Err(ApiError::invalid(
+                &format!("{at}.id"),
+                format!("{id} is not a product attribute of category {category_id}"),
+            ));
+        };
+        if attributes.iter().any(|a| a.id == id) {
+            return Err(ApiError::new(
+                code::DUPLICATE_ATTRIBUTE,
+                format!("Duplicate attribute id {id} ({}).", attribute.name),
+            ));
+        }
+        let value_bodies = body.values.unwrap_or_default();
+        if value_bodies.is_empty() {
+            return Err(ApiError::new(
+                code::VALUE_EMPTY,
+                format!(
+                    "The product attribute {} ({id}) has no value.",
+                    attribute.name
+                ),
+            ));
+        }
+        if value_bodies.len() > 1 && !attribute.multiple {
+            return Err(ApiError::new(
+                code::MULTIPLE_SELECTION,
+                format!(
+                    "The product attribute not support multi selected, attribute id is :{id} ({}).",
+                    attribute.name
+                ),
+            ));
+        }
+        let mut values: Vec<(String, String)> = Vec::with_capacity(value_bodies.len());
+        for (j, value) in value_bodies.into_iter().enumerate() {
+            let value_id = value.id.filter(|v| !v.is_empty());
+            let value_name = value.name.filter(|v| !v.is_empty());
+            let pair = match (value_id, value_name) {
+                (Some(value_id), _) => {
+                    let builtin = attribute
+                        .values
+                        .iter()
+                        .find(|v| v.id == value_id)
+                        .ok_or_else(|| {
+                            ApiError::new(
+                                code::VALUE_NOT_FOUND,
+                                format!(
+                                    "The property value id not exist: {at}.values[{j}].id {value_id} is not a value of {} ({id}).",
+                                    attribute.name
+                                ),
+                            )
+                        })?;
+                    (value_id, builtin.name.to_owned())
+                }
+                (None, Some(name)) if attribute.customizable => (state.value_id(&id, &name), name),
+                (None, Some(name)) => {
+                    return Err(ApiError::new(
+                        code::CUSTOM_VALUE,
+                        format!(
+                            "Do not support custom product attribute: {} ({id}) takes built-in values only, not {name:?}.",
+                            attribute.name
+                        ),
+                    ));
+                }
+                (None, None) => {
+                    return Err(ApiError::new(
+                        code::VALUE_EMPTY,
+                        format!(
+                            "The product attribute value name or attribute value id is empty: {at}.values[{j}]."
+                        ),
+                    ));
+                }
+            };
+            if values.iter().any(|(v, _)| *v == pair.0) {
+                return Err(ApiError::new(
+                    code::DUPLICATE_VALUE,
+                    format!(
+                        "Duplicated attribute values found for {} ({id}).",
+                        attribute.name
+                    ),
+                ));
+            }
+            values.push(pair);
+        }
+        attributes.push(ProductAttribute {
+            id,
+            name: attribute.name.to_owned(),
+            values,
+        });
+    }
+    for (attribute, required) in taxonomy::attributes(category_id) {
+        if required
+            && attribute.kind == AttributeKind::Product
+            && !attributes.iter().any(|a| a.id == attribute.id)
+        {
+            return Err(ApiError::new(
+                code::PROPERTY_REQUIRED,
+                format!(
+                    "property is required: the product attribute {} ({}) is required in category {category_id}.",
+                    attribute.name, attribute.id
+                ),
+            ));
+        }
+    }
+    Ok(attributes)
 }
 
 fn required(value: Option<String>, field: &str) -> Result<String, ApiError> {

@@ -3,7 +3,8 @@
 
 use super::envelope::{ApiError, code, unix_now};
 use super::product_body::{self, InventoryBody, PriceBody, ProductBody, SaveMode};
-use super::state::{self, Content, Product, Shop, Sku, State};
+use super::state::{self, Content, Lifecycle, Product, Shop, Sku, State};
+use super::taxonomy;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -38,6 +39,7 @@ pub(crate) fn create(
         content: validated.content,
         live: None,
         audit: state::Audit::None,
+        lifecycle: Lifecycle::Listed,
     };
     if validated.save_mode == SaveMode::Listing {
         product.submit(&state.review, now);
@@ -61,6 +63,10 @@ pub(crate) fn get(
     now: Instant,
 ) -> Result<Value, ApiError> {
     let product = product_mut(state, Some(cipher), id, now)?;
+    // FREEZE and DELETED products are not returned (reference §5.1).
+    if product.lifecycle == Lifecycle::Deleted {
+        return Err(not_found(id));
+    }
     // The live version by default; the newest one on `return_under_review_version=true`.
     let content = match (&product.live, under_review) {
         (Some(live), false) => live,
@@ -79,7 +85,15 @@ pub(crate) fn edit(
 ) -> Result<Value, ApiError> {
     let shop = shop(state, cipher)?;
     let body: ProductBody = product_body::decode(body)?;
-    let existing = product_mut(state, Some(cipher), id, now)?.content.clone();
+    let existing = product_mut(state, Some(cipher), id, now)?;
+    // Edit works on any status but FREEZE and DELETED (reference §5.4).
+    if existing.lifecycle == Lifecycle::Deleted {
+        return Err(ApiError::new(
+            code::STATUS_NOT_VALID,
+            "The product in its current status (DELETED) is not available for this operation.",
+        ));
+    }
+    let existing = existing.content.clone();
     let validated = product_body::validate(state, &shop, body, Some(&existing))?;
     let policy = state.review.clone();
     let product = product_mut(state, Some(cipher), id, now)?;
@@ -404,11 +418,15 @@ fn product_mut<'s>(
             product.settle(now);
             Ok(product)
         }
-        _ => Err(ApiError::new(
-            code::PRODUCT_NOT_FOUND,
-            format!("The product {id} does not exist."),
-        )),
+        _ => Err(not_found(id)),
     }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(
+        code::PRODUCT_NOT_FOUND,
+        format!("The product {id} does not exist."),
+    )
 }
 
 fn require_active(product: &Product) -> Result<(), ApiError> {
@@ -505,6 +523,11 @@ fn detail(product: &Product, content: &Content) -> Value {
         })).collect::<Vec<_>>(),
         "package_weight": { "value": content.package_weight.0, "unit": content.package_weight.1 },
         "skus": skus,
+        "product_attributes": content.product_attributes.iter().map(|a| json!({
+            "id": a.id,
+            "name": a.name,
+            "values": a.values.iter().map(|(id, name)| json!({ "id": id, "name": name })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "audit": { "status": product.audit_status(), "pre_approved_reasons": [] },
         "audit_failed_reasons": failed,
         "create_time": product.create_time,
@@ -546,12 +569,12 @@ fn summary(product: &Product, state: &State) -> Value {
 }
 
 /// Root first.
-fn category_chain(id: &str) -> Vec<&'static state::Category> {
+fn category_chain(id: &str) -> Vec<&'static taxonomy::Category> {
     let mut chain = Vec::new();
-    let mut next = state::category(id);
+    let mut next = taxonomy::category(id);
     while let Some(category) = next {
         chain.push(category);
-        next = state::category(category.parent_id);
+        next = taxonomy::category(category.parent_id);
     }
     chain.reverse();
     chain

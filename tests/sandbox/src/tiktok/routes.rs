@@ -5,7 +5,8 @@
 use super::App;
 use super::auth::{self, ApiRequest, CipherRule};
 use super::envelope::{self, ApiError, code};
-use super::{products, shops};
+use super::lifecycle::{self, Operation};
+use super::{products, shops, taxonomy};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State as AxumState};
@@ -25,7 +26,10 @@ enum Endpoint {
     Shops,
     Warehouses,
     Categories,
+    CategoryAttributes(String),
     CreateProduct,
+    /// Activate, deactivate, delete or recover a batch of products.
+    ProductStatus(Operation),
     SearchProducts,
     GetProduct(String),
     EditProduct(String),
@@ -40,7 +44,12 @@ impl Endpoint {
             Endpoint::Shops => "authorization.shops",
             Endpoint::Warehouses => "logistics.warehouses",
             Endpoint::Categories => "product.categories",
+            Endpoint::CategoryAttributes(_) => "product.categories.attributes",
             Endpoint::CreateProduct => "product.create",
+            Endpoint::ProductStatus(Operation::Activate) => "product.activate",
+            Endpoint::ProductStatus(Operation::Deactivate) => "product.deactivate",
+            Endpoint::ProductStatus(Operation::Delete) => "product.delete",
+            Endpoint::ProductStatus(Operation::Recover) => "product.recover",
             Endpoint::SearchProducts => "product.search",
             Endpoint::GetProduct(_) => "product.get",
             Endpoint::EditProduct(_) => "product.edit",
@@ -116,8 +125,12 @@ fn serve(
                 .ok_or_else(|| ApiError::new(code::SHOP_MISMATCH, "unknown shop_cipher"))?;
             Ok(shops::warehouses(shop))
         }
-        Endpoint::Categories => Ok(shops::categories(request.param("keyword"))),
+        Endpoint::Categories => Ok(taxonomy::categories(request.param("keyword"))),
+        Endpoint::CategoryAttributes(id) => taxonomy::category_attributes(id),
         Endpoint::CreateProduct => products::create(&mut state, &shop_cipher(), body, now),
+        Endpoint::ProductStatus(operation) => {
+            lifecycle::apply(&mut state, &shop_cipher(), *operation, body, now)
+        }
         Endpoint::SearchProducts => products::search(
             &mut state,
             &shop_cipher(),
@@ -154,8 +167,23 @@ fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
         ("authorization", ["shops"]) => vec![(Method::GET, Endpoint::Shops)],
         ("logistics", ["warehouses"]) => vec![(Method::GET, Endpoint::Warehouses)],
         ("product", ["categories"]) => vec![(Method::GET, Endpoint::Categories)],
-        ("product", ["products"]) => vec![(Method::POST, Endpoint::CreateProduct)],
+        ("product", ["categories", c, "attributes"]) if !c.is_empty() => {
+            vec![(Method::GET, Endpoint::CategoryAttributes(id(c)))]
+        }
+        ("product", ["products"]) => vec![
+            (Method::POST, Endpoint::CreateProduct),
+            (Method::DELETE, Endpoint::ProductStatus(Operation::Delete)),
+        ],
         ("product", ["products", "search"]) => vec![(Method::POST, Endpoint::SearchProducts)],
+        ("product", ["products", "activate"]) => {
+            vec![(Method::POST, Endpoint::ProductStatus(Operation::Activate))]
+        }
+        ("product", ["products", "deactivate"]) => {
+            vec![(Method::POST, Endpoint::ProductStatus(Operation::Deactivate))]
+        }
+        ("product", ["products", "recover"]) => {
+            vec![(Method::POST, Endpoint::ProductStatus(Operation::Recover))]
+        }
         ("product", ["products", p]) if !p.is_empty() => {
             vec![
                 (Method::GET, Endpoint::GetProduct(id(p))),
@@ -206,6 +234,22 @@ mod tests {
         assert_eq!(
             resolve(&Method::GET, "/product/202309/products/17001"),
             Ok(Endpoint::GetProduct("17001".into()))
+        );
+    }
+
+    #[test]
+    fn batch_status_paths_are_not_product_ids() {
+        assert_eq!(
+            resolve(&Method::POST, "/product/202309/products/deactivate"),
+            Ok(Endpoint::ProductStatus(Operation::Deactivate))
+        );
+        assert_eq!(
+            resolve(&Method::DELETE, "/product/202309/products"),
+            Ok(Endpoint::ProductStatus(Operation::Delete))
+        );
+        assert_eq!(
+            resolve(&Method::GET, "/product/202309/categories/600002/attributes"),
+            Ok(Endpoint::CategoryAttributes("600002".into()))
         );
     }
 

@@ -1,7 +1,6 @@
-//! Seller-level endpoints: the authorized shops (§2.3), each shop's warehouses (§5.6) and the
-//! category tree (§5.1).
+//! Seller-level endpoints: the authorized shops (§2.3) and each shop's warehouses (§5.6).
 
-use super::state::{CATEGORIES, Shop, State};
+use super::state::{Shop, State};
 use serde_json::{Value, json};
 
 /// GET /authorization/{v}/shops. Like the real API, no currency: a connector derives it from
@@ -61,27 +60,4 @@ pub(crate) fn warehouses(shop: &Shop) -> Value {
             warehouse(&shop.return_warehouse_id, "RETURN_WAREHOUSE"),
         ]
     })
-}
-
-/// GET /product/{v}/categories: the flat list, optionally filtered by `keyword`.
-pub(crate) fn categories(keyword: Option<&str>) -> Value {
-    let keyword = keyword.map(str::to_lowercase);
-    let categories: Vec<Value> = CATEGORIES
-        .iter()
-        .filter(|c| {
-            keyword
-                .as_ref()
-                .is_none_or(|k| c.name.to_lowercase().contains(k))
-        })
-        .map(|c| {
-            json!({
-                "id": c.id,
-                "parent_id": c.parent_id,
-                "local_name": c.name,
-                "is_leaf": c.is_leaf,
-                "permission_statuses": ["AVAILABLE"],
-            })
-        })
-        .collect();
-    json!({ "categories": categories })
 }

@@ -1,10 +1,11 @@
-//! The TikTok sandbox's data: the seller's access token, shops and warehouses, the built-in
-//! category tree, products with their review (settled lazily from tokio's clock), and the
-//! per-(shop, API) token buckets.
+//! The TikTok sandbox's data: the seller's access token, shops and warehouses, products with
+//! their review (settled lazily from tokio's clock) and lifecycle, and the per-(shop, API)
+//! token buckets. The category tree and its attributes live in `taxonomy`.
 
 use super::region;
 use super::{
-    ReviewOutcome, ReviewPolicy, SandboxMoney, SandboxProduct, SandboxShop, SandboxSku, ShopSpec,
+    ReviewOutcome, ReviewPolicy, SandboxAttribute, SandboxMoney, SandboxProduct, SandboxShop,
+    SandboxSku, ShopSpec,
 };
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -33,77 +34,6 @@ pub(crate) struct Shop {
     pub code: String,
     pub sales_warehouse_id: String,
     pub return_warehouse_id: String,
-}
-
-/// One node of the built-in category tree (a flat list, roots have parent "0").
-#[derive(Debug)]
-pub(crate) struct Category {
-    pub id: &'static str,
-    pub parent_id: &'static str,
-    pub name: &'static str,
-    pub is_leaf: bool,
-}
-
-/// A small tree with leaves at depth 2 and 3; `600001` is the usual default leaf.
-pub(crate) const CATEGORIES: &[Category] = &[
-    Category {
-        id: "600000",
-        parent_id: "0",
-        name: "Home Supplies",
-        is_leaf: false,
-    },
-    Category {
-        id: "600001",
-        parent_id: "600000",
-        name: "Home Organizers",
-        is_leaf: true,
-    },
-    Category {
-        id: "600002",
-        parent_id: "600000",
-        name: "Home Decor",
-        is_leaf: true,
-    },
-    Category {
-        id: "601000",
-        parent_id: "0",
-        name: "Womenswear & Underwear",
-        is_leaf: false,
-    },
-    Category {
-        id: "601100",
-        parent_id: "601000",
-        name: "Women's Tops",
-        is_leaf: false,
-    },
-    Category {
-        id: "601101",
-        parent_id: "601100",
-        name: "T-shirts",
-        is_leaf: true,
-    },
-    Category {
-        id: "601102",
-        parent_id: "601100",
-        name: "Blouses & Shirts",
-        is_leaf: true,
-    },
-    Category {
-        id: "602000",
-        parent_id: "0",
-        name: "Beauty & Personal Care",
-        is_leaf: false,
-    },
-    Category {
-        id: "602001",
-        parent_id: "602000",
-        name: "Skincare",
-        is_leaf: true,
-    },
-];
-
-pub(crate) fn category(id: &str) -> Option<&'static Category> {
-    CATEGORIES.iter().find(|c| c.id == id)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +67,15 @@ impl Sku {
     }
 }
 
+/// A product attribute as stored: built-in or generated value ids with their names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProductAttribute {
+    pub id: String,
+    pub name: String,
+    /// (value id, value name).
+    pub values: Vec<(String, String)>,
+}
+
 /// One version of a product's content, as the seller sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Content {
@@ -148,6 +87,7 @@ pub(crate) struct Content {
     /// (value, unit), e.g. ("0.5", "KILOGRAM").
     pub package_weight: (String, String),
     pub external_product_id: Option<String>,
+    pub product_attributes: Vec<ProductAttribute>,
     pub skus: Vec<Sku>,
 }
 
@@ -166,6 +106,16 @@ pub(crate) enum Audit {
     Failed(Vec<String>),
 }
 
+/// Where the seller put the product, beside its review (reference §5.3, §11.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lifecycle {
+    /// The status follows the review (DRAFT, PENDING, FAILED, ACTIVATE).
+    Listed,
+    /// Hidden by the seller (Deactivate, or Recover after Delete).
+    SellerDeactivated,
+    Deleted,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Product {
     pub id: String,
@@ -178,6 +128,7 @@ pub(crate) struct Product {
     /// new content is audited (reference §5.3).
     pub live: Option<Content>,
     pub audit: Audit,
+    pub lifecycle: Lifecycle,
 }
 
 impl Product {
@@ -215,6 +166,11 @@ impl Product {
 
     /// The combined status of reference §5.3 (only the states the sandbox reaches).
     pub fn status(&self) -> &'static str {
+        match self.lifecycle {
+            Lifecycle::Deleted => return "DELETED",
+            Lifecycle::SellerDeactivated => return "SELLER_DEACTIVATED",
+            Lifecycle::Listed => {}
+        }
         if self.live.is_some() {
             return "ACTIVATE";
         }
@@ -274,6 +230,16 @@ impl Product {
                 .collect(),
             external_product_id: self.content.external_product_id.clone(),
             category_id: self.content.category_id.clone(),
+            product_attributes: self
+                .content
+                .product_attributes
+                .iter()
+                .map(|a| SandboxAttribute {
+                    id: a.id.clone(),
+                    value_ids: a.values.iter().map(|(id, _)| id.clone()).collect(),
+                    value_names: a.values.iter().map(|(_, name)| name.clone()).collect(),
+                })
+                .collect(),
             audit_failed_reasons: self.failed_reasons().to_vec(),
         }
     }
@@ -430,6 +396,69 @@ impl State {
             })
             .collect()
     }
+}
+
+/// Puts a live product straight into the shop (the `seed_product` control method): leaf
+/// `600001`, one SKU per seller SKU at the market's lowest sensible price (10, or the market's
+/// minimum), 10 in stock, and a `Variant` sales attribute when there are several SKUs.
+pub(crate) fn seed(
+    state: &mut State,
+    shop: &Shop,
+    title: &str,
+    seller_skus: &[&str],
+    now: i64,
+) -> String {
+    let price = region::price_range(&shop.region).0.max(Decimal::new(10, 0));
+    let mut skus = Vec::with_capacity(seller_skus.len());
+    for seller_sku in seller_skus {
+        let sales_attributes = if seller_skus.len() > 1 {
+            let id = state.attribute_id("Variant");
+            vec![SalesAttribute {
+                value_id: state.value_id(&id, seller_sku),
+                id,
+                name: "Variant".into(),
+                value_name: (*seller_sku).into(),
+            }]
+        } else {
+            Vec::new()
+        };
+        skus.push(Sku {
+            id: state.next_id("17"),
+            seller_sku: (*seller_sku).into(),
+            price,
+            currency: shop.currency.clone(),
+            inventory: vec![Stock {
+                warehouse_id: shop.sales_warehouse_id.clone(),
+                quantity: 10,
+            }],
+            sales_attributes,
+            external_sku_id: None,
+        });
+    }
+    let content = Content {
+        title: title.into(),
+        description: format!("<p>{title}</p>"),
+        category_id: "600001".into(),
+        brand_id: None,
+        main_images: vec!["https://sandbox.invalid/seeded.jpg".into()],
+        package_weight: ("0.5".into(), "KILOGRAM".into()),
+        external_product_id: None,
+        product_attributes: Vec::new(),
+        skus,
+    };
+    let product = Product {
+        id: state.next_id("17"),
+        cipher: shop.cipher.clone(),
+        create_time: now,
+        update_time: now,
+        live: Some(content.clone()),
+        content,
+        audit: Audit::Approved,
+        lifecycle: Lifecycle::Listed,
+    };
+    let id = product.id.clone();
+    state.products.insert(id.clone(), product);
+    id
 }
 
 fn random_text(len: usize) -> String {

@@ -631,3 +631,6 @@ async fn shops_with_a_currency_not_of_their_region_are_refused_at_start() {
     let error = TikTokSandbox::start(config).await.expect_err("refused");
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
 }
+
+mod attributes;
+mod lifecycle;
