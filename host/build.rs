@@ -22,20 +22,14 @@ fn build() -> Result<(), String> {
         return Ok(());
     }
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR")?);
-    let root = manifest_dir
-        .parent()
-        .ok_or("host/ has no parent")?
-        .to_path_buf();
+    let root = manifest_dir.parent().ok_or("host/ has no parent")?.to_path_buf();
     let plugins = root.join("plugins");
     let out = PathBuf::from(env("OUT_DIR")?).join("plugins");
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
 
     watch(&root.join("wit"));
     watch(&plugins);
-    println!(
-        "cargo:rerun-if-changed={}",
-        root.join("scripts/wasm-toolchain.sh").display()
-    );
+    println!("cargo:rerun-if-changed={}", root.join("scripts/wasm-toolchain.sh").display());
 
     let detect = Command::new("bash")
         .arg(root.join("scripts/wasm-toolchain.sh"))
@@ -46,12 +40,8 @@ fn build() -> Result<(), String> {
         return Err(String::from_utf8_lossy(&detect.stderr).trim().to_string());
     }
     let detected = String::from_utf8_lossy(&detect.stdout).to_string();
-    let get = |key: &str| {
-        detected
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
-            .map(str::to_string)
-    };
+    let get =
+        |key: &str| detected.lines().find_map(|l| l.strip_prefix(&format!("{key}="))).map(str::to_string);
     let mode = get("mode").ok_or("wasm-toolchain.sh printed no mode")?;
 
     // Plugins get their own target dir so their build never waits on the host's lock.
@@ -60,10 +50,7 @@ fn build() -> Result<(), String> {
         .unwrap_or_else(|| root.join("target"))
         .join("plugins");
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    cargo
-        .current_dir(&plugins)
-        .args(["build", "--release", "--workspace", "--target-dir"])
-        .arg(&target_dir);
+    cargo.current_dir(&plugins).args(["build", "--release", "--workspace", "--target-dir"]).arg(&target_dir);
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
         "RUSTFLAGS",
@@ -82,24 +69,15 @@ fn build() -> Result<(), String> {
         let rustc = get("rustc").ok_or("no rustc for the Debian toolchain")?;
         let linker = get("linker").ok_or("no linker for the Debian toolchain")?;
         cargo
-            .args([
-                "--target",
-                "wasm32-unknown-unknown",
-                "-Zbuild-std=std,panic_abort",
-            ])
+            .args(["--target", "wasm32-unknown-unknown", "-Zbuild-std=std,panic_abort"])
             .env("RUSTC", rustc)
             .env("RUSTC_BOOTSTRAP", "1")
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", linker);
         "wasm32-unknown-unknown"
     };
-    let status = cargo
-        .status()
-        .map_err(|e| format!("running cargo for plugins: {e}"))?;
+    let status = cargo.status().map_err(|e| format!("running cargo for plugins: {e}"))?;
     if !status.success() {
-        return Err(format!(
-            "building the plugins in {} failed ({status})",
-            plugins.display()
-        ));
+        return Err(format!("building the plugins in {} failed ({status})", plugins.display()));
     }
 
     let built = target_dir.join(target).join("release");
@@ -108,18 +86,11 @@ fn build() -> Result<(), String> {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
-        let Some(stem) = name
-            .strip_suffix(".wasm")
-            .and_then(|s| s.strip_prefix("crossdock_"))
-        else {
+        let Some(stem) = name.strip_suffix(".wasm").and_then(|s| s.strip_prefix("crossdock_")) else {
             continue;
         };
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let component = if mode == "wasip2" {
-            bytes
-        } else {
-            componentize(&bytes, name)?
-        };
+        let component = if mode == "wasip2" { bytes } else { componentize(&bytes, name)? };
         let dest = out.join(format!("{}.wasm", stem.replace('_', "-")));
         std::fs::write(&dest, component).map_err(|e| format!("{}: {e}", dest.display()))?;
     }

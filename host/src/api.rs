@@ -30,11 +30,7 @@ pub struct ApiState {
 
 impl ApiState {
     pub fn new(app: App, settings: SyncSettings) -> Self {
-        ApiState {
-            app,
-            settings,
-            work_queued: Arc::new(Notify::new()),
-        }
+        ApiState { app, settings, work_queued: Arc::new(Notify::new()) }
     }
 
     pub(crate) async fn engine(&self, org: OrgId) -> Result<SyncEngine, ApiError> {

@@ -31,11 +31,6 @@ impl App {
         let db = Db::connect(database_url).await?;
         let runtime = PluginRuntime::new().map_err(|e| StartError::Runtime(format!("{e:#}")))?;
         let plugins = PluginRegistry::with_builtins(&runtime)?;
-        Ok(App {
-            db,
-            runtime,
-            plugins,
-            rules: RuleEngine::default(),
-        })
+        Ok(App { db, runtime, plugins, rules: RuleEngine::default() })
     }
 }

@@ -7,11 +7,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "crossdock",
-    version,
-    about = "Sync one eCommerce store with many TikTok Shops"
-)]
+#[command(name = "crossdock", version, about = "Sync one eCommerce store with many TikTok Shops")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -45,11 +41,7 @@ pub enum Command {
     },
     /// Create or upgrade the database schema.
     Migrate {
-        #[arg(
-            long,
-            env = "CROSSDOCK_DATABASE_URL",
-            default_value = "sqlite:crossdock.db"
-        )]
+        #[arg(long, env = "CROSSDOCK_DATABASE_URL", default_value = "sqlite:crossdock.db")]
         database_url: String,
     },
     /// Connector plugins.
@@ -102,13 +94,7 @@ impl From<KindArg> for RuleKind {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         #[cfg(feature = "demo")]
-        Command::Demo {
-            once,
-            database_url,
-            gbp_rate,
-            review_delay_ms,
-            workers,
-        } => {
+        Command::Demo { once, database_url, gbp_rate, review_delay_ms, workers } => {
             use crate::demo::{self, DemoOptions};
             if database_url == "sqlite:crossdock-demo.db" {
                 for suffix in ["", "-wal", "-shm"] {
@@ -130,9 +116,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database at {database_url} is up to date");
             Ok(())
         }
-        Command::Plugin {
-            command: PluginCommand::List,
-        } => {
+        Command::Plugin { command: PluginCommand::List } => {
             let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
             for (name, bytes) in builtin::all() {
                 let plugin = Plugin::load(&runtime, bytes, name)?;
@@ -148,20 +132,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Plugin {
-            command: PluginCommand::Inspect { plugin },
-        } => inspect(&plugin),
-        Command::Rules {
-            command: RulesCommand::Check { file, kind },
-        } => {
+        Command::Plugin { command: PluginCommand::Inspect { plugin } } => inspect(&plugin),
+        Command::Rules { command: RulesCommand::Check { file, kind } } => {
             let source = std::fs::read_to_string(&file)?;
             let engine = RuleEngine::default();
             let label = file.display().to_string();
             crate::rules::check(&engine, RuleKind::from(kind), &label, &source)?;
-            println!(
-                "{label}: compiles as a {} rule",
-                RuleKind::from(kind).as_str()
-            );
+            println!("{label}: compiles as a {} rule", RuleKind::from(kind).as_str());
             Ok(())
         }
     }
@@ -170,9 +147,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 fn inspect(plugin: &str) -> anyhow::Result<()> {
     let bytes = match builtin::all().into_iter().find(|(id, _)| *id == plugin) {
         Some((_, bytes)) => bytes.to_vec(),
-        None => std::fs::read(plugin).map_err(|e| {
-            anyhow::anyhow!("{plugin}: not a built-in id, and reading it as a file: {e}")
-        })?,
+        None => std::fs::read(plugin)
+            .map_err(|e| anyhow::anyhow!("{plugin}: not a built-in id, and reading it as a file: {e}"))?,
     };
     let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let loaded = Plugin::load(&runtime, &bytes, plugin)?;

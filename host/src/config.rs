@@ -11,18 +11,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("reading {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: secret `{name}` refers to environment variable {var}, which is not set")]
-    MissingEnv {
-        path: PathBuf,
-        name: String,
-        var: String,
-    },
+    MissingEnv { path: PathBuf, name: String, var: String },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -108,14 +101,10 @@ fn default_workers() -> usize {
 impl ServeConfig {
     /// Reads and validates the file; the environment overrides the database URL.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        let mut config: ServeConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.into(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let mut config: ServeConfig = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
         if let Ok(url) = std::env::var("CROSSDOCK_DATABASE_URL") {
             config.database_url = url;
         }

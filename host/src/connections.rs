@@ -3,9 +3,7 @@
 //! from the store's needs an exchange rate before anything is listed there.
 
 use crate::app::App;
-use crate::connectors::{
-    ChannelConnector, ConnectionSettings, ConnectorError, PluginKind, StoreConnector,
-};
+use crate::connectors::{ChannelConnector, ConnectionSettings, ConnectorError, PluginKind, StoreConnector};
 use crate::db::DbError;
 use crate::db::orgs::{ChannelRow, StoreRow};
 use crate::model::{ChannelId, OrgId, StoreId};
@@ -22,11 +20,7 @@ pub enum SetupError {
     #[error("no plugin `{0}` is installed (see `crossdock plugin list`)")]
     UnknownPlugin(String),
     #[error("plugin `{id}` is a {actual} plugin; {needed}")]
-    WrongKind {
-        id: String,
-        actual: &'static str,
-        needed: &'static str,
-    },
+    WrongKind { id: String, actual: &'static str, needed: &'static str },
     #[error("exchange rate must be above zero, got {0}")]
     BadRate(Decimal),
 }
@@ -37,12 +31,7 @@ pub fn store_connector(app: &App, store: &StoreRow) -> Result<StoreConnector, Se
         .plugins
         .get(&store.plugin_id)
         .ok_or_else(|| SetupError::UnknownPlugin(store.plugin_id.clone()))?;
-    Ok(StoreConnector::new(
-        &app.runtime,
-        plugin,
-        &format!("store {}", store.id),
-        store.settings.clone(),
-    )?)
+    Ok(StoreConnector::new(&app.runtime, plugin, &format!("store {}", store.id), store.settings.clone())?)
 }
 
 /// The channel connector of a stored channel connection.
@@ -60,10 +49,8 @@ pub fn channel_connector(app: &App, channel: &ChannelRow) -> Result<ChannelConne
 }
 
 fn check_kind(app: &App, plugin_id: &str, kind: PluginKind) -> Result<(), SetupError> {
-    let plugin = app
-        .plugins
-        .get(plugin_id)
-        .ok_or_else(|| SetupError::UnknownPlugin(plugin_id.to_string()))?;
+    let plugin =
+        app.plugins.get(plugin_id).ok_or_else(|| SetupError::UnknownPlugin(plugin_id.to_string()))?;
     if plugin.kind() != kind {
         return Err(SetupError::WrongKind {
             id: plugin_id.to_string(),
@@ -87,15 +74,8 @@ pub async fn connect_store(
     settings: ConnectionSettings,
 ) -> Result<StoreId, SetupError> {
     check_kind(app, plugin_id, PluginKind::Store)?;
-    let id = app
-        .db
-        .connect_store(org, name, plugin_id, &settings)
-        .await?;
-    let row = app
-        .db
-        .store_of(org)
-        .await?
-        .ok_or_else(|| DbError::NotFound(format!("store {id}")))?;
+    let id = app.db.connect_store(org, name, plugin_id, &settings).await?;
+    let row = app.db.store_of(org).await?.ok_or_else(|| DbError::NotFound(format!("store {id}")))?;
     let info = store_connector(app, &row)?.store_info().await?;
     app.db.set_store_currency(id, &info.currency).await?;
     tracing::info!(store = %id, currency = %info.currency, "store connected");
@@ -116,25 +96,15 @@ pub async fn add_channel(
     let id = app.db.add_channel(org, name, plugin_id, &settings).await?;
     let row = app.db.channel(id).await?;
     let info = channel_connector(app, &row)?.channel_info().await?;
-    app.db
-        .set_channel_account(id, &info.currency, info.region.as_deref())
-        .await?;
-    app.db
-        .save_rule(id, RuleKind::Product, DEFAULT_PRODUCT_RULE)
-        .await?;
-    app.db
-        .save_rule(id, RuleKind::Price, DEFAULT_PRICE_RULE)
-        .await?;
+    app.db.set_channel_account(id, &info.currency, info.region.as_deref()).await?;
+    app.db.save_rule(id, RuleKind::Product, DEFAULT_PRODUCT_RULE).await?;
+    app.db.save_rule(id, RuleKind::Price, DEFAULT_PRICE_RULE).await?;
     tracing::info!(channel = %id, currency = %info.currency, region = ?info.region, "channel added");
     Ok(id)
 }
 
 /// Sets how many units of the channel's currency one unit of the store's currency buys.
-pub async fn set_exchange_rate(
-    app: &App,
-    channel: ChannelId,
-    rate: Decimal,
-) -> Result<(), SetupError> {
+pub async fn set_exchange_rate(app: &App, channel: ChannelId, rate: Decimal) -> Result<(), SetupError> {
     if rate <= Decimal::ZERO {
         return Err(SetupError::BadRate(rate));
     }

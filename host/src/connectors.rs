@@ -21,8 +21,7 @@ pub mod settings;
 pub mod store_connector;
 
 pub use channel_connector::{
-    ChannelConnector, ListingDraft, ListingRef, ListingSku, ReviewStatus, SkuMatch, SkuPrice,
-    SkuStock,
+    ChannelConnector, ListingDraft, ListingRef, ListingSku, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
 };
 pub use error::{ConnectorError, ErrorKind};
 pub use manifest::{Manifest, PluginKind};

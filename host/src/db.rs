@@ -48,10 +48,7 @@ pub(crate) trait Context<T> {
 
 impl<T> Context<T> for Result<T, sqlx::Error> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T, DbError> {
-        self.map_err(|source| DbError::Sqlx {
-            context: what(),
-            source,
-        })
+        self.map_err(|source| DbError::Sqlx { context: what(), source })
     }
 }
 
@@ -80,11 +77,7 @@ impl Db {
         };
         let pool = match backend {
             Backend::Sqlite => {
-                let url = if url.contains('?') {
-                    url.to_string()
-                } else {
-                    format!("{url}?mode=rwc")
-                };
+                let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
                 // One connection: SQLite has one writer, and a single connection can never
                 // hit SQLITE_BUSY on a read-to-write lock upgrade.
                 AnyPoolOptions::new()
@@ -117,16 +110,8 @@ impl Db {
 
     async fn migrate(&self) -> Result<(), DbError> {
         match self.backend {
-            Backend::Sqlite => {
-                sqlx::migrate!("../migrations/sqlite")
-                    .run(&self.pool)
-                    .await?
-            }
-            Backend::Postgres => {
-                sqlx::migrate!("../migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
     }
@@ -146,8 +131,6 @@ impl Db {
 
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> i64 {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }

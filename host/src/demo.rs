@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 pub const DEMO_GBP_PRICE_RULE: &str = include_str!("../../rules/examples/price-convert-charm.rhai");
 
 const SHOPIFY_TOKEN: &str = "shpat_sandbox_demo_token";
+/// The secret the sandbox store signs its webhooks with.
+pub const WEBHOOK_SECRET: &str = "sandbox-webhook-secret";
 /// The sandbox TikTok leaf category listings default to (category mapping comes later).
 pub const DEFAULT_CATEGORY: &str = "600001";
 
@@ -66,21 +68,16 @@ impl SandboxWorld {
             catalog: spec.catalog,
         })
         .await?;
-        let tiktok_config = TikTokConfig {
-            shops: spec.shops,
-            review: spec.review,
-            ..TikTokConfig::default()
-        };
-        let (app_key, app_secret) = (
-            tiktok_config.app_key.clone(),
-            tiktok_config.app_secret.clone(),
-        );
+        let tiktok_config =
+            TikTokConfig { shops: spec.shops, review: spec.review, ..TikTokConfig::default() };
+        let (app_key, app_secret) = (tiktok_config.app_key.clone(), tiktok_config.app_secret.clone());
         let tiktok = TikTokSandbox::start(tiktok_config).await?;
         let app = App::start(database_url).await?;
         let org = app.db.create_org("Crossdock Demo Outfitters").await?;
         let store_settings = ConnectionSettings::default()
             .setting("base-url", shopify.base_url())
-            .secret("access-token", SHOPIFY_TOKEN);
+            .secret("access-token", SHOPIFY_TOKEN)
+            .secret("webhook-secret", WEBHOOK_SECRET);
         connections::connect_store(&app, org, "Sandbox Shopify", "shopify", store_settings).await?;
         let mut channels = Vec::new();
         for shop in tiktok.shops() {
@@ -91,17 +88,10 @@ impl SandboxWorld {
                 .setting("category-id", DEFAULT_CATEGORY)
                 .secret("app-secret", app_secret.clone())
                 .secret("access-token", tiktok.access_token());
-            let id =
-                connections::add_channel(&app, org, &shop.name, "tiktok-shop", settings).await?;
+            let id = connections::add_channel(&app, org, &shop.name, "tiktok-shop", settings).await?;
             channels.push(WorldChannel { id, shop });
         }
-        Ok(SandboxWorld {
-            shopify,
-            tiktok,
-            app,
-            org,
-            channels,
-        })
+        Ok(SandboxWorld { shopify, tiktok, app, org, channels })
     }
 
     /// Loads the sync engine for the world's organization.
@@ -112,10 +102,7 @@ impl SandboxWorld {
 
 /// The demo's shops: one US shop in USD, one UK shop in GBP.
 pub fn demo_shops() -> Vec<ShopSpec> {
-    vec![
-        ShopSpec::new("Crossdock US", "US", "USD"),
-        ShopSpec::new("Crossdock UK", "GB", "GBP"),
-    ]
+    vec![ShopSpec::new("Crossdock US", "US", "USD"), ShopSpec::new("Crossdock UK", "GB", "GBP")]
 }
 
 /// Options of `crossdock demo`.
@@ -144,44 +131,25 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             catalog,
             store_currency: "USD".into(),
             shops: demo_shops(),
-            review: ReviewPolicy {
-                delay: options.review_delay,
-                ..ReviewPolicy::default()
-            },
+            review: ReviewPolicy { delay: options.review_delay, ..ReviewPolicy::default() },
         },
     )
     .await?;
-    println!(
-        "  Shopify Admin API  {}/admin/api/2026-01/graphql.json",
-        world.shopify.base_url()
-    );
+    println!("  Shopify Admin API  {}/admin/api/2026-01/graphql.json", world.shopify.base_url());
     println!("  TikTok Shop API    {}", world.tiktok.base_url());
     for c in &world.channels {
-        println!(
-            "  channel {}: {} ({}, {})",
-            c.id, c.shop.name, c.shop.region, c.shop.currency
-        );
+        println!("  channel {}: {} ({}, {})", c.id, c.shop.name, c.shop.region, c.shop.currency);
         if c.shop.currency != "USD" {
             connections::set_exchange_rate(&world.app, c.id, options.gbp_rate).await?;
-            world
-                .app
-                .db
-                .save_rule(c.id, RuleKind::Price, DEMO_GBP_PRICE_RULE)
-                .await?;
+            world.app.db.save_rule(c.id, RuleKind::Price, DEMO_GBP_PRICE_RULE).await?;
             println!(
                 "    exchange rate 1 USD = {} {}, price rule rules/examples/price-convert-charm.rhai",
                 options.gbp_rate, c.shop.currency
             );
         }
     }
-    let settings = SyncSettings {
-        review_poll: Duration::from_millis(500),
-        ..SyncSettings::default()
-    };
-    let queue = QueueSettings {
-        workers: options.workers,
-        ..QueueSettings::default()
-    };
+    let settings = SyncSettings { review_poll: Duration::from_millis(500), ..SyncSettings::default() };
+    let queue = QueueSettings { workers: options.workers, ..QueueSettings::default() };
     loop {
         let engine = world.engine(settings.clone()).await?;
         let report = sync_once(&engine, &queue).await?;
@@ -223,23 +191,12 @@ pub async fn sync_once(engine: &SyncEngine, queue: &QueueSettings) -> anyhow::Re
         }
     })
     .await?;
-    println!(
-        "\r  jobs settled: {}          ",
-        settled.load(Ordering::Relaxed)
-    );
+    println!("\r  jobs settled: {}          ", settled.load(Ordering::Relaxed));
     Ok(report)
 }
 
-async fn print_summary(
-    world: &SandboxWorld,
-    report: &ImportReport,
-    elapsed: Duration,
-) -> anyhow::Result<()> {
-    println!(
-        "\nSummary after {:.1} s ({} store products):",
-        elapsed.as_secs_f64(),
-        report.products
-    );
+async fn print_summary(world: &SandboxWorld, report: &ImportReport, elapsed: Duration) -> anyhow::Result<()> {
+    println!("\nSummary after {:.1} s ({} store products):", elapsed.as_secs_f64(), report.products);
     for c in &world.channels {
         let counts = world.app.db.listing_counts(c.id).await?;
         let line: Vec<String> = ListingState::ALL
@@ -264,17 +221,11 @@ async fn print_summary(
         }
     }
     let jobs = world.app.db.job_counts().await?;
-    let failed: i64 = [JobState::Failed, JobState::Dead]
-        .iter()
-        .filter_map(|s| jobs.get(s))
-        .sum();
+    let failed: i64 = [JobState::Failed, JobState::Dead].iter().filter_map(|s| jobs.get(s)).sum();
     if failed > 0 {
         println!("  {failed} jobs failed:");
         for f in world.app.db.failed_jobs().await?.iter().take(10) {
-            println!(
-                "    product {} on channel {}: {}",
-                f.product_id, f.channel_id, f.error
-            );
+            println!("    product {} on channel {}: {}", f.product_id, f.channel_id, f.error);
         }
     }
     let by_state: BTreeMap<&str, i64> = jobs.iter().map(|(s, n)| (s.as_str(), *n)).collect();

@@ -35,23 +35,13 @@ pub enum Retry {
 
 impl JobOutcome {
     pub fn failed(reason: impl Into<String>) -> Self {
-        JobOutcome::Failed {
-            reason: reason.into(),
-            retry: Retry::Never,
-        }
+        JobOutcome::Failed { reason: reason.into(), retry: Retry::Never }
     }
 }
 
 impl From<crate::connectors::ConnectorError> for JobOutcome {
     fn from(e: crate::connectors::ConnectorError) -> Self {
-        let retry = if e.is_retryable() {
-            Retry::After(e.retry_after())
-        } else {
-            Retry::Never
-        };
-        JobOutcome::Failed {
-            reason: e.to_string(),
-            retry,
-        }
+        let retry = if e.is_retryable() { Retry::After(e.retry_after()) } else { Retry::Never };
+        JobOutcome::Failed { reason: e.to_string(), retry }
     }
 }

@@ -26,12 +26,7 @@ pub const DEFAULT_PRICE_RULE: &str = include_str!("../../rules/price-default.rha
 
 /// Compiles `source` as a rule of `kind`, reporting errors with line and column; used
 /// wherever a rule is checked before it is saved.
-pub fn check(
-    engine: &RuleEngine,
-    kind: RuleKind,
-    label: &str,
-    source: &str,
-) -> Result<(), RuleError> {
+pub fn check(engine: &RuleEngine, kind: RuleKind, label: &str, source: &str) -> Result<(), RuleError> {
     match kind {
         RuleKind::Product => ProductRule::compile(engine, label, 0, source).map(drop),
         RuleKind::Price => PriceRule::compile(engine, label, 0, source).map(drop),

@@ -25,8 +25,7 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
     };
     if app.db.store_of(org).await?.is_none() {
         let settings = config.store.resolve(path)?;
-        connections::connect_store(app, org, &config.store.name, &config.store.plugin, settings)
-            .await?;
+        connections::connect_store(app, org, &config.store.name, &config.store.plugin, settings).await?;
     }
     let existing = app.db.channels(org).await?;
     for channel in &config.channels {
@@ -47,10 +46,9 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
         if let Some(rate) = channel.exchange_rate {
             connections::set_exchange_rate(app, id, rate).await?;
         }
-        for (kind, file) in [
-            (RuleKind::Product, &channel.product_rule),
-            (RuleKind::Price, &channel.price_rule),
-        ] {
+        for (kind, file) in
+            [(RuleKind::Product, &channel.product_rule), (RuleKind::Price, &channel.price_rule)]
+        {
             let Some(file) = file else { continue };
             let file = base.join(file);
             let source = std::fs::read_to_string(&file)
@@ -70,14 +68,9 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let config = ServeConfig::load(config_path)?;
     let app = App::start(&config.database_url).await?;
     let org = apply_config(&app, &config, config_path).await?;
-    let settings = SyncSettings {
-        review_poll: Duration::from_secs(config.review_poll_secs),
-        ..SyncSettings::default()
-    };
-    let queue = QueueSettings {
-        workers: config.workers,
-        ..QueueSettings::default()
-    };
+    let settings =
+        SyncSettings { review_poll: Duration::from_secs(config.review_poll_secs), ..SyncSettings::default() };
+    let queue = QueueSettings { workers: config.workers, ..QueueSettings::default() };
     let state = ApiState::new(app.clone(), settings.clone());
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
@@ -87,9 +80,7 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let stop = cancel.clone();
     let router = api::router(state.clone());
     tasks.spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(stop.cancelled_owned())
-            .await?;
+        axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await?;
         anyhow::Ok(())
     });
 
@@ -97,12 +88,7 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let (worker_app, worker_settings) = (app.clone(), settings.clone());
     tasks.spawn(async move {
         loop {
-            if worker_app
-                .db
-                .next_job_due()
-                .await?
-                .is_some_and(|due| due <= now_ms())
-            {
+            if worker_app.db.next_job_due().await?.is_some_and(|due| due <= now_ms()) {
                 match SyncEngine::load(&worker_app, org, worker_settings.clone()).await {
                     Ok(engine) => run_due(&engine, &queue, &|| {}).await?,
                     Err(error) => tracing::error!(%error, "cannot load the sync engine; retrying"),
@@ -126,7 +112,9 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
             };
             match round.await {
                 Ok(()) => woken.notify_one(),
-                Err(error) => tracing::error!(error = %format!("{error:#}"), "catalog read failed; next round retries"),
+                Err(error) => {
+                    tracing::error!(error = %format!("{error:#}"), "catalog read failed; next round retries")
+                }
             }
             tokio::select! {
                 _ = stop.cancelled() => return anyhow::Ok(()),

@@ -47,10 +47,7 @@ pub struct SyncSettings {
 
 impl Default for SyncSettings {
     fn default() -> Self {
-        SyncSettings {
-            review_poll: Duration::from_secs(60),
-            page_size: 50,
-        }
+        SyncSettings { review_poll: Duration::from_secs(60), page_size: 50 }
     }
 }
 
@@ -85,11 +82,7 @@ impl ChannelRuntime {
     }
 
     fn cached_attributes(&self, category_id: &str) -> Option<Arc<Vec<Attribute>>> {
-        self.attributes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(category_id)
-            .cloned()
+        self.attributes.lock().unwrap_or_else(|p| p.into_inner()).get(category_id).cloned()
     }
 }
 
@@ -110,9 +103,11 @@ impl SyncEngine {
         let store = app.db.store_of(org).await?.ok_or(SyncError::NoStore(org))?;
         let store_connector = connections::store_connector(app, &store)?;
         let mut channels = BTreeMap::new();
-        for row in app.db.channels(org).await? {
+        let rows = app.db.channels(org).await?;
+        let total_shares: i64 = rows.iter().map(|r| r.options.stock_share.max(0)).sum();
+        for row in rows {
             let connector = connections::channel_connector(app, &row)?;
-            let (rules, blocked) = match channel_rules(app, &store, &row).await? {
+            let (rules, blocked) = match channel_rules(app, &store, &row, total_shares).await? {
                 Ok(rules) => (Some(rules), None),
                 Err(reason) => {
                     tracing::warn!(channel = %row.id, %reason, "channel blocked");
@@ -121,13 +116,7 @@ impl SyncEngine {
             };
             channels.insert(
                 row.id,
-                ChannelRuntime {
-                    row,
-                    connector,
-                    rules,
-                    blocked,
-                    attributes: Arc::default(),
-                },
+                ChannelRuntime { row, connector, rules, blocked, attributes: Arc::default() },
             );
         }
         Ok(SyncEngine {
@@ -158,12 +147,10 @@ async fn channel_rules(
     app: &App,
     store: &StoreRow,
     row: &ChannelRow,
+    total_shares: i64,
 ) -> Result<Result<ChannelRules, String>, SyncError> {
     let Some(currency) = row.currency.clone() else {
-        return Ok(Err(format!(
-            "channel {} ({}) has no currency yet; reconnect it",
-            row.id, row.name
-        )));
+        return Ok(Err(format!("channel {} ({}) has no currency yet; reconnect it", row.id, row.name)));
     };
     let store_currency: Option<&Currency> = store.currency.as_ref();
     let rate = match (store_currency, row.exchange_rate) {
@@ -177,26 +164,19 @@ async fn channel_rules(
             )));
         }
         (None, None) => {
-            return Ok(Err(
-                "the store's currency is unknown; reconnect the store".into()
-            ));
+            return Ok(Err("the store's currency is unknown; reconnect the store".into()));
         }
     };
-    let facts = ChannelFacts {
-        name: row.name.clone(),
-        currency: currency.to_string(),
-        region: row.region.clone(),
-    };
+    let facts =
+        ChannelFacts { name: row.name.clone(), currency: currency.to_string(), region: row.region.clone() };
     let source_of = |kind: RuleKind| async move {
         let stored = app.db.active_rule(row.id, kind).await?;
         Ok::<_, DbError>(stored.map(|r| (r.version, r.source)))
     };
-    let (pv, product_source) = source_of(RuleKind::Product)
-        .await?
-        .unwrap_or((0, crate::rules::DEFAULT_PRODUCT_RULE.to_string()));
-    let (qv, price_source) = source_of(RuleKind::Price)
-        .await?
-        .unwrap_or((0, crate::rules::DEFAULT_PRICE_RULE.to_string()));
+    let (pv, product_source) =
+        source_of(RuleKind::Product).await?.unwrap_or((0, crate::rules::DEFAULT_PRODUCT_RULE.to_string()));
+    let (qv, price_source) =
+        source_of(RuleKind::Price).await?.unwrap_or((0, crate::rules::DEFAULT_PRICE_RULE.to_string()));
     let category_source = source_of(RuleKind::Category).await?;
     let label = |kind: &str, v: i64| format!("channel {} {kind} rule v{v}", row.id);
     let compiled: Result<(ProductRule, PriceRule, Option<CategoryRule>), RuleError> = (|| {
@@ -204,9 +184,7 @@ async fn channel_rules(
             ProductRule::compile(&app.rules, &label("product", pv), pv, &product_source)?,
             PriceRule::compile(&app.rules, &label("price", qv), qv, &price_source)?,
             category_source
-                .map(|(v, source)| {
-                    CategoryRule::compile(&app.rules, &label("category", v), v, &source)
-                })
+                .map(|(v, source)| CategoryRule::compile(&app.rules, &label("category", v), v, &source))
                 .transpose()?,
         ))
     })();
@@ -226,7 +204,8 @@ async fn channel_rules(
             },
             stock: StockPolicy {
                 buffer: row.options.stock_buffer,
-                share_pct: row.options.stock_share_pct,
+                share: row.options.stock_share,
+                total_shares,
             },
         }),
         Err(e) => Err(format!("{e}; fix the rule and save it again")),

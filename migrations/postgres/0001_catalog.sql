@@ -37,10 +37,11 @@ CREATE TABLE channels (
     sync_content BIGINT NOT NULL DEFAULT 0,
     -- new store products go to this channel unless deselected
     auto_select BIGINT NOT NULL DEFAULT 1,
-    -- units of store stock never offered on this channel, and its share of the rest (percent);
-    -- the shares of an organization's channels add up to at most 100, so they never oversell
+    -- units of store stock never offered on this channel, and its share of the rest relative
+    -- to the organization's other channels (equal shares split the stock evenly), rounded
+    -- down so that channels sharing one stock never oversell it together
     stock_buffer BIGINT NOT NULL DEFAULT 0,
-    stock_share_pct BIGINT NOT NULL DEFAULT 100,
+    stock_share BIGINT NOT NULL DEFAULT 1,
     created_at BIGINT NOT NULL,
     UNIQUE (org_id, name)
 );

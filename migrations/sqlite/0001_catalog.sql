@@ -37,10 +37,11 @@ CREATE TABLE channels (
     sync_content INTEGER NOT NULL DEFAULT 0,
     -- new store products go to this channel unless deselected
     auto_select INTEGER NOT NULL DEFAULT 1,
-    -- units of store stock never offered on this channel, and its share of the rest (percent);
-    -- the shares of an organization's channels add up to at most 100, so they never oversell
+    -- units of store stock never offered on this channel, and its share of the rest relative
+    -- to the organization's other channels (equal shares split the stock evenly), rounded
+    -- down so that channels sharing one stock never oversell it together
     stock_buffer INTEGER NOT NULL DEFAULT 0,
-    stock_share_pct INTEGER NOT NULL DEFAULT 100,
+    stock_share INTEGER NOT NULL DEFAULT 1,
     created_at INTEGER NOT NULL,
     UNIQUE (org_id, name)
 );

@@ -66,10 +66,7 @@ async fn list(
             exchange_rate: row.exchange_rate,
             options: row.options,
             blocked: channel.blocked.clone(),
-            listings: counts
-                .into_iter()
-                .map(|(s, n)| (s.as_str().to_string(), n))
-                .collect(),
+            listings: counts.into_iter().map(|(s, n)| (s.as_str().to_string(), n)).collect(),
         });
     }
     Ok(Json(views))
@@ -80,11 +77,7 @@ async fn set_options(
     Path(channel): Path<i64>,
     Json(options): Json<ChannelOptions>,
 ) -> Result<Json<ChannelOptions>, ApiError> {
-    state
-        .app
-        .db
-        .set_channel_options(ChannelId(channel), options)
-        .await?;
+    state.app.db.set_channel_options(ChannelId(channel), options).await?;
     Ok(Json(options))
 }
 

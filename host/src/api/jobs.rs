@@ -33,22 +33,11 @@ impl From<FailedJob> for FailureView {
 }
 
 pub fn router() -> Router<ApiState> {
-    Router::new()
-        .route("/api/failures", get(failures))
-        .route("/api/jobs/{job}/retry", post(retry))
+    Router::new().route("/api/failures", get(failures)).route("/api/jobs/{job}/retry", post(retry))
 }
 
 async fn failures(State(state): State<ApiState>) -> Result<Json<Vec<FailureView>>, ApiError> {
-    Ok(Json(
-        state
-            .app
-            .db
-            .failed_jobs()
-            .await?
-            .into_iter()
-            .map(FailureView::from)
-            .collect(),
-    ))
+    Ok(Json(state.app.db.failed_jobs().await?.into_iter().map(FailureView::from).collect()))
 }
 
 async fn retry(
@@ -56,9 +45,7 @@ async fn retry(
     Path(job): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     if !state.app.db.retry_now(job).await? {
-        return Err(ApiError::Conflict(format!(
-            "job {job} is not failed, so there is nothing to retry"
-        )));
+        return Err(ApiError::Conflict(format!("job {job} is not failed, so there is nothing to retry")));
     }
     state.work_queued.notify_one();
     Ok(Json(serde_json::json!({ "job": job, "queued": true })))

@@ -88,9 +88,5 @@ async fn onboarding(
         });
     }
     let complete = steps.iter().all(|s| s.done);
-    Ok(Json(Onboarding {
-        organization: org.0,
-        complete,
-        steps,
-    }))
+    Ok(Json(Onboarding { organization: org.0, complete, steps }))
 }

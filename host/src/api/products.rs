@@ -40,14 +40,8 @@ pub fn router() -> Router<ApiState> {
     Router::new()
         .route("/api/channels/{channel}/products", get(product_center))
         .route("/api/channels/{channel}/selection", put(select))
-        .route(
-            "/api/channels/{channel}/products/{product}/category",
-            put(map_by_hand),
-        )
-        .route(
-            "/api/channels/{channel}/templates",
-            put(save_template).get(templates),
-        )
+        .route("/api/channels/{channel}/products/{product}/category", put(map_by_hand))
+        .route("/api/channels/{channel}/templates", put(save_template).get(templates))
         .route("/api/channels/{channel}/link-issues", get(link_issues))
 }
 
@@ -74,22 +68,12 @@ async fn select(
     let channel = ChannelId(channel);
     state.app.db.channel(channel).await?;
     let products: Vec<ProductId> = body.product_ids.iter().copied().map(ProductId).collect();
-    state
-        .app
-        .db
-        .set_selection(channel, &products, body.selected)
-        .await?;
+    state.app.db.set_selection(channel, &products, body.selected).await?;
     for product in &products {
-        state
-            .app
-            .db
-            .enqueue(JobKind::PushListing, channel, *product, now_ms())
-            .await?;
+        state.app.db.enqueue(JobKind::PushListing, channel, *product, now_ms()).await?;
     }
     state.work_queued.notify_one();
-    Ok(Json(
-        serde_json::json!({ "products": products.len(), "selected": body.selected }),
-    ))
+    Ok(Json(serde_json::json!({ "products": products.len(), "selected": body.selected })))
 }
 
 async fn map_by_hand(
@@ -98,16 +82,8 @@ async fn map_by_hand(
     Json(body): Json<HandCategory>,
 ) -> Result<Json<HandCategory>, ApiError> {
     let (channel, product) = (ChannelId(channel), ProductId(product));
-    state
-        .app
-        .db
-        .set_hand_category(product, channel, &body)
-        .await?;
-    state
-        .app
-        .db
-        .enqueue(JobKind::PushListing, channel, product, now_ms())
-        .await?;
+    state.app.db.set_hand_category(product, channel, &body).await?;
+    state.app.db.enqueue(JobKind::PushListing, channel, product, now_ms()).await?;
     state.work_queued.notify_one();
     Ok(Json(body))
 }

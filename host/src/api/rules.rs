@@ -19,10 +19,7 @@ pub struct RuleBody {
 pub fn router() -> Router<ApiState> {
     Router::new()
         .route("/api/channels/{channel}/rules/{kind}", put(save))
-        .route(
-            "/api/channels/{channel}/rules/{kind}/dry-run",
-            post(run_dry),
-        )
+        .route("/api/channels/{channel}/rules/{kind}/dry-run", post(run_dry))
 }
 
 fn kind(name: &str) -> Result<RuleKind, ApiError> {
@@ -30,9 +27,7 @@ fn kind(name: &str) -> Result<RuleKind, ApiError> {
         "product" => Ok(RuleKind::Product),
         "price" => Ok(RuleKind::Price),
         "category" => Ok(RuleKind::Category),
-        other => Err(ApiError::NotFound(format!(
-            "rule kind `{other}` (product, price, category)"
-        ))),
+        other => Err(ApiError::NotFound(format!("rule kind `{other}` (product, price, category)"))),
     }
 }
 
@@ -46,9 +41,7 @@ async fn save(
     let label = format!("channel {channel} {} rule (new version)", kind.as_str());
     crate::rules::check(&state.app.rules, kind, &label, &body.source)?;
     let saved = state.app.db.save_rule(channel, kind, &body.source).await?;
-    Ok(Json(
-        serde_json::json!({ "kind": kind.as_str(), "version": saved.version, "hash": saved.hash }),
-    ))
+    Ok(Json(serde_json::json!({ "kind": kind.as_str(), "version": saved.version, "hash": saved.hash })))
 }
 
 async fn run_dry(

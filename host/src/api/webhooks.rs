@@ -26,10 +26,7 @@ async fn store_webhook(
     let headers: Vec<(String, String)> = headers
         .iter()
         .map(|(name, value)| {
-            (
-                name.as_str().to_string(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
+            (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned())
         })
         .collect();
     match receive_store_webhook(&engine, headers, body.to_vec()).await {

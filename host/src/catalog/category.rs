@@ -75,10 +75,7 @@ impl CategoryMapper {
             return Ok(PlacementOutcome::Placed(Placement {
                 category_id: t.category_id.clone(),
                 attributes: t.attributes.clone(),
-                source: PlacementSource::Template {
-                    field: t.match_field,
-                    value: t.match_value.clone(),
-                },
+                source: PlacementSource::Template { field: t.match_field, value: t.match_value.clone() },
             }));
         }
         if let Some(rule) = &self.rule {
@@ -117,18 +114,11 @@ fn template_matches(t: &CategoryTemplate, p: &Product) -> bool {
 
 /// Required product attributes of the category that the placement leaves empty. Sales
 /// attributes (size, colour) come from the SKUs' options, so they are not asked for here.
-pub fn missing_attributes<'a>(
-    required_by: &'a [Attribute],
-    given: &[AttributeValue],
-) -> Vec<&'a Attribute> {
+pub fn missing_attributes<'a>(required_by: &'a [Attribute], given: &[AttributeValue]) -> Vec<&'a Attribute> {
     required_by
         .iter()
         .filter(|a| a.required && !a.is_sales_attribute)
-        .filter(|a| {
-            !given
-                .iter()
-                .any(|v| v.attribute_id == a.id && !v.is_empty())
-        })
+        .filter(|a| !given.iter().any(|v| v.attribute_id == a.id && !v.is_empty()))
         .collect()
 }
 
@@ -165,11 +155,7 @@ mod tests {
     }
 
     fn facts() -> ChannelFacts {
-        ChannelFacts {
-            name: "US".into(),
-            currency: "USD".into(),
-            region: None,
-        }
+        ChannelFacts { name: "US".into(), currency: "USD".into(), region: None }
     }
 
     #[test]
@@ -181,32 +167,15 @@ mod tests {
         };
         let engine = RuleEngine::default();
         let tent = product("Tents", &[]);
-        let hand = HandCategory {
-            category_id: "700001".into(),
-            attributes: vec![],
-        };
+        let hand = HandCategory { category_id: "700001".into(), attributes: vec![] };
         let placed = |o: PlacementOutcome| match o {
             PlacementOutcome::Placed(p) => p.category_id,
             other => panic!("not placed: {other:?}"),
         };
+        assert_eq!(placed(mapper.place(&engine, &tent, &facts(), Some(hand)).expect("ok")), "700001");
+        assert_eq!(placed(mapper.place(&engine, &tent, &facts(), None).expect("ok")), "600002");
         assert_eq!(
-            placed(
-                mapper
-                    .place(&engine, &tent, &facts(), Some(hand))
-                    .expect("ok")
-            ),
-            "700001"
-        );
-        assert_eq!(
-            placed(mapper.place(&engine, &tent, &facts(), None).expect("ok")),
-            "600002"
-        );
-        assert_eq!(
-            placed(
-                mapper
-                    .place(&engine, &product("Mugs", &[]), &facts(), None)
-                    .expect("ok")
-            ),
+            placed(mapper.place(&engine, &product("Mugs", &[]), &facts(), None).expect("ok")),
             "600001"
         );
     }
@@ -221,15 +190,8 @@ mod tests {
             r#"if product.tags.contains("cookware") { #{ category: "600003", attributes: #{ "100001": "Steel" } } } else { () }"#,
         )
         .expect("compiles");
-        let mapper = CategoryMapper {
-            templates: vec![],
-            rule: Some(rule),
-            default_category: None,
-        };
-        match mapper
-            .place(&engine, &product("Pans", &["cookware"]), &facts(), None)
-            .expect("ok")
-        {
+        let mapper = CategoryMapper { templates: vec![], rule: Some(rule), default_category: None };
+        match mapper.place(&engine, &product("Pans", &["cookware"]), &facts(), None).expect("ok") {
             PlacementOutcome::Placed(p) => {
                 assert_eq!(p.category_id, "600003");
                 assert_eq!(p.attributes[0].custom_values, vec!["Steel".to_string()]);
@@ -238,9 +200,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            mapper
-                .place(&engine, &product("Pans", &[]), &facts(), None)
-                .expect("ok"),
+            mapper.place(&engine, &product("Pans", &[]), &facts(), None).expect("ok"),
             PlacementOutcome::Unmapped
         );
     }
@@ -255,24 +215,15 @@ mod tests {
             custom_allowed: true,
             is_sales_attribute: sales,
         };
-        let required = vec![
-            attribute("1", true, false),
-            attribute("2", true, true),
-            attribute("3", false, false),
-        ];
+        let required =
+            vec![attribute("1", true, false), attribute("2", true, true), attribute("3", false, false)];
         let given = vec![AttributeValue {
             attribute_id: "1".into(),
             option_ids: vec![],
             custom_values: vec![" ".into()],
         }];
-        let missing: Vec<&str> = missing_attributes(&required, &given)
-            .iter()
-            .map(|a| a.id.as_str())
-            .collect();
-        assert_eq!(
-            missing,
-            vec!["1"],
-            "blank values do not count; sales attributes come from SKUs"
-        );
+        let missing: Vec<&str> =
+            missing_attributes(&required, &given).iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(missing, vec!["1"], "blank values do not count; sales attributes come from SKUs");
     }
 }

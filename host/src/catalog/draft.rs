@@ -8,9 +8,7 @@ use crate::connectors::{ListingDraft, ListingSku};
 use crate::db::placement::HandCategory;
 use crate::model::{ChannelId, Currency, Product};
 use crate::rules::product_rule::ChannelFacts;
-use crate::rules::{
-    PriceInput, PriceOutcome, PriceRule, ProductOutcome, ProductRule, RuleEngine, RuleError,
-};
+use crate::rules::{PriceInput, PriceOutcome, PriceRule, ProductOutcome, ProductRule, RuleEngine, RuleError};
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
@@ -28,29 +26,32 @@ pub struct ChannelRules {
     pub stock: StockPolicy,
 }
 
-/// How much of the store's stock a channel offers.
+/// How much of the store's stock a channel offers: its share of what is left after its
+/// buffer, relative to the shares of all the organization's channels. Rounded down, so the
+/// channels together never offer more than the store holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StockPolicy {
     /// Units never offered on this channel.
     pub buffer: i64,
-    /// Percent of the rest offered here; the organization's channels add up to ≤ 100.
-    pub share_pct: i64,
+    /// This channel's share.
+    pub share: i64,
+    /// The shares of all the organization's channels added up.
+    pub total_shares: i64,
 }
 
 impl Default for StockPolicy {
     fn default() -> Self {
-        StockPolicy {
-            buffer: 0,
-            share_pct: 100,
-        }
+        StockPolicy { buffer: 0, share: 1, total_shares: 1 }
     }
 }
 
 impl StockPolicy {
-    /// Rounded down, so channels sharing one stock never offer more than it holds.
     pub fn allocate(&self, store_stock: i64) -> i64 {
+        if self.total_shares <= 0 || self.share <= 0 {
+            return 0;
+        }
         let available = (store_stock - self.buffer).max(0);
-        available.saturating_mul(self.share_pct.clamp(0, 100)) / 100
+        available.saturating_mul(self.share.min(self.total_shares)) / self.total_shares
     }
 }
 
@@ -87,20 +88,14 @@ pub fn build_draft(
         ProductOutcome::Skip(reason) => return Ok(DraftOutcome::Skip(reason)),
         ProductOutcome::Hold(reason) => return Ok(DraftOutcome::Hold(reason)),
     };
-    let placement = match rules
-        .categories
-        .place(engine, &kept, &rules.facts, by_hand)?
-    {
+    let placement = match rules.categories.place(engine, &kept, &rules.facts, by_hand)? {
         PlacementOutcome::Placed(p) => p,
         PlacementOutcome::Skip(reason) => return Ok(DraftOutcome::Skip(reason)),
         PlacementOutcome::Unmapped => {
             return Ok(DraftOutcome::Unplaced(format!(
                 "no channel category for this product: map it by hand, add a category template for \
                  its product type{}, or set the channel's default category",
-                kept.product_type
-                    .as_deref()
-                    .map(|t| format!(" `{t}`"))
-                    .unwrap_or_default()
+                kept.product_type.as_deref().map(|t| format!(" `{t}`")).unwrap_or_default()
             )));
         }
     };
@@ -154,10 +149,7 @@ pub fn build_draft(
         offer_hash,
         explanation: format!(
             "product rule v{}, price rule v{}, category {} ({})",
-            rules.product_rule.0.version,
-            rules.price_rule.0.version,
-            placement.category_id,
-            placement.source
+            rules.product_rule.0.version, rules.price_rule.0.version, placement.category_id, placement.source
         ),
         placement,
     })))
@@ -184,12 +176,7 @@ fn content_hash(d: &ListingDraft) -> String {
     ];
     parts.extend(d.images.iter().map(|i| i.url.clone()));
     for a in &d.attributes {
-        parts.push(format!(
-            "{}={}|{}",
-            a.attribute_id,
-            a.option_ids.join(","),
-            a.custom_values.join(",")
-        ));
+        parts.push(format!("{}={}|{}", a.attribute_id, a.option_ids.join(","), a.custom_values.join(",")));
     }
     for s in &d.skus {
         parts.push(s.seller_sku.clone());
@@ -210,10 +197,7 @@ fn offer_hash(d: &ListingDraft) -> String {
                 "{}|{}|{}|{}",
                 s.seller_sku,
                 s.price,
-                s.compare_at_price
-                    .as_ref()
-                    .map(|m| m.to_string())
-                    .unwrap_or_default(),
+                s.compare_at_price.as_ref().map(|m| m.to_string()).unwrap_or_default(),
                 s.stock
             )
         })
@@ -227,17 +211,17 @@ mod tests {
 
     #[test]
     fn shares_round_down_so_channels_never_oversell_together() {
-        let half = StockPolicy {
-            buffer: 1,
-            share_pct: 50,
-        };
+        let half = StockPolicy { buffer: 1, share: 1, total_shares: 2 };
         assert_eq!(half.allocate(10), 4);
         assert_eq!(half.allocate(0), 0);
         assert_eq!(half.allocate(-3), 0);
-        let third = StockPolicy {
-            buffer: 0,
-            share_pct: 33,
-        };
+        let third = StockPolicy { buffer: 0, share: 1, total_shares: 3 };
         assert!(third.allocate(10) * 3 <= 10);
+        assert_eq!(
+            StockPolicy { buffer: 0, share: 1, total_shares: 1 }.allocate(7),
+            7,
+            "a lone channel gets it all"
+        );
+        assert_eq!(StockPolicy { buffer: 0, share: 0, total_shares: 3 }.allocate(7), 0);
     }
 }

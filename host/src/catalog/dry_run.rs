@@ -48,16 +48,15 @@ pub async fn dry_run(
     let channel = engine
         .channel(channel_id)
         .ok_or_else(|| DryRunError::Blocked(channel_id, "no such channel".into()))?;
-    let active = channel.rules.as_ref().ok_or_else(|| {
-        DryRunError::Blocked(channel_id, channel.blocked.clone().unwrap_or_default())
-    })?;
+    let active = channel
+        .rules
+        .as_ref()
+        .ok_or_else(|| DryRunError::Blocked(channel_id, channel.blocked.clone().unwrap_or_default()))?;
     let rules = &engine.app.rules;
     let label = format!("channel {channel_id} {} rule (draft)", kind.as_str());
     let mut candidate: ChannelRules = active.clone();
     match kind {
-        RuleKind::Product => {
-            candidate.product_rule = ProductRule::compile(rules, &label, 0, source)?
-        }
+        RuleKind::Product => candidate.product_rule = ProductRule::compile(rules, &label, 0, source)?,
         RuleKind::Price => candidate.price_rule = PriceRule::compile(rules, &label, 0, source)?,
         RuleKind::Category => {
             candidate.categories.rule = Some(CategoryRule::compile(rules, &label, 0, source)?)
@@ -112,12 +111,7 @@ fn describe(outcome: Result<DraftOutcome, RuleError>) -> String {
                     None => format!("{} {}", s.seller_sku, s.price),
                 })
                 .collect();
-            format!(
-                "\"{}\" in category {}: {}",
-                d.listing.title,
-                d.placement.category_id,
-                skus.join(", ")
-            )
+            format!("\"{}\" in category {}: {}", d.listing.title, d.placement.category_id, skus.join(", "))
         }
     }
 }

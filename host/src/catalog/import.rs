@@ -98,19 +98,12 @@ impl PushPlan {
         for channel in engine.channels.values().filter(|c| c.rules.is_some()) {
             let listing = engine.app.db.listing(product, channel.row.id).await?;
             // Not yet on the channel (or held by linking): linking decides first.
-            let unlinked = listing
-                .as_ref()
-                .is_none_or(|l| l.external_id.is_none() && l.state == ListingState::Held);
+            let unlinked =
+                listing.as_ref().is_none_or(|l| l.external_id.is_none() && l.state == ListingState::Held);
             if unlinked {
-                self.to_link
-                    .entry(channel.row.id)
-                    .or_default()
-                    .push(product);
+                self.to_link.entry(channel.row.id).or_default().push(product);
             } else if changed {
-                self.to_push
-                    .entry(channel.row.id)
-                    .or_default()
-                    .push(product);
+                self.to_push.entry(channel.row.id).or_default().push(product);
             }
         }
         Ok(())
@@ -140,8 +133,7 @@ impl PushPlan {
         }
         for (channel_id, products) in self.to_push {
             for product in products {
-                db.enqueue(JobKind::PushListing, channel_id, product, now_ms())
-                    .await?;
+                db.enqueue(JobKind::PushListing, channel_id, product, now_ms()).await?;
                 report.queued += 1;
             }
         }
@@ -153,22 +145,12 @@ impl PushPlan {
 const PAGE_ATTEMPTS: i64 = 8;
 
 /// Reads one page, waiting out throttling and transient failures.
-async fn read_page(
-    engine: &SyncEngine,
-    cursor: Option<String>,
-) -> Result<ProductPage, ConnectorError> {
-    let backoff = Backoff {
-        base: Duration::from_millis(200),
-        max: Duration::from_secs(30),
-    };
+async fn read_page(engine: &SyncEngine, cursor: Option<String>) -> Result<ProductPage, ConnectorError> {
+    let backoff = Backoff { base: Duration::from_millis(200), max: Duration::from_secs(30) };
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match engine
-            .store_connector
-            .list_products(cursor.clone(), engine.settings.page_size)
-            .await
-        {
+        match engine.store_connector.list_products(cursor.clone(), engine.settings.page_size).await {
             Err(e) if e.is_retryable() && attempt < PAGE_ATTEMPTS => {
                 let delay = backoff.delay(attempt, e.retry_after(), 0.5);
                 tracing::info!(error = %e, delay_ms = delay.as_millis() as u64, "store page will be read again");

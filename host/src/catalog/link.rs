@@ -39,21 +39,12 @@ pub async fn link_products(
     let mut skus_of: BTreeMap<ProductId, Vec<String>> = BTreeMap::new();
     for id in products {
         let product = db.product(*id).await?;
-        let skus: Vec<String> = product
-            .variants
-            .iter()
-            .map(|v| v.sku.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
+        let skus: Vec<String> =
+            product.variants.iter().map(|v| v.sku.trim().to_string()).filter(|s| !s.is_empty()).collect();
         skus_of.insert(*id, skus);
     }
-    let wanted: Vec<String> = skus_of
-        .values()
-        .flatten()
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let wanted: Vec<String> =
+        skus_of.values().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect();
     let mut on_channel: HashMap<String, Vec<SkuMatch>> = HashMap::new();
     for chunk in wanted.chunks(SKUS_PER_CALL) {
         for m in channel.connector.find_skus(chunk).await? {
@@ -68,37 +59,21 @@ pub async fn link_products(
             Decision::Hold(issues) => {
                 let mut listing = ListingRow::new(product, channel.row.id);
                 listing.state = ListingState::Held;
-                listing.reason = Some(
-                    issues
-                        .iter()
-                        .map(|i| i.detail.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                );
+                listing.reason = Some(issues.iter().map(|i| i.detail.clone()).collect::<Vec<_>>().join("; "));
                 db.save_listing(&listing).await?;
                 report.issues.extend(issues);
                 report.held.push(product);
             }
-            Decision::Link {
-                listing_id,
-                sku_ids,
-                status,
-            } => {
+            Decision::Link { listing_id, sku_ids, status } => {
                 let mut listing = ListingRow::new(product, channel.row.id);
                 let live = status == "ACTIVATE";
-                listing.state = if live {
-                    ListingState::Active
-                } else {
-                    ListingState::InReview
-                };
+                listing.state = if live { ListingState::Active } else { ListingState::InReview };
                 listing.external_id = Some(listing_id);
                 listing.sku_ids = sku_ids;
-                listing.explanation =
-                    Some(format!("linked by SKU to an existing listing ({status})"));
+                listing.explanation = Some(format!("linked by SKU to an existing listing ({status})"));
                 db.save_listing(&listing).await?;
                 if !live {
-                    db.enqueue(JobKind::CheckReview, channel.row.id, product, now_ms())
-                        .await?;
+                    db.enqueue(JobKind::CheckReview, channel.row.id, product, now_ms()).await?;
                 }
                 report.linked.push(product);
             }
@@ -116,11 +91,7 @@ pub async fn link_products(
 enum Decision {
     Missing,
     Hold(Vec<LinkIssue>),
-    Link {
-        listing_id: String,
-        sku_ids: BTreeMap<String, String>,
-        status: String,
-    },
+    Link { listing_id: String, sku_ids: BTreeMap<String, String>, status: String },
 }
 
 async fn decide(
@@ -130,10 +101,7 @@ async fn decide(
     skus: &[String],
     on_channel: &HashMap<String, Vec<SkuMatch>>,
 ) -> Result<Decision, SyncError> {
-    let matched: Vec<&String> = skus
-        .iter()
-        .filter(|s| on_channel.contains_key(*s))
-        .collect();
+    let matched: Vec<&String> = skus.iter().filter(|s| on_channel.contains_key(*s)).collect();
     if matched.is_empty() {
         return Ok(Decision::Missing);
     }
@@ -156,10 +124,7 @@ async fn decide(
         }
         let matches = &on_channel[*sku];
         if matches.len() > 1 {
-            let ids: Vec<String> = matches
-                .iter()
-                .map(|m| format!("{}/{}", m.listing_id, m.sku_id))
-                .collect();
+            let ids: Vec<String> = matches.iter().map(|m| format!("{}/{}", m.listing_id, m.sku_id)).collect();
             issues.push(issue(sku, "ambiguous_on_channel", format!(
                 "SKU {sku} matches {} SKUs on the channel ({}); remove the duplicates there or link by hand",
                 matches.len(),
@@ -167,10 +132,8 @@ async fn decide(
             )));
         }
     }
-    let listings: BTreeSet<&str> = matched
-        .iter()
-        .flat_map(|s| on_channel[*s].iter().map(|m| m.listing_id.as_str()))
-        .collect();
+    let listings: BTreeSet<&str> =
+        matched.iter().flat_map(|s| on_channel[*s].iter().map(|m| m.listing_id.as_str())).collect();
     if listings.len() > 1 && issues.is_empty() {
         issues.push(issue(matched[0], "split_on_channel", format!(
             "the product's SKUs sit in {} different channel listings ({}); merge them on the channel or link by hand",
@@ -179,11 +142,8 @@ async fn decide(
         )));
     }
     if matched.len() < skus.len() && issues.is_empty() {
-        let absent: Vec<&str> = skus
-            .iter()
-            .filter(|s| !on_channel.contains_key(*s))
-            .map(String::as_str)
-            .collect();
+        let absent: Vec<&str> =
+            skus.iter().filter(|s| !on_channel.contains_key(*s)).map(String::as_str).collect();
         issues.push(issue(
             matched[0],
             "partial",
@@ -199,10 +159,7 @@ async fn decide(
     let first = &on_channel[matched[0]][0];
     Ok(Decision::Link {
         listing_id: first.listing_id.clone(),
-        sku_ids: matched
-            .iter()
-            .map(|s| ((*s).clone(), on_channel[*s][0].sku_id.clone()))
-            .collect(),
+        sku_ids: matched.iter().map(|s| ((*s).clone(), on_channel[*s][0].sku_id.clone())).collect(),
         status: first.status.clone(),
     })
 }

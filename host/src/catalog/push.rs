@@ -19,27 +19,18 @@ pub async fn push_listing(engine: &SyncEngine, job: &Job) -> JobOutcome {
     match push(engine, job).await {
         Ok(outcome) => outcome,
         // The database may come back: retry with backoff.
-        Err(e) => JobOutcome::Failed {
-            reason: format!("database: {e}"),
-            retry: Retry::After(None),
-        },
+        Err(e) => JobOutcome::Failed { reason: format!("database: {e}"), retry: Retry::After(None) },
     }
 }
 
 async fn push(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
     let db = &engine.app.db;
     let Some(channel) = engine.channel(job.channel_id) else {
-        return Ok(JobOutcome::failed(format!(
-            "channel {} no longer exists",
-            job.channel_id
-        )));
+        return Ok(JobOutcome::failed(format!("channel {} no longer exists", job.channel_id)));
     };
     let Some(rules) = &channel.rules else {
         return Ok(JobOutcome::failed(
-            channel
-                .blocked
-                .clone()
-                .unwrap_or_else(|| "channel is blocked".into()),
+            channel.blocked.clone().unwrap_or_else(|| "channel is blocked".into()),
         ));
     };
     let product = db.product(job.product_id).await?;
@@ -49,10 +40,8 @@ async fn push(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
         .unwrap_or_else(|| ListingRow::new(job.product_id, job.channel_id));
 
     // Products that should not be (or no longer be) on this channel.
-    let selected = db
-        .selection(job.product_id, job.channel_id)
-        .await?
-        .unwrap_or(channel.row.options.auto_select);
+    let selected =
+        db.selection(job.product_id, job.channel_id).await?.unwrap_or(channel.row.options.auto_select);
     let withdrawn = if db.is_deleted(job.product_id).await? {
         Some((ListingState::Inactive, "deleted in the store"))
     } else if product.status == ProductStatus::Archived {
@@ -79,14 +68,7 @@ async fn push(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
             return settle(engine, listing, ListingState::Failed, reason, true).await;
         }
         Err(rule_error) => {
-            return settle(
-                engine,
-                listing,
-                ListingState::Failed,
-                rule_error.to_string(),
-                true,
-            )
-            .await;
+            return settle(engine, listing, ListingState::Failed, rule_error.to_string(), true).await;
         }
     };
 
@@ -125,10 +107,8 @@ async fn write_content(
         Ok(attributes) => {
             let missing = missing_attributes(&attributes, &draft.placement.attributes);
             if !missing.is_empty() {
-                let names: Vec<String> = missing
-                    .iter()
-                    .map(|a| format!("{} (id {})", a.name, a.id))
-                    .collect();
+                let names: Vec<String> =
+                    missing.iter().map(|a| format!("{} (id {})", a.name, a.id)).collect();
                 let reason = format!(
                     "category {category} ({}) requires {}: give values in the category template or the \
                      product's category mapping",
@@ -157,16 +137,7 @@ async fn write_content(
     listing.reason = None;
     engine.app.db.save_listing(&listing).await?;
     let first_check = now_ms() + engine.settings.review_poll.as_millis() as i64;
-    engine
-        .app
-        .db
-        .enqueue(
-            JobKind::CheckReview,
-            job.channel_id,
-            job.product_id,
-            first_check,
-        )
-        .await?;
+    engine.app.db.enqueue(JobKind::CheckReview, job.channel_id, job.product_id, first_check).await?;
     Ok(JobOutcome::Done)
 }
 
@@ -192,10 +163,7 @@ async fn update_offer(
     let stock: Vec<SkuStock> = skus
         .iter()
         .filter_map(|s| {
-            listing.sku_ids.get(&s.seller_sku).map(|id| SkuStock {
-                sku_id: id.clone(),
-                stock: s.stock,
-            })
+            listing.sku_ids.get(&s.seller_sku).map(|id| SkuStock { sku_id: id.clone(), stock: s.stock })
         })
         .collect();
     if let Err(e) = channel.connector.update_prices(listing_id, &prices).await {
@@ -225,10 +193,7 @@ async fn withdraw(
     if listing.state == state {
         return Ok(JobOutcome::Skipped(reason.to_string()));
     }
-    let live = matches!(
-        listing.state,
-        ListingState::Active | ListingState::InReview | ListingState::Failed
-    );
+    let live = matches!(listing.state, ListingState::Active | ListingState::InReview | ListingState::Failed);
     if let (Some(listing_id), true) = (&listing.external_id, live) {
         if let Err(e) = channel.connector.deactivate_listing(listing_id).await {
             return fail_listing(engine, listing, e.into()).await;
@@ -253,11 +218,7 @@ async fn settle(
     listing.state = state;
     listing.reason = Some(reason.clone());
     engine.app.db.save_listing(&listing).await?;
-    Ok(if failed {
-        JobOutcome::failed(reason)
-    } else {
-        JobOutcome::Skipped(reason)
-    })
+    Ok(if failed { JobOutcome::failed(reason) } else { JobOutcome::Skipped(reason) })
 }
 
 /// Records a failed channel call on the listing (so the product center shows why). A

@@ -17,10 +17,7 @@ pub async fn check_review(engine: &SyncEngine, job: &Job) -> JobOutcome {
         Ok(Some(l)) => l,
         Ok(None) => return JobOutcome::Skipped("the listing is gone".into()),
         Err(e) => {
-            return JobOutcome::Failed {
-                reason: format!("database: {e}"),
-                retry: Retry::After(None),
-            };
+            return JobOutcome::Failed { reason: format!("database: {e}"), retry: Retry::After(None) };
         }
     };
     let Some(listing_id) = listing.external_id.clone() else {
@@ -34,22 +31,13 @@ pub async fn check_review(engine: &SyncEngine, job: &Job) -> JobOutcome {
         ReviewStatus::InReview => return JobOutcome::Again(engine.settings.review_poll),
         ReviewStatus::Active => (ListingState::Active, None),
         ReviewStatus::Rejected(reasons) => (ListingState::Rejected, Some(reasons.join("; "))),
-        ReviewStatus::Inactive(status) => (
-            ListingState::Inactive,
-            Some(format!("channel status {status}")),
-        ),
-        ReviewStatus::Draft => (
-            ListingState::Inactive,
-            Some("saved as a draft on the channel".into()),
-        ),
+        ReviewStatus::Inactive(status) => (ListingState::Inactive, Some(format!("channel status {status}"))),
+        ReviewStatus::Draft => (ListingState::Inactive, Some("saved as a draft on the channel".into())),
     };
     listing.state = state;
     listing.reason = reason;
     if let Err(e) = db.save_listing(&listing).await {
-        return JobOutcome::Failed {
-            reason: format!("database: {e}"),
-            retry: Retry::After(None),
-        };
+        return JobOutcome::Failed { reason: format!("database: {e}"), retry: Retry::After(None) };
     }
     JobOutcome::Done
 }

@@ -44,21 +44,14 @@ pub async fn receive_store_webhook(
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Result<WebhookOutcome, WebhookError> {
-    let delivery = engine
-        .store_connector
-        .verify_webhook(headers, body)
-        .await
-        .map_err(|e| match e.kind {
-            ErrorKind::Unauthorized(_) | ErrorKind::Invalid { .. } | ErrorKind::NotFound(_) => {
-                WebhookError::Refused(e)
-            }
-            _ => WebhookError::Unavailable(e.to_string()),
-        })?;
+    let delivery = engine.store_connector.verify_webhook(headers, body).await.map_err(|e| match e.kind {
+        ErrorKind::Unauthorized(_) | ErrorKind::Invalid { .. } | ErrorKind::NotFound(_) => {
+            WebhookError::Refused(e)
+        }
+        _ => WebhookError::Unavailable(e.to_string()),
+    })?;
     let db = &engine.app.db;
-    let mut outcome = WebhookOutcome {
-        topic: delivery.topic.clone(),
-        ..Default::default()
-    };
+    let mut outcome = WebhookOutcome { topic: delivery.topic.clone(), ..Default::default() };
     if let Some(event_id) = &delivery.event_id
         && !db.first_delivery(engine.store.id, event_id).await?
     {
@@ -79,9 +72,7 @@ pub async fn receive_store_webhook(
             continue;
         };
         outcome.products += 1;
-        plan.add(engine, product_id, true)
-            .await
-            .map_err(unavailable)?;
+        plan.add(engine, product_id, true).await.map_err(unavailable)?;
     }
     let mut report = ImportReport::default();
     plan.queue(engine, &mut report).await.map_err(unavailable)?;

@@ -4,8 +4,7 @@
 /// The Shopify store connector component.
 pub const SHOPIFY: &[u8] = include_bytes!(concat!(env!("CROSSDOCK_PLUGIN_DIR"), "/shopify.wasm"));
 /// The TikTok Shop channel connector component.
-pub const TIKTOK_SHOP: &[u8] =
-    include_bytes!(concat!(env!("CROSSDOCK_PLUGIN_DIR"), "/tiktok-shop.wasm"));
+pub const TIKTOK_SHOP: &[u8] = include_bytes!(concat!(env!("CROSSDOCK_PLUGIN_DIR"), "/tiktok-shop.wasm"));
 
 /// Where the build put every plugin component, test plugins included.
 pub const PLUGIN_DIR: &str = env!("CROSSDOCK_PLUGIN_DIR");

@@ -46,10 +46,7 @@ pub(crate) struct CallState {
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
@@ -124,13 +121,7 @@ pub(crate) fn new_store(
         ticks_left -= 1;
         Ok(UpdateDeadline::Yield(1))
     });
-    (
-        store,
-        Probe {
-            stderr,
-            memory_refused,
-        },
-    )
+    (store, Probe { stderr, memory_refused })
 }
 
 /// Runs `call` (which owns the store) under the wall-clock limit and turns every way it
@@ -148,9 +139,7 @@ where
     let fail = |kind| ConnectorError::new(plugin, operation, kind);
     let outcome = match tokio::time::timeout(limits.timeout(), call).await {
         Err(_) => {
-            return Err(fail(ErrorKind::Timeout {
-                after: limits.timeout(),
-            }));
+            return Err(fail(ErrorKind::Timeout { after: limits.timeout() }));
         }
         Ok(outcome) => outcome,
     };
@@ -159,13 +148,9 @@ where
         Ok(Err(platform_error)) => Err(fail(platform_error.into())),
         Err(trap) => {
             let kind = if probe.memory_refused.load(Ordering::Relaxed) {
-                ErrorKind::MemoryLimit {
-                    limit_bytes: limits.memory_bytes(),
-                }
+                ErrorKind::MemoryLimit { limit_bytes: limits.memory_bytes() }
             } else if matches!(trap.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-                ErrorKind::CpuBudget {
-                    budget: limits.cpu(),
-                }
+                ErrorKind::CpuBudget { budget: limits.cpu() }
             } else {
                 ErrorKind::Trap {
                     message: root_message(&trap),

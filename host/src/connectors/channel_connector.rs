@@ -94,9 +94,7 @@ pub struct ChannelConnector {
 
 impl std::fmt::Debug for ChannelConnector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChannelConnector")
-            .field("plugin", &self.plugin.id())
-            .finish_non_exhaustive()
+        f.debug_struct("ChannelConnector").field("plugin", &self.plugin.id()).finish_non_exhaustive()
     }
 }
 
@@ -105,17 +103,11 @@ macro_rules! channel_call {
     ($self:ident, $op:literal, |$inst:ident, $store:ident| $call:expr) => {{
         let (mut $store, probe) = call::new_store(&$self.runtime, $self.ctx.clone());
         let pre = $self.pre.clone();
-        call::finish(
-            $self.plugin.id(),
-            $op,
-            &$self.ctx.limits,
-            probe,
-            async move {
-                let $inst = pre.instantiate_async(&mut $store).await?;
-                let $inst = $inst.crossdock_connector_channel_listings();
-                $call.await
-            },
-        )
+        call::finish($self.plugin.id(), $op, &$self.ctx.limits, probe, async move {
+            let $inst = pre.instantiate_async(&mut $store).await?;
+            let $inst = $inst.crossdock_connector_channel_listings();
+            $call.await
+        })
         .await
     }};
 }
@@ -149,12 +141,7 @@ impl ChannelConnector {
             http: runtime.http().clone(),
             bucket: runtime.bucket(label, plugin.manifest.limits.requests_per_second),
         });
-        Ok(ChannelConnector {
-            runtime: runtime.clone(),
-            plugin,
-            pre,
-            ctx,
-        })
+        Ok(ChannelConnector { runtime: runtime.clone(), plugin, pre, ctx })
     }
 
     pub fn plugin(&self) -> &Plugin {
@@ -166,8 +153,7 @@ impl ChannelConnector {
     }
 
     pub async fn channel_info(&self) -> Result<AccountInfo, ConnectorError> {
-        let info = channel_call!(self, "channel-info", |inst, store| inst
-            .call_channel_info(&mut store))?;
+        let info = channel_call!(self, "channel-info", |inst, store| inst.call_channel_info(&mut store))?;
         convert::account_from_wit(info).map_err(|k| self.invalid("channel-info", k))
     }
 
@@ -190,70 +176,46 @@ impl ChannelConnector {
         Ok(convert::listing_ref_from_wit(r))
     }
 
-    pub async fn update_prices(
-        &self,
-        listing_id: &str,
-        prices: &[SkuPrice],
-    ) -> Result<(), ConnectorError> {
+    pub async fn update_prices(&self, listing_id: &str, prices: &[SkuPrice]) -> Result<(), ConnectorError> {
         let prices = convert::prices_to_wit(prices);
         let id = listing_id.to_string();
-        channel_call!(self, "update-prices", |inst, store| inst
-            .call_update_prices(&mut store, &id, &prices))
+        channel_call!(self, "update-prices", |inst, store| inst.call_update_prices(&mut store, &id, &prices))
     }
 
-    pub async fn update_stock(
-        &self,
-        listing_id: &str,
-        stock: &[SkuStock],
-    ) -> Result<(), ConnectorError> {
+    pub async fn update_stock(&self, listing_id: &str, stock: &[SkuStock]) -> Result<(), ConnectorError> {
         let stock = convert::stock_to_wit(stock);
         let id = listing_id.to_string();
-        channel_call!(self, "update-stock", |inst, store| inst
-            .call_update_stock(&mut store, &id, &stock))
+        channel_call!(self, "update-stock", |inst, store| inst.call_update_stock(&mut store, &id, &stock))
     }
 
     pub async fn deactivate_listing(&self, listing_id: &str) -> Result<(), ConnectorError> {
         let id = listing_id.to_string();
-        channel_call!(self, "deactivate-listing", |inst, store| inst
-            .call_deactivate_listing(&mut store, &id))
+        channel_call!(self, "deactivate-listing", |inst, store| inst.call_deactivate_listing(&mut store, &id))
     }
 
     pub async fn find_skus(&self, seller_skus: &[String]) -> Result<Vec<SkuMatch>, ConnectorError> {
         let skus = seller_skus.to_vec();
-        let matches = channel_call!(self, "find-skus", |inst, store| inst
-            .call_find_skus(&mut store, &skus))?;
-        Ok(matches
-            .into_iter()
-            .map(convert::sku_match_from_wit)
-            .collect())
+        let matches = channel_call!(self, "find-skus", |inst, store| inst.call_find_skus(&mut store, &skus))?;
+        Ok(matches.into_iter().map(convert::sku_match_from_wit).collect())
     }
 
     pub async fn list_categories(&self) -> Result<Vec<Category>, ConnectorError> {
-        let categories = channel_call!(self, "list-categories", |inst, store| inst
-            .call_list_categories(&mut store))?;
-        Ok(categories
-            .into_iter()
-            .map(convert::category_from_wit)
-            .collect())
+        let categories =
+            channel_call!(self, "list-categories", |inst, store| inst.call_list_categories(&mut store))?;
+        Ok(categories.into_iter().map(convert::category_from_wit).collect())
     }
 
-    pub async fn category_attributes(
-        &self,
-        category_id: &str,
-    ) -> Result<Vec<Attribute>, ConnectorError> {
+    pub async fn category_attributes(&self, category_id: &str) -> Result<Vec<Attribute>, ConnectorError> {
         let id = category_id.to_string();
         let attributes = channel_call!(self, "category-attributes", |inst, store| inst
             .call_category_attributes(&mut store, &id))?;
-        Ok(attributes
-            .into_iter()
-            .map(convert::attribute_from_wit)
-            .collect())
+        Ok(attributes.into_iter().map(convert::attribute_from_wit).collect())
     }
 
     pub async fn listing_status(&self, listing_id: &str) -> Result<ReviewStatus, ConnectorError> {
         let id = listing_id.to_string();
-        let s = channel_call!(self, "listing-status", |inst, store| inst
-            .call_listing_status(&mut store, &id))?;
+        let s =
+            channel_call!(self, "listing-status", |inst, store| inst.call_listing_status(&mut store, &id))?;
         Ok(convert::review_from_wit(s))
     }
 }

@@ -4,9 +4,7 @@
 use super::bindings::channel_world::exports::crossdock::connector::channel_listings as wit_listings;
 use super::bindings::store_world::exports::crossdock::connector::store_webhooks as wit_webhooks;
 use super::bindings::types as wit;
-use super::channel_connector::{
-    ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
-};
+use super::channel_connector::{ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock};
 use super::error::ErrorKind;
 use super::store_connector::{StoreEvent, WebhookDelivery};
 use crate::model::{AccountInfo, Currency, Image, Money, Product, ProductStatus, Variant};
@@ -22,10 +20,7 @@ impl From<wit::ConnectorError> for ErrorKind {
                 message: r.message,
             },
             wit::ConnectorError::NotFound(m) => ErrorKind::NotFound(m),
-            wit::ConnectorError::Invalid(f) => ErrorKind::Invalid {
-                field: f.field,
-                message: f.message,
-            },
+            wit::ConnectorError::Invalid(f) => ErrorKind::Invalid { field: f.field, message: f.message },
             wit::ConnectorError::Transient(m) => ErrorKind::Transient(m),
             wit::ConnectorError::Fatal(m) => ErrorKind::Fatal(m),
         }
@@ -42,35 +37,20 @@ pub(crate) fn money_from_wit(m: &wit::Money, at: &str) -> Result<Money, ErrorKin
 }
 
 pub(crate) fn money_to_wit(m: &Money) -> wit::Money {
-    wit::Money {
-        amount: m.amount.normalize().to_string(),
-        currency: m.currency.to_string(),
-    }
+    wit::Money { amount: m.amount.normalize().to_string(), currency: m.currency.to_string() }
 }
 
 fn image_from_wit(i: wit::Image) -> Image {
-    Image {
-        url: i.url,
-        alt: i.alt,
-    }
+    Image { url: i.url, alt: i.alt }
 }
 
 fn image_to_wit(i: &Image) -> wit::Image {
-    wit::Image {
-        url: i.url.clone(),
-        alt: i.alt.clone(),
-    }
+    wit::Image { url: i.url.clone(), alt: i.alt.clone() }
 }
 
 pub(crate) fn account_from_wit(a: wit::AccountInfo) -> Result<AccountInfo, ErrorKind> {
-    let currency =
-        Currency::new(&a.currency).map_err(|e| bad_result(format!("account {}: {e}", a.id)))?;
-    Ok(AccountInfo {
-        id: a.id,
-        name: a.name,
-        currency,
-        region: a.region,
-    })
+    let currency = Currency::new(&a.currency).map_err(|e| bad_result(format!("account {}: {e}", a.id)))?;
+    Ok(AccountInfo { id: a.id, name: a.name, currency, region: a.region })
 }
 
 pub(crate) fn product_from_wit(p: wit::Product) -> Result<Product, ErrorKind> {
@@ -138,10 +118,7 @@ pub(crate) fn draft_to_wit(d: &ListingDraft) -> wit_listings::ListingDraft {
                 options: s
                     .options
                     .iter()
-                    .map(|(name, value)| wit::OptionValue {
-                        name: name.clone(),
-                        value: value.clone(),
-                    })
+                    .map(|(name, value)| wit::OptionValue { name: name.clone(), value: value.clone() })
                     .collect(),
                 barcode: s.barcode.clone(),
                 image: s.image.as_ref().map(image_to_wit),
@@ -161,21 +138,11 @@ pub(crate) fn draft_to_wit(d: &ListingDraft) -> wit_listings::ListingDraft {
 }
 
 pub(crate) fn sku_match_from_wit(m: wit_listings::SkuMatch) -> SkuMatch {
-    SkuMatch {
-        seller_sku: m.seller_sku,
-        listing_id: m.listing_id,
-        sku_id: m.sku_id,
-        status: m.status,
-    }
+    SkuMatch { seller_sku: m.seller_sku, listing_id: m.listing_id, sku_id: m.sku_id, status: m.status }
 }
 
 pub(crate) fn category_from_wit(c: wit::Category) -> Category {
-    Category {
-        id: c.id,
-        parent_id: c.parent_id,
-        name: c.name,
-        is_leaf: c.is_leaf,
-    }
+    Category { id: c.id, parent_id: c.parent_id, name: c.name, is_leaf: c.is_leaf }
 }
 
 pub(crate) fn attribute_from_wit(a: wit::Attribute) -> Attribute {
@@ -205,10 +172,7 @@ pub(crate) fn delivery_from_wit(d: wit_webhooks::WebhookDelivery) -> WebhookDeli
 }
 
 pub(crate) fn listing_ref_from_wit(r: wit_listings::ListingRef) -> ListingRef {
-    ListingRef {
-        listing_id: r.listing_id,
-        sku_ids: r.sku_ids.into_iter().collect(),
-    }
+    ListingRef { listing_id: r.listing_id, sku_ids: r.sku_ids.into_iter().collect() }
 }
 
 pub(crate) fn review_from_wit(s: wit_listings::ReviewStatus) -> ReviewStatus {
@@ -233,11 +197,5 @@ pub(crate) fn prices_to_wit(prices: &[SkuPrice]) -> Vec<wit_listings::SkuPrice> 
 }
 
 pub(crate) fn stock_to_wit(stock: &[SkuStock]) -> Vec<wit_listings::SkuStock> {
-    stock
-        .iter()
-        .map(|s| wit_listings::SkuStock {
-            sku_id: s.sku_id.clone(),
-            stock: s.stock,
-        })
-        .collect()
+    stock.iter().map(|s| wit_listings::SkuStock { sku_id: s.sku_id.clone(), stock: s.stock }).collect()
 }

@@ -11,10 +11,7 @@ pub enum ErrorKind {
     /// The platform refused the credentials; the merchant must reconnect.
     Unauthorized(String),
     /// The platform throttled the call.
-    RateLimited {
-        retry_after: Duration,
-        message: String,
-    },
+    RateLimited { retry_after: Duration, message: String },
     /// The record does not exist on the platform.
     NotFound(String),
     /// The platform refused a field; the merchant must change something.
@@ -45,11 +42,7 @@ pub struct ConnectorError {
 
 impl ConnectorError {
     pub fn new(plugin: &str, operation: &str, kind: ErrorKind) -> Self {
-        ConnectorError {
-            plugin: plugin.to_string(),
-            operation: operation.to_string(),
-            kind,
-        }
+        ConnectorError { plugin: plugin.to_string(), operation: operation.to_string(), kind }
     }
 
     /// Whether the same call may succeed later without anyone changing anything.
@@ -85,15 +78,8 @@ impl fmt::Display for ConnectorError {
         write!(f, "plugin `{}` {}: ", self.plugin, self.operation)?;
         match &self.kind {
             ErrorKind::Unauthorized(m) => write!(f, "unauthorized: {m} (reconnect the account)"),
-            ErrorKind::RateLimited {
-                retry_after,
-                message,
-            } => {
-                write!(
-                    f,
-                    "rate limited, retry after {} ms: {message}",
-                    retry_after.as_millis()
-                )
+            ErrorKind::RateLimited { retry_after, message } => {
+                write!(f, "rate limited, retry after {} ms: {message}", retry_after.as_millis())
             }
             ErrorKind::NotFound(m) => write!(f, "not found: {m}"),
             ErrorKind::Invalid { field, message } => write!(f, "invalid `{field}`: {message}"),
@@ -107,16 +93,12 @@ impl fmt::Display for ConnectorError {
                 }
                 Ok(())
             }
-            ErrorKind::CpuBudget { budget } => write!(
-                f,
-                "stopped after using its CPU budget of {} ms (endless loop?)",
-                budget.as_millis()
-            ),
-            ErrorKind::MemoryLimit { limit_bytes } => write!(
-                f,
-                "stopped at its memory limit of {} MiB",
-                limit_bytes / (1024 * 1024)
-            ),
+            ErrorKind::CpuBudget { budget } => {
+                write!(f, "stopped after using its CPU budget of {} ms (endless loop?)", budget.as_millis())
+            }
+            ErrorKind::MemoryLimit { limit_bytes } => {
+                write!(f, "stopped at its memory limit of {} MiB", limit_bytes / (1024 * 1024))
+            }
             ErrorKind::Timeout { after } => {
                 write!(f, "did not finish within {} ms", after.as_millis())
             }

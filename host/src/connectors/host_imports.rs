@@ -27,9 +27,7 @@ impl log::Host for CallState {
 
 impl clock::Host for CallState {
     async fn now_millis(&mut self) -> wasmtime::Result<i64> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
         Ok(i64::try_from(now.as_millis()).unwrap_or(i64::MAX))
     }
 }
@@ -52,18 +50,14 @@ impl http::Host for CallState {
     }
 }
 
-async fn send(
-    ctx: Arc<ConnectionContext>,
-    req: http::Request,
-) -> Result<http::Response, http::HttpError> {
+async fn send(ctx: Arc<ConnectionContext>, req: http::Request) -> Result<http::Response, http::HttpError> {
     let authority = authority_of(&req.url)
         .ok_or_else(|| http::HttpError::InvalidUrl(format!("not an absolute URL: {}", req.url)))?;
     if !ctx.hosts.allows(&authority) {
         tracing::warn!(plugin = %ctx.plugin_id, connection = %ctx.label, host = %authority, "http denied");
         return Err(http::HttpError::Denied(authority));
     }
-    let url =
-        reqwest::Url::parse(&req.url).map_err(|e| http::HttpError::InvalidUrl(e.to_string()))?;
+    let url = reqwest::Url::parse(&req.url).map_err(|e| http::HttpError::InvalidUrl(e.to_string()))?;
     let method = match req.method {
         http::Method::Get => reqwest::Method::GET,
         http::Method::Post => reqwest::Method::POST,
@@ -72,10 +66,7 @@ async fn send(
         http::Method::Delete => reqwest::Method::DELETE,
     };
     let cap = ctx.limits.timeout();
-    let timeout = req
-        .timeout_ms
-        .map(|ms| Duration::from_millis(ms.into()).min(cap))
-        .unwrap_or(cap);
+    let timeout = req.timeout_ms.map(|ms| Duration::from_millis(ms.into()).min(cap)).unwrap_or(cap);
     let mut builder = ctx.http.request(method.clone(), url).timeout(timeout);
     for header in req.headers {
         builder = builder.header(header.name, header.value);
@@ -108,17 +99,9 @@ async fn send(
         plugin = %ctx.plugin_id, connection = %ctx.label, %method, host = %authority, status,
         ms = started.elapsed().as_millis() as u64, "http"
     );
-    Ok(http::Response {
-        status,
-        headers,
-        body,
-    })
+    Ok(http::Response { status, headers, body })
 }
 
 fn transport_error(error: reqwest::Error) -> http::HttpError {
-    if error.is_timeout() {
-        http::HttpError::Timeout
-    } else {
-        http::HttpError::Transport(error.to_string())
-    }
+    if error.is_timeout() { http::HttpError::Timeout } else { http::HttpError::Transport(error.to_string()) }
 }

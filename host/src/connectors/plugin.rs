@@ -35,15 +35,10 @@ impl std::fmt::Debug for Plugin {
 
 impl Plugin {
     /// Checks and compiles a component. `origin` names it in errors (a path or `built-in`).
-    pub fn load(
-        runtime: &PluginRuntime,
-        bytes: &[u8],
-        origin: &str,
-    ) -> Result<Self, ConnectorError> {
+    pub fn load(runtime: &PluginRuntime, bytes: &[u8], origin: &str) -> Result<Self, ConnectorError> {
         let hash = manifest::content_hash(bytes);
-        let fail = |plugin: &str, message: String| {
-            ConnectorError::new(plugin, "load", ErrorKind::Load(message))
-        };
+        let fail =
+            |plugin: &str, message: String| ConnectorError::new(plugin, "load", ErrorKind::Load(message));
         let manifest = Manifest::from_component(bytes).map_err(|e| fail(origin, e.to_string()))?;
         let id = manifest.id.clone();
         if !manifest.contract_compatible(CONTRACT_VERSION) {
@@ -56,8 +51,7 @@ impl Plugin {
                 ),
             ));
         }
-        let component =
-            Component::new(runtime.engine(), bytes).map_err(|e| fail(&id, format!("{e:#}")))?;
+        let component = Component::new(runtime.engine(), bytes).map_err(|e| fail(&id, format!("{e:#}")))?;
         check_exports(runtime, &component, &manifest).map_err(|m| fail(&id, m))?;
         let pre = match manifest.kind {
             PluginKind::Store => runtime
@@ -74,18 +68,11 @@ impl Plugin {
         .map_err(|e| {
             fail(
                 &id,
-                format!(
-                    "its imports or exports do not fit the {} world: {e:#}",
-                    manifest.kind.as_str()
-                ),
+                format!("its imports or exports do not fit the {} world: {e:#}", manifest.kind.as_str()),
             )
         })?;
         tracing::info!(plugin = %id, version = %manifest.version, %hash, "plugin loaded");
-        Ok(Plugin {
-            manifest,
-            hash,
-            pre,
-        })
+        Ok(Plugin { manifest, hash, pre })
     }
 
     pub fn id(&self) -> &str {
@@ -99,29 +86,16 @@ impl Plugin {
 
 /// The component's exports must be the world's interface at a version this host speaks;
 /// the manifest alone is not trusted for that.
-fn check_exports(
-    runtime: &PluginRuntime,
-    component: &Component,
-    manifest: &Manifest,
-) -> Result<(), String> {
+fn check_exports(runtime: &PluginRuntime, component: &Component, manifest: &Manifest) -> Result<(), String> {
     let wanted = match manifest.kind {
         PluginKind::Store => "crossdock:connector/store-catalog",
         PluginKind::Channel => "crossdock:connector/channel-listings",
     };
     let ty = component.component_type();
-    let exports: Vec<String> = ty
-        .exports(runtime.engine())
-        .map(|(name, _)| name.to_string())
-        .collect();
+    let exports: Vec<String> = ty.exports(runtime.engine()).map(|(name, _)| name.to_string()).collect();
     for name in &exports {
-        if let Some(version) = name
-            .strip_prefix(wanted)
-            .and_then(|rest| rest.strip_prefix('@'))
-        {
-            let exported = Manifest {
-                contract: version.to_string(),
-                ..manifest.clone()
-            };
+        if let Some(version) = name.strip_prefix(wanted).and_then(|rest| rest.strip_prefix('@')) {
+            let exported = Manifest { contract: version.to_string(), ..manifest.clone() };
             if exported.contract_compatible(CONTRACT_VERSION) {
                 return Ok(());
             }
@@ -133,10 +107,6 @@ fn check_exports(
     Err(format!(
         "its manifest says kind `{}` but it does not export {wanted} (exports: {})",
         manifest.kind.as_str(),
-        if exports.is_empty() {
-            "none".to_string()
-        } else {
-            exports.join(", ")
-        }
+        if exports.is_empty() { "none".to_string() } else { exports.join(", ") }
     ))
 }

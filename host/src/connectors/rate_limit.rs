@@ -17,10 +17,7 @@ pub struct TokenBucket {
 impl TokenBucket {
     pub fn new(per_second: u32) -> Self {
         let rate = f64::from(per_second.max(1));
-        TokenBucket {
-            rate,
-            state: Mutex::new((rate, Instant::now())),
-        }
+        TokenBucket { rate, state: Mutex::new((rate, Instant::now())) }
     }
 
     /// Waits until a token is free and takes it.
@@ -30,8 +27,7 @@ impl TokenBucket {
                 let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
                 let now = Instant::now();
                 let (tokens, last) = *state;
-                let refilled =
-                    (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.rate);
+                let refilled = (tokens + now.duration_since(last).as_secs_f64() * self.rate).min(self.rate);
                 if refilled >= 1.0 {
                     *state = (refilled - 1.0, now);
                     return;
@@ -55,10 +51,7 @@ mod tests {
         for _ in 0..10 {
             bucket.acquire().await;
         }
-        assert!(
-            start.elapsed() < Duration::from_millis(1),
-            "a second's burst passes at once"
-        );
+        assert!(start.elapsed() < Duration::from_millis(1), "a second's burst passes at once");
         for _ in 0..20 {
             bucket.acquire().await;
         }

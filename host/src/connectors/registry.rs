@@ -17,9 +17,7 @@ pub struct PluginRegistry {
 
 impl std::fmt::Debug for PluginRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.list().iter().map(|p| p.id().to_string()))
-            .finish()
+        f.debug_list().entries(self.list().iter().map(|p| p.id().to_string())).finish()
     }
 }
 
@@ -35,18 +33,10 @@ impl PluginRegistry {
 
     /// Loads a component file and registers it under its manifest id (replacing an older
     /// plugin with the same id).
-    pub fn install_file(
-        &self,
-        runtime: &PluginRuntime,
-        path: &Path,
-    ) -> Result<Arc<Plugin>, ConnectorError> {
+    pub fn install_file(&self, runtime: &PluginRuntime, path: &Path) -> Result<Arc<Plugin>, ConnectorError> {
         let origin = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| {
-            ConnectorError::new(
-                &origin,
-                "load",
-                super::ErrorKind::Load(format!("reading the file: {e}")),
-            )
+            ConnectorError::new(&origin, "load", super::ErrorKind::Load(format!("reading the file: {e}")))
         })?;
         Ok(self.add(Plugin::load(runtime, &bytes, &origin)?))
     }
@@ -61,19 +51,10 @@ impl PluginRegistry {
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Plugin>> {
-        self.plugins
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(id)
-            .cloned()
+        self.plugins.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(id).cloned()
     }
 
     pub fn list(&self) -> Vec<Arc<Plugin>> {
-        self.plugins
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.plugins.read().unwrap_or_else(|poisoned| poisoned.into_inner()).values().cloned().collect()
     }
 }

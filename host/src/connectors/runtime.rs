@@ -65,13 +65,7 @@ impl PluginRuntime {
             .connect_timeout(Duration::from_secs(10))
             .build()?;
         Ok(PluginRuntime {
-            inner: Arc::new(Inner {
-                engine,
-                store_linker,
-                channel_linker,
-                http,
-                buckets: Mutex::default(),
-            }),
+            inner: Arc::new(Inner { engine, store_linker, channel_linker, http, buckets: Mutex::default() }),
         })
     }
 
@@ -89,11 +83,7 @@ impl PluginRuntime {
     }
 
     /// The token bucket of one connection, created on first use.
-    pub(crate) fn bucket(
-        &self,
-        connection: &str,
-        per_second: Option<u32>,
-    ) -> Option<Arc<TokenBucket>> {
+    pub(crate) fn bucket(&self, connection: &str, per_second: Option<u32>) -> Option<Arc<TokenBucket>> {
         let per_second = per_second?;
         let mut buckets = self.inner.buckets.lock().unwrap_or_else(|p| p.into_inner());
         Some(
@@ -127,17 +117,15 @@ fn config(pooling: bool) -> Config {
 
 fn start_epoch_ticker(engine: &Engine) {
     let weak = engine.weak();
-    let spawned = std::thread::Builder::new()
-        .name("wasm-epoch".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(EPOCH_TICK);
-                match weak.upgrade() {
-                    Some(engine) => engine.increment_epoch(),
-                    None => return,
-                }
+    let spawned = std::thread::Builder::new().name("wasm-epoch".into()).spawn(move || {
+        loop {
+            std::thread::sleep(EPOCH_TICK);
+            match weak.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => return,
             }
-        });
+        }
+    });
     if let Err(error) = spawned {
         // Without the ticker no CPU budget is enforced; the wall-clock timeout still is.
         tracing::error!(%error, "could not start the wasm epoch ticker");

@@ -42,29 +42,16 @@ impl HostAllowList {
     /// The manifest's hosts, with `${base-url}` resolved to the host (and port) of the
     /// connection's `base-url`, narrowed by the operator's list when there is one.
     pub fn resolve(manifest: &Manifest, settings: &ConnectionSettings) -> Self {
-        let base_host = settings
-            .settings
-            .get("base-url")
-            .and_then(|u| authority_of(u));
+        let base_host = settings.settings.get("base-url").and_then(|u| authority_of(u));
         let declared: Vec<String> = manifest
             .allowed_hosts
             .iter()
-            .filter_map(|h| {
-                if h == "${base-url}" {
-                    base_host.clone()
-                } else {
-                    Some(h.to_ascii_lowercase())
-                }
-            })
+            .filter_map(|h| if h == "${base-url}" { base_host.clone() } else { Some(h.to_ascii_lowercase()) })
             .collect();
         let patterns = match &settings.allowed_hosts {
             Some(operator) => declared
                 .into_iter()
-                .filter(|d| {
-                    operator
-                        .iter()
-                        .any(|o| o.eq_ignore_ascii_case(d) || matches(o, d))
-                })
+                .filter(|d| operator.iter().any(|o| o.eq_ignore_ascii_case(d) || matches(o, d)))
                 .collect(),
             None => declared,
         };
@@ -74,13 +61,8 @@ impl HostAllowList {
     /// Whether `authority` (`host` or `host:port`) may be called.
     pub fn allows(&self, authority: &str) -> bool {
         let authority = authority.to_ascii_lowercase();
-        let host = authority
-            .rsplit_once(':')
-            .map(|(h, _)| h)
-            .unwrap_or(&authority);
-        self.patterns
-            .iter()
-            .any(|p| matches(p, &authority) || matches(p, host))
+        let host = authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(&authority);
+        self.patterns.iter().any(|p| matches(p, &authority) || matches(p, host))
     }
 
     pub fn patterns(&self) -> &[String] {
@@ -104,10 +86,7 @@ fn matches(pattern: &str, candidate: &str) -> bool {
 pub fn authority_of(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority
-        .rsplit_once('@')
-        .map(|(_, a)| a)
-        .unwrap_or(authority);
+    let authority = authority.rsplit_once('@').map(|(_, a)| a).unwrap_or(authority);
     (!authority.is_empty()).then(|| authority.to_ascii_lowercase())
 }
 
@@ -148,10 +127,8 @@ mod tests {
 
     #[test]
     fn operator_list_narrows_the_manifest() {
-        let s = ConnectionSettings {
-            allowed_hosts: Some(vec!["a.example.com".into()]),
-            ..Default::default()
-        };
+        let s =
+            ConnectionSettings { allowed_hosts: Some(vec!["a.example.com".into()]), ..Default::default() };
         let list = HostAllowList::resolve(&manifest(&["a.example.com", "b.example.com"]), &s);
         assert!(list.allows("a.example.com"));
         assert!(!list.allows("b.example.com"));

@@ -47,9 +47,7 @@ pub struct StoreConnector {
 
 impl std::fmt::Debug for StoreConnector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoreConnector")
-            .field("plugin", &self.plugin.id())
-            .finish_non_exhaustive()
+        f.debug_struct("StoreConnector").field("plugin", &self.plugin.id()).finish_non_exhaustive()
     }
 }
 
@@ -82,12 +80,7 @@ impl StoreConnector {
             http: runtime.http().clone(),
             bucket: runtime.bucket(label, plugin.manifest.limits.requests_per_second),
         });
-        Ok(StoreConnector {
-            runtime: runtime.clone(),
-            plugin,
-            pre,
-            ctx,
-        })
+        Ok(StoreConnector { runtime: runtime.clone(), plugin, pre, ctx })
     }
 
     pub fn plugin(&self) -> &Plugin {
@@ -98,22 +91,12 @@ impl StoreConnector {
     pub async fn store_info(&self) -> Result<AccountInfo, ConnectorError> {
         let (mut store, probe) = call::new_store(&self.runtime, self.ctx.clone());
         let pre = self.pre.clone();
-        let info = call::finish(
-            self.plugin.id(),
-            "store-info",
-            &self.ctx.limits,
-            probe,
-            async move {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance
-                    .crossdock_connector_store_catalog()
-                    .call_store_info(&mut store)
-                    .await
-            },
-        )
+        let info = call::finish(self.plugin.id(), "store-info", &self.ctx.limits, probe, async move {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance.crossdock_connector_store_catalog().call_store_info(&mut store).await
+        })
         .await?;
-        convert::account_from_wit(info)
-            .map_err(|k| ConnectorError::new(self.plugin.id(), "store-info", k))
+        convert::account_from_wit(info).map_err(|k| ConnectorError::new(self.plugin.id(), "store-info", k))
     }
 
     #[tracing::instrument(skip_all, fields(plugin = %self.plugin.id(), cursor = cursor.as_deref()))]
@@ -124,19 +107,13 @@ impl StoreConnector {
     ) -> Result<ProductPage, ConnectorError> {
         let (mut store, probe) = call::new_store(&self.runtime, self.ctx.clone());
         let pre = self.pre.clone();
-        let page = call::finish(
-            self.plugin.id(),
-            "list-products",
-            &self.ctx.limits,
-            probe,
-            async move {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance
-                    .crossdock_connector_store_catalog()
-                    .call_list_products(&mut store, cursor.as_deref(), limit)
-                    .await
-            },
-        )
+        let page = call::finish(self.plugin.id(), "list-products", &self.ctx.limits, probe, async move {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance
+                .crossdock_connector_store_catalog()
+                .call_list_products(&mut store, cursor.as_deref(), limit)
+                .await
+        })
         .await?;
         let products = page
             .products
@@ -144,10 +121,7 @@ impl StoreConnector {
             .map(convert::product_from_wit)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|k| ConnectorError::new(self.plugin.id(), "list-products", k))?;
-        Ok(ProductPage {
-            products,
-            next_cursor: page.next_cursor,
-        })
+        Ok(ProductPage { products, next_cursor: page.next_cursor })
     }
 
     #[tracing::instrument(skip_all, fields(plugin = %self.plugin.id(), product = id))]
@@ -155,19 +129,10 @@ impl StoreConnector {
         let (mut store, probe) = call::new_store(&self.runtime, self.ctx.clone());
         let pre = self.pre.clone();
         let id = id.to_string();
-        let product = call::finish(
-            self.plugin.id(),
-            "get-product",
-            &self.ctx.limits,
-            probe,
-            async move {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance
-                    .crossdock_connector_store_catalog()
-                    .call_get_product(&mut store, &id)
-                    .await
-            },
-        )
+        let product = call::finish(self.plugin.id(), "get-product", &self.ctx.limits, probe, async move {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance.crossdock_connector_store_catalog().call_get_product(&mut store, &id).await
+        })
         .await?;
         product
             .map(convert::product_from_wit)
@@ -183,20 +148,15 @@ impl StoreConnector {
     ) -> Result<WebhookDelivery, ConnectorError> {
         let (mut store, probe) = call::new_store(&self.runtime, self.ctx.clone());
         let pre = self.pre.clone();
-        let delivery = call::finish(
-            self.plugin.id(),
-            "verify-webhook",
-            &self.ctx.limits,
-            probe,
-            async move {
+        let delivery =
+            call::finish(self.plugin.id(), "verify-webhook", &self.ctx.limits, probe, async move {
                 let instance = pre.instantiate_async(&mut store).await?;
                 instance
                     .crossdock_connector_store_webhooks()
                     .call_verify_webhook(&mut store, &headers, &body)
                     .await
-            },
-        )
-        .await?;
+            })
+            .await?;
         Ok(convert::delivery_from_wit(delivery))
     }
 }

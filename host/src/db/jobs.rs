@@ -25,9 +25,7 @@ impl JobKind {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [JobKind::PushListing, JobKind::CheckReview]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [JobKind::PushListing, JobKind::CheckReview].into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -148,8 +146,7 @@ impl Db {
         let kind: String = row.try_get("kind").context(ctx)?;
         Ok(Some(Job {
             id: row.try_get("id").context(ctx)?,
-            kind: JobKind::parse(&kind)
-                .ok_or_else(|| DbError::Corrupt(format!("job kind `{kind}`")))?,
+            kind: JobKind::parse(&kind).ok_or_else(|| DbError::Corrupt(format!("job kind `{kind}`")))?,
             channel_id: ChannelId(row.try_get("channel_id").context(ctx)?),
             product_id: ProductId(row.try_get("product_id").context(ctx)?),
             attempts: row.try_get("attempts").context(ctx)?,
@@ -157,12 +154,7 @@ impl Db {
     }
 
     /// Ends a job as done, skipped, failed or dead, with the reason when there is one.
-    pub async fn settle_job(
-        &self,
-        id: i64,
-        state: JobState,
-        reason: Option<&str>,
-    ) -> Result<(), DbError> {
+    pub async fn settle_job(&self, id: i64, state: JobState, reason: Option<&str>) -> Result<(), DbError> {
         sqlx::query(
             "UPDATE jobs SET state = $1, last_error = $2, lease_until = NULL, updated_at = $3 WHERE id = $4",
         )
@@ -213,9 +205,7 @@ impl Db {
             .context(|| "counting jobs".into())?;
         let mut counts = BTreeMap::new();
         for row in rows {
-            let state: String = row
-                .try_get("state")
-                .context(|| "reading job counts".into())?;
+            let state: String = row.try_get("state").context(|| "reading job counts".into())?;
             let n: i64 = row.try_get("n").context(|| "reading job counts".into())?;
             if let Some(state) = JobState::parse(&state) {
                 counts.insert(state, n);
@@ -230,8 +220,7 @@ impl Db {
             .fetch_one(self.pool())
             .await
             .context(|| "reading the next due job".into())?;
-        row.try_get::<Option<i64>, _>("due")
-            .context(|| "reading the next due job".into())
+        row.try_get::<Option<i64>, _>("due").context(|| "reading the next due job".into())
     }
 
     /// Jobs that failed or died, newest first, with their reasons.
@@ -257,10 +246,7 @@ impl Db {
                     state: JobState::parse(&state)
                         .ok_or_else(|| DbError::Corrupt(format!("job state `{state}`")))?,
                     attempts: row.try_get("attempts").context(ctx)?,
-                    error: row
-                        .try_get::<Option<String>, _>("last_error")
-                        .context(ctx)?
-                        .unwrap_or_default(),
+                    error: row.try_get::<Option<String>, _>("last_error").context(ctx)?.unwrap_or_default(),
                 })
             })
             .collect()

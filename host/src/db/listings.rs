@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 
 /// Where a product stands on a channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ListingState {
     /// Waiting for its push job.
@@ -59,9 +59,7 @@ impl ListingState {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        ListingState::ALL
-            .into_iter()
-            .find(|state| state.as_str() == s)
+        ListingState::ALL.into_iter().find(|state| state.as_str() == s)
     }
 }
 
@@ -101,7 +99,8 @@ impl ListingRow {
     }
 }
 
-const COLUMNS: &str = "product_id, channel_id, state, external_id, sku_ids, pushed_hash, offer_hash, reason, explanation";
+const COLUMNS: &str =
+    "product_id, channel_id, state, external_id, sku_ids, pushed_hash, offer_hash, reason, explanation";
 
 fn listing_from(row: &AnyRow) -> Result<ListingRow, DbError> {
     let ctx = || "reading listing".to_string();
@@ -114,8 +113,9 @@ fn listing_from(row: &AnyRow) -> Result<ListingRow, DbError> {
             .ok_or_else(|| DbError::Corrupt(format!("listing state `{state}`")))?,
         external_id: row.try_get("external_id").context(ctx)?,
         sku_ids: match sku_ids {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| DbError::Corrupt(format!("listing sku ids: {e}")))?,
+            Some(json) => {
+                serde_json::from_str(&json).map_err(|e| DbError::Corrupt(format!("listing sku ids: {e}")))?
+            }
             None => BTreeMap::new(),
         },
         pushed_hash: row.try_get("pushed_hash").context(ctx)?,
@@ -131,8 +131,7 @@ impl Db {
         product: ProductId,
         channel: ChannelId,
     ) -> Result<Option<ListingRow>, DbError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM listings WHERE product_id = $1 AND channel_id = $2");
+        let sql = format!("SELECT {COLUMNS} FROM listings WHERE product_id = $1 AND channel_id = $2");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(product.0)
             .bind(channel.0)
@@ -191,8 +190,7 @@ impl Db {
 
     /// All listings of a channel.
     pub async fn listings_of(&self, channel: ChannelId) -> Result<Vec<ListingRow>, DbError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM listings WHERE channel_id = $1 ORDER BY product_id");
+        let sql = format!("SELECT {COLUMNS} FROM listings WHERE channel_id = $1 ORDER BY product_id");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(channel.0)
             .fetch_all(self.pool())
@@ -202,17 +200,13 @@ impl Db {
     }
 
     /// How many listings of a channel are in each state.
-    pub async fn listing_counts(
-        &self,
-        channel: ChannelId,
-    ) -> Result<BTreeMap<ListingState, i64>, DbError> {
-        let rows = sqlx::query(
-            "SELECT state, COUNT(*) AS n FROM listings WHERE channel_id = $1 GROUP BY state",
-        )
-        .bind(channel.0)
-        .fetch_all(self.pool())
-        .await
-        .context(|| format!("counting listings of channel {channel}"))?;
+    pub async fn listing_counts(&self, channel: ChannelId) -> Result<BTreeMap<ListingState, i64>, DbError> {
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM listings WHERE channel_id = $1 GROUP BY state")
+                .bind(channel.0)
+                .fetch_all(self.pool())
+                .await
+                .context(|| format!("counting listings of channel {channel}"))?;
         let mut counts = BTreeMap::new();
         for row in rows {
             let state: String = row.try_get("state").context(|| "reading counts".into())?;
@@ -226,7 +220,7 @@ impl Db {
 }
 
 /// One row of the product center: a store product and where it stands on one channel.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProductCenterRow {
     pub product_id: i64,
     pub store_product_id: String,

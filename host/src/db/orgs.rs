@@ -43,25 +43,19 @@ pub struct ChannelOptions {
     pub auto_select: bool,
     /// Units of store stock never offered here.
     pub stock_buffer: i64,
-    /// Share of the remaining store stock offered here, in percent.
-    pub stock_share_pct: i64,
+    /// This channel's share of the remaining store stock, relative to the organization's
+    /// other channels: equal shares split it evenly; 0 offers none.
+    pub stock_share: i64,
 }
 
 impl Default for ChannelOptions {
     fn default() -> Self {
-        ChannelOptions {
-            sync_content: false,
-            auto_select: true,
-            stock_buffer: 0,
-            stock_share_pct: 100,
-        }
+        ChannelOptions { sync_content: false, auto_select: true, stock_buffer: 0, stock_share: 100 }
     }
 }
 
 fn settings_from(row: &AnyRow, what: &str) -> Result<ConnectionSettings, DbError> {
-    let text: String = row
-        .try_get("settings")
-        .context(|| format!("reading {what} settings"))?;
+    let text: String = row.try_get("settings").context(|| format!("reading {what} settings"))?;
     serde_json::from_str(&text).map_err(|e| DbError::Corrupt(format!("{what} settings: {e}")))
 }
 
@@ -77,27 +71,19 @@ fn settings_json(settings: &ConnectionSettings) -> String {
 
 impl Db {
     pub async fn create_org(&self, name: &str) -> Result<OrgId, DbError> {
-        let row = sqlx::query(
-            "INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id",
-        )
-        .bind(name)
-        .bind(now_ms())
-        .fetch_one(self.pool())
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                DbError::Conflict(format!("an organization named `{name}` already exists"))
-            } else {
-                DbError::Sqlx {
-                    context: format!("creating organization {name}"),
-                    source: e,
+        let row = sqlx::query("INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id")
+            .bind(name)
+            .bind(now_ms())
+            .fetch_one(self.pool())
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    DbError::Conflict(format!("an organization named `{name}` already exists"))
+                } else {
+                    DbError::Sqlx { context: format!("creating organization {name}"), source: e }
                 }
-            }
-        })?;
-        Ok(OrgId(
-            row.try_get("id")
-                .context(|| "reading organization id".into())?,
-        ))
+            })?;
+        Ok(OrgId(row.try_get("id").context(|| "reading organization id".into())?))
     }
 
     pub async fn org_by_name(&self, name: &str) -> Result<Option<OrgId>, DbError> {
@@ -106,9 +92,7 @@ impl Db {
             .fetch_optional(self.pool())
             .await
             .context(|| format!("looking up organization {name}"))?;
-        row.map(|r| r.try_get("id").map(OrgId))
-            .transpose()
-            .context(|| "reading organization id".into())
+        row.map(|r| r.try_get("id").map(OrgId)).transpose().context(|| "reading organization id".into())
     }
 
     /// Connects the organization's one store; a second is refused with what to do instead.
@@ -140,9 +124,7 @@ impl Db {
                 DbError::Sqlx { context: format!("connecting store {name}"), source: e }
             }
         })?;
-        Ok(StoreId(
-            row.try_get("id").context(|| "reading store id".into())?,
-        ))
+        Ok(StoreId(row.try_get("id").context(|| "reading store id".into())?))
     }
 
     pub async fn store_of(&self, org: OrgId) -> Result<Option<StoreRow>, DbError> {
@@ -165,11 +147,7 @@ impl Db {
         }))
     }
 
-    pub async fn set_store_currency(
-        &self,
-        store: StoreId,
-        currency: &Currency,
-    ) -> Result<(), DbError> {
+    pub async fn set_store_currency(&self, store: StoreId, currency: &Currency) -> Result<(), DbError> {
         sqlx::query("UPDATE stores SET currency = $1 WHERE id = $2")
             .bind(currency.as_str())
             .bind(store.0)
@@ -199,25 +177,18 @@ impl Db {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                DbError::Conflict(format!(
-                    "organization {org} already has a channel named `{name}`"
-                ))
+                DbError::Conflict(format!("organization {org} already has a channel named `{name}`"))
             } else {
-                DbError::Sqlx {
-                    context: format!("adding channel {name}"),
-                    source: e,
-                }
+                DbError::Sqlx { context: format!("adding channel {name}"), source: e }
             }
         })?;
-        Ok(ChannelId(
-            row.try_get("id").context(|| "reading channel id".into())?,
-        ))
+        Ok(ChannelId(row.try_get("id").context(|| "reading channel id".into())?))
     }
 
     pub async fn channels(&self, org: OrgId) -> Result<Vec<ChannelRow>, DbError> {
         let rows = sqlx::query(
             "SELECT id, org_id, name, plugin_id, currency, region, exchange_rate, settings, sync_content, \
-             auto_select, stock_buffer, stock_share_pct FROM channels WHERE org_id = $1 ORDER BY id",
+             auto_select, stock_buffer, stock_share FROM channels WHERE org_id = $1 ORDER BY id",
         )
         .bind(org.0)
         .fetch_all(self.pool())
@@ -229,7 +200,7 @@ impl Db {
     pub async fn channel(&self, id: ChannelId) -> Result<ChannelRow, DbError> {
         let row = sqlx::query(
             "SELECT id, org_id, name, plugin_id, currency, region, exchange_rate, settings, sync_content, \
-             auto_select, stock_buffer, stock_share_pct FROM channels WHERE id = $1",
+             auto_select, stock_buffer, stock_share FROM channels WHERE id = $1",
         )
         .bind(id.0)
         .fetch_optional(self.pool())
@@ -256,41 +227,21 @@ impl Db {
         Ok(())
     }
 
-    /// Sets how the channel syncs. Stock shares of the organization's channels may add up to
-    /// at most 100 %, so channels sharing one stock never oversell it together.
-    pub async fn set_channel_options(
-        &self,
-        id: ChannelId,
-        options: ChannelOptions,
-    ) -> Result<(), DbError> {
-        if !(0..=100).contains(&options.stock_share_pct) || options.stock_buffer < 0 {
+    /// Sets how the channel syncs.
+    pub async fn set_channel_options(&self, id: ChannelId, options: ChannelOptions) -> Result<(), DbError> {
+        if options.stock_share < 0 || options.stock_buffer < 0 {
             return Err(DbError::Conflict(format!(
-                "channel {id}: the stock share must be 0–100 % and the buffer at least 0"
-            )));
-        }
-        let row = self.channel(id).await?;
-        let others: i64 = self
-            .channels(row.org_id)
-            .await?
-            .iter()
-            .filter(|c| c.id != id)
-            .map(|c| c.options.stock_share_pct)
-            .sum();
-        if others + options.stock_share_pct > 100 {
-            return Err(DbError::Conflict(format!(
-                "channel {id}: stock shares would add up to {} %; the channels share one stock, so \
-                 together they may be offered at most 100 % of it",
-                others + options.stock_share_pct
+                "channel {id}: the stock share and the stock buffer cannot be negative"
             )));
         }
         sqlx::query(
             "UPDATE channels SET sync_content = $1, auto_select = $2, stock_buffer = $3, \
-             stock_share_pct = $4 WHERE id = $5",
+             stock_share = $4 WHERE id = $5",
         )
         .bind(i64::from(options.sync_content))
         .bind(i64::from(options.auto_select))
         .bind(options.stock_buffer)
-        .bind(options.stock_share_pct)
+        .bind(options.stock_share)
         .bind(id.0)
         .execute(self.pool())
         .await
@@ -342,10 +293,7 @@ impl Db {
             .await
             .context(|| format!("reading organization {org}"))?
             .ok_or_else(|| DbError::NotFound(format!("organization {org}")))?;
-        Ok(row
-            .try_get::<i64, _>("auto_link")
-            .context(|| "reading auto_link".into())?
-            != 0)
+        Ok(row.try_get::<i64, _>("auto_link").context(|| "reading auto_link".into())? != 0)
     }
 
     pub async fn set_auto_link(&self, org: OrgId, on: bool) -> Result<(), DbError> {
@@ -374,9 +322,7 @@ fn channel_from(row: &AnyRow) -> Result<ChannelRow, DbError> {
     let ctx = || "reading channel".to_string();
     let rate: Option<String> = row.try_get("exchange_rate").context(ctx)?;
     let exchange_rate = rate
-        .map(|r| {
-            Decimal::from_str(&r).map_err(|e| DbError::Corrupt(format!("exchange rate `{r}`: {e}")))
-        })
+        .map(|r| Decimal::from_str(&r).map_err(|e| DbError::Corrupt(format!("exchange rate `{r}`: {e}"))))
         .transpose()?;
     Ok(ChannelRow {
         id: ChannelId(row.try_get("id").context(ctx)?),
@@ -391,7 +337,7 @@ fn channel_from(row: &AnyRow) -> Result<ChannelRow, DbError> {
             sync_content: row.try_get::<i64, _>("sync_content").context(ctx)? != 0,
             auto_select: row.try_get::<i64, _>("auto_select").context(ctx)? != 0,
             stock_buffer: row.try_get("stock_buffer").context(ctx)?,
-            stock_share_pct: row.try_get("stock_share_pct").context(ctx)?,
+            stock_share: row.try_get("stock_share").context(ctx)?,
         },
     })
 }

@@ -24,9 +24,7 @@ impl MatchField {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [MatchField::ProductType, MatchField::Tag, MatchField::Vendor]
-            .into_iter()
-            .find(|f| f.as_str() == s)
+        [MatchField::ProductType, MatchField::Tag, MatchField::Vendor].into_iter().find(|f| f.as_str() == s)
     }
 }
 
@@ -82,19 +80,14 @@ impl Db {
     }
 
     /// The merchant's explicit choice for (product, channel), if any.
-    pub async fn selection(
-        &self,
-        product: ProductId,
-        channel: ChannelId,
-    ) -> Result<Option<bool>, DbError> {
-        let row = sqlx::query(
-            "SELECT selected FROM product_selections WHERE product_id = $1 AND channel_id = $2",
-        )
-        .bind(product.0)
-        .bind(channel.0)
-        .fetch_optional(self.pool())
-        .await
-        .context(|| format!("reading the selection of product {product}"))?;
+    pub async fn selection(&self, product: ProductId, channel: ChannelId) -> Result<Option<bool>, DbError> {
+        let row =
+            sqlx::query("SELECT selected FROM product_selections WHERE product_id = $1 AND channel_id = $2")
+                .bind(product.0)
+                .bind(channel.0)
+                .fetch_optional(self.pool())
+                .await
+                .context(|| format!("reading the selection of product {product}"))?;
         row.map(|r| r.try_get::<i64, _>("selected").map(|v| v != 0))
             .transpose()
             .context(|| "reading selection".into())
@@ -203,16 +196,8 @@ pub struct LinkIssue {
 
 impl Db {
     /// Replaces the link issues of a channel with a fresh report.
-    pub async fn replace_link_issues(
-        &self,
-        channel: ChannelId,
-        issues: &[LinkIssue],
-    ) -> Result<(), DbError> {
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context(|| "saving link issues".into())?;
+    pub async fn replace_link_issues(&self, channel: ChannelId, issues: &[LinkIssue]) -> Result<(), DbError> {
+        let mut tx = self.pool().begin().await.context(|| "saving link issues".into())?;
         sqlx::query("DELETE FROM link_issues WHERE channel_id = $1")
             .bind(channel.0)
             .execute(&mut *tx)
@@ -234,13 +219,12 @@ impl Db {
     }
 
     pub async fn link_issues(&self, channel: ChannelId) -> Result<Vec<LinkIssue>, DbError> {
-        let rows = sqlx::query(
-            "SELECT sku, kind, detail FROM link_issues WHERE channel_id = $1 ORDER BY sku, id",
-        )
-        .bind(channel.0)
-        .fetch_all(self.pool())
-        .await
-        .context(|| format!("reading link issues of channel {channel}"))?;
+        let rows =
+            sqlx::query("SELECT sku, kind, detail FROM link_issues WHERE channel_id = $1 ORDER BY sku, id")
+                .bind(channel.0)
+                .fetch_all(self.pool())
+                .await
+                .context(|| format!("reading link issues of channel {channel}"))?;
         rows.iter()
             .map(|row| {
                 let ctx = || "reading link issue".to_string();

@@ -30,23 +30,18 @@ pub fn product_hash(product: &Product) -> String {
 
 impl Db {
     /// Inserts or updates a store product, reporting whether its content changed.
-    pub async fn upsert_product(
-        &self,
-        store: StoreId,
-        product: &Product,
-    ) -> Result<Upserted, DbError> {
+    pub async fn upsert_product(&self, store: StoreId, product: &Product) -> Result<Upserted, DbError> {
         let hash = product_hash(product);
         let record = serde_json::to_string(product)
             .map_err(|e| DbError::Corrupt(format!("product {}: {e}", product.external_id)))?;
         let what = || format!("storing product {}", product.external_id);
-        let existing = sqlx::query(
-            "SELECT id, content_hash FROM products WHERE store_id = $1 AND external_id = $2",
-        )
-        .bind(store.0)
-        .bind(&product.external_id)
-        .fetch_optional(self.pool())
-        .await
-        .context(what)?;
+        let existing =
+            sqlx::query("SELECT id, content_hash FROM products WHERE store_id = $1 AND external_id = $2")
+                .bind(store.0)
+                .bind(&product.external_id)
+                .fetch_optional(self.pool())
+                .await
+                .context(what)?;
         let mut tx = self.pool().begin().await.context(what)?;
         let outcome = match existing {
             Some(row) => {
@@ -127,9 +122,7 @@ impl Db {
         .fetch_optional(self.pool())
         .await
         .context(|| format!("marking product {external_id} deleted"))?;
-        row.map(|r| r.try_get("id").map(ProductId))
-            .transpose()
-            .context(|| "reading product id".into())
+        row.map(|r| r.try_get("id").map(ProductId)).transpose().context(|| "reading product id".into())
     }
 
     pub async fn is_deleted(&self, id: ProductId) -> Result<bool, DbError> {
@@ -138,18 +131,11 @@ impl Db {
             .fetch_one(self.pool())
             .await
             .context(|| format!("reading product {id}"))?;
-        Ok(row
-            .try_get::<i64, _>("deleted")
-            .context(|| "reading deleted".into())?
-            != 0)
+        Ok(row.try_get::<i64, _>("deleted").context(|| "reading deleted".into())? != 0)
     }
 
     /// Store ids of every product other than `except` that uses `sku`.
-    pub async fn products_with_sku(
-        &self,
-        store: StoreId,
-        sku: &str,
-    ) -> Result<Vec<ProductId>, DbError> {
+    pub async fn products_with_sku(&self, store: StoreId, sku: &str) -> Result<Vec<ProductId>, DbError> {
         let rows = sqlx::query(
             "SELECT DISTINCT p.id FROM variants v JOIN products p ON p.id = v.product_id \
              WHERE p.store_id = $1 AND v.sku = $2 AND p.deleted = 0 ORDER BY p.id",
@@ -172,9 +158,7 @@ impl Db {
             .await
             .context(|| format!("reading product {id}"))?
             .ok_or_else(|| DbError::NotFound(format!("product {id}")))?;
-        let record: String = row
-            .try_get("record")
-            .context(|| format!("reading product {id}"))?;
+        let record: String = row.try_get("record").context(|| format!("reading product {id}"))?;
         serde_json::from_str(&record).map_err(|e| DbError::Corrupt(format!("product {id}: {e}")))
     }
 

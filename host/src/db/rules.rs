@@ -32,11 +32,7 @@ impl Db {
         {
             return Ok(active);
         }
-        let mut tx = self
-            .pool()
-            .begin()
-            .await
-            .context(|| "starting a rule save".into())?;
+        let mut tx = self.pool().begin().await.context(|| "starting a rule save".into())?;
         let row = sqlx::query(
             "SELECT COALESCE(MAX(version), 0) AS v FROM rules WHERE channel_id = $1 AND kind = $2",
         )
@@ -45,10 +41,7 @@ impl Db {
         .fetch_one(&mut *tx)
         .await
         .context(|| format!("reading rule versions of channel {channel}"))?;
-        let version: i64 = row
-            .try_get::<i64, _>("v")
-            .context(|| "reading rule version".into())?
-            + 1;
+        let version: i64 = row.try_get::<i64, _>("v").context(|| "reading rule version".into())? + 1;
         sqlx::query("UPDATE rules SET active = 0 WHERE channel_id = $1 AND kind = $2")
             .bind(channel.0)
             .bind(kind.as_str())
@@ -67,27 +60,12 @@ impl Db {
         .bind(now_ms())
         .execute(&mut *tx)
         .await
-        .context(|| {
-            format!(
-                "saving {} rule v{version} of channel {channel}",
-                kind.as_str()
-            )
-        })?;
+        .context(|| format!("saving {} rule v{version} of channel {channel}", kind.as_str()))?;
         tx.commit().await.context(|| "committing the rule".into())?;
-        Ok(RuleRow {
-            channel_id: channel,
-            kind,
-            version,
-            source: source.to_string(),
-            hash,
-        })
+        Ok(RuleRow { channel_id: channel, kind, version, source: source.to_string(), hash })
     }
 
-    pub async fn active_rule(
-        &self,
-        channel: ChannelId,
-        kind: RuleKind,
-    ) -> Result<Option<RuleRow>, DbError> {
+    pub async fn active_rule(&self, channel: ChannelId, kind: RuleKind) -> Result<Option<RuleRow>, DbError> {
         let row = sqlx::query(
             "SELECT version, source, hash FROM rules WHERE channel_id = $1 AND kind = $2 AND active = 1",
         )

@@ -67,12 +67,8 @@ impl Money {
 
     /// Parses a decimal string such as `"19.90"`.
     pub fn parse(amount: &str, currency: &str) -> Result<Self, MoneyError> {
-        let value =
-            Decimal::from_str(amount.trim()).map_err(|_| MoneyError::Amount(amount.to_string()))?;
-        Ok(Money {
-            amount: value,
-            currency: Currency::new(currency)?,
-        })
+        let value = Decimal::from_str(amount.trim()).map_err(|_| MoneyError::Amount(amount.to_string()))?;
+        Ok(Money { amount: value, currency: Currency::new(currency)? })
     }
 }
 
@@ -95,13 +91,7 @@ mod tests {
 
     #[test]
     fn bad_currency_and_amount_are_refused_with_the_value() {
-        assert_eq!(
-            Money::parse("1", "US"),
-            Err(MoneyError::Currency("US".into()))
-        );
-        assert_eq!(
-            Money::parse("1,5", "EUR"),
-            Err(MoneyError::Amount("1,5".into()))
-        );
+        assert_eq!(Money::parse("1", "US"), Err(MoneyError::Currency("US".into())));
+        assert_eq!(Money::parse("1,5", "EUR"), Err(MoneyError::Amount("1,5".into())));
     }
 }

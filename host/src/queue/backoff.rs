@@ -10,10 +10,7 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff {
-            base: Duration::from_millis(500),
-            max: Duration::from_secs(300),
-        }
+        Backoff { base: Duration::from_millis(500), max: Duration::from_secs(300) }
     }
 }
 
@@ -33,10 +30,7 @@ mod tests {
 
     #[test]
     fn delay_grows_exponentially_up_to_the_cap() {
-        let b = Backoff {
-            base: Duration::from_millis(100),
-            max: Duration::from_secs(1),
-        };
+        let b = Backoff { base: Duration::from_millis(100), max: Duration::from_secs(1) };
         assert_eq!(b.delay(1, None, 1.0), Duration::from_millis(200));
         assert_eq!(b.delay(3, None, 1.0), Duration::from_millis(800));
         assert_eq!(b.delay(10, None, 1.0), Duration::from_secs(1));

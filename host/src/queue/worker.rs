@@ -105,36 +105,21 @@ async fn run_one(engine: &SyncEngine, settings: &QueueSettings, job: Job) -> Res
     let db = &engine.app.db;
     match outcome {
         JobOutcome::Done => db.settle_job(job.id, JobState::Done, None).await,
-        JobOutcome::Skipped(reason) => {
-            db.settle_job(job.id, JobState::Skipped, Some(&reason))
-                .await
-        }
-        JobOutcome::Again(after) => {
-            db.reschedule_job(job.id, now_ms() + after.as_millis() as i64)
-                .await
-        }
-        JobOutcome::Failed {
-            reason,
-            retry: Retry::Never,
-        } => {
+        JobOutcome::Skipped(reason) => db.settle_job(job.id, JobState::Skipped, Some(&reason)).await,
+        JobOutcome::Again(after) => db.reschedule_job(job.id, now_ms() + after.as_millis() as i64).await,
+        JobOutcome::Failed { reason, retry: Retry::Never } => {
             tracing::warn!(%reason, "job failed");
             db.settle_job(job.id, JobState::Failed, Some(&reason)).await
         }
-        JobOutcome::Failed {
-            reason,
-            retry: Retry::After(retry_after),
-        } => {
+        JobOutcome::Failed { reason, retry: Retry::After(retry_after) } => {
             if job.attempts >= settings.max_attempts {
                 let reason = format!("gave up after {} attempts: {reason}", job.attempts);
                 tracing::warn!(%reason, "job dead");
                 db.settle_job(job.id, JobState::Dead, Some(&reason)).await
             } else {
-                let delay = settings
-                    .backoff
-                    .delay(job.attempts, retry_after, rand_unit());
+                let delay = settings.backoff.delay(job.attempts, retry_after, rand_unit());
                 tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "job will retry");
-                db.retry_job(job.id, now_ms() + delay.as_millis() as i64, &reason)
-                    .await
+                db.retry_job(job.id, now_ms() + delay.as_millis() as i64, &reason).await
             }
         }
     }

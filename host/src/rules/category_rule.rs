@@ -14,10 +14,7 @@ use rhai::{Dynamic, Map, Scope};
 /// What the category rule decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CategoryOutcome {
-    Category {
-        id: String,
-        attributes: Vec<AttributeValue>,
-    },
+    Category { id: String, attributes: Vec<AttributeValue> },
     Undecided,
     Skip(String),
 }
@@ -27,12 +24,7 @@ pub enum CategoryOutcome {
 pub struct CategoryRule(pub CompiledRule);
 
 impl CategoryRule {
-    pub fn compile(
-        engine: &RuleEngine,
-        label: &str,
-        version: i64,
-        source: &str,
-    ) -> Result<Self, RuleError> {
+    pub fn compile(engine: &RuleEngine, label: &str, version: i64, source: &str) -> Result<Self, RuleError> {
         CompiledRule::compile(engine, RuleKind::Category, label, version, source).map(CategoryRule)
     }
 
@@ -58,13 +50,8 @@ impl CategoryRule {
             };
         }
         if result.is_string() {
-            let id = result
-                .into_string()
-                .map_err(|t| fail(format!("unexpected {t}")))?;
-            return Ok(CategoryOutcome::Category {
-                id,
-                attributes: Vec::new(),
-            });
+            let id = result.into_string().map_err(|t| fail(format!("unexpected {t}")))?;
+            return Ok(CategoryOutcome::Category { id, attributes: Vec::new() });
         }
         if let Some(map) = result.clone().try_cast::<Map>() {
             let id = map
@@ -86,27 +73,15 @@ impl CategoryRule {
 
 /// `#{ "100001": "Cotton", "100002": ["a", "b"] }` → custom attribute values.
 fn attribute_values(d: &Dynamic) -> Result<Vec<AttributeValue>, String> {
-    let map = d
-        .clone()
-        .try_cast::<Map>()
-        .ok_or("`attributes` must be a map of attribute id to value")?;
+    let map = d.clone().try_cast::<Map>().ok_or("`attributes` must be a map of attribute id to value")?;
     map.into_iter()
         .map(|(id, value)| {
             let values = if value.is_array() {
-                value
-                    .into_array()
-                    .map_err(|t| t.to_string())?
-                    .into_iter()
-                    .map(|v| v.to_string())
-                    .collect()
+                value.into_array().map_err(|t| t.to_string())?.into_iter().map(|v| v.to_string()).collect()
             } else {
                 vec![value.to_string()]
             };
-            Ok(AttributeValue {
-                attribute_id: id.to_string(),
-                option_ids: Vec::new(),
-                custom_values: values,
-            })
+            Ok(AttributeValue { attribute_id: id.to_string(), option_ids: Vec::new(), custom_values: values })
         })
         .collect()
 }

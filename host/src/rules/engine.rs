@@ -58,9 +58,7 @@ pub struct RuleEngine {
 
 impl std::fmt::Debug for RuleEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RuleEngine")
-            .field("limits", &self.limits)
-            .finish_non_exhaustive()
+        f.debug_struct("RuleEngine").field("limits", &self.limits).finish_non_exhaustive()
     }
 }
 
@@ -96,10 +94,7 @@ impl RuleEngine {
         });
         Verdict::register(&mut engine);
         register_money(&mut engine);
-        RuleEngine {
-            engine: Arc::new(engine),
-            limits,
-        }
+        RuleEngine { engine: Arc::new(engine), limits }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -134,19 +129,10 @@ fn register_money(engine: &mut Engine) {
     engine.register_fn("price_ending", |x: Decimal, ending: Decimal| -> Decimal {
         let whole = x.floor();
         let candidate = whole + ending;
-        if candidate >= x {
-            candidate
-        } else {
-            whole + Decimal::ONE + ending
-        }
+        if candidate >= x { candidate } else { whole + Decimal::ONE + ending }
     });
     engine.register_fn("decimal", |x: i64| Decimal::from(x));
-    engine.register_fn(
-        "decimal",
-        |s: &str| -> Result<Decimal, Box<rhai::EvalAltResult>> {
-            s.trim()
-                .parse::<Decimal>()
-                .map_err(|_| format!("`{s}` is not a decimal").into())
-        },
-    );
+    engine.register_fn("decimal", |s: &str| -> Result<Decimal, Box<rhai::EvalAltResult>> {
+        s.trim().parse::<Decimal>().map_err(|_| format!("`{s}` is not a decimal").into())
+    });
 }

@@ -40,12 +40,7 @@ impl RuleError {
             rhai::EvalAltResult::ErrorDataTooLarge(what, _) => {
                 format!("stopped: {what} grew past its size limit")
             }
-            other => other
-                .to_string()
-                .split(" (line ")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
+            other => other.to_string().split(" (line ").next().unwrap_or_default().to_string(),
         };
         let position = inner.position();
         RuleError {

@@ -24,10 +24,7 @@ pub struct PriceInput<'a> {
 /// The price decided for one variant on one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PriceOutcome {
-    Price {
-        price: Money,
-        compare_at: Option<Money>,
-    },
+    Price { price: Money, compare_at: Option<Money> },
     Skip(String),
 }
 
@@ -36,30 +33,18 @@ pub enum PriceOutcome {
 pub struct PriceRule(pub CompiledRule);
 
 impl PriceRule {
-    pub fn compile(
-        engine: &RuleEngine,
-        label: &str,
-        version: i64,
-        source: &str,
-    ) -> Result<Self, RuleError> {
+    pub fn compile(engine: &RuleEngine, label: &str, version: i64, source: &str) -> Result<Self, RuleError> {
         CompiledRule::compile(engine, RuleKind::Price, label, version, source).map(PriceRule)
     }
 
-    pub fn apply(
-        &self,
-        engine: &RuleEngine,
-        input: PriceInput<'_>,
-    ) -> Result<PriceOutcome, RuleError> {
+    pub fn apply(&self, engine: &RuleEngine, input: PriceInput<'_>) -> Result<PriceOutcome, RuleError> {
         let v = input.variant;
         let record = format!("product {} / SKU {}", input.product.external_id, v.sku);
         let mut scope = Scope::new();
         scope.push_dynamic("price", Dynamic::from_decimal(v.price.amount));
         scope.push_dynamic(
             "compare_at",
-            v.compare_at_price
-                .as_ref()
-                .map(|c| Dynamic::from_decimal(c.amount))
-                .unwrap_or(Dynamic::UNIT),
+            v.compare_at_price.as_ref().map(|c| Dynamic::from_decimal(c.amount)).unwrap_or(Dynamic::UNIT),
         );
         scope.push_dynamic("rate", Dynamic::from_decimal(input.rate));
         scope.push("currency", input.channel_currency.to_string());
@@ -90,9 +75,7 @@ impl PriceRule {
             let compare_at = match map.get("compare_at") {
                 None => None,
                 Some(d) if d.is_unit() => None,
-                Some(d) => Some(
-                    as_decimal(d).ok_or_else(|| fail("`compare_at` must be a decimal".into()))?,
-                ),
+                Some(d) => Some(as_decimal(d).ok_or_else(|| fail("`compare_at` must be a decimal".into()))?),
             };
             return Ok(PriceOutcome::Price {
                 price: money(price, "price")?,
@@ -100,10 +83,7 @@ impl PriceRule {
             });
         }
         match as_decimal(&result) {
-            Some(price) => Ok(PriceOutcome::Price {
-                price: money(price, "price")?,
-                compare_at: None,
-            }),
+            Some(price) => Ok(PriceOutcome::Price { price: money(price, "price")?, compare_at: None }),
             None => Err(fail(format!(
                 "a price rule must return a decimal price, a map #{{price, compare_at}} or skip(reason); it returned {}",
                 result.type_name()

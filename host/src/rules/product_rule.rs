@@ -21,13 +21,7 @@ impl ChannelFacts {
         let mut m = Map::new();
         m.insert("name".into(), self.name.clone().into());
         m.insert("currency".into(), self.currency.clone().into());
-        m.insert(
-            "region".into(),
-            self.region
-                .clone()
-                .map(Dynamic::from)
-                .unwrap_or(Dynamic::UNIT),
-        );
+        m.insert("region".into(), self.region.clone().map(Dynamic::from).unwrap_or(Dynamic::UNIT));
         m.into()
     }
 }
@@ -46,12 +40,7 @@ pub enum ProductOutcome {
 pub struct ProductRule(pub CompiledRule);
 
 impl ProductRule {
-    pub fn compile(
-        engine: &RuleEngine,
-        label: &str,
-        version: i64,
-        source: &str,
-    ) -> Result<Self, RuleError> {
+    pub fn compile(engine: &RuleEngine, label: &str, version: i64, source: &str) -> Result<Self, RuleError> {
         CompiledRule::compile(engine, RuleKind::Product, label, version, source).map(ProductRule)
     }
 
@@ -96,28 +85,13 @@ pub(crate) fn product_map(p: &Product) -> Dynamic {
     m.insert("description".into(), p.description_html.clone().into());
     m.insert("vendor".into(), opt(&p.vendor));
     m.insert("product_type".into(), opt(&p.product_type));
-    m.insert(
-        "tags".into(),
-        p.tags
-            .iter()
-            .cloned()
-            .map(Dynamic::from)
-            .collect::<Array>()
-            .into(),
-    );
+    m.insert("tags".into(), p.tags.iter().cloned().map(Dynamic::from).collect::<Array>().into());
     m.insert("status".into(), p.status.as_str().into());
     m.insert(
         "images".into(),
-        p.images
-            .iter()
-            .map(|i| Dynamic::from(i.url.clone()))
-            .collect::<Array>()
-            .into(),
+        p.images.iter().map(|i| Dynamic::from(i.url.clone())).collect::<Array>().into(),
     );
-    m.insert(
-        "variants".into(),
-        p.variants.iter().map(variant_map).collect::<Array>().into(),
-    );
+    m.insert("variants".into(), p.variants.iter().map(variant_map).collect::<Array>().into());
     m.into()
 }
 
@@ -128,10 +102,7 @@ pub(crate) fn variant_map(v: &Variant) -> Dynamic {
     m.insert("price".into(), Dynamic::from_decimal(v.price.amount));
     m.insert(
         "compare_at".into(),
-        v.compare_at_price
-            .as_ref()
-            .map(|c| Dynamic::from_decimal(c.amount))
-            .unwrap_or(Dynamic::UNIT),
+        v.compare_at_price.as_ref().map(|c| Dynamic::from_decimal(c.amount)).unwrap_or(Dynamic::UNIT),
     );
     m.insert("stock".into(), v.stock.into());
     let mut options = Map::new();
@@ -150,10 +121,8 @@ fn opt(v: &Option<String>) -> Dynamic {
 fn read_back(original: &Product, m: &Map) -> Result<Product, String> {
     let mut p = original.clone();
     if let Some(title) = m.get("title") {
-        p.title = title
-            .clone()
-            .into_string()
-            .map_err(|t| format!("product.title must be a string, not {t}"))?;
+        p.title =
+            title.clone().into_string().map_err(|t| format!("product.title must be a string, not {t}"))?;
         if p.title.trim().is_empty() {
             return Err("product.title became empty".into());
         }
@@ -165,16 +134,11 @@ fn read_back(original: &Product, m: &Map) -> Result<Product, String> {
             .map_err(|t| format!("product.description must be a string, not {t}"))?;
     }
     if let Some(tags) = m.get("tags") {
-        let tags = tags
-            .clone()
-            .into_array()
-            .map_err(|t| format!("product.tags must be an array, not {t}"))?;
+        let tags =
+            tags.clone().into_array().map_err(|t| format!("product.tags must be an array, not {t}"))?;
         p.tags = tags
             .into_iter()
-            .map(|t| {
-                t.into_string()
-                    .map_err(|t| format!("product.tags must hold strings, not {t}"))
-            })
+            .map(|t| t.into_string().map_err(|t| format!("product.tags must hold strings, not {t}")))
             .collect::<Result<_, _>>()?;
     }
     Ok(p)

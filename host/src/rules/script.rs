@@ -32,16 +32,9 @@ impl RuleKind {
     pub(crate) fn variables(self) -> &'static [&'static str] {
         match self {
             RuleKind::Product | RuleKind::Category => &["product", "channel"],
-            RuleKind::Price => &[
-                "price",
-                "compare_at",
-                "rate",
-                "currency",
-                "store_currency",
-                "sku",
-                "product",
-                "channel",
-            ],
+            RuleKind::Price => {
+                &["price", "compare_at", "rate", "currency", "store_currency", "sku", "product", "channel"]
+            }
         }
     }
 }
@@ -75,13 +68,7 @@ impl CompiledRule {
             .compile_with_scope(&template, source)
             .map_err(|e| RuleError::from_parse(label, &e))?;
         ast.set_source(label);
-        Ok(CompiledRule {
-            kind,
-            label: label.to_string(),
-            version,
-            hash: source_hash(source),
-            ast,
-        })
+        Ok(CompiledRule { kind, label: label.to_string(), version, hash: source_hash(source), ast })
     }
 
     /// Evaluates the script with `scope`; `record` names what is being evaluated.

@@ -39,19 +39,10 @@ fn product(price: &str, compare_at: Option<&str>) -> Product {
 }
 
 fn facts(currency: &str) -> ChannelFacts {
-    ChannelFacts {
-        name: "UK".into(),
-        currency: currency.into(),
-        region: Some("GB".into()),
-    }
+    ChannelFacts { name: "UK".into(), currency: currency.into(), region: Some("GB".into()) }
 }
 
-fn price_with(
-    source: &str,
-    p: &Product,
-    rate: &str,
-    currency: &str,
-) -> Result<PriceOutcome, RuleError> {
+fn price_with(source: &str, p: &Product, rate: &str, currency: &str) -> Result<PriceOutcome, RuleError> {
     let engine = RuleEngine::default();
     let rule = PriceRule::compile(&engine, "test price rule v1", 1, source)?;
     let currency = Currency::new(currency).expect("currency");
@@ -69,16 +60,9 @@ fn price_with(
 
 #[test]
 fn default_price_rule_converts_with_the_rate_in_decimal() {
-    let outcome =
-        price_with(DEFAULT_PRICE_RULE, &product("19.99", None), "0.79", "GBP").expect("prices");
+    let outcome = price_with(DEFAULT_PRICE_RULE, &product("19.99", None), "0.79", "GBP").expect("prices");
     let gbp = Currency::new("GBP").expect("GBP");
-    assert_eq!(
-        outcome,
-        PriceOutcome::Price {
-            price: Money::new(dec("15.79"), gbp),
-            compare_at: None
-        }
-    );
+    assert_eq!(outcome, PriceOutcome::Price { price: Money::new(dec("15.79"), gbp), compare_at: None });
 }
 
 #[test]
@@ -91,20 +75,16 @@ fn default_product_rule_skips_inactive_products_with_a_reason() {
         rule.apply(&engine, &draft, &facts("USD")).expect("runs"),
         ProductOutcome::Skip("not active in the store".into())
     );
-    assert!(matches!(
-        rule.apply(&engine, &product("1", None), &facts("USD")),
-        Ok(ProductOutcome::Keep(_))
-    ));
+    assert!(matches!(rule.apply(&engine, &product("1", None), &facts("USD")), Ok(ProductOutcome::Keep(_))));
 }
 
 #[test]
 fn product_rules_can_rewrite_the_title_and_tags() {
     let engine = RuleEngine::default();
-    let source = r#"product.title = product.title + " | " + channel.name; product.tags.push("tiktok"); keep()"#;
+    let source =
+        r#"product.title = product.title + " | " + channel.name; product.tags.push("tiktok"); keep()"#;
     let rule = ProductRule::compile(&engine, "p", 1, source).expect("compiles");
-    let ProductOutcome::Keep(p) = rule
-        .apply(&engine, &product("1", None), &facts("GBP"))
-        .expect("runs")
+    let ProductOutcome::Keep(p) = rule.apply(&engine, &product("1", None), &facts("GBP")).expect("runs")
     else {
         panic!("kept")
     };
@@ -115,16 +95,11 @@ fn product_rules_can_rewrite_the_title_and_tags() {
 #[test]
 fn a_syntax_error_names_the_rule_line_and_column() {
     let engine = RuleEngine::default();
-    let error = PriceRule::compile(&engine, "channel 3 price rule v2", 2, "let x = price *;\nx")
-        .expect_err("bad");
+    let error =
+        PriceRule::compile(&engine, "channel 3 price rule v2", 2, "let x = price *;\nx").expect_err("bad");
     assert_eq!(error.line, Some(1));
     assert!(error.column.is_some());
-    assert!(
-        error
-            .to_string()
-            .starts_with("channel 3 price rule v2 at line 1"),
-        "{error}"
-    );
+    assert!(error.to_string().starts_with("channel 3 price rule v2 at line 1"), "{error}");
 }
 
 #[test]
@@ -136,8 +111,7 @@ fn an_unknown_variable_is_a_compile_error_not_a_surprise() {
 
 #[test]
 fn floats_do_not_exist_in_rules() {
-    let outcome =
-        price_with("price * 1.1", &product("10.00", None), "1", "USD").expect("decimal literal");
+    let outcome = price_with("price * 1.1", &product("10.00", None), "1", "USD").expect("decimal literal");
     assert!(matches!(outcome, PriceOutcome::Price { price, .. } if price.amount == dec("11.000")));
 }
 
@@ -145,17 +119,9 @@ fn floats_do_not_exist_in_rules() {
 fn a_product_rule_must_end_with_a_verdict() {
     let engine = RuleEngine::default();
     let rule = ProductRule::compile(&engine, "p", 1, "42").expect("compiles");
-    let error = rule
-        .apply(&engine, &product("1", None), &facts("USD"))
-        .expect_err("no verdict");
+    let error = rule.apply(&engine, &product("1", None), &facts("USD")).expect_err("no verdict");
     assert!(error.message.contains("keep()"), "{error}");
-    assert!(
-        error
-            .record
-            .as_deref()
-            .is_some_and(|r| r.contains("Camp Mug")),
-        "names the record: {error}"
-    );
+    assert!(error.record.as_deref().is_some_and(|r| r.contains("Camp Mug")), "names the record: {error}");
 }
 
 #[test]
@@ -221,33 +187,23 @@ fn example_price_rules_produce_their_documented_outputs() {
         let Some(stem) = name.strip_suffix(".cases.json") else {
             continue;
         };
-        let source = std::fs::read_to_string(dir.join(format!("{stem}.rhai")))
-            .expect("rule beside its cases");
+        let source =
+            std::fs::read_to_string(dir.join(format!("{stem}.rhai"))).expect("rule beside its cases");
         let cases: Vec<serde_json::Value> =
-            serde_json::from_str(&std::fs::read_to_string(&path).expect("cases"))
-                .expect("cases are JSON");
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("cases")).expect("cases are JSON");
         for case in cases {
             let input = &case["input"];
-            let p = product(
-                input["price"].as_str().expect("price"),
-                input["compare_at"].as_str(),
-            );
+            let p = product(input["price"].as_str().expect("price"), input["compare_at"].as_str());
             let outcome = price_with(&source, &p, input["rate"].as_str().expect("rate"), "GBP")
                 .unwrap_or_else(|e| panic!("{stem}: {e}"));
-            let PriceOutcome::Price { price, compare_at } = outcome else {
-                panic!("{stem}: skipped {case}")
-            };
+            let PriceOutcome::Price { price, compare_at } = outcome else { panic!("{stem}: skipped {case}") };
             assert_eq!(
                 price.amount,
                 dec(case["expect"]["price"].as_str().expect("expected price")),
                 "{stem}: {case}"
             );
             let expected_compare = case["expect"]["compare_at"].as_str().map(dec);
-            assert_eq!(
-                compare_at.map(|m| m.amount),
-                expected_compare,
-                "{stem}: {case}"
-            );
+            assert_eq!(compare_at.map(|m| m.amount), expected_compare, "{stem}: {case}");
             checked += 1;
         }
     }
@@ -261,14 +217,12 @@ fn the_outdoor_only_example_keeps_tagged_products_and_names_the_brand() {
     let rule = ProductRule::compile(&engine, "outdoor-only", 1, source).expect("compiles");
     let mut gear = product("10", None);
     gear.tags = vec!["outdoor".into()];
-    let ProductOutcome::Keep(kept) = rule.apply(&engine, &gear, &facts("GBP")).expect("runs")
-    else {
+    let ProductOutcome::Keep(kept) = rule.apply(&engine, &gear, &facts("GBP")).expect("runs") else {
         panic!("outdoor gear is kept")
     };
     assert_eq!(kept.title, "Crossdock Camp Mug");
     assert_eq!(
-        rule.apply(&engine, &product("10", None), &facts("GBP"))
-            .expect("runs"),
+        rule.apply(&engine, &product("10", None), &facts("GBP")).expect("runs"),
         ProductOutcome::Skip("not tagged outdoor".into())
     );
 }

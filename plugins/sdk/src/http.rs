@@ -28,13 +28,7 @@ pub struct Response {
 
 impl Request {
     pub fn new(method: Method, url: impl Into<String>) -> Self {
-        Request {
-            method,
-            url: url.into(),
-            headers: Vec::new(),
-            body: None,
-            timeout_ms: None,
-        }
+        Request { method, url: url.into(), headers: Vec::new(), body: None, timeout_ms: None }
     }
     pub fn get(url: impl Into<String>) -> Self {
         Self::new(Method::Get, url)
@@ -77,11 +71,7 @@ impl Request {
         let request = imports::Request {
             method: self.method,
             url: self.url.clone(),
-            headers: self
-                .headers
-                .into_iter()
-                .map(|(name, value)| imports::Header { name, value })
-                .collect(),
+            headers: self.headers.into_iter().map(|(name, value)| imports::Header { name, value }).collect(),
             body: self.body,
             timeout_ms: self.timeout_ms,
         };
@@ -113,10 +103,7 @@ fn transport_error(url: &str, e: HttpError) -> ConnectorError {
 impl Response {
     /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     /// Decodes the body as JSON.
     pub fn json<T: DeserializeOwned>(&self) -> crate::Result<T> {
@@ -130,10 +117,7 @@ impl Response {
     }
     /// The first 300 characters of the body, for error messages.
     pub fn text_preview(&self) -> String {
-        String::from_utf8_lossy(&self.body)
-            .chars()
-            .take(300)
-            .collect()
+        String::from_utf8_lossy(&self.body).chars().take(300).collect()
     }
     /// Seconds in a `Retry-After` header, as milliseconds.
     pub fn retry_after_ms(&self) -> Option<u64> {

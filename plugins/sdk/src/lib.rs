@@ -43,9 +43,7 @@ pub mod types {
     pub use crate::store_bindings::crossdock::connector::types::*;
 }
 
-pub use store_bindings::exports::crossdock::connector::store_catalog::{
-    Guest as StoreCatalog, ProductPage,
-};
+pub use store_bindings::exports::crossdock::connector::store_catalog::{Guest as StoreCatalog, ProductPage};
 pub use store_bindings::exports::crossdock::connector::store_webhooks::Guest as StoreWebhooks;
 
 /// Store webhook records: a verified delivery and the catalog events it carries.
@@ -146,9 +144,8 @@ pub mod config {
     }
     /// A secret that must be present.
     pub fn require_secret(name: &str) -> crate::Result<String> {
-        imports::secret(name).ok_or_else(|| {
-            ConnectorError::Unauthorized(format!("connection secret `{name}` is not set"))
-        })
+        imports::secret(name)
+            .ok_or_else(|| ConnectorError::Unauthorized(format!("connection secret `{name}` is not set")))
     }
     /// A secret, or none.
     pub fn secret(name: &str) -> Option<String> {
@@ -159,26 +156,17 @@ pub mod config {
 impl ConnectorError {
     /// The platform refused a field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ConnectorError::Invalid(InvalidField {
-            field: field.into(),
-            message: message.into(),
-        })
+        ConnectorError::Invalid(InvalidField { field: field.into(), message: message.into() })
     }
     /// The platform throttled the call.
     pub fn rate_limited(retry_after_ms: u64, message: impl Into<String>) -> Self {
-        ConnectorError::RateLimited(RateLimited {
-            retry_after_ms,
-            message: message.into(),
-        })
+        ConnectorError::RateLimited(RateLimited { retry_after_ms, message: message.into() })
     }
 }
 
 impl types::Money {
     /// Builds money from a decimal string and a currency code.
     pub fn new(amount: impl Into<String>, currency: impl Into<String>) -> Self {
-        types::Money {
-            amount: amount.into(),
-            currency: currency.into(),
-        }
+        types::Money { amount: amount.into(), currency: currency.into() }
     }
 }

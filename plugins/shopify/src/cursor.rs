@@ -25,10 +25,7 @@ impl Cursor {
         if let Some(rest) = cursor.strip_prefix(PRODUCT_MARKER)
             && let Some((id, after)) = rest.split_once(' ')
         {
-            return Cursor::Product {
-                id: id.to_string(),
-                after: after.to_string(),
-            };
+            return Cursor::Product { id: id.to_string(), after: after.to_string() };
         }
         Cursor::After(cursor.to_string())
     }
@@ -50,10 +47,7 @@ mod tests {
     fn cursors_round_trip() {
         for cursor in [
             Cursor::After("eyJsYXN0X2lkIjoxfQ==".into()),
-            Cursor::Product {
-                id: "gid://shopify/Product/7".into(),
-                after: "eyJsYXN0X2lkIjo3fQ==".into(),
-            },
+            Cursor::Product { id: "gid://shopify/Product/7".into(), after: "eyJsYXN0X2lkIjo3fQ==".into() },
         ] {
             assert_eq!(Cursor::decode(cursor.encode().as_deref()), cursor);
         }

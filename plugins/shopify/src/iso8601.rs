@@ -116,36 +116,18 @@ mod tests {
     #[test]
     fn utc_timestamps_parse_to_unix_millis() {
         assert_eq!(parse_millis("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            parse_millis("2026-01-15T10:00:00Z"),
-            Some(1_768_471_200_000)
-        );
+        assert_eq!(parse_millis("2026-01-15T10:00:00Z"), Some(1_768_471_200_000));
         assert_eq!(parse_millis("2000-02-29T23:59:59Z"), Some(951_868_799_000));
         assert_eq!(parse_millis("1969-12-31T23:59:59Z"), Some(-1_000));
     }
 
     #[test]
     fn fractions_and_offsets_are_honoured() {
-        assert_eq!(
-            parse_millis("2026-01-15T10:00:00.123Z"),
-            Some(1_768_471_200_123)
-        );
-        assert_eq!(
-            parse_millis("2026-01-15T10:00:00.5Z"),
-            Some(1_768_471_200_500)
-        );
-        assert_eq!(
-            parse_millis("2026-01-15T10:00:00.123456789Z"),
-            Some(1_768_471_200_123)
-        );
-        assert_eq!(
-            parse_millis("2026-01-15T12:00:00+02:00"),
-            Some(1_768_471_200_000)
-        );
-        assert_eq!(
-            parse_millis("2026-01-15T05:00:00-0500"),
-            Some(1_768_471_200_000)
-        );
+        assert_eq!(parse_millis("2026-01-15T10:00:00.123Z"), Some(1_768_471_200_123));
+        assert_eq!(parse_millis("2026-01-15T10:00:00.5Z"), Some(1_768_471_200_500));
+        assert_eq!(parse_millis("2026-01-15T10:00:00.123456789Z"), Some(1_768_471_200_123));
+        assert_eq!(parse_millis("2026-01-15T12:00:00+02:00"), Some(1_768_471_200_000));
+        assert_eq!(parse_millis("2026-01-15T05:00:00-0500"), Some(1_768_471_200_000));
     }
 
     #[test]

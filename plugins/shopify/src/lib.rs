@@ -23,8 +23,7 @@ use crossdock_plugin_sdk::{
 };
 use cursor::Cursor;
 use mapping::{
-    InventoryItemProductData, ListProductsData, ProductData, ProductNode, ProductVariantsData,
-    ShopInfoData,
+    InventoryItemProductData, ListProductsData, ProductData, ProductNode, ProductVariantsData, ShopInfoData,
 };
 use std::cell::Cell;
 
@@ -45,10 +44,7 @@ struct Admin {
 
 impl Admin {
     fn from_config() -> Result<Self> {
-        let base_url = config::require("base-url")?
-            .trim()
-            .trim_end_matches('/')
-            .to_string();
+        let base_url = config::require("base-url")?.trim().trim_end_matches('/').to_string();
         if !(base_url.starts_with("https://") || base_url.starts_with("http://"))
             || authority(&base_url).is_none()
         {
@@ -60,22 +56,14 @@ impl Admin {
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| query::DEFAULT_API_VERSION.to_string());
-        if !version
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
+        if !version.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(ConnectorError::Fatal(format!(
                 "connection setting `api-version` must look like 2026-01, not `{version}`"
             )));
         }
         let token = config::require_secret("access-token")?;
         let endpoint = format!("{base_url}/admin/api/{version}/graphql.json");
-        Ok(Admin {
-            base_url,
-            endpoint,
-            token,
-            spent: Cell::new(0.0),
-        })
+        Ok(Admin { base_url, endpoint, token, spent: Cell::new(0.0) })
     }
 
     /// Posts one GraphQL request and returns its `data`, or the failure as a contract error.
@@ -97,10 +85,7 @@ impl Admin {
                 Ok(data)
             }
             Err(ConnectorError::RateLimited(r)) => {
-                log::debug(&format!(
-                    "shopify throttled retry_after_ms={}",
-                    r.retry_after_ms
-                ));
+                log::debug(&format!("shopify throttled retry_after_ms={}", r.retry_after_ms));
                 Err(ConnectorError::RateLimited(r))
             }
             Err(other) => Err(other),
@@ -152,33 +137,19 @@ impl Admin {
 
     /// A list page; it ends before the first product with more variants than the page reads.
     fn list_page(&self, after: Option<&str>, limit: u32) -> Result<ProductPage> {
-        let data: ListProductsData =
-            mapping::decode(self.post(&query::list_products(limit, after))?)?;
+        let data: ListProductsData = mapping::decode(self.post(&query::list_products(limit, after))?)?;
         let currency = data.shop.currency_code;
-        let end = data
-            .products
-            .page_info
-            .has_next_page
-            .then_some(data.products.page_info.end_cursor)
-            .flatten();
+        let end =
+            data.products.page_info.has_next_page.then_some(data.products.page_info.end_cursor).flatten();
         let mut products = Vec::with_capacity(data.products.edges.len());
         for edge in data.products.edges {
             if edge.node.variants.page_info.has_next_page {
-                let next = Cursor::Product {
-                    id: edge.node.id,
-                    after: edge.cursor,
-                };
-                return Ok(ProductPage {
-                    products,
-                    next_cursor: next.encode(),
-                });
+                let next = Cursor::Product { id: edge.node.id, after: edge.cursor };
+                return Ok(ProductPage { products, next_cursor: next.encode() });
             }
             products.push(mapping::product(edge.node, &currency)?);
         }
-        Ok(ProductPage {
-            products,
-            next_cursor: end.and_then(|c| Cursor::After(c).encode()),
-        })
+        Ok(ProductPage { products, next_cursor: end.and_then(|c| Cursor::After(c).encode()) })
     }
 }
 
@@ -186,10 +157,7 @@ impl Admin {
 fn authority(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority
-        .rsplit_once('@')
-        .map(|(_, a)| a)
-        .unwrap_or(authority);
+    let authority = authority.rsplit_once('@').map(|(_, a)| a).unwrap_or(authority);
     (!authority.is_empty()).then(|| authority.to_ascii_lowercase())
 }
 
@@ -213,10 +181,7 @@ impl StoreCatalog for Shopify {
             Cursor::After(after) => admin.list_page(Some(&after), limit),
             Cursor::Product { id, after } => {
                 let products = admin.whole_product(&id)?.into_iter().collect();
-                Ok(ProductPage {
-                    products,
-                    next_cursor: Cursor::After(after).encode(),
-                })
+                Ok(ProductPage { products, next_cursor: Cursor::After(after).encode() })
             }
         }
     }
@@ -244,9 +209,7 @@ impl StoreWebhooks for Shopify {
                 match Admin::from_config()?.inventory_item_product(&item)? {
                     Some(product) => vec![StoreEvent::ProductChanged(product)],
                     None => {
-                        log::debug(&format!(
-                            "shopify webhook inventory item without product item={item}"
-                        ));
+                        log::debug(&format!("shopify webhook inventory item without product item={item}"));
                         Vec::new()
                     }
                 }
@@ -257,11 +220,7 @@ impl StoreWebhooks for Shopify {
             events.len(),
             event_id.as_deref().unwrap_or("-")
         ));
-        Ok(WebhookDelivery {
-            event_id,
-            topic,
-            events,
-        })
+        Ok(WebhookDelivery { event_id, topic, events })
     }
 }
 

@@ -23,12 +23,8 @@ pub fn check_response(
     spent: f64,
 ) -> Result<(Value, f64), ConnectorError> {
     let json: Option<Value> = serde_json::from_slice(body).ok();
-    let messages = || {
-        json.as_ref()
-            .map(error_messages)
-            .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| preview(body))
-    };
+    let messages =
+        || json.as_ref().map(error_messages).filter(|m| !m.is_empty()).unwrap_or_else(|| preview(body));
     match status {
         200..=299 => {}
         401 | 403 => {
@@ -53,16 +49,10 @@ pub fn check_response(
             )));
         }
         500..=599 => {
-            return Err(ConnectorError::Transient(format!(
-                "Shopify answered HTTP {status}: {}",
-                messages()
-            )));
+            return Err(ConnectorError::Transient(format!("Shopify answered HTTP {status}: {}", messages())));
         }
         _ => {
-            return Err(ConnectorError::Fatal(format!(
-                "Shopify answered HTTP {status}: {}",
-                messages()
-            )));
+            return Err(ConnectorError::Fatal(format!("Shopify answered HTTP {status}: {}", messages())));
         }
     }
 
@@ -74,34 +64,19 @@ pub fn check_response(
     };
     if let Some(errors) = json.get("errors").filter(|e| !e.is_null()) {
         let throttled = errors.as_array().is_some_and(|list| {
-            list.iter()
-                .any(|e| e.pointer("/extensions/code").and_then(Value::as_str) == Some("THROTTLED"))
+            list.iter().any(|e| e.pointer("/extensions/code").and_then(Value::as_str) == Some("THROTTLED"))
         });
         if throttled {
-            let wait = retry_after_ms
-                .or_else(|| throttle_wait_ms(&json, spent))
-                .unwrap_or(DEFAULT_RETRY_MS);
-            return Err(ConnectorError::rate_limited(
-                wait,
-                "Shopify throttled the query (THROTTLED)",
-            ));
+            let wait = retry_after_ms.or_else(|| throttle_wait_ms(&json, spent)).unwrap_or(DEFAULT_RETRY_MS);
+            return Err(ConnectorError::rate_limited(wait, "Shopify throttled the query (THROTTLED)"));
         }
         // Any other error, even beside partial data, means the page is incomplete.
-        return Err(ConnectorError::Fatal(format!(
-            "Shopify refused the query: {}",
-            error_messages(&json)
-        )));
+        return Err(ConnectorError::Fatal(format!("Shopify refused the query: {}", error_messages(&json))));
     }
-    let cost = json
-        .pointer("/extensions/cost/actualQueryCost")
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0);
+    let cost = json.pointer("/extensions/cost/actualQueryCost").and_then(Value::as_f64).unwrap_or(0.0);
     match json.get("data") {
         Some(data) if !data.is_null() => Ok((data.clone(), cost)),
-        _ => Err(ConnectorError::Fatal(format!(
-            "Shopify's response has no data: {}",
-            preview(body)
-        ))),
+        _ => Err(ConnectorError::Fatal(format!("Shopify's response has no data: {}", preview(body)))),
     }
 }
 
@@ -117,12 +92,7 @@ fn error_messages(json: &Value) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(list)) => list
             .iter()
-            .map(|e| {
-                e.get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("(no message)")
-                    .to_string()
-            })
+            .map(|e| e.get("message").and_then(Value::as_str).unwrap_or("(no message)").to_string())
             .collect::<Vec<_>>()
             .join("; "),
         Some(other) if !other.is_null() => other.to_string(),
@@ -139,17 +109,13 @@ fn preview(body: &[u8]) -> String {
 fn throttle_wait_ms(json: &Value, spent: f64) -> Option<u64> {
     let cost = json.pointer("/extensions/cost")?;
     let requested = cost.get("requestedQueryCost")?.as_f64()?;
-    let available = cost
-        .pointer("/throttleStatus/currentlyAvailable")?
-        .as_f64()?;
+    let available = cost.pointer("/throttleStatus/currentlyAvailable")?.as_f64()?;
     let rate = cost.pointer("/throttleStatus/restoreRate")?.as_f64()?;
     if rate.is_nan() || rate <= 0.0 {
         return None;
     }
-    let maximum = cost
-        .pointer("/throttleStatus/maximumAvailable")
-        .and_then(Value::as_f64)
-        .unwrap_or(f64::MAX);
+    let maximum =
+        cost.pointer("/throttleStatus/maximumAvailable").and_then(Value::as_f64).unwrap_or(f64::MAX);
     // Never more than a full bucket: past that, waiting longer buys nothing.
     let needed = (spent + requested).min(maximum);
     let seconds = (needed - available).max(0.0) / rate;
@@ -383,16 +349,9 @@ fn variant(node: VariantNode, currency: &str) -> Result<ProductVariant, Connecto
         .selected_options
         .into_iter()
         .filter(|o| !(o.name == "Title" && o.value == "Default Title"))
-        .map(|o| OptionValue {
-            name: o.name,
-            value: o.value,
-        })
+        .map(|o| OptionValue { name: o.name, value: o.value })
         .collect();
-    let weight_grams = node
-        .inventory_item
-        .and_then(|i| i.measurement)
-        .and_then(|m| m.weight)
-        .and_then(grams);
+    let weight_grams = node.inventory_item.and_then(|i| i.measurement).and_then(|m| m.weight).and_then(grams);
     Ok(ProductVariant {
         id: node.id,
         sku: node.sku.unwrap_or_default(),
@@ -408,10 +367,7 @@ fn variant(node: VariantNode, currency: &str) -> Result<ProductVariant, Connecto
 }
 
 fn image(node: ImageNode) -> Image {
-    Image {
-        url: node.url,
-        alt: non_empty(node.alt_text),
-    }
+    Image { url: node.url, alt: non_empty(node.alt_text) }
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -419,12 +375,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
 }
 
 /// Checks a `Money` scalar is a plain decimal string (`"19.99"`) before passing it on.
-fn money(
-    variant_id: &str,
-    field: &str,
-    amount: String,
-    currency: &str,
-) -> Result<Money, ConnectorError> {
+fn money(variant_id: &str, field: &str, amount: String, currency: &str) -> Result<Money, ConnectorError> {
     let digits = amount.strip_prefix('-').unwrap_or(&amount);
     let mut parts = digits.split('.');
     let whole = parts.next().unwrap_or("");
@@ -476,11 +427,7 @@ mod tests {
         );
         let currency = page.shop.currency_code.clone();
         assert!(page.products.edges[0].cursor.starts_with("eyJ"));
-        let mut products = page
-            .products
-            .edges
-            .into_iter()
-            .map(|e| product(e.node, &currency));
+        let mut products = page.products.edges.into_iter().map(|e| product(e.node, &currency));
 
         let kettle = products.next().expect("first product").expect("maps");
         assert_eq!(kettle.id, "gid://shopify/Product/8100000000000");
@@ -495,10 +442,7 @@ mod tests {
         assert_eq!(copper.sku, "TEST-KETTLE-CPR");
         assert_eq!(copper.price.amount, "64.00");
         assert_eq!(copper.price.currency, "EUR");
-        assert_eq!(
-            copper.compare_at_price.as_ref().map(|m| m.amount.as_str()),
-            Some("79.00")
-        );
+        assert_eq!(copper.compare_at_price.as_ref().map(|m| m.amount.as_str()), Some("79.00"));
         assert_eq!(copper.stock, 0);
         assert_eq!(copper.weight_grams, Some(1_200));
         assert_eq!(copper.options.len(), 1);
@@ -511,10 +455,7 @@ mod tests {
         let bivy = products.next().expect("second product").expect("maps");
         assert_eq!(bivy.status, ProductStatus::Draft);
         let only = &bivy.variants[0];
-        assert!(
-            only.options.is_empty(),
-            "the Default Title placeholder is dropped"
-        );
+        assert!(only.options.is_empty(), "the Default Title placeholder is dropped");
         assert_eq!(only.sku, "", "a null SKU reads as empty");
         assert_eq!(only.barcode, None);
         assert_eq!(only.weight_grams, None, "weight 0 means unknown");
@@ -529,10 +470,7 @@ mod tests {
             "inventoryItem": {"variant": {"product": {"id": "gid://shopify/Product/7"}}}
         }))
         .expect("shape");
-        assert_eq!(
-            found.product_id().as_deref(),
-            Some("gid://shopify/Product/7")
-        );
+        assert_eq!(found.product_id().as_deref(), Some("gid://shopify/Product/7"));
         for data in [
             serde_json::json!({"inventoryItem": null}),
             serde_json::json!({"inventoryItem": {"variant": null}}),
@@ -544,12 +482,7 @@ mod tests {
 
     #[test]
     fn weights_convert_to_grams() {
-        let w = |value, unit: &str| {
-            grams(Weight {
-                value,
-                unit: unit.into(),
-            })
-        };
+        let w = |value, unit: &str| grams(Weight { value, unit: unit.into() });
         assert_eq!(w(1.2, "KILOGRAMS"), Some(1_200));
         assert_eq!(w(16.0, "OUNCES"), Some(454));
         assert_eq!(w(1.0, "POUNDS"), Some(454));
@@ -559,15 +492,13 @@ mod tests {
 
     #[test]
     fn auth_failures_are_unauthorized() {
-        let body = br#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#;
+        let body =
+            br#"{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}"#;
         match check_response(401, None, body, 0.0) {
             Err(ConnectorError::Unauthorized(m)) => assert!(m.contains("Invalid API key"), "{m}"),
             other => panic!("expected unauthorized, got {other:?}"),
         }
-        assert!(matches!(
-            check_response(403, None, b"{}", 0.0),
-            Err(ConnectorError::Unauthorized(_))
-        ));
+        assert!(matches!(check_response(403, None, b"{}", 0.0), Err(ConnectorError::Unauthorized(_))));
     }
 
     #[test]
@@ -580,10 +511,9 @@ mod tests {
             other => panic!("expected rate limited, got {other:?}"),
         }
         match check_response(200, None, body, 900.0) {
-            Err(ConnectorError::RateLimited(r)) => assert_eq!(
-                r.retry_after_ms, 14_000,
-                "waits for the call's earlier points too"
-            ),
+            Err(ConnectorError::RateLimited(r)) => {
+                assert_eq!(r.retry_after_ms, 14_000, "waits for the call's earlier points too")
+            }
             other => panic!("expected rate limited, got {other:?}"),
         }
         match check_response(200, None, body, 5_000.0) {
@@ -628,17 +558,11 @@ mod tests {
         let refused = br#"{"errors":[{"message":"Field 'nope' doesn't exist on type 'Product'"},{"message":"second"}]}"#;
         match check_response(200, None, refused, 0.0) {
             Err(ConnectorError::Fatal(m)) => {
-                assert!(
-                    m.contains("Field 'nope' doesn't exist on type 'Product'; second"),
-                    "{m}"
-                )
+                assert!(m.contains("Field 'nope' doesn't exist on type 'Product'; second"), "{m}")
             }
             other => panic!("expected fatal, got {other:?}"),
         }
-        assert!(matches!(
-            check_response(200, None, b"not json", 0.0),
-            Err(ConnectorError::Transient(_))
-        ));
+        assert!(matches!(check_response(200, None, b"not json", 0.0), Err(ConnectorError::Transient(_))));
     }
 
     #[test]
@@ -661,8 +585,6 @@ mod tests {
             "images": {"nodes": []}, "variants": {"nodes": []}
         }))
         .expect("shape");
-        assert!(
-            matches!(product(node, "USD"), Err(ConnectorError::Fatal(m)) if m.contains("Product/2"))
-        );
+        assert!(matches!(product(node, "USD"), Err(ConnectorError::Fatal(m)) if m.contains("Product/2")));
     }
 }

@@ -153,11 +153,7 @@ mod tests {
     fn the_list_body_carries_the_cursor_and_fragment() {
         let body = list_products(50, Some("abc"));
         assert_eq!(body["variables"], json!({"first": 13, "after": "abc"}));
-        assert!(
-            body["query"]
-                .as_str()
-                .is_some_and(|q| q.contains("fragment VariantFields"))
-        );
+        assert!(body["query"].as_str().is_some_and(|q| q.contains("fragment VariantFields")));
         assert_eq!(list_products(2, None)["variables"]["after"], Value::Null);
     }
 }

@@ -33,10 +33,7 @@ pub enum Meaning {
 
 /// A header's value by case-insensitive name, trimmed; the first when it repeats.
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim())
+    headers.iter().find(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
 }
 
 /// Checks `X-Shopify-Hmac-Sha256` against the raw body, in constant time.
@@ -46,18 +43,14 @@ pub fn verify_signature(
     body: &[u8],
 ) -> Result<(), ConnectorError> {
     if secret.is_empty() {
-        return Err(ConnectorError::Unauthorized(
-            "connection secret `webhook-secret` is empty".into(),
-        ));
+        return Err(ConnectorError::Unauthorized("connection secret `webhook-secret` is empty".into()));
     }
     let Some(signature) = header(headers, HMAC_HEADER).filter(|s| !s.is_empty()) else {
-        return Err(ConnectorError::Unauthorized(format!(
-            "the webhook has no {HMAC_HEADER} header"
-        )));
+        return Err(ConnectorError::Unauthorized(format!("the webhook has no {HMAC_HEADER} header")));
     };
-    let signature = BASE64.decode(signature).map_err(|_| {
-        ConnectorError::Unauthorized(format!("the webhook's {HMAC_HEADER} is not base64"))
-    })?;
+    let signature = BASE64
+        .decode(signature)
+        .map_err(|_| ConnectorError::Unauthorized(format!("the webhook's {HMAC_HEADER} is not base64")))?;
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
         .map_err(|e| ConnectorError::Fatal(format!("HMAC refused the webhook secret: {e}")))?;
     mac.update(body);
@@ -90,18 +83,13 @@ pub fn event_id(headers: &[(String, String)]) -> Option<String> {
 pub fn decode(topic: &str, body: &[u8]) -> Result<Meaning, ConnectorError> {
     let is = |t: &str| topic.eq_ignore_ascii_case(t);
     if is("products/create") || is("products/update") {
-        Ok(Meaning::Events(vec![StoreEvent::ProductChanged(
-            product_id(&payload(body)?)?,
-        )]))
+        Ok(Meaning::Events(vec![StoreEvent::ProductChanged(product_id(&payload(body)?)?)]))
     } else if is("products/delete") {
-        Ok(Meaning::Events(vec![StoreEvent::ProductDeleted(
-            product_id(&payload(body)?)?,
-        )]))
+        Ok(Meaning::Events(vec![StoreEvent::ProductDeleted(product_id(&payload(body)?)?)]))
     } else if is("inventory_levels/update") {
         let payload = payload(body)?;
-        let item = number(&payload, "inventory_item_id").ok_or_else(|| {
-            ConnectorError::invalid("body", "the inventory level has no inventory_item_id")
-        })?;
+        let item = number(&payload, "inventory_item_id")
+            .ok_or_else(|| ConnectorError::invalid("body", "the inventory level has no inventory_item_id"))?;
         Ok(Meaning::InventoryItem(gid::of("InventoryItem", item)))
     } else {
         Ok(Meaning::Events(Vec::new()))
@@ -112,23 +100,15 @@ pub fn decode(topic: &str, body: &[u8]) -> Result<Meaning, ConnectorError> {
 fn payload(body: &[u8]) -> Result<serde_json::Map<String, Value>, ConnectorError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ConnectorError::invalid(
-            "body",
-            "the payload is not a JSON object",
-        )),
-        Err(e) => Err(ConnectorError::invalid(
-            "body",
-            format!("the payload is not JSON: {e}"),
-        )),
+        Ok(_) => Err(ConnectorError::invalid("body", "the payload is not a JSON object")),
+        Err(e) => Err(ConnectorError::invalid("body", format!("the payload is not JSON: {e}"))),
     }
 }
 
 /// `admin_graphql_api_id` when it is a product's, else `gid://shopify/Product/{id}`.
 fn product_id(payload: &serde_json::Map<String, Value>) -> Result<String, ConnectorError> {
-    if let Some(gid) = payload
-        .get("admin_graphql_api_id")
-        .and_then(Value::as_str)
-        .filter(|g| gid::is("Product", g))
+    if let Some(gid) =
+        payload.get("admin_graphql_api_id").and_then(Value::as_str).filter(|g| gid::is("Product", g))
     {
         return Ok(gid.to_string());
     }
@@ -163,10 +143,7 @@ mod tests {
         vec![
             ("x-shopify-hmac-sha256".into(), signature.into()),
             ("x-shopify-topic".into(), topic.into()),
-            (
-                "x-shopify-webhook-id".into(),
-                "d1f0c1d2-0000-4000-8000-000000000001".into(),
-            ),
+            ("x-shopify-webhook-id".into(), "d1f0c1d2-0000-4000-8000-000000000001".into()),
         ]
     }
 
@@ -224,15 +201,8 @@ mod tests {
         // A hex digest of the right HMAC is still the wrong encoding.
         let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
         mac.update(PRODUCT_UPDATE);
-        let hex: String = mac
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert!(
-            verify_signature(SECRET, &headers(&hex, "products/update"), PRODUCT_UPDATE).is_err()
-        );
+        let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert!(verify_signature(SECRET, &headers(&hex, "products/update"), PRODUCT_UPDATE).is_err());
         assert!(
             verify_signature("", &headers(&sign("", PRODUCT_UPDATE), "x"), PRODUCT_UPDATE).is_err(),
             "an empty secret verifies nothing"
@@ -270,8 +240,7 @@ mod tests {
                 "{topic}: {events:?}"
             );
         }
-        let events =
-            events(decode("products/update", br#"{"id":42,"title":"T"}"#).expect("decodes"));
+        let events = events(decode("products/update", br#"{"id":42,"title":"T"}"#).expect("decodes"));
         assert!(
             matches!(events.as_slice(), [StoreEvent::ProductChanged(id)] if id == "gid://shopify/Product/42"),
             "{events:?}"
@@ -280,8 +249,7 @@ mod tests {
 
     #[test]
     fn a_deleted_product_is_named_by_its_numeric_id() {
-        let events =
-            events(decode("products/delete", br#"{"id":788032119674292922}"#).expect("decodes"));
+        let events = events(decode("products/delete", br#"{"id":788032119674292922}"#).expect("decodes"));
         assert!(
             matches!(events.as_slice(), [StoreEvent::ProductDeleted(id)] if id == "gid://shopify/Product/788032119674292922"),
             "{events:?}"

@@ -4,9 +4,7 @@
 //! The host's sandbox tests use it to prove one bad call fails its job and nothing else.
 
 use crossdock_plugin_sdk::http::Request;
-use crossdock_plugin_sdk::listings::{
-    ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
-};
+use crossdock_plugin_sdk::listings::{ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock};
 use crossdock_plugin_sdk::types::{AccountInfo, Attribute, Category, ConnectorError};
 use crossdock_plugin_sdk::{ChannelListings, Result, config, export_channel, manifest};
 
@@ -92,12 +90,7 @@ impl ChannelListings for Chaos {
         Ok(Vec::new())
     }
     fn list_categories() -> Result<Vec<Category>> {
-        Ok(vec![Category {
-            id: "1".into(),
-            parent_id: None,
-            name: "Everything".into(),
-            is_leaf: true,
-        }])
+        Ok(vec![Category { id: "1".into(), parent_id: None, name: "Everything".into(), is_leaf: true }])
     }
     fn category_attributes(_category_id: String) -> Result<Vec<Attribute>> {
         Ok(Vec::new())

@@ -46,9 +46,8 @@ struct Envelope {
 impl Client {
     /// Reads `base-url`, `app-key`, `shop-cipher` and the secrets `app-secret`, `access-token`.
     pub fn from_config() -> Result<Self> {
-        let base_url = config::get("base-url")
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.into());
+        let base_url =
+            config::get("base-url").filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_BASE_URL.into());
         Ok(Client {
             base_url: base_url.trim_end_matches('/').to_owned(),
             app_key: config::require("app-key")?,
@@ -77,9 +76,8 @@ impl Client {
         query.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         // Serialized once: the signature covers exactly these bytes.
         let bytes = match body {
-            Some(body) => serde_json::to_vec(body).map_err(|e| {
-                ConnectorError::Fatal(format!("could not encode the request body: {e}"))
-            })?,
+            Some(body) => serde_json::to_vec(body)
+                .map_err(|e| ConnectorError::Fatal(format!("could not encode the request body: {e}")))?,
             None => Vec::new(),
         };
         let signature = sign(&self.app_secret, path, &query, &bytes);
@@ -111,12 +109,10 @@ impl Client {
                     response.retry_after_ms(),
                 ))
             }
-            Err(_) if (200..300).contains(&response.status) => {
-                Err(ConnectorError::Transient(format!(
-                    "TikTok answered {path} with an unexpected body: {}",
-                    response.text_preview()
-                )))
-            }
+            Err(_) if (200..300).contains(&response.status) => Err(ConnectorError::Transient(format!(
+                "TikTok answered {path} with an unexpected body: {}",
+                response.text_preview()
+            ))),
             Err(_) => Err(errors::classify(
                 response.status,
                 None,
@@ -140,11 +136,7 @@ pub fn encode_query(pairs: &[(String, String)]) -> String {
         }
         out
     };
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
 }
 
 #[cfg(test)]
@@ -157,9 +149,6 @@ mod tests {
             ("shop_cipher".to_owned(), "GCP_a+b/c=".to_owned()),
             ("page_size".to_owned(), "10".to_owned()),
         ];
-        assert_eq!(
-            encode_query(&pairs),
-            "shop_cipher=GCP_a%2Bb%2Fc%3D&page_size=10"
-        );
+        assert_eq!(encode_query(&pairs), "shop_cipher=GCP_a%2Bb%2Fc%3D&page_size=10");
     }
 }

@@ -32,15 +32,12 @@ pub fn classify(
         None => format!("TikTok HTTP {status}: {message}"),
     };
     if status == 429 || code == Some(TOO_MANY_REQUESTS) {
-        return ConnectorError::rate_limited(
-            retry_after_ms.unwrap_or(DEFAULT_RETRY_AFTER_MS),
-            label,
-        );
+        return ConnectorError::rate_limited(retry_after_ms.unwrap_or(DEFAULT_RETRY_AFTER_MS), label);
     }
     match code {
-        Some(
-            INVALID_SIGN | INVALID_CREDENTIALS | TOKEN_EXPIRED | SCOPE_MISSING | SHOP_MISMATCH,
-        ) => ConnectorError::Unauthorized(label),
+        Some(INVALID_SIGN | INVALID_CREDENTIALS | TOKEN_EXPIRED | SCOPE_MISSING | SHOP_MISMATCH) => {
+            ConnectorError::Unauthorized(label)
+        }
         Some(PRODUCT_NOT_FOUND | NOT_YOUR_PRODUCT) => ConnectorError::NotFound(label),
         Some(code) if (12_000_000..13_000_000).contains(&code) => {
             ConnectorError::invalid(field_of(code), label)
@@ -106,18 +103,12 @@ mod tests {
                 matches!(&error, ConnectorError::Unauthorized(m) if m == &format!("TikTok {code}: nope"))
             );
         }
-        assert!(matches!(
-            classify(401, None, "", None),
-            ConnectorError::Unauthorized(_)
-        ));
+        assert!(matches!(classify(401, None, "", None), ConnectorError::Unauthorized(_)));
     }
 
     #[test]
     fn product_codes_are_not_found_or_invalid_with_a_field() {
-        assert!(matches!(
-            classify(200, Some(12052032), "gone", None),
-            ConnectorError::NotFound(_)
-        ));
+        assert!(matches!(classify(200, Some(12052032), "gone", None), ConnectorError::NotFound(_)));
         let error = classify(200, Some(12052230), "not a leaf", None);
         assert!(
             matches!(error, ConnectorError::Invalid(f) if f.field == "category_id" && f.message == "TikTok 12052230: not a leaf")
@@ -136,10 +127,7 @@ mod tests {
         );
         let data = json!({ "errors": [{ "code": 12052990, "message": "Check failed", "detail": {
             "product_id": "17", "extra_errors": [{ "code": 12052048, "message": "not yours" }] } }] });
-        assert!(matches!(
-            batch_failure(&data, "product_id"),
-            Some(ConnectorError::NotFound(_))
-        ));
+        assert!(matches!(batch_failure(&data, "product_id"), Some(ConnectorError::NotFound(_))));
     }
 
     #[test]
@@ -152,25 +140,10 @@ mod tests {
 
     #[test]
     fn server_trouble_is_transient_and_the_rest_fatal() {
-        assert!(matches!(
-            classify(200, Some(36009003), "", None),
-            ConnectorError::Transient(_)
-        ));
-        assert!(matches!(
-            classify(200, Some(36009007), "", None),
-            ConnectorError::Transient(_)
-        ));
-        assert!(matches!(
-            classify(503, None, "", None),
-            ConnectorError::Transient(_)
-        ));
-        assert!(matches!(
-            classify(200, Some(36009014), "bad version", None),
-            ConnectorError::Fatal(_)
-        ));
-        assert!(matches!(
-            classify(200, Some(106013), "no cipher", None),
-            ConnectorError::Fatal(_)
-        ));
+        assert!(matches!(classify(200, Some(36009003), "", None), ConnectorError::Transient(_)));
+        assert!(matches!(classify(200, Some(36009007), "", None), ConnectorError::Transient(_)));
+        assert!(matches!(classify(503, None, "", None), ConnectorError::Transient(_)));
+        assert!(matches!(classify(200, Some(36009014), "bad version", None), ConnectorError::Fatal(_)));
+        assert!(matches!(classify(200, Some(106013), "no cipher", None), ConnectorError::Fatal(_)));
     }
 }

@@ -13,9 +13,7 @@ mod taxonomy;
 
 use client::{Client, Scope};
 use crossdock_plugin_sdk::http::Method;
-use crossdock_plugin_sdk::listings::{
-    ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
-};
+use crossdock_plugin_sdk::listings::{ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock};
 use crossdock_plugin_sdk::types::{AccountInfo, Attribute, Category, ConnectorError};
 use crossdock_plugin_sdk::{ChannelListings, Result, config, export_channel, manifest};
 use listing::Placement;
@@ -36,9 +34,7 @@ struct TikTokShop;
 /// `/product/202309/products/{id}`; ids are decimal strings, anything else was never ours.
 fn product_path(listing_id: &str) -> Result<String> {
     if listing_id.is_empty() || !listing_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ConnectorError::NotFound(format!(
-            "{listing_id:?} is not a TikTok product id"
-        )));
+        return Err(ConnectorError::NotFound(format!("{listing_id:?} is not a TikTok product id")));
     }
     Ok(format!("{PRODUCTS}/{listing_id}"))
 }
@@ -57,9 +53,7 @@ fn warehouse_id(client: &Client) -> Result<String> {
         .find(|w| w["is_default"] == true)
         .or_else(|| warehouses.iter().find(sales))
         .and_then(|w| listing::id_of(&w["id"]))
-        .ok_or_else(|| {
-            ConnectorError::invalid("warehouse_id", "the shop has no enabled sales warehouse")
-        })
+        .ok_or_else(|| ConnectorError::invalid("warehouse_id", "the shop has no enabled sales warehouse"))
 }
 
 /// This connection's shop in Get Authorized Shops; unauthorized when the token does not
@@ -113,12 +107,7 @@ impl ChannelListings for TikTokShop {
         let currency = shop["currency"]
             .as_str()
             .map(str::to_owned)
-            .or_else(|| {
-                region
-                    .as_deref()
-                    .and_then(listing::region_currency)
-                    .map(str::to_owned)
-            })
+            .or_else(|| region.as_deref().and_then(listing::region_currency).map(str::to_owned))
             .ok_or_else(|| {
                 ConnectorError::Fatal(format!("no known currency for TikTok region {region:?}"))
             })?;
@@ -134,10 +123,7 @@ impl ChannelListings for TikTokShop {
         let client = Client::from_config()?;
         let category_id = category_id(&draft)?;
         let warehouse_id = warehouse_id(&client)?;
-        let place = Placement {
-            category_id: &category_id,
-            warehouse_id: &warehouse_id,
-        };
+        let place = Placement { category_id: &category_id, warehouse_id: &warehouse_id };
         let body = listing::product_body(&draft, place, None);
         let data = client.call(Method::Post, PRODUCTS, Scope::Shop, &[], Some(&body))?;
         listing::listing_ref(&data, None)
@@ -148,19 +134,11 @@ impl ChannelListings for TikTokShop {
         let path = product_path(&listing_id)?;
         let category_id = category_id(&draft)?;
         // The newest version's SKU ids: Edit deletes every existing SKU whose id is left out.
-        let current = client.call(
-            Method::Get,
-            &path,
-            Scope::Shop,
-            &[("return_under_review_version", "true")],
-            None,
-        )?;
+        let current =
+            client.call(Method::Get, &path, Scope::Shop, &[("return_under_review_version", "true")], None)?;
         let existing: HashMap<String, String> = listing::sku_ids(&current).into_iter().collect();
         let warehouse_id = warehouse_id(&client)?;
-        let place = Placement {
-            category_id: &category_id,
-            warehouse_id: &warehouse_id,
-        };
+        let place = Placement { category_id: &category_id, warehouse_id: &warehouse_id };
         let body = listing::product_body(&draft, place, Some(&existing));
         let data = client.call(Method::Put, &path, Scope::Shop, &[], Some(&body))?;
         listing::listing_ref(&data, Some(&listing_id))
@@ -172,13 +150,7 @@ impl ChannelListings for TikTokShop {
         }
         let client = Client::from_config()?;
         let path = format!("{}/prices/update", product_path(&listing_id)?);
-        client.call(
-            Method::Post,
-            &path,
-            Scope::Shop,
-            &[],
-            Some(&listing::prices_body(&prices)),
-        )?;
+        client.call(Method::Post, &path, Scope::Shop, &[], Some(&listing::prices_body(&prices)))?;
         Ok(())
     }
 
@@ -200,13 +172,7 @@ impl ChannelListings for TikTokShop {
 
     fn listing_status(listing_id: String) -> Result<ReviewStatus> {
         let client = Client::from_config()?;
-        let data = client.call(
-            Method::Get,
-            &product_path(&listing_id)?,
-            Scope::Shop,
-            &[],
-            None,
-        )?;
+        let data = client.call(Method::Get, &product_path(&listing_id)?, Scope::Shop, &[], None)?;
         listing::review_status(&data)
     }
 

@@ -49,11 +49,7 @@ pub fn product_body(
     // /product/202309/images/upload, multipart, body unsigned). Until the connector uploads
     // (that needs fetching the image bytes through the host), the store's URL is passed as
     // the URI, which the sandbox accepts and the real API will refuse.
-    let images: Vec<Value> = draft
-        .images
-        .iter()
-        .map(|image| json!({ "uri": image.url }))
-        .collect();
+    let images: Vec<Value> = draft.images.iter().map(|image| json!({ "uri": image.url })).collect();
     let mut body = json!({
         "title": draft.title,
         "description": draft.description_html,
@@ -68,11 +64,7 @@ pub fn product_body(
         body["product_attributes"] = json!(attributes);
     }
     if existing.is_none() {
-        let key: String = draft
-            .idempotency_key
-            .chars()
-            .take(MAX_IDEMPOTENCY_KEY_CHARS)
-            .collect();
+        let key: String = draft.idempotency_key.chars().take(MAX_IDEMPOTENCY_KEY_CHARS).collect();
         body["idempotency_key"] = json!(key);
     }
     body
@@ -172,10 +164,7 @@ pub fn listing_ref(data: &Value, fallback_id: Option<&str>) -> Result<ListingRef
     let listing_id = id_of(&data["product_id"])
         .or_else(|| fallback_id.map(str::to_owned))
         .ok_or_else(|| unexpected("product_id", data))?;
-    Ok(ListingRef {
-        listing_id,
-        sku_ids: sku_ids(data),
-    })
+    Ok(ListingRef { listing_id, sku_ids: sku_ids(data) })
 }
 
 /// (seller SKU, SKU id) pairs of a product or a write response.
@@ -184,9 +173,7 @@ pub fn sku_ids(data: &Value) -> Vec<(String, String)> {
         .as_array()
         .map(|skus| {
             skus.iter()
-                .filter_map(|sku| {
-                    Some((sku["seller_sku"].as_str()?.to_owned(), id_of(&sku["id"])?))
-                })
+                .filter_map(|sku| Some((sku["seller_sku"].as_str()?.to_owned(), id_of(&sku["id"])?)))
                 .collect()
         })
         .unwrap_or_default()
@@ -194,9 +181,7 @@ pub fn sku_ids(data: &Value) -> Vec<(String, String)> {
 
 /// Review status of a Get Product answer (reference §5.3).
 pub fn review_status(data: &Value) -> Result<ReviewStatus> {
-    let status = data["status"]
-        .as_str()
-        .ok_or_else(|| unexpected("status", data))?;
+    let status = data["status"].as_str().ok_or_else(|| unexpected("status", data))?;
     Ok(match status {
         "PENDING" => ReviewStatus::InReview,
         // An edit of a live product under review leaves it ACTIVATE: it stays sellable.
@@ -216,11 +201,7 @@ fn failed_reasons(data: &Value) -> Vec<String> {
         .flat_map(|entry| entry["reasons"].as_array().into_iter().flatten())
         .filter_map(|reason| reason.as_str().map(str::to_owned))
         .collect();
-    if reasons.is_empty() {
-        vec!["TikTok review failed without a reason".to_owned()]
-    } else {
-        reasons
-    }
+    if reasons.is_empty() { vec!["TikTok review failed without a reason".to_owned()] } else { reasons }
 }
 
 /// The currency a local shop of `region` prices in (reference §10); the shops response has
@@ -259,10 +240,7 @@ mod tests {
             price: Money::new("19.99", "USD"),
             compare_at_price: None,
             stock: 7,
-            options: vec![OptionValue {
-                name: "Size".into(),
-                value: size.into(),
-            }],
+            options: vec![OptionValue { name: "Size".into(), value: size.into() }],
             barcode: None,
             image: None,
         };
@@ -272,10 +250,7 @@ mod tests {
             description_html: "<p>Soft</p>".into(),
             category_id: None,
             brand: None,
-            images: vec![Image {
-                url: "https://cdn.example.com/tee.jpg".into(),
-                alt: None,
-            }],
+            images: vec![Image { url: "https://cdn.example.com/tee.jpg".into(), alt: None }],
             weight_grams: Some(1250),
             skus: vec![sku("TEE-S", "S"), sku("TEE-M", "M")],
             attributes: Vec::new(),
@@ -283,49 +258,28 @@ mod tests {
         }
     }
 
-    const PLACE: Placement<'static> = Placement {
-        category_id: "600001",
-        warehouse_id: "7200000000000000001",
-    };
+    const PLACE: Placement<'static> =
+        Placement { category_id: "600001", warehouse_id: "7200000000000000001" };
 
     #[test]
     fn create_body_carries_what_tiktok_requires() {
         let body = product_body(&draft(), PLACE, None);
         assert_eq!(body["category_id"], "600001");
-        assert_eq!(
-            body["main_images"][0]["uri"],
-            "https://cdn.example.com/tee.jpg"
-        );
-        assert_eq!(
-            body["package_weight"],
-            json!({ "value": "1.25", "unit": "KILOGRAM" })
-        );
+        assert_eq!(body["main_images"][0]["uri"], "https://cdn.example.com/tee.jpg");
+        assert_eq!(body["package_weight"], json!({ "value": "1.25", "unit": "KILOGRAM" }));
         assert_eq!(body["idempotency_key"], "create-1");
         assert_eq!(body["external_product_id"], "gid://shopify/Product/1");
         let sku = &body["skus"][1];
-        assert_eq!(
-            sku["price"],
-            json!({ "amount": "19.99", "currency": "USD" })
-        );
-        assert_eq!(
-            sku["inventory"],
-            json!([{ "warehouse_id": "7200000000000000001", "quantity": 7 }])
-        );
-        assert_eq!(
-            sku["sales_attributes"],
-            json!([{ "name": "Size", "value_name": "M" }])
-        );
+        assert_eq!(sku["price"], json!({ "amount": "19.99", "currency": "USD" }));
+        assert_eq!(sku["inventory"], json!([{ "warehouse_id": "7200000000000000001", "quantity": 7 }]));
+        assert_eq!(sku["sales_attributes"], json!([{ "name": "Size", "value_name": "M" }]));
         assert!(sku.get("id").is_none());
     }
 
     #[test]
     fn attributes_go_by_option_id_or_custom_name() {
         let mut draft = draft();
-        assert!(
-            product_body(&draft, PLACE, None)
-                .get("product_attributes")
-                .is_none()
-        );
+        assert!(product_body(&draft, PLACE, None).get("product_attributes").is_none());
         let value = |id: &str, options: &[&str], custom: &[&str]| AttributeValue {
             attribute_id: id.into(),
             option_ids: options.iter().map(|s| s.to_string()).collect(),
@@ -359,10 +313,7 @@ mod tests {
         assert_eq!(weight_kg(None), "0.5");
         assert_eq!(weight_kg(Some(2000)), "2");
         assert_eq!(weight_kg(Some(5)), "0.005");
-        assert_eq!(
-            (quantity(-3), quantity(150_000), quantity(0)),
-            (0, 99_999, 0)
-        );
+        assert_eq!((quantity(-3), quantity(150_000), quantity(0)), (0, 99_999, 0));
     }
 
     #[test]
@@ -372,7 +323,8 @@ mod tests {
         assert!(matches!(status("ACTIVATE"), Some(ReviewStatus::Active)));
         assert!(matches!(status("DRAFT"), Some(ReviewStatus::Draft)));
         assert!(matches!(status("FREEZE"), Some(ReviewStatus::Inactive(s)) if s == "FREEZE"));
-        let failed = json!({ "status": "FAILED", "audit_failed_reasons": [{ "reasons": ["blurry", "no brand"] }] });
+        let failed =
+            json!({ "status": "FAILED", "audit_failed_reasons": [{ "reasons": ["blurry", "no brand"] }] });
         assert!(
             matches!(review_status(&failed), Ok(ReviewStatus::Rejected(r)) if r == ["blurry", "no brand"])
         );
@@ -380,16 +332,11 @@ mod tests {
 
     #[test]
     fn ids_are_read_from_strings_and_numbers() {
-        let data = json!({ "product_id": 1729592969712207013u64, "skus": [{ "id": "1729", "seller_sku": "A" }] });
+        let data =
+            json!({ "product_id": 1729592969712207013u64, "skus": [{ "id": "1729", "seller_sku": "A" }] });
         let listing = listing_ref(&data, None).ok();
-        assert_eq!(
-            listing.as_ref().map(|l| l.listing_id.as_str()),
-            Some("1729592969712207013")
-        );
-        assert_eq!(
-            listing.map(|l| l.sku_ids),
-            Some(vec![("A".to_owned(), "1729".to_owned())])
-        );
+        assert_eq!(listing.as_ref().map(|l| l.listing_id.as_str()), Some("1729592969712207013"));
+        assert_eq!(listing.map(|l| l.sku_ids), Some(vec![("A".to_owned(), "1729".to_owned())]));
         assert_eq!(region_currency("GB"), Some("GBP"));
     }
 }

@@ -13,10 +13,8 @@ const UNSIGNED_PARAMS: [&str; 3] = ["sign", "access_token", "x-tts-access-token"
 /// `path` has no host and no query; `query` holds the decoded parameters (any `sign` or
 /// `access_token` among them is skipped); `body` is the exact bytes sent, empty for GET.
 pub fn sign(app_secret: &str, path: &str, query: &[(String, String)], body: &[u8]) -> String {
-    let mut params: Vec<&(String, String)> = query
-        .iter()
-        .filter(|(key, _)| !UNSIGNED_PARAMS.contains(&key.as_str()))
-        .collect();
+    let mut params: Vec<&(String, String)> =
+        query.iter().filter(|(key, _)| !UNSIGNED_PARAMS.contains(&key.as_str())).collect();
     // Ordinal, case-sensitive key order (a case-insensitive sort breaks signatures).
     params.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
 
@@ -30,8 +28,7 @@ pub fn sign(app_secret: &str, path: &str, query: &[(String, String)], body: &[u8
     message.extend_from_slice(body);
     message.extend_from_slice(app_secret.as_bytes());
 
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes keys of any size");
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes keys of any size");
     mac.update(&message);
     hex::encode(mac.finalize().into_bytes())
 }
@@ -41,10 +38,7 @@ mod tests {
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -70,13 +64,7 @@ mod tests {
         let query = pairs(&[("app_key", "k"), ("timestamp", "1700000000")]);
         let mut signed = query.clone();
         signed.push(("sign".into(), "abc".into()));
-        assert_eq!(
-            sign("s", "/p", &query, b"{}"),
-            sign("s", "/p", &signed, b"{}")
-        );
-        assert_ne!(
-            sign("s", "/p", &query, b"{}"),
-            sign("s", "/p", &query, b"{ }")
-        );
+        assert_eq!(sign("s", "/p", &query, b"{}"), sign("s", "/p", &signed, b"{}"));
+        assert_ne!(sign("s", "/p", &query, b"{}"), sign("s", "/p", &query, b"{ }"));
     }
 }

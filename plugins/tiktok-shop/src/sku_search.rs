@@ -45,8 +45,7 @@ pub fn matches(data: &Value, chunk: &[String]) -> Vec<SkuMatch> {
             continue;
         };
         for sku in product["skus"].as_array().into_iter().flatten() {
-            let (Some(seller_sku), Some(sku_id)) = (sku["seller_sku"].as_str(), id_of(&sku["id"]))
-            else {
+            let (Some(seller_sku), Some(sku_id)) = (sku["seller_sku"].as_str(), id_of(&sku["id"])) else {
                 continue;
             };
             if chunk.iter().any(|wanted| wanted == seller_sku) {
@@ -64,10 +63,7 @@ pub fn matches(data: &Value, chunk: &[String]) -> Vec<SkuMatch> {
 
 /// The token of the next page; none on the last one (TikTok sends an empty string).
 pub fn next_page_token(data: &Value) -> Option<String> {
-    data["next_page_token"]
-        .as_str()
-        .filter(|token| !token.is_empty())
-        .map(str::to_owned)
+    data["next_page_token"].as_str().filter(|token| !token.is_empty()).map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -80,10 +76,7 @@ mod tests {
 
     #[test]
     fn seller_skus_are_searched_once_each_without_blanks() {
-        assert_eq!(
-            distinct(skus(&["A", "", "B", "A", "  "])),
-            skus(&["A", "B"])
-        );
+        assert_eq!(distinct(skus(&["A", "", "B", "A", "  "])), skus(&["A", "B"]));
         assert_eq!(search_body(&skus(&["A"])), json!({ "seller_skus": ["A"] }));
     }
 
@@ -98,21 +91,11 @@ mod tests {
         let found = matches(&page, &skus(&["DUP"]));
         assert_eq!(found.len(), 2);
         assert_eq!(
-            (
-                found[0].listing_id.as_str(),
-                found[0].sku_id.as_str(),
-                found[0].status.as_str()
-            ),
+            (found[0].listing_id.as_str(), found[0].sku_id.as_str(), found[0].status.as_str()),
             ("1701", "1711", "ACTIVATE")
         );
-        assert_eq!(
-            (found[1].listing_id.as_str(), found[1].status.as_str()),
-            ("1702", "SELLER_DEACTIVATED")
-        );
+        assert_eq!((found[1].listing_id.as_str(), found[1].status.as_str()), ("1702", "SELLER_DEACTIVATED"));
         assert_eq!(next_page_token(&page), None);
-        assert_eq!(
-            next_page_token(&json!({ "next_page_token": "b2Zm" })).as_deref(),
-            Some("b2Zm")
-        );
+        assert_eq!(next_page_token(&json!({ "next_page_token": "b2Zm" })).as_deref(), Some("b2Zm"));
     }
 }

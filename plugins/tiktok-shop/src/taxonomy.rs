@@ -12,9 +12,7 @@ const ROOT_PARENT: &str = "0";
 /// Get Categories' flat `categories[{id, parent_id, local_name, is_leaf}]`; a root's parent
 /// `"0"` becomes none.
 pub fn categories(data: &Value) -> Result<Vec<Category>> {
-    let list = data["categories"]
-        .as_array()
-        .ok_or_else(|| unexpected("categories", data))?;
+    let list = data["categories"].as_array().ok_or_else(|| unexpected("categories", data))?;
     list.iter()
         .map(|category| {
             let id = id_of(&category["id"]).ok_or_else(|| unexpected("categories[].id", data))?;
@@ -32,9 +30,7 @@ pub fn categories(data: &Value) -> Result<Vec<Category>> {
 /// is_customizable}]`. The real API spells the flag `is_requried`; SDK samples spell it
 /// `is_required`, so either counts.
 pub fn attributes(data: &Value) -> Result<Vec<Attribute>> {
-    let list = data["attributes"]
-        .as_array()
-        .ok_or_else(|| unexpected("attributes", data))?;
+    let list = data["attributes"].as_array().ok_or_else(|| unexpected("attributes", data))?;
     list.iter()
         .map(|attribute| {
             let id = id_of(&attribute["id"]).ok_or_else(|| unexpected("attributes[].id", data))?;
@@ -43,10 +39,7 @@ pub fn attributes(data: &Value) -> Result<Vec<Attribute>> {
                 .into_iter()
                 .flatten()
                 .filter_map(|value| {
-                    Some(AttributeOption {
-                        id: id_of(&value["id"])?,
-                        name: text(value, &["name"]),
-                    })
+                    Some(AttributeOption { id: id_of(&value["id"])?, name: text(value, &["name"]) })
                 })
                 .collect();
             Ok(Attribute {
@@ -63,10 +56,7 @@ pub fn attributes(data: &Value) -> Result<Vec<Attribute>> {
 
 /// The first of `keys` holding a string, else empty.
 fn text(value: &Value, keys: &[&str]) -> String {
-    keys.iter()
-        .find_map(|key| value[*key].as_str())
-        .unwrap_or_default()
-        .to_owned()
+    keys.iter().find_map(|key| value[*key].as_str()).unwrap_or_default().to_owned()
 }
 
 fn unexpected(field: &str, data: &Value) -> ConnectorError {
@@ -109,10 +99,7 @@ mod tests {
         let list = attributes(&data).ok().unwrap_or_default();
         assert_eq!(list.len(), 3);
         let material = &list[0];
-        assert_eq!(
-            (material.id.as_str(), material.name.as_str()),
-            ("100198", "Material")
-        );
+        assert_eq!((material.id.as_str(), material.name.as_str()), ("100198", "Material"));
         assert!(material.required && material.custom_allowed && !material.is_sales_attribute);
         assert_eq!(material.options.len(), 1);
         assert_eq!(material.options[0].id, "1000058");

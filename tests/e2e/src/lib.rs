@@ -7,10 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 fn unique_name(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!(
         "{prefix}_{}_{}_{}",
         std::process::id(),
@@ -31,9 +29,7 @@ pub fn fresh_sqlite_url() -> String {
 /// or `None` (the test then says it was skipped).
 pub async fn fresh_postgres_url() -> Option<String> {
     let Ok(admin_url) = std::env::var("CROSSDOCK_TEST_POSTGRES_URL") else {
-        eprintln!(
-            "skipped: CROSSDOCK_TEST_POSTGRES_URL is not set, so the PostgreSQL test did not run"
-        );
+        eprintln!("skipped: CROSSDOCK_TEST_POSTGRES_URL is not set, so the PostgreSQL test did not run");
         return None;
     };
     let name = unique_name("crossdock_test");
@@ -44,9 +40,7 @@ pub async fn fresh_postgres_url() -> Option<String> {
         .execute(&mut admin)
         .await
         .expect("the test role may create databases");
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("the URL names a database");
+    let (base, _) = admin_url.rsplit_once('/').expect("the URL names a database");
     Some(format!("{base}/{name}"))
 }
 
@@ -70,28 +64,18 @@ use std::time::Duration;
 
 /// Sync timings short enough for tests.
 pub fn fast_settings() -> SyncSettings {
-    SyncSettings {
-        review_poll: Duration::from_millis(100),
-        ..SyncSettings::default()
-    }
+    SyncSettings { review_poll: Duration::from_millis(100), ..SyncSettings::default() }
 }
 
 /// A world on `database_url` with the given catalog and shops; reviews pass after 150 ms.
-pub async fn world(
-    database_url: &str,
-    catalog: Vec<CatalogProduct>,
-    shops: Vec<ShopSpec>,
-) -> SandboxWorld {
+pub async fn world(database_url: &str, catalog: Vec<CatalogProduct>, shops: Vec<ShopSpec>) -> SandboxWorld {
     SandboxWorld::start(
         database_url,
         WorldSpec {
             catalog,
             store_currency: "USD".into(),
             shops,
-            review: ReviewPolicy {
-                delay: Duration::from_millis(150),
-                ..ReviewPolicy::default()
-            },
+            review: ReviewPolicy { delay: Duration::from_millis(150), ..ReviewPolicy::default() },
         },
     )
     .await
@@ -100,19 +84,26 @@ pub async fn world(
 
 /// One full sync: read the catalog, then work the queue until nothing is left.
 pub async fn sync(world: &SandboxWorld) -> ImportReport {
-    let engine = world
-        .engine(fast_settings())
-        .await
-        .expect("the sync engine loads");
-    let report = import_catalog(&engine, &|_| {})
-        .await
-        .expect("the catalog imports");
-    let queue = QueueSettings {
-        workers: 4,
-        ..QueueSettings::default()
-    };
-    run_until_idle(&engine, &queue, &|| {})
-        .await
-        .expect("the queue drains");
+    let engine = world.engine(fast_settings()).await.expect("the sync engine loads");
+    let report = import_catalog(&engine, &|_| {}).await.expect("the catalog imports");
+    let queue = QueueSettings { workers: 4, ..QueueSettings::default() };
+    run_until_idle(&engine, &queue, &|| {}).await.expect("the queue drains");
     report
+}
+
+/// The first `n` active products of the demo catalog.
+pub fn active_products(n: usize) -> Vec<CatalogProduct> {
+    crossdock_sandbox::catalog::demo_catalog()
+        .into_iter()
+        .filter(|p| p.status == crossdock_sandbox::catalog::ProductStatus::Active)
+        .take(n)
+        .collect()
+}
+
+/// The HTTP API (and webhook receiver) of the world's app on an ephemeral port.
+pub async fn serve_api(world: &SandboxWorld) -> crossdock_sandbox::server::ServerHandle {
+    let state = crossdock::api::ApiState::new(world.app.clone(), fast_settings());
+    crossdock_sandbox::server::ServerHandle::start(crossdock::api::router(state), 0)
+        .await
+        .expect("the API binds a port")
 }

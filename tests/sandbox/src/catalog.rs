@@ -53,20 +53,11 @@ pub struct CatalogVariant {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CatalogError {
     #[error("line {line}, column {column}: {message}")]
-    Syntax {
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Syntax { line: usize, column: usize, message: String },
     #[error("the header has no `{column}` column")]
     MissingColumn { column: &'static str },
     #[error("line {line}, column {column} ({field}): {message}")]
-    Field {
-        line: usize,
-        column: usize,
-        field: &'static str,
-        message: String,
-    },
+    Field { line: usize, column: usize, field: &'static str, message: String },
     #[error("line {line}: {message}")]
     Row { line: usize, message: String },
 }
@@ -94,10 +85,7 @@ pub fn parse_shopify_csv(text: &str) -> Result<Vec<CatalogProduct>, CatalogError
         if record.fields.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let row = Row {
-            columns: &columns,
-            record: &record,
-        };
+        let row = Row { columns: &columns, record: &record };
         let handle = row.get(columns.handle).trim();
         if handle.is_empty() {
             return Err(row.field_error(columns.handle, "Handle", "is empty"));
@@ -155,8 +143,7 @@ struct Columns {
 impl Columns {
     fn from_header(header: &[String]) -> Result<Self, CatalogError> {
         let find = |name: &str| header.iter().position(|h| h.trim() == name);
-        let require =
-            |name: &'static str| find(name).ok_or(CatalogError::MissingColumn { column: name });
+        let require = |name: &'static str| find(name).ok_or(CatalogError::MissingColumn { column: name });
         Ok(Columns {
             handle: require("Handle")?,
             title: find("Title"),
@@ -168,16 +155,8 @@ impl Columns {
             tags: find("Tags"),
             published: find("Published"),
             status: find("Status"),
-            option_names: [
-                find("Option1 Name"),
-                find("Option2 Name"),
-                find("Option3 Name"),
-            ],
-            option_values: [
-                find("Option1 Value"),
-                find("Option2 Value"),
-                find("Option3 Value"),
-            ],
+            option_names: [find("Option1 Name"), find("Option2 Name"), find("Option3 Name")],
+            option_values: [find("Option1 Value"), find("Option2 Value"), find("Option3 Value")],
             sku: find("Variant SKU"),
             grams: find("Variant Grams"),
             quantity: find("Variant Inventory Qty"),
@@ -199,29 +178,15 @@ struct Row<'a> {
 impl Row<'_> {
     /// The field at `index`; short rows read as empty fields.
     fn get(&self, index: usize) -> &str {
-        self.record
-            .fields
-            .get(index)
-            .map(String::as_str)
-            .unwrap_or("")
+        self.record.fields.get(index).map(String::as_str).unwrap_or("")
     }
 
     fn opt(&self, index: Option<usize>) -> &str {
         index.map(|i| self.get(i)).unwrap_or("").trim()
     }
 
-    fn field_error(
-        &self,
-        index: usize,
-        field: &'static str,
-        message: impl Into<String>,
-    ) -> CatalogError {
-        CatalogError::Field {
-            line: self.record.line,
-            column: index + 1,
-            field,
-            message: message.into(),
-        }
+    fn field_error(&self, index: usize, field: &'static str, message: impl Into<String>) -> CatalogError {
+        CatalogError::Field { line: self.record.line, column: index + 1, field, message: message.into() }
     }
 
     fn new_product(&self, handle: &str) -> Result<CatalogProduct, CatalogError> {
@@ -231,10 +196,7 @@ impl Row<'_> {
             let message = format!("the first row of product `{handle}` has no title");
             return Err(match c.title {
                 Some(i) => self.field_error(i, "Title", message),
-                None => CatalogError::Row {
-                    line: self.record.line,
-                    message,
-                },
+                None => CatalogError::Row { line: self.record.line, message },
             });
         }
         Ok(CatalogProduct {
@@ -278,9 +240,7 @@ impl Row<'_> {
             Some(i) => match self.get(i).trim().to_ascii_lowercase().as_str() {
                 "" | "true" => Ok(ProductStatus::Active),
                 "false" => Ok(ProductStatus::Draft),
-                other => {
-                    Err(self.field_error(i, "Published", format!("`{other}` is not true or false")))
-                }
+                other => Err(self.field_error(i, "Published", format!("`{other}` is not true or false"))),
             },
             None => Ok(ProductStatus::Active),
         }
@@ -306,21 +266,13 @@ impl Row<'_> {
             if value.is_empty() {
                 continue;
             }
-            let name = if name.is_empty() {
-                "Title"
-            } else {
-                name.as_str()
-            };
+            let name = if name.is_empty() { "Title" } else { name.as_str() };
             options.push((name.to_string(), value.to_string()));
         }
         if options.is_empty() {
             options.push(("Title".to_string(), "Default Title".to_string()));
         }
-        let title = options
-            .iter()
-            .map(|(_, v)| v.as_str())
-            .collect::<Vec<_>>()
-            .join(" / ");
+        let title = options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / ");
 
         let price_text = self.get(c.price).trim();
         if price_text.is_empty() {
@@ -337,11 +289,7 @@ impl Row<'_> {
             Some(i) if !self.get(i).trim().is_empty() => {
                 let text = self.get(i).trim();
                 text.parse::<i64>().map_err(|_| {
-                    self.field_error(
-                        i,
-                        "Variant Inventory Qty",
-                        format!("`{text}` is not a whole number"),
-                    )
+                    self.field_error(i, "Variant Inventory Qty", format!("`{text}` is not a whole number"))
                 })?
             }
             _ => 0,
@@ -350,9 +298,7 @@ impl Row<'_> {
             Some(i) if !self.get(i).trim().is_empty() => self.grams(i, self.get(i).trim())?,
             _ => 0,
         };
-        let barcode = Some(self.opt(c.barcode))
-            .filter(|b| !b.is_empty())
-            .map(str::to_string);
+        let barcode = Some(self.opt(c.barcode)).filter(|b| !b.is_empty()).map(str::to_string);
         Ok(CatalogVariant {
             sku: self.opt(c.sku).to_string(),
             title,
@@ -365,18 +311,11 @@ impl Row<'_> {
         })
     }
 
-    fn decimal(
-        &self,
-        index: usize,
-        field: &'static str,
-        text: &str,
-    ) -> Result<Decimal, CatalogError> {
+    fn decimal(&self, index: usize, field: &'static str, text: &str) -> Result<Decimal, CatalogError> {
         match Decimal::from_str(text) {
             Ok(value) if !value.is_sign_negative() => Ok(value),
             Ok(_) => Err(self.field_error(index, field, format!("`{text}` is negative"))),
-            Err(_) => {
-                Err(self.field_error(index, field, format!("`{text}` is not a decimal amount")))
-            }
+            Err(_) => Err(self.field_error(index, field, format!("`{text}` is not a decimal amount"))),
         }
     }
 
@@ -385,13 +324,7 @@ impl Row<'_> {
         if let Ok(grams) = text.parse::<u32>() {
             return Ok(grams);
         }
-        let error = || {
-            self.field_error(
-                index,
-                "Variant Grams",
-                format!("`{text}` is not a weight in grams"),
-            )
-        };
+        let error = || self.field_error(index, "Variant Grams", format!("`{text}` is not a weight in grams"));
         let value = Decimal::from_str(text).map_err(|_| error())?;
         let rounded = value.round();
         if rounded.is_sign_negative() {
@@ -441,39 +374,38 @@ fn csv_records(text: &str) -> Result<Vec<Record>, CatalogError> {
 
     while let Some(c) = chars.next() {
         match state {
-            State::FieldStart | State::Unquoted => match c {
-                ',' => {
-                    fields.push(std::mem::take(&mut field));
-                    state = State::FieldStart;
-                }
-                '\r' if chars.peek() == Some(&'\n') => {}
-                '\n' => {
-                    fields.push(std::mem::take(&mut field));
-                    records.push(Record {
-                        line: record_line,
-                        fields: std::mem::take(&mut fields),
-                    });
-                    line += 1;
-                    column = 0;
-                    record_line = line;
-                    state = State::FieldStart;
-                }
-                '"' if state == State::FieldStart => {
-                    quote_start = (line, column);
-                    state = State::Quoted;
-                }
-                '"' => {
-                    return Err(CatalogError::Syntax {
+            State::FieldStart | State::Unquoted => {
+                match c {
+                    ',' => {
+                        fields.push(std::mem::take(&mut field));
+                        state = State::FieldStart;
+                    }
+                    '\r' if chars.peek() == Some(&'\n') => {}
+                    '\n' => {
+                        fields.push(std::mem::take(&mut field));
+                        records.push(Record { line: record_line, fields: std::mem::take(&mut fields) });
+                        line += 1;
+                        column = 0;
+                        record_line = line;
+                        state = State::FieldStart;
+                    }
+                    '"' if state == State::FieldStart => {
+                        quote_start = (line, column);
+                        state = State::Quoted;
+                    }
+                    '"' => {
+                        return Err(CatalogError::Syntax {
                         line,
                         column,
                         message: "a quote inside an unquoted field (quote the whole field and double the quote)".into(),
                     });
+                    }
+                    _ => {
+                        field.push(c);
+                        state = State::Unquoted;
+                    }
                 }
-                _ => {
-                    field.push(c);
-                    state = State::Unquoted;
-                }
-            },
+            }
             State::Quoted => match c {
                 '"' if chars.peek() == Some(&'"') => {
                     chars.next();
@@ -496,10 +428,7 @@ fn csv_records(text: &str) -> Result<Vec<Record>, CatalogError> {
                 '\r' if chars.peek() == Some(&'\n') => {}
                 '\n' => {
                     fields.push(std::mem::take(&mut field));
-                    records.push(Record {
-                        line: record_line,
-                        fields: std::mem::take(&mut fields),
-                    });
+                    records.push(Record { line: record_line, fields: std::mem::take(&mut fields) });
                     line += 1;
                     column = 0;
                     record_line = line;
@@ -509,9 +438,7 @@ fn csv_records(text: &str) -> Result<Vec<Record>, CatalogError> {
                     return Err(CatalogError::Syntax {
                         line,
                         column,
-                        message: format!(
-                            "`{c}` after a closing quote (expected `,` or a line end)"
-                        ),
+                        message: format!("`{c}` after a closing quote (expected `,` or a line end)"),
                     });
                 }
             },
@@ -527,10 +454,7 @@ fn csv_records(text: &str) -> Result<Vec<Record>, CatalogError> {
         State::FieldStart if fields.is_empty() && field.is_empty() => Ok(records),
         _ => {
             fields.push(field);
-            records.push(Record {
-                line: record_line,
-                fields,
-            });
+            records.push(Record { line: record_line, fields });
             Ok(records)
         }
     }
@@ -539,14 +463,10 @@ fn csv_records(text: &str) -> Result<Vec<Record>, CatalogError> {
 /// A deterministic synthetic catalog for benchmarks: `products` products with
 /// `variants_per_product` variants each (at least one), the same for the same `seed`.
 /// SKUs are unique (`GEN-000042-03`); every product is active.
-pub fn generated_catalog(
-    products: usize,
-    variants_per_product: usize,
-    seed: u64,
-) -> Vec<CatalogProduct> {
+pub fn generated_catalog(products: usize, variants_per_product: usize, seed: u64) -> Vec<CatalogProduct> {
     const ADJECTIVES: [&str; 12] = [
-        "Alpine", "Coastal", "Rugged", "Compact", "Everyday", "Summit", "Canyon", "Harbor",
-        "Forest", "Prairie", "Glacier", "Desert",
+        "Alpine", "Coastal", "Rugged", "Compact", "Everyday", "Summit", "Canyon", "Harbor", "Forest",
+        "Prairie", "Glacier", "Desert",
     ];
     const NOUNS: [&str; 12] = [
         "Tent",
@@ -564,9 +484,7 @@ pub fn generated_catalog(
     ];
     const TYPES: [&str; 4] = ["Camping", "Cookware", "Outdoor Gear", "Kitchen Tools"];
     const SIZES: [&str; 6] = ["XS", "S", "M", "L", "XL", "XXL"];
-    const COLORS: [&str; 8] = [
-        "Green", "Blue", "Red", "Black", "Sand", "Grey", "Orange", "White",
-    ];
+    const COLORS: [&str; 8] = ["Green", "Blue", "Red", "Black", "Sand", "Grey", "Orange", "White"];
 
     let mut rng = SplitMix64(seed);
     let variants_per_product = variants_per_product.max(1);
@@ -584,10 +502,7 @@ pub fn generated_catalog(
             } else {
                 let mut options = vec![
                     ("Size".to_string(), SIZES[v % SIZES.len()].to_string()),
-                    (
-                        "Color".to_string(),
-                        COLORS[(v / SIZES.len()) % COLORS.len()].to_string(),
-                    ),
+                    ("Color".to_string(), COLORS[(v / SIZES.len()) % COLORS.len()].to_string()),
                 ];
                 let combos = SIZES.len() * COLORS.len();
                 if variants_per_product > combos {
@@ -595,11 +510,7 @@ pub fn generated_catalog(
                 }
                 options
             };
-            let title = options
-                .iter()
-                .map(|(_, v)| v.as_str())
-                .collect::<Vec<_>>()
-                .join(" / ");
+            let title = options.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" / ");
             let price = Decimal::new(base_cents + 100 * v as i64, 2);
             let compare_at_price = (rng.below(4) == 0).then(|| price + Decimal::new(500, 2));
             variants.push(CatalogVariant {
@@ -666,40 +577,20 @@ mod tests {
         let catalog = demo_catalog();
         assert!(catalog.len() >= 50, "only {} products", catalog.len());
         let multi = catalog.iter().filter(|p| p.variants.len() > 1).count();
-        assert!(
-            multi >= catalog.len() / 4,
-            "only {multi} multi-variant products"
-        );
+        assert!(multi >= catalog.len() / 4, "only {multi} multi-variant products");
         assert!(catalog.iter().any(|p| p.variants.len() >= 4));
         let mut skus = HashSet::new();
         for product in &catalog {
             assert!(!product.title.is_empty());
-            assert!(
-                !product.images.is_empty(),
-                "{} has no image",
-                product.handle
-            );
+            assert!(!product.images.is_empty(), "{} has no image", product.handle);
             for variant in &product.variants {
-                assert!(
-                    !variant.sku.is_empty(),
-                    "{} has a variant without SKU",
-                    product.handle
-                );
-                assert!(
-                    skus.insert(variant.sku.clone()),
-                    "duplicate SKU {}",
-                    variant.sku
-                );
+                assert!(!variant.sku.is_empty(), "{} has a variant without SKU", product.handle);
+                assert!(skus.insert(variant.sku.clone()), "duplicate SKU {}", variant.sku);
                 assert!((0..=200).contains(&variant.inventory_quantity));
             }
         }
         assert!(catalog.iter().any(|p| p.status == ProductStatus::Draft));
-        assert!(
-            catalog
-                .iter()
-                .flat_map(|p| &p.variants)
-                .any(|v| v.compare_at_price.is_some())
-        );
+        assert!(catalog.iter().flat_map(|p| &p.variants).any(|v| v.compare_at_price.is_some()));
     }
 
     #[test]
@@ -717,15 +608,9 @@ mod tests {
         assert_eq!(mug.tags, ["camp", "mug"]);
         assert_eq!(mug.images.len(), 3);
         assert_eq!(mug.variants.len(), 2);
-        assert_eq!(
-            mug.variants[1].options,
-            [("Color".to_string(), "Red".to_string())]
-        );
+        assert_eq!(mug.variants[1].options, [("Color".to_string(), "Red".to_string())]);
         assert_eq!(mug.variants[1].price, Decimal::new(1250, 2));
-        assert_eq!(
-            mug.variants[0].compare_at_price,
-            Some(Decimal::new(1500, 2))
-        );
+        assert_eq!(mug.variants[0].compare_at_price, Some(Decimal::new(1500, 2)));
         assert_eq!(mug.variants[0].barcode.as_deref(), Some("0123"));
         assert_eq!(mug.variants[1].barcode, None);
     }
@@ -743,9 +628,7 @@ mod tests {
 
     #[test]
     fn a_bad_price_names_its_line_and_column() {
-        let csv = format!(
-            "{HEADER}\nok,Ok,,,,,true,,,,,,1.00,,,\n\"two\nlines\",T,,,,,true,,,,,,abc,,,\n"
-        );
+        let csv = format!("{HEADER}\nok,Ok,,,,,true,,,,,,1.00,,,\n\"two\nlines\",T,,,,,true,,,,,,abc,,,\n");
         let error = parse_shopify_csv(&csv).expect_err("abc is not a price");
         assert_eq!(
             error,
@@ -756,37 +639,21 @@ mod tests {
                 message: "`abc` is not a decimal amount".into()
             }
         );
-        assert_eq!(
-            error.to_string(),
-            "line 3, column 13 (Variant Price): `abc` is not a decimal amount"
-        );
+        assert_eq!(error.to_string(), "line 3, column 13 (Variant Price): `abc` is not a decimal amount");
     }
 
     #[test]
     fn an_unclosed_quote_names_where_it_opened() {
         let csv = format!("{HEADER}\nx,\"Open title,,,\n");
         let error = parse_shopify_csv(&csv).expect_err("unterminated");
-        assert!(
-            matches!(
-                error,
-                CatalogError::Syntax {
-                    line: 2,
-                    column: 3,
-                    ..
-                }
-            ),
-            "{error}"
-        );
+        assert!(matches!(error, CatalogError::Syntax { line: 2, column: 3, .. }), "{error}");
     }
 
     #[test]
     fn a_product_without_title_is_refused() {
         let csv = format!("{HEADER}\nx,,,,,,true,,,,,,1.00,,,\n");
         let error = parse_shopify_csv(&csv).expect_err("no title");
-        assert!(
-            error.to_string().contains("line 2, column 2 (Title)"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("line 2, column 2 (Title)"), "{error}");
     }
 
     #[test]
@@ -812,11 +679,7 @@ mod tests {
         let started = std::time::Instant::now();
         let catalog = generated_catalog(10_000, 3, 1);
         assert_eq!(catalog.len(), 10_000);
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(2),
-            "{:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     }
 
     #[test]
@@ -837,16 +700,10 @@ mod tests {
             }
             files += 1;
             let text = std::fs::read_to_string(&path).expect("utf-8 csv");
-            let products =
-                parse_shopify_csv(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let products = parse_shopify_csv(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(!products.is_empty(), "{} has no products", path.display());
             for product in &products {
-                assert!(
-                    !product.title.is_empty(),
-                    "{}: {} has no title",
-                    path.display(),
-                    product.handle
-                );
+                assert!(!product.title.is_empty(), "{}: {} has no title", path.display(), product.handle);
                 assert!(
                     product.variants.iter().any(|v| v.price > Decimal::ZERO),
                     "{}: {} has no priced variant",

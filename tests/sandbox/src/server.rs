@@ -29,11 +29,7 @@ impl ServerHandle {
                 tracing::error!(%error, %addr, "sandbox server stopped");
             }
         });
-        Ok(ServerHandle {
-            addr,
-            shutdown: Some(tx),
-            task: Some(task),
-        })
+        Ok(ServerHandle { addr, shutdown: Some(tx), task: Some(task) })
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash.

@@ -65,9 +65,7 @@ pub struct ShopifySandbox {
 
 impl std::fmt::Debug for ShopifySandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShopifySandbox")
-            .field("base_url", &self.server.base_url())
-            .finish_non_exhaustive()
+        f.debug_struct("ShopifySandbox").field("base_url", &self.server.base_url()).finish_non_exhaustive()
     }
 }
 
@@ -88,15 +86,9 @@ impl ShopifySandbox {
 
     /// Starts on `127.0.0.1:port` (0 picks a free port).
     pub async fn start_on(config: ShopifyConfig, port: u16) -> std::io::Result<Self> {
-        let webhooks = Emitter::new(
-            tokio::runtime::Handle::current(),
-            shop_domain(&config.shop_name),
-        );
+        let webhooks = Emitter::new(tokio::runtime::Handle::current(), shop_domain(&config.shop_name));
         let state = Arc::new(AppState {
-            schema: schema::build(ShopInfo {
-                name: config.shop_name,
-                currency: config.currency,
-            }),
+            schema: schema::build(ShopInfo { name: config.shop_name, currency: config.currency }),
             access_token: config.access_token,
             data: ShopData::new(config.catalog),
             bucket: Mutex::new(Bucket::new(CostLimits::default())),
@@ -133,9 +125,7 @@ impl ShopifySandbox {
         );
         for variant in changed.iter().flat_map(|p| &p.variants) {
             if variant.sku == sku {
-                self.state
-                    .webhooks
-                    .emit("inventory_levels/update", &rest::inventory_level(variant));
+                self.state.webhooks.emit("inventory_levels/update", &rest::inventory_level(variant));
             }
         }
         !changed.is_empty()
@@ -154,14 +144,9 @@ impl ShopifySandbox {
     }
 
     fn update_product(&self, handle: &str, change: impl Fn(&mut data::ProductRecord)) -> bool {
-        let changed =
-            self.state
-                .data
-                .update(now_seconds(), |p| p.handle == handle, |p, _| change(p));
+        let changed = self.state.data.update(now_seconds(), |p| p.handle == handle, |p, _| change(p));
         for product in &changed {
-            self.state
-                .webhooks
-                .emit("products/update", &rest::product(product));
+            self.state.webhooks.emit("products/update", &rest::product(product));
         }
         !changed.is_empty()
     }
@@ -170,9 +155,7 @@ impl ShopifySandbox {
     /// GID. A handle already taken gets `-1`, `-2`… appended, as Shopify does.
     pub fn add_product(&self, product: CatalogProduct) -> String {
         let created = self.state.data.insert(product, now_seconds());
-        self.state
-            .webhooks
-            .emit("products/create", &rest::product(&created));
+        self.state.webhooks.emit("products/create", &rest::product(&created));
         created.gid()
     }
 
@@ -182,9 +165,7 @@ impl ShopifySandbox {
         let Some(deleted) = self.state.data.remove(|p| p.handle == handle) else {
             return false;
         };
-        self.state
-            .webhooks
-            .emit("products/delete", &rest::deleted_product(&deleted));
+        self.state.webhooks.emit("products/delete", &rest::deleted_product(&deleted));
         true
     }
 
@@ -292,23 +273,14 @@ fn router(state: Arc<AppState>) -> Router {
 
 async fn not_found(State(state): State<Arc<AppState>>) -> Response {
     state.requests.fetch_add(1, Ordering::Relaxed);
-    json_response(
-        StatusCode::NOT_FOUND,
-        r#"{"errors":"Not Found"}"#.to_string(),
-    )
+    json_response(StatusCode::NOT_FOUND, r#"{"errors":"Not Found"}"#.to_string())
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        "content-type",
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    headers.insert(
-        "x-shopify-api-version",
-        HeaderValue::from_static(API_VERSION),
-    );
+    headers.insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
+    headers.insert("x-shopify-api-version", HeaderValue::from_static(API_VERSION));
     response
 }
 
@@ -321,36 +293,25 @@ async fn graphql(
 ) -> Response {
     state.requests.fetch_add(1, Ordering::Relaxed);
     if version != API_VERSION {
-        return json_response(
-            StatusCode::NOT_FOUND,
-            r#"{"errors":"Not Found"}"#.to_string(),
-        );
+        return json_response(StatusCode::NOT_FOUND, r#"{"errors":"Not Found"}"#.to_string());
     }
-    let token = headers
-        .get("x-shopify-access-token")
-        .and_then(|v| v.to_str().ok());
+    let token = headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok());
     if token != Some(state.access_token.as_str()) {
         return json_response(StatusCode::UNAUTHORIZED, INVALID_TOKEN_BODY.to_string());
     }
     let request = request.into_inner();
 
     // A query that does not parse costs nothing; execution reports the syntax error.
-    let requested = parse_query(&request.query).ok().and_then(|doc| {
-        cost::requested_cost(&doc, request.operation_name.as_deref(), &request.variables)
-    });
+    let requested = parse_query(&request.query)
+        .ok()
+        .and_then(|doc| cost::requested_cost(&doc, request.operation_name.as_deref(), &request.variables));
     let Some(requested) = requested else {
         let response = state.schema.execute(request).await;
-        return json_response(
-            StatusCode::OK,
-            serde_json::to_string(&response).unwrap_or_default(),
-        );
+        return json_response(StatusCode::OK, serde_json::to_string(&response).unwrap_or_default());
     };
 
-    let limits = state
-        .bucket
-        .lock()
-        .expect("bucket lock is never poisoned: no code panics while holding it")
-        .limits();
+    let limits =
+        state.bucket.lock().expect("bucket lock is never poisoned: no code panics while holding it").limits();
     if requested > limits.single_query_max {
         let body = json!({
             "errors": [{
@@ -372,11 +333,7 @@ async fn graphql(
     let status = match charged {
         Ok(status) => status,
         Err(status) => {
-            tracing::debug!(
-                requested,
-                available = status.currently_available,
-                "throttled"
-            );
+            tracing::debug!(requested, available = status.currently_available, "throttled");
             let body = json!({
                 "errors": [{
                     "message": "Throttled",
@@ -400,11 +357,7 @@ async fn graphql(
             );
         }
     };
-    let actual = body
-        .get("data")
-        .map(cost::actual_cost)
-        .unwrap_or(0)
-        .min(requested);
+    let actual = body.get("data").map(cost::actual_cost).unwrap_or(0).min(requested);
     let status = if actual < requested {
         state
             .bucket
@@ -415,19 +368,12 @@ async fn graphql(
         status
     };
     if let Some(object) = body.as_object_mut() {
-        object.insert(
-            "extensions".into(),
-            json!({"cost": cost_json(requested, Some(actual), status)}),
-        );
+        object.insert("extensions".into(), json!({"cost": cost_json(requested, Some(actual), status)}));
     }
     json_response(StatusCode::OK, body.to_string())
 }
 
-fn cost_json(
-    requested: u64,
-    actual: Option<u64>,
-    status: cost::ThrottleStatus,
-) -> serde_json::Value {
+fn cost_json(requested: u64, actual: Option<u64>, status: cost::ThrottleStatus) -> serde_json::Value {
     json!({
         "requestedQueryCost": requested,
         "actualQueryCost": actual,

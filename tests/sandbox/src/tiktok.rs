@@ -61,16 +61,8 @@ pub struct ShopSpec {
 }
 
 impl ShopSpec {
-    pub fn new(
-        name: impl Into<String>,
-        region: impl Into<String>,
-        currency: impl Into<String>,
-    ) -> Self {
-        ShopSpec {
-            name: name.into(),
-            region: region.into(),
-            currency: currency.into(),
-        }
+    pub fn new(name: impl Into<String>, region: impl Into<String>, currency: impl Into<String>) -> Self {
+        ShopSpec { name: name.into(), region: region.into(), currency: currency.into() }
     }
 }
 
@@ -85,10 +77,7 @@ pub struct ReviewPolicy {
 
 impl Default for ReviewPolicy {
     fn default() -> Self {
-        ReviewPolicy {
-            delay: Duration::from_secs(2),
-            outcome: ReviewOutcome::Approve,
-        }
+        ReviewPolicy { delay: Duration::from_secs(2), outcome: ReviewOutcome::Approve }
     }
 }
 
@@ -184,10 +173,7 @@ impl TikTokSandbox {
         let state = state::State::new(&config.shops, config.review, envelope::unix_now())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let app = Arc::new(App {
-            credentials: auth::Credentials {
-                app_key: config.app_key,
-                app_secret: config.app_secret,
-            },
+            credentials: auth::Credentials { app_key: config.app_key, app_secret: config.app_secret },
             state: Mutex::new(state),
             requests: AtomicU64::new(0),
         });
@@ -218,12 +204,7 @@ impl TikTokSandbox {
     pub fn products(&self, cipher: &str) -> Vec<SandboxProduct> {
         let mut state = self.state();
         state.settle_all(tokio::time::Instant::now());
-        state
-            .products
-            .values()
-            .filter(|p| p.cipher == cipher)
-            .map(|p| p.to_sandbox())
-            .collect()
+        state.products.values().filter(|p| p.cipher == cipher).map(|p| p.to_sandbox()).collect()
     }
 
     /// One product of the shop, review settled as of now; none when it is another shop's or
@@ -265,9 +246,6 @@ impl TikTokSandbox {
 
     fn state(&self) -> MutexGuard<'_, state::State> {
         // The state stays consistent even if a holder panicked: every write is one step.
-        self.app
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.app.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

@@ -3,9 +3,7 @@
 //! the cost of one node; the requested cost is charged before the query runs and the
 //! difference to the actual cost (objects returned) refunded after.
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Value, Variables};
 use std::collections::HashMap;
 use tokio::time::Instant;
@@ -24,11 +22,7 @@ pub struct CostLimits {
 impl Default for CostLimits {
     /// Shopify's Standard plan as of 2026-01: 100 points/s; a 2,000-point bucket; 1,000 per query.
     fn default() -> Self {
-        CostLimits {
-            maximum_available: 2000.0,
-            restore_rate: 100.0,
-            single_query_max: 1000,
-        }
+        CostLimits { maximum_available: 2000.0, restore_rate: 100.0, single_query_max: 1000 }
     }
 }
 
@@ -48,10 +42,7 @@ pub fn requested_cost(
         (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next()?,
         (DocumentOperations::Multiple(_), None) => return None,
     };
-    let mut estimate = Estimate {
-        fragments: &doc.fragments,
-        variables,
-    };
+    let mut estimate = Estimate { fragments: &doc.fragments, variables };
     Some(estimate.selection_set(&operation.node.selection_set.node, 0))
 }
 
@@ -110,9 +101,7 @@ impl Estimate<'_> {
 
     /// `first` or `last`, literal or from a variable; a connection field always has one.
     fn page_size(&self, field: &async_graphql::parser::types::Field) -> Option<u64> {
-        let argument = field
-            .get_argument("first")
-            .or_else(|| field.get_argument("last"))?;
+        let argument = field.get_argument("first").or_else(|| field.get_argument("last"))?;
         let value = argument
             .node
             .clone()
@@ -143,11 +132,7 @@ pub struct ThrottleStatus {
 
 impl Bucket {
     pub fn new(limits: CostLimits) -> Self {
-        Bucket {
-            limits,
-            available: limits.maximum_available,
-            at: Instant::now(),
-        }
+        Bucket { limits, available: limits.maximum_available, at: Instant::now() }
     }
 
     pub fn limits(&self) -> CostLimits {
@@ -162,8 +147,8 @@ impl Bucket {
     fn restore(&mut self) {
         let now = Instant::now();
         let elapsed = now.duration_since(self.at).as_secs_f64();
-        self.available = (self.available + elapsed * self.limits.restore_rate)
-            .min(self.limits.maximum_available);
+        self.available =
+            (self.available + elapsed * self.limits.restore_rate).min(self.limits.maximum_available);
         self.at = now;
     }
 
@@ -220,21 +205,12 @@ mod tests {
 
     #[test]
     fn scalars_are_free_and_objects_cost_one() {
-        assert_eq!(
-            cost("{ shop { name currencyCode } }", serde_json::json!({})),
-            1
-        );
+        assert_eq!(cost("{ shop { name currencyCode } }", serde_json::json!({})), 1);
     }
 
     #[test]
     fn connections_cost_two_plus_first_times_a_node() {
-        assert_eq!(
-            cost(
-                "{ products(first: 10) { nodes { id } } }",
-                serde_json::json!({})
-            ),
-            12
-        );
+        assert_eq!(cost("{ products(first: 10) { nodes { id } } }", serde_json::json!({})), 12);
         assert_eq!(
             cost(
                 "{ products(first: 10) { edges { cursor node { id } } pageInfo { hasNextPage } } }",
@@ -242,22 +218,17 @@ mod tests {
             ),
             12
         );
-        let nested = "query($n: Int!) { products(first: $n) { nodes { id variants(first: 5) { nodes { ...V } } } } }
+        let nested =
+            "query($n: Int!) { products(first: $n) { nodes { id variants(first: 5) { nodes { ...V } } } } }
                       fragment V on ProductVariant { id selectedOptions { name } }";
         // products: 2 + 4 * (1 + variants (2 + 5 * (1 + 1)))
-        assert_eq!(
-            cost(nested, serde_json::json!({"n": 4})),
-            2 + 4 * (1 + 2 + 5 * 2)
-        );
+        assert_eq!(cost(nested, serde_json::json!({"n": 4})), 2 + 4 * (1 + 2 + 5 * 2));
     }
 
     #[test]
     fn the_bucket_throttles_when_empty_and_refunds_unused_points() {
-        let mut bucket = Bucket::new(CostLimits {
-            maximum_available: 10.0,
-            restore_rate: 0.0,
-            single_query_max: 10,
-        });
+        let mut bucket =
+            Bucket::new(CostLimits { maximum_available: 10.0, restore_rate: 0.0, single_query_max: 10 });
         assert!(bucket.charge(8).is_ok());
         let status = bucket.charge(8).expect_err("only 2 points left");
         assert_eq!(status.currently_available, 2.0);

@@ -88,12 +88,7 @@ impl ShopData {
             .enumerate()
             .map(|(i, product)| {
                 let created_at = base + 60 * i as i64;
-                Arc::new(record(
-                    PRODUCT_ID_BASE + i as u64,
-                    product,
-                    created_at,
-                    &mut next_variant,
-                ))
+                Arc::new(record(PRODUCT_ID_BASE + i as u64, product, created_at, &mut next_variant))
             })
             .collect();
         ShopData {
@@ -106,9 +101,7 @@ impl ShopData {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .expect("shop data lock is never poisoned: no code panics while holding it")
+        self.inner.lock().expect("shop data lock is never poisoned: no code panics while holding it")
     }
 
     /// The current catalog.
@@ -191,12 +184,7 @@ impl ShopData {
 }
 
 /// A catalog product as stored, with id `id` and variant ids after `next_variant`.
-fn record(
-    id: u64,
-    product: CatalogProduct,
-    created_at: i64,
-    next_variant: &mut u64,
-) -> ProductRecord {
+fn record(id: u64, product: CatalogProduct, created_at: i64, next_variant: &mut u64) -> ProductRecord {
     let variant_count = product.variants.len();
     let image_count = product.images.len();
     let variants = product
@@ -241,9 +229,5 @@ fn record(
 
 /// Shopify's numeric id from a GID of the given type (`gid://shopify/Product/42` → 42).
 pub fn parse_gid(gid: &str, kind: &str) -> Option<u64> {
-    gid.strip_prefix("gid://shopify/")?
-        .strip_prefix(kind)?
-        .strip_prefix('/')?
-        .parse()
-        .ok()
+    gid.strip_prefix("gid://shopify/")?.strip_prefix(kind)?.strip_prefix('/')?.parse().ok()
 }

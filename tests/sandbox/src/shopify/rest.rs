@@ -20,9 +20,7 @@ pub fn product(product: &ProductRecord) -> Value {
         ProductStatus::Draft => "draft",
         ProductStatus::Archived => "archived",
     };
-    let images: Vec<Value> = (0..product.images.len())
-        .map(|i| image(product, i))
-        .collect();
+    let images: Vec<Value> = (0..product.images.len()).map(|i| image(product, i)).collect();
     json!({
         "admin_graphql_api_id": product.gid(),
         "body_html": product.body_html,
@@ -183,21 +181,11 @@ mod tests {
         assert_eq!(json["tags"], record.tags.join(", "));
         let first = &json["variants"][0];
         assert_eq!(first["product_id"], record.id);
-        assert_eq!(
-            first["inventory_item_id"],
-            record.variants[0].inventory_item_id
-        );
+        assert_eq!(first["inventory_item_id"], record.variants[0].inventory_item_id);
         let price = first["price"].as_str().expect("price is a string");
         assert!(price.contains('.'), "{price}");
-        assert_eq!(
-            json["variants"].as_array().map(Vec::len),
-            Some(record.variants.len())
-        );
-        assert!(
-            json["options"][0]["values"]
-                .as_array()
-                .is_some_and(|v| v.len() > 1)
-        );
+        assert_eq!(json["variants"].as_array().map(Vec::len), Some(record.variants.len()));
+        assert!(json["options"][0]["values"].as_array().is_some_and(|v| v.len() > 1));
     }
 
     #[test]

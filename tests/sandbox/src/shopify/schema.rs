@@ -48,9 +48,9 @@ pub struct Money(pub Decimal);
 impl ScalarType for Money {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => Decimal::from_str(s)
-                .map(Money)
-                .map_err(|_| InputValueError::expected_type(value)),
+            Value::String(s) => {
+                Decimal::from_str(s).map(Money).map_err(|_| InputValueError::expected_type(value))
+            }
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -71,9 +71,9 @@ pub struct DateTime(pub i64);
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => timestamp::parse(s)
-                .map(DateTime)
-                .ok_or_else(|| InputValueError::expected_type(value)),
+            Value::String(s) => {
+                timestamp::parse(s).map(DateTime).ok_or_else(|| InputValueError::expected_type(value))
+            }
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -174,16 +174,8 @@ macro_rules! connection {
         impl From<Page<$node>> for $connection {
             fn from(page: Page<$node>) -> Self {
                 let nodes = page.edges.iter().map(|(_, node)| node.clone()).collect();
-                let edges = page
-                    .edges
-                    .into_iter()
-                    .map(|(cursor, node)| $edge { cursor, node })
-                    .collect();
-                $connection {
-                    edges,
-                    nodes,
-                    page_info: page.page_info,
-                }
+                let edges = page.edges.into_iter().map(|(cursor, node)| $edge { cursor, node }).collect();
+                $connection { edges, nodes, page_info: page.page_info }
             }
         }
     };
@@ -224,20 +216,12 @@ fn encode_cursor(id: u64, value: &SortValue) -> String {
 }
 
 fn decode_cursor(cursor: &str, numeric: bool) -> Result<(SortValue, u64), Error> {
-    let invalid = || {
-        Error::new(format!("Invalid cursor: {cursor}"))
-            .extend_with(|_, e| e.set("code", "BAD_REQUEST"))
-    };
+    let invalid =
+        || Error::new(format!("Invalid cursor: {cursor}")).extend_with(|_, e| e.set("code", "BAD_REQUEST"));
     let bytes = BASE64.decode(cursor.trim()).map_err(|_| invalid())?;
     let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    let id = json
-        .get("last_id")
-        .and_then(serde_json::Value::as_u64)
-        .ok_or_else(invalid)?;
-    let raw = json
-        .get("last_value")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(invalid)?;
+    let id = json.get("last_id").and_then(serde_json::Value::as_u64).ok_or_else(invalid)?;
+    let raw = json.get("last_value").and_then(serde_json::Value::as_str).ok_or_else(invalid)?;
     let value = if numeric {
         SortValue::Int(raw.parse().map_err(|_| invalid())?)
     } else {
@@ -288,9 +272,7 @@ fn paginate<T: Clone>(
     let end = match &args.before {
         Some(cursor) => {
             let at = decode_cursor(cursor, numeric)?;
-            items
-                .partition_point(|item| order(&key(item), &at) == Ordering::Less)
-                .max(start)
+            items.partition_point(|item| order(&key(item), &at) == Ordering::Less).max(start)
         }
         None => items.len(),
     };
@@ -351,9 +333,9 @@ impl QueryRoot {
         let key = move |p: &Product| -> (SortValue, u64) {
             let r = &p.0;
             let value = match sort_key {
-                ProductSortKeys::Id
-                | ProductSortKeys::InventoryTotal
-                | ProductSortKeys::Relevance => SortValue::Int(r.id as i64),
+                ProductSortKeys::Id | ProductSortKeys::InventoryTotal | ProductSortKeys::Relevance => {
+                    SortValue::Int(r.id as i64)
+                }
                 ProductSortKeys::Title => SortValue::Text(r.title.to_lowercase()),
                 ProductSortKeys::UpdatedAt => SortValue::Text(timestamp::format(r.updated_at)),
                 ProductSortKeys::CreatedAt => SortValue::Text(timestamp::format(r.created_at)),
@@ -367,11 +349,8 @@ impl QueryRoot {
             ProductSortKeys::Id | ProductSortKeys::InventoryTotal | ProductSortKeys::Relevance
         );
         let reverse = reverse.unwrap_or(false);
-        let mut items: Vec<Product> = snapshot
-            .iter()
-            .filter(|p| search.matches_product(p))
-            .map(|p| Product(Arc::clone(p)))
-            .collect();
+        let mut items: Vec<Product> =
+            snapshot.iter().filter(|p| search.matches_product(p)).map(|p| Product(Arc::clone(p))).collect();
         // The snapshot is in id order already.
         if !numeric || reverse {
             items.sort_by_cached_key(|p| key(p));
@@ -379,19 +358,7 @@ impl QueryRoot {
                 items.reverse();
             }
         }
-        paginate(
-            &items,
-            key,
-            numeric,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-                reverse,
-            },
-        )
-        .map(Into::into)
+        paginate(&items, key, numeric, PageArgs { first, after, last, before, reverse }).map(Into::into)
     }
 
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>, Error> {
@@ -399,10 +366,7 @@ impl QueryRoot {
         let Some(id) = parse_gid(&id, "Product") else {
             return Ok(None);
         };
-        Ok(snapshot
-            .binary_search_by_key(&id, |p| p.id)
-            .ok()
-            .map(|i| Product(Arc::clone(&snapshot[i]))))
+        Ok(snapshot.binary_search_by_key(&id, |p| p.id).ok().map(|i| Product(Arc::clone(&snapshot[i]))))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -422,10 +386,7 @@ impl QueryRoot {
         let mut items: Vec<ProductVariant> = snapshot
             .iter()
             .flat_map(|p| {
-                (0..p.variants.len()).map(move |index| ProductVariant {
-                    product: Arc::clone(p),
-                    index,
-                })
+                (0..p.variants.len()).map(move |index| ProductVariant { product: Arc::clone(p), index })
             })
             .filter(|v| search.matches_variant(&v.product, v.record()))
             .collect();
@@ -434,26 +395,10 @@ impl QueryRoot {
             items.reverse();
         }
         let key = |v: &ProductVariant| (SortValue::Int(v.record().id as i64), v.record().id);
-        paginate(
-            &items,
-            key,
-            true,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-                reverse,
-            },
-        )
-        .map(Into::into)
+        paginate(&items, key, true, PageArgs { first, after, last, before, reverse }).map(Into::into)
     }
 
-    async fn product_variant(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> Result<Option<ProductVariant>, Error> {
+    async fn product_variant(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductVariant>, Error> {
         let snapshot = snapshot(ctx)?;
         let Some(id) = parse_gid(&id, "ProductVariant") else {
             return Ok(None);
@@ -462,31 +407,20 @@ impl QueryRoot {
     }
 
     /// An inventory item by GID; each variant has exactly one.
-    async fn inventory_item(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> Result<Option<InventoryItem>, Error> {
+    async fn inventory_item(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InventoryItem>, Error> {
         let snapshot = snapshot(ctx)?;
         let Some(id) = parse_gid(&id, "InventoryItem") else {
             return Ok(None);
         };
-        Ok(find_variant(&snapshot, |v| v.inventory_item_id == id)
-            .map(|variant| InventoryItem { variant }))
+        Ok(find_variant(&snapshot, |v| v.inventory_item_id == id).map(|variant| InventoryItem { variant }))
     }
 }
 
 /// The first variant `select` picks, with its product.
-fn find_variant(
-    snapshot: &Snapshot,
-    select: impl Fn(&VariantRecord) -> bool,
-) -> Option<ProductVariant> {
+fn find_variant(snapshot: &Snapshot, select: impl Fn(&VariantRecord) -> bool) -> Option<ProductVariant> {
     snapshot.iter().find_map(|product| {
         let index = product.variants.iter().position(&select)?;
-        Some(ProductVariant {
-            product: Arc::clone(product),
-            index,
-        })
+        Some(ProductVariant { product: Arc::clone(product), index })
     })
 }
 
@@ -567,23 +501,9 @@ impl Product {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<ImageConnection, Error> {
-        let items: Vec<Image> = (0..self.0.images.len())
-            .filter_map(|i| self.image(i))
-            .collect();
+        let items: Vec<Image> = (0..self.0.images.len()).filter_map(|i| self.image(i)).collect();
         let key = |image: &Image| (SortValue::Int(image.id as i64), image.id);
-        paginate(
-            &items,
-            key,
-            true,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-                reverse: false,
-            },
-        )
-        .map(Into::into)
+        paginate(&items, key, true, PageArgs { first, after, last, before, reverse: false }).map(Into::into)
     }
     async fn variants(
         &self,
@@ -593,25 +513,10 @@ impl Product {
         before: Option<String>,
     ) -> Result<ProductVariantConnection, Error> {
         let items: Vec<ProductVariant> = (0..self.0.variants.len())
-            .map(|index| ProductVariant {
-                product: Arc::clone(&self.0),
-                index,
-            })
+            .map(|index| ProductVariant { product: Arc::clone(&self.0), index })
             .collect();
         let key = |v: &ProductVariant| (SortValue::Int(v.record().id as i64), v.record().id);
-        paginate(
-            &items,
-            key,
-            true,
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-                reverse: false,
-            },
-        )
-        .map(Into::into)
+        paginate(&items, key, true, PageArgs { first, after, last, before, reverse: false }).map(Into::into)
     }
 }
 
@@ -661,10 +566,7 @@ impl ProductVariant {
         self.record()
             .options
             .iter()
-            .map(|(name, value)| SelectedOption {
-                name: name.clone(),
-                value: value.clone(),
-            })
+            .map(|(name, value)| SelectedOption { name: name.clone(), value: value.clone() })
             .collect()
     }
     async fn image(&self) -> Option<Image> {
@@ -672,9 +574,7 @@ impl ProductVariant {
         Product(Arc::clone(&self.product)).image(index)
     }
     async fn inventory_item(&self) -> InventoryItem {
-        InventoryItem {
-            variant: self.clone(),
-        }
+        InventoryItem { variant: self.clone() }
     }
     async fn product(&self) -> Product {
         Product(Arc::clone(&self.product))
@@ -726,10 +626,7 @@ pub struct InventoryItem {
 #[Object]
 impl InventoryItem {
     async fn id(&self) -> ID {
-        ID(format!(
-            "gid://shopify/InventoryItem/{}",
-            self.variant.record().inventory_item_id
-        ))
+        ID(format!("gid://shopify/InventoryItem/{}", self.variant.record().inventory_item_id))
     }
     async fn sku(&self) -> Option<&str> {
         Some(self.variant.record().sku.as_str()).filter(|s| !s.is_empty())
@@ -742,9 +639,7 @@ impl InventoryItem {
         self.variant.clone()
     }
     async fn measurement(&self) -> InventoryItemMeasurement {
-        InventoryItemMeasurement {
-            grams: self.variant.record().grams,
-        }
+        InventoryItemMeasurement { grams: self.variant.record().grams }
     }
 }
 
@@ -756,10 +651,7 @@ pub struct InventoryItemMeasurement {
 impl InventoryItemMeasurement {
     /// Shopify stores weight as a float with a unit; the sandbox always answers in grams.
     async fn weight(&self) -> Weight {
-        Weight {
-            value: f64::from(self.grams),
-            unit: WeightUnit::Grams,
-        }
+        Weight { value: f64::from(self.grams), unit: WeightUnit::Grams }
     }
 }
 

@@ -96,12 +96,7 @@ impl Term {
             _ => (false, token),
         };
         let Some((field, rest)) = token.split_once(':') else {
-            return Some(Term {
-                negated,
-                field: None,
-                op: Op::Eq,
-                value: token.to_lowercase(),
-            });
+            return Some(Term { negated, field: None, op: Op::Eq, value: token.to_lowercase() });
         };
         let (op, value) = if let Some(v) = rest.strip_prefix(">=") {
             (Op::Ge, v)
@@ -114,12 +109,7 @@ impl Term {
         } else {
             (Op::Eq, rest)
         };
-        Some(Term {
-            negated,
-            field: Some(field.to_lowercase()),
-            op,
-            value: value.to_string(),
-        })
+        Some(Term { negated, field: Some(field.to_lowercase()), op, value: value.to_string() })
     }
 
     fn matches(&self, product: &ProductRecord, variant: Option<&VariantRecord>) -> bool {
@@ -147,22 +137,11 @@ impl Term {
             "handle" => product.handle == self.value,
             "vendor" => self.text(&product.vendor),
             "product_type" => self.text(&product.product_type),
-            "tag" => product
-                .tags
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(&self.value)),
-            "tag_not" => !product
-                .tags
-                .iter()
-                .any(|t| t.eq_ignore_ascii_case(&self.value)),
-            "status" => self
-                .value
-                .split(',')
-                .any(|s| status_matches(product.status, s.trim())),
+            "tag" => product.tags.iter().any(|t| t.eq_ignore_ascii_case(&self.value)),
+            "tag_not" => !product.tags.iter().any(|t| t.eq_ignore_ascii_case(&self.value)),
+            "status" => self.value.split(',').any(|s| status_matches(product.status, s.trim())),
             "sku" => variants.iter().any(|v| self.text(&v.sku)),
-            "barcode" => variants
-                .iter()
-                .any(|v| v.barcode.as_deref().is_some_and(|b| self.text(b))),
+            "barcode" => variants.iter().any(|v| v.barcode.as_deref().is_some_and(|b| self.text(b))),
             "inventory_quantity" | "inventory_total" => {
                 let total = match variant {
                     Some(v) => v.inventory_quantity,
@@ -234,12 +213,7 @@ mod tests {
     fn filters_by_field_comparison_negation_and_or() {
         let data = ShopData::new(generated_catalog(5, 2, 3));
         let products = data.snapshot();
-        let count = |q: &str| {
-            products
-                .iter()
-                .filter(|p| Search::parse(Some(q)).matches_product(p))
-                .count()
-        };
+        let count = |q: &str| products.iter().filter(|p| Search::parse(Some(q)).matches_product(p)).count();
         assert_eq!(count(""), 5);
         assert_eq!(count("sku:GEN-000002-01"), 1);
         assert_eq!(count("sku:gen-000002-*"), 1);

@@ -35,12 +35,7 @@ pub fn unix_seconds(year: i64, month: u32, day: u32, hour: u32, minute: u32, sec
 pub fn format(unix_seconds: i64) -> String {
     let (year, month, day) = civil_from_days(unix_seconds.div_euclid(86_400));
     let secs = unix_seconds.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)` or the same without a zone

@@ -24,12 +24,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// The topics a subscription receives.
-pub const TOPICS: [&str; 4] = [
-    "products/create",
-    "products/update",
-    "products/delete",
-    "inventory_levels/update",
-];
+pub const TOPICS: [&str; 4] =
+    ["products/create", "products/update", "products/delete", "inventory_levels/update"];
 
 /// Shopify allows 1 s to connect and 5 s in all for a 2xx answer.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -103,10 +99,7 @@ impl Address {
         } else {
             format!("{authority}:80")
         };
-        Ok(Address {
-            authority,
-            path: path.to_string(),
-        })
+        Ok(Address { authority, path: path.to_string() })
     }
 }
 
@@ -160,11 +153,7 @@ impl Emitter {
         config.subscriptions.retain(|s| s.address != parsed);
         let id = config.next_subscription;
         config.next_subscription += 1;
-        config.subscriptions.push(Subscription {
-            id,
-            address: parsed,
-            secret: secret.to_string(),
-        });
+        config.subscriptions.push(Subscription { id, address: parsed, secret: secret.to_string() });
         tracing::debug!(address, id, "webhook subscription created");
     }
 
@@ -205,11 +194,7 @@ impl Emitter {
                 tracing::debug!(topic, "webhooks paused; event dropped");
                 return;
             }
-            (
-                config.subscriptions.clone(),
-                config.retries,
-                config.retry_base,
-            )
+            (config.subscriptions.clone(), config.retries, config.retry_base)
         };
         if subscriptions.is_empty() {
             return;
@@ -249,10 +234,8 @@ impl Emitter {
 
     fn spawn(&self, delivery: Delivery) {
         let guard = InFlight::start(Arc::clone(&self.shared));
-        let mut tasks = self
-            .tasks
-            .lock()
-            .expect("webhook task lock is never poisoned: no code panics while holding it");
+        let mut tasks =
+            self.tasks.lock().expect("webhook task lock is never poisoned: no code panics while holding it");
         // Reap finished deliveries so the set holds only live ones.
         while tasks.try_join_next().is_some() {}
         tasks.spawn_on(deliver(guard, delivery), &self.runtime);
@@ -261,9 +244,7 @@ impl Emitter {
 
 impl Shared {
     fn config(&self) -> MutexGuard<'_, Config> {
-        self.config
-            .lock()
-            .expect("webhook config lock is never poisoned: no code panics while holding it")
+        self.config.lock().expect("webhook config lock is never poisoned: no code panics while holding it")
     }
 }
 
@@ -319,19 +300,13 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
 }
 
 /// POSTs `body` over HTTP/1.1 and returns the answer's status code.
-async fn post(
-    address: &Address,
-    headers: &[(&'static str, String)],
-    body: &[u8],
-) -> Result<u16, String> {
+async fn post(address: &Address, headers: &[(&'static str, String)], body: &[u8]) -> Result<u16, String> {
     let exchange = async {
-        let mut stream = tokio::time::timeout(
-            CONNECT_TIMEOUT,
-            TcpStream::connect(address.authority.as_str()),
-        )
-        .await
-        .map_err(|_| "connect timed out".to_string())?
-        .map_err(|e| format!("connect: {e}"))?;
+        let mut stream =
+            tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address.authority.as_str()))
+                .await
+                .map_err(|_| "connect timed out".to_string())?
+                .map_err(|e| format!("connect: {e}"))?;
         let mut head = format!(
             "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
             address.path,
@@ -342,24 +317,15 @@ async fn post(
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        stream
-            .write_all(head.as_bytes())
-            .await
-            .map_err(|e| format!("write: {e}"))?;
-        stream
-            .write_all(body)
-            .await
-            .map_err(|e| format!("write: {e}"))?;
+        stream.write_all(head.as_bytes()).await.map_err(|e| format!("write: {e}"))?;
+        stream.write_all(body).await.map_err(|e| format!("write: {e}"))?;
         let mut answer = Vec::new();
         let mut chunk = [0u8; 1024];
         while !answer.windows(2).any(|w| w == b"\r\n") {
             if answer.len() > MAX_STATUS_LINE {
                 return Err("the status line is too long".to_string());
             }
-            let read = stream
-                .read(&mut chunk)
-                .await
-                .map_err(|e| format!("read: {e}"))?;
+            let read = stream.read(&mut chunk).await.map_err(|e| format!("read: {e}"))?;
             if read == 0 {
                 return Err("the receiver closed without answering".to_string());
             }
@@ -367,9 +333,7 @@ async fn post(
         }
         status_code(&answer)
     };
-    tokio::time::timeout(DELIVERY_TIMEOUT, exchange)
-        .await
-        .map_err(|_| "no answer within 5 s".to_string())?
+    tokio::time::timeout(DELIVERY_TIMEOUT, exchange).await.map_err(|_| "no answer within 5 s".to_string())?
 }
 
 /// The code of an `HTTP/1.x NNN …` status line.
@@ -380,18 +344,15 @@ fn status_code(answer: &[u8]) -> Result<u16, String> {
     let code = parts.next().and_then(|c| c.parse().ok());
     match code {
         Some(code) if version.starts_with("HTTP/1.") => Ok(code),
-        _ => Err(format!(
-            "not an HTTP/1 status line: {:?}",
-            line.lines().next().unwrap_or_default()
-        )),
+        _ => Err(format!("not an HTTP/1 status line: {:?}", line.lines().next().unwrap_or_default())),
     }
 }
 
 /// base64(HMAC-SHA256(secret, body)): the `X-Shopify-Hmac-Sha256` header.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     // HMAC-SHA256 takes keys of any length; `new_from_slice` only fails for fixed-size MACs.
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-        .expect("HMAC-SHA256 accepts keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC-SHA256 accepts keys of any length");
     mac.update(body);
     BASE64.encode(mac.finalize().into_bytes())
 }
@@ -401,21 +362,12 @@ fn uuid_v4() -> String {
     let bits = rand::random::<u128>() & !(0xF000 << 64) & !(0xC << 60);
     let bits = bits | (0x4000 << 64) | (0x8 << 60);
     let hex = format!("{bits:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// `2026-01-15T10:00:00.123Z`.
 fn now_iso8601() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let seconds = timestamp::format(now.as_secs() as i64);
     let whole = seconds.trim_end_matches('Z');
     format!("{whole}.{:03}Z", now.subsec_millis())

@@ -18,10 +18,8 @@ const UNSIGNED_PARAMS: [&str; 3] = ["sign", "access_token", "x-tts-access-token"
 /// `access_token` are skipped); `body` is the exact bytes sent (empty for GET). Multipart
 /// uploads sign no body: pass `&[]` for them.
 pub fn sign(app_secret: &str, path: &str, query: &[(String, String)], body: &[u8]) -> String {
-    let mut params: Vec<&(String, String)> = query
-        .iter()
-        .filter(|(key, _)| !UNSIGNED_PARAMS.contains(&key.as_str()))
-        .collect();
+    let mut params: Vec<&(String, String)> =
+        query.iter().filter(|(key, _)| !UNSIGNED_PARAMS.contains(&key.as_str())).collect();
     // Ordinal, case-sensitive order; a stable sort keeps repeated keys in request order.
     params.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
 
@@ -35,8 +33,7 @@ pub fn sign(app_secret: &str, path: &str, query: &[(String, String)], body: &[u8
     message.extend_from_slice(body);
     message.extend_from_slice(app_secret.as_bytes());
 
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes keys of any size");
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC takes keys of any size");
     mac.update(&message);
     hex::encode(mac.finalize().into_bytes())
 }
@@ -65,10 +62,7 @@ pub(crate) struct ApiRequest<'a> {
 impl ApiRequest<'_> {
     /// The first value of a query parameter; empty values count as absent.
     pub fn param(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, v)| k == key && !v.is_empty())
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str())
     }
 }
 
@@ -94,23 +88,14 @@ pub(crate) fn check(
     match request.param("app_key") {
         Some(key) if key == credentials.app_key => {}
         _ => {
-            return Err(ApiError::credentials(
-                "Invalid credentials. Invalid app_key.",
-            ));
+            return Err(ApiError::credentials("Invalid credentials. Invalid app_key."));
         }
     }
     let Some(given_sign) = request.param("sign") else {
-        return Err(ApiError::credentials(
-            "Missing credentials. The 'sign' query parameter is required.",
-        ));
+        return Err(ApiError::credentials("Missing credentials. The 'sign' query parameter is required."));
     };
     check_timestamp(request.param("timestamp"))?;
-    let expected = sign(
-        &credentials.app_secret,
-        request.path,
-        request.query,
-        request.body,
-    );
+    let expected = sign(&credentials.app_secret, request.path, request.query, request.body);
     if given_sign != expected {
         return Err(ApiError::new(
             code::INVALID_SIGN,
@@ -120,17 +105,11 @@ pub(crate) fn check(
         .with_status(StatusCode::UNAUTHORIZED));
     }
 
-    let token = request
-        .headers
-        .get("x-tts-access-token")
-        .and_then(|v| v.to_str().ok());
+    let token = request.headers.get("x-tts-access-token").and_then(|v| v.to_str().ok());
     match token {
         Some(token) if token == state.token.value => {
             if unix_now() >= state.token.expires_at {
-                return Err(ApiError::new(
-                    code::TOKEN_EXPIRED,
-                    "access token is expired, please refresh it",
-                ));
+                return Err(ApiError::new(code::TOKEN_EXPIRED, "access token is expired, please refresh it"));
             }
         }
         _ => {
@@ -164,15 +143,9 @@ pub(crate) fn check(
     }
 
     if matches!(*request.method, Method::POST | Method::PUT) {
-        let content_type = request
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if !content_type
-            .to_ascii_lowercase()
-            .starts_with("application/json")
-        {
+        let content_type =
+            request.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if !content_type.to_ascii_lowercase().starts_with("application/json") {
             return Err(ApiError::new(
                 code::INVALID_CONTENT_TYPE,
                 "Invalid content type. Expected application/json.",
@@ -207,10 +180,7 @@ mod tests {
     use super::*;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -237,14 +207,8 @@ mod tests {
         let mut with_extras = base.clone();
         with_extras.push(("sign".into(), "whatever".into()));
         with_extras.push(("access_token".into(), "tok".into()));
-        assert_eq!(
-            sign("s", "/p", &base, b"{}"),
-            sign("s", "/p", &with_extras, b"{}")
-        );
-        assert_ne!(
-            sign("s", "/p", &base, b"{}"),
-            sign("s", "/p", &base, b"{ }")
-        );
+        assert_eq!(sign("s", "/p", &base, b"{}"), sign("s", "/p", &with_extras, b"{}"));
+        assert_ne!(sign("s", "/p", &base, b"{}"), sign("s", "/p", &base, b"{ }"));
     }
 
     #[test]

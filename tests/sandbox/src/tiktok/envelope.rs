@@ -75,11 +75,7 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub fn new(code: i64, message: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::OK,
-            code,
-            message: message.into(),
-        }
+        ApiError { status: StatusCode::OK, code, message: message.into() }
     }
     pub fn with_status(mut self, status: StatusCode) -> Self {
         self.status = status;
@@ -87,10 +83,7 @@ impl ApiError {
     }
     /// A refused product field, named in the message.
     pub fn invalid(field: &str, why: impl std::fmt::Display) -> Self {
-        ApiError::new(
-            code::INVALID_PARAMETER,
-            format!("Invalid parameter `{field}`: {why}"),
-        )
+        ApiError::new(code::INVALID_PARAMETER, format!("Invalid parameter `{field}`: {why}"))
     }
     pub fn credentials(message: impl Into<String>) -> Self {
         ApiError::new(code::INVALID_CREDENTIALS, message)
@@ -122,10 +115,7 @@ pub(crate) fn ok(data: Value) -> Response {
 
 /// Unix seconds on the wall clock (timestamps on the wire and the signature window).
 pub(crate) fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
 }
 
 /// `YYYYMMDDhhmmss` (UTC) followed by 20 upper-case hex characters, like the real ids.
@@ -173,10 +163,6 @@ mod tests {
         let id = request_id();
         assert_eq!(id.len(), 34);
         assert!(id[..14].bytes().all(|b| b.is_ascii_digit()));
-        assert!(
-            id[14..]
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase())
-        );
+        assert!(id[14..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
     }
 }

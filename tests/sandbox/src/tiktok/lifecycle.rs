@@ -47,10 +47,7 @@ pub(crate) fn apply(
     if ids.len() > MAX_IDS {
         return Err(ApiError::new(
             code::TOO_MANY_IDS,
-            format!(
-                "The number of provided product IDs exceeds the limit: {} > {MAX_IDS}.",
-                ids.len()
-            ),
+            format!("The number of provided product IDs exceeds the limit: {} > {MAX_IDS}.", ids.len()),
         ));
     }
     let mut errors = Vec::new();
@@ -68,8 +65,7 @@ pub(crate) fn apply(
             }
         };
         if let Err((code, message)) = outcome {
-            errors
-                .push(json!({ "code": code, "message": message, "detail": { "product_id": id } }));
+            errors.push(json!({ "code": code, "message": message, "detail": { "product_id": id } }));
         }
     }
     Ok(json!({ "errors": errors }))

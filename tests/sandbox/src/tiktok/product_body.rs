@@ -127,10 +127,7 @@ pub(crate) fn validate(
     if let Some(key) = &body.idempotency_key
         && key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS
     {
-        return Err(ApiError::invalid(
-            "idempotency_key",
-            "at most 128 characters",
-        ));
+        return Err(ApiError::invalid("idempotency_key", "at most 128 characters"));
     }
 
     let title = required(body.title, "title")?;
@@ -139,10 +136,7 @@ pub(crate) fn validate(
     if length < min || length > max {
         return Err(ApiError::invalid(
             "title",
-            format!(
-                "must be {min}-{max} characters in {}, got {length}",
-                shop.region
-            ),
+            format!("must be {min}-{max} characters in {}, got {length}", shop.region),
         ));
     }
 
@@ -165,18 +159,12 @@ pub(crate) fn validate(
         ));
     }
 
-    let product_attributes = validate_product_attributes(
-        state,
-        &category_id,
-        body.product_attributes.unwrap_or_default(),
-    )?;
+    let product_attributes =
+        validate_product_attributes(state, &category_id, body.product_attributes.unwrap_or_default())?;
 
     let images = body.main_images.unwrap_or_default();
     if images.is_empty() || images.len() > MAX_IMAGES {
-        return Err(ApiError::invalid(
-            "main_images",
-            "1 to 9 images are required",
-        ));
+        return Err(ApiError::invalid("main_images", "1 to 9 images are required"));
     }
     let main_images = images
         .into_iter()
@@ -189,10 +177,7 @@ pub(crate) fn validate(
     let sku_bodies = body.skus.unwrap_or_default();
     let cap = region::max_skus(&shop.region);
     if sku_bodies.is_empty() || sku_bodies.len() > cap {
-        return Err(ApiError::invalid(
-            "skus",
-            format!("1 to {cap} SKUs are required"),
-        ));
+        return Err(ApiError::invalid("skus", format!("1 to {cap} SKUs are required")));
     }
     let mut skus = Vec::with_capacity(sku_bodies.len());
     let mut seller_skus = HashSet::new();
@@ -201,10 +186,7 @@ pub(crate) fn validate(
         if !seller_skus.insert(sku.seller_sku.clone()) {
             return Err(ApiError::invalid(
                 &format!("skus[{i}].seller_sku"),
-                format!(
-                    "{:?} is used by another SKU of this product",
-                    sku.seller_sku
-                ),
+                format!("{:?} is used by another SKU of this product", sku.seller_sku),
             ));
         }
         skus.push(sku);
@@ -270,10 +252,7 @@ fn validate_product_attributes(
         if value_bodies.is_empty() {
             return Err(ApiError::new(
                 code::VALUE_EMPTY,
-                format!(
-                    "The product attribute {} ({id}) has no value.",
-                    attribute.name
-                ),
+                format!("The product attribute {} ({id}) has no value.", attribute.name),
             ));
         }
         if value_bodies.len() > 1 && !attribute.multiple {
@@ -328,19 +307,12 @@ fn validate_product_attributes(
             if values.iter().any(|(v, _)| *v == pair.0) {
                 return Err(ApiError::new(
                     code::DUPLICATE_VALUE,
-                    format!(
-                        "Duplicated attribute values found for {} ({id}).",
-                        attribute.name
-                    ),
+                    format!("Duplicated attribute values found for {} ({id}).", attribute.name),
                 ));
             }
             values.push(pair);
         }
-        attributes.push(ProductAttribute {
-            id,
-            name: attribute.name.to_owned(),
-            values,
-        });
+        attributes.push(ProductAttribute { id, name: attribute.name.to_owned(), values });
     }
     for (attribute, required) in taxonomy::attributes(category_id) {
         if required
@@ -372,10 +344,7 @@ fn validate_weight(shop: &Shop, weight: Option<WeightBody>) -> Result<(String, S
     match Decimal::from_str(&value) {
         Ok(v) if v > Decimal::ZERO => {}
         _ => {
-            return Err(ApiError::invalid(
-                "package_weight.value",
-                "must be a positive decimal",
-            ));
+            return Err(ApiError::invalid("package_weight.value", "must be a positive decimal"));
         }
     }
     let unit = required(weight.unit, "package_weight.unit")?;
@@ -383,11 +352,7 @@ fn validate_weight(shop: &Shop, weight: Option<WeightBody>) -> Result<(String, S
     if !units.contains(&unit.as_str()) {
         return Err(ApiError::invalid(
             "package_weight.unit",
-            format!(
-                "{unit:?} is not accepted in {}; use {}",
-                shop.region,
-                units.join(" or ")
-            ),
+            format!("{unit:?} is not accepted in {}; use {}", shop.region, units.join(" or ")),
         ));
     }
     Ok((value, unit))
@@ -406,27 +371,17 @@ fn validate_sku(
         (Some(id), Some(content)) => match content.skus.iter().find(|s| &s.id == id) {
             Some(sku) => Some(sku),
             None => {
-                return Err(ApiError::invalid(
-                    &field("id"),
-                    "the SKU does not belong to this product",
-                ));
+                return Err(ApiError::invalid(&field("id"), "the SKU does not belong to this product"));
             }
         },
         (Some(_), None) => {
-            return Err(ApiError::invalid(
-                &field("id"),
-                "must not be set when creating a product",
-            ));
+            return Err(ApiError::invalid(&field("id"), "must not be set when creating a product"));
         }
     };
 
     let seller_sku = required(body.seller_sku, &field("seller_sku"))?;
-    if seller_sku.chars().count() > MAX_SELLER_SKU_CHARS || seller_sku.contains(char::is_whitespace)
-    {
-        return Err(ApiError::invalid(
-            &field("seller_sku"),
-            "1-50 characters, no spaces",
-        ));
+    if seller_sku.chars().count() > MAX_SELLER_SKU_CHARS || seller_sku.contains(char::is_whitespace) {
+        return Err(ApiError::invalid(&field("seller_sku"), "1-50 characters, no spaces"));
     }
 
     let (price, currency) = match (body.price, previous) {
@@ -442,12 +397,7 @@ fn validate_sku(
     };
 
     let mut sales_attributes = Vec::new();
-    for (j, attribute) in body
-        .sales_attributes
-        .unwrap_or_default()
-        .into_iter()
-        .enumerate()
-    {
+    for (j, attribute) in body.sales_attributes.unwrap_or_default().into_iter().enumerate() {
         let at = field(&format!("sales_attributes[{j}]"));
         let name = attribute.name.filter(|n| !n.is_empty());
         let id = match (attribute.id.filter(|v| !v.is_empty()), &name) {
@@ -496,10 +446,7 @@ pub(crate) fn validate_price(
     if currency != shop.currency {
         return Err(ApiError::new(
             code::CURRENCY_NOT_AVAILABLE,
-            format!(
-                "The currency {currency} is not available for this shop (region {}).",
-                shop.region
-            ),
+            format!("The currency {currency} is not available for this shop (region {}).", shop.region),
         ));
     }
     let (low, high) = region::price_range(&shop.region);
@@ -521,10 +468,7 @@ fn validate_inventory(
     inventory: Vec<InventoryBody>,
 ) -> Result<Vec<Stock>, ApiError> {
     if inventory.is_empty() {
-        return Err(ApiError::invalid(
-            field,
-            "at least one warehouse is required",
-        ));
+        return Err(ApiError::invalid(field, "at least one warehouse is required"));
     }
     let mut stock: Vec<Stock> = Vec::with_capacity(inventory.len());
     for (j, entry) in inventory.into_iter().enumerate() {
@@ -537,15 +481,9 @@ fn validate_inventory(
             ));
         }
         if stock.iter().any(|s| s.warehouse_id == warehouse_id) {
-            return Err(ApiError::invalid(
-                &format!("{at}.warehouse_id"),
-                "listed twice",
-            ));
+            return Err(ApiError::invalid(&format!("{at}.warehouse_id"), "listed twice"));
         }
-        stock.push(Stock {
-            warehouse_id,
-            quantity: quantity(entry.quantity, &at)?,
-        });
+        stock.push(Stock { warehouse_id, quantity: quantity(entry.quantity, &at)? });
     }
     Ok(stock)
 }
@@ -554,10 +492,7 @@ fn validate_inventory(
 pub(crate) fn quantity(value: Option<i64>, at: &str) -> Result<u32, ApiError> {
     match value {
         Some(q @ 0..=MAX_QUANTITY) => Ok(q as u32),
-        Some(q) => Err(ApiError::invalid(
-            &format!("{at}.quantity"),
-            format!("{q} is outside 0-99999"),
-        )),
+        Some(q) => Err(ApiError::invalid(&format!("{at}.quantity"), format!("{q} is outside 0-99999"))),
         None => Err(ApiError::invalid(&format!("{at}.quantity"), "is required")),
     }
 }
@@ -576,10 +511,7 @@ fn check_sales_attributes(skus: &[Sku]) -> Result<(), ApiError> {
             continue;
         }
         if sku.sales_attributes.is_empty() {
-            return Err(ApiError::invalid(
-                &field,
-                "required when a product has several SKUs",
-            ));
+            return Err(ApiError::invalid(&field, "required when a product has several SKUs"));
         }
         let set: BTreeSet<&str> = sku.sales_attributes.iter().map(|a| a.id.as_str()).collect();
         if set.len() != sku.sales_attributes.len() {
@@ -588,24 +520,15 @@ fn check_sales_attributes(skus: &[Sku]) -> Result<(), ApiError> {
         match &first_set {
             None => first_set = Some(set),
             Some(first) if *first != set => {
-                return Err(ApiError::invalid(
-                    &field,
-                    "every SKU must use the same attributes",
-                ));
+                return Err(ApiError::invalid(&field, "every SKU must use the same attributes"));
             }
             Some(_) => {}
         }
-        let mut values: Vec<(&str, &str)> = sku
-            .sales_attributes
-            .iter()
-            .map(|a| (a.id.as_str(), a.value_id.as_str()))
-            .collect();
+        let mut values: Vec<(&str, &str)> =
+            sku.sales_attributes.iter().map(|a| (a.id.as_str(), a.value_id.as_str())).collect();
         values.sort_unstable();
         if !combinations.insert(values) {
-            return Err(ApiError::invalid(
-                &field,
-                "another SKU has the same attribute values",
-            ));
+            return Err(ApiError::invalid(&field, "another SKU has the same attribute values"));
         }
     }
     Ok(())

@@ -13,12 +13,7 @@ use std::collections::BTreeSet;
 use tokio::time::Instant;
 
 /// POST /product/{v}/products
-pub(crate) fn create(
-    state: &mut State,
-    cipher: &str,
-    body: &[u8],
-    now: Instant,
-) -> Result<Value, ApiError> {
+pub(crate) fn create(state: &mut State, cipher: &str, body: &[u8], now: Instant) -> Result<Value, ApiError> {
     let shop = shop(state, cipher)?;
     let body: ProductBody = product_body::decode(body)?;
     let key = body.idempotency_key.clone().filter(|k| !k.is_empty());
@@ -46,9 +41,7 @@ pub(crate) fn create(
     }
     let response = write_response(&product);
     if let Some(key) = key {
-        state
-            .idempotency
-            .insert((cipher.to_owned(), key), product.id.clone());
+        state.idempotency.insert((cipher.to_owned(), key), product.id.clone());
     }
     state.products.insert(product.id.clone(), product);
     Ok(response)
@@ -100,10 +93,7 @@ pub(crate) fn edit(
 
     let is_draft = product.status() == "DRAFT";
     if validated.save_mode == SaveMode::Draft && !is_draft {
-        return Err(ApiError::invalid(
-            "save_mode",
-            "AS_DRAFT is only for products still in draft",
-        ));
+        return Err(ApiError::invalid("save_mode", "AS_DRAFT is only for products still in draft"));
     }
     // Price and inventory changes skip review and reach the live version at once.
     if let Some(live) = &mut product.live {
@@ -175,10 +165,8 @@ pub(crate) fn update_inventory(
     now: Instant,
 ) -> Result<Value, ApiError> {
     let updates: SkuUpdates<InventoryUpdate> = product_body::decode(body)?;
-    let updates = updates
-        .skus
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::invalid("skus", "is required"))?;
+    let updates =
+        updates.skus.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid("skus", "is required"))?;
     let product = product_mut(state, cipher, id, now)?;
     require_active(product)?;
     let mut errors = Vec::new();
@@ -193,11 +181,7 @@ pub(crate) fn update_inventory(
             ));
             continue;
         };
-        match new_stock(
-            sku,
-            update.inventory.unwrap_or_default(),
-            &format!("skus[{i}].inventory"),
-        ) {
+        match new_stock(sku, update.inventory.unwrap_or_default(), &format!("skus[{i}].inventory")) {
             Ok(stock) => product.update_sku(&sku_id, |s| s.inventory = stock.clone()),
             Err(extra) => errors.push(sku_error(
                 code::BATCH_INVENTORY_ERROR,
@@ -216,33 +200,19 @@ pub(crate) fn update_inventory(
 fn new_stock(sku: &Sku, entries: Vec<InventoryBody>, at: &str) -> Result<Vec<state::Stock>, Value> {
     let mut stock = Vec::with_capacity(entries.len());
     for (j, entry) in entries.into_iter().enumerate() {
-        let warehouse_id = match (
-            entry.warehouse_id.filter(|w| !w.is_empty()),
-            sku.inventory.as_slice(),
-        ) {
+        let warehouse_id = match (entry.warehouse_id.filter(|w| !w.is_empty()), sku.inventory.as_slice()) {
             (Some(w), _) => w,
             (None, [only]) => only.warehouse_id.clone(),
             (None, _) => {
-                return Err(extra_error(
-                    code::INVALID_PARAMETER,
-                    "warehouse_id is required",
-                    "",
-                ));
+                return Err(extra_error(code::INVALID_PARAMETER, "warehouse_id is required", ""));
             }
         };
         let quantity = product_body::quantity(entry.quantity, &format!("{at}[{j}]"))
             .map_err(|e| extra_error(e.code, &e.message, &warehouse_id))?;
-        stock.push(state::Stock {
-            warehouse_id,
-            quantity,
-        });
+        stock.push(state::Stock { warehouse_id, quantity });
     }
     let given: BTreeSet<&str> = stock.iter().map(|s| s.warehouse_id.as_str()).collect();
-    let assigned: BTreeSet<&str> = sku
-        .inventory
-        .iter()
-        .map(|s| s.warehouse_id.as_str())
-        .collect();
+    let assigned: BTreeSet<&str> = sku.inventory.iter().map(|s| s.warehouse_id.as_str()).collect();
     if given != assigned || given.len() != stock.len() {
         return Err(extra_error(
             code::WAREHOUSE_CHANGE,
@@ -271,10 +241,8 @@ pub(crate) fn update_prices(
 ) -> Result<Value, ApiError> {
     let shop = shop(state, cipher)?;
     let updates: SkuUpdates<PriceUpdate> = product_body::decode(body)?;
-    let updates = updates
-        .skus
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::invalid("skus", "is required"))?;
+    let updates =
+        updates.skus.filter(|s| !s.is_empty()).ok_or_else(|| ApiError::invalid("skus", "is required"))?;
     let product = product_mut(state, Some(cipher), id, now)?;
     require_active(product)?;
     let mut prices = Vec::with_capacity(updates.len());
@@ -286,13 +254,9 @@ pub(crate) fn update_prices(
                 "the SKU does not belong to this product",
             ));
         }
-        let price = update
-            .price
-            .ok_or_else(|| ApiError::invalid(&format!("skus[{i}].price"), "is required"))?;
-        prices.push((
-            sku_id,
-            product_body::validate_price(&shop, &format!("skus[{i}].price"), price)?,
-        ));
+        let price =
+            update.price.ok_or_else(|| ApiError::invalid(&format!("skus[{i}].price"), "is required"))?;
+        prices.push((sku_id, product_body::validate_price(&shop, &format!("skus[{i}].price"), price)?));
     }
     for (sku_id, (amount, currency)) in prices {
         product.update_sku(&sku_id, |s| {
@@ -341,8 +305,9 @@ pub(crate) fn search(
     };
     let offset = match page_token {
         None => 0,
-        Some(token) => decode_page_token(token)
-            .ok_or_else(|| ApiError::invalid("page_token", "is not valid"))?,
+        Some(token) => {
+            decode_page_token(token).ok_or_else(|| ApiError::invalid("page_token", "is not valid"))?
+        }
     };
     let filters: SearchFilters = product_body::decode(body)?;
     let status = filters.status.unwrap_or_else(|| "ALL".into());
@@ -356,11 +321,9 @@ pub(crate) fn search(
         .filter(|p| p.cipher == cipher)
         .filter(|p| status == "ALL" || p.status() == status)
         .filter(|p| match &filters.seller_skus {
-            Some(wanted) if !wanted.is_empty() => p
-                .content
-                .skus
-                .iter()
-                .any(|s| wanted.contains(&s.seller_sku)),
+            Some(wanted) if !wanted.is_empty() => {
+                p.content.skus.iter().any(|s| wanted.contains(&s.seller_sku))
+            }
             _ => true,
         })
         .filter(|p| filters.create_time_ge.is_none_or(|t| p.create_time >= t))
@@ -369,18 +332,9 @@ pub(crate) fn search(
         .filter(|p| filters.update_time_le.is_none_or(|t| p.update_time <= t))
         .collect();
     let total = matches.len();
-    let page: Vec<Value> = matches
-        .iter()
-        .skip(offset)
-        .take(page_size)
-        .map(|p| summary(p, state))
-        .collect();
+    let page: Vec<Value> = matches.iter().skip(offset).take(page_size).map(|p| summary(p, state)).collect();
     let next = offset + page.len();
-    let next_page_token = if next < total {
-        encode_page_token(next)
-    } else {
-        String::new()
-    };
+    let next_page_token = if next < total { encode_page_token(next) } else { String::new() };
     Ok(json!({ "products": page, "total_count": total, "next_page_token": next_page_token }))
 }
 
@@ -390,19 +344,12 @@ fn encode_page_token(offset: usize) -> String {
 
 fn decode_page_token(token: &str) -> Option<usize> {
     let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
-    String::from_utf8(bytes)
-        .ok()?
-        .strip_prefix("offset:")?
-        .parse()
-        .ok()
+    String::from_utf8(bytes).ok()?.strip_prefix("offset:")?.parse().ok()
 }
 
 fn shop(state: &State, cipher: &str) -> Result<Shop, ApiError> {
     // The checks made sure the cipher is one of the seller's shops.
-    state
-        .shop(cipher)
-        .cloned()
-        .ok_or_else(|| ApiError::new(code::SHOP_MISMATCH, "unknown shop_cipher"))
+    state.shop(cipher).cloned().ok_or_else(|| ApiError::new(code::SHOP_MISMATCH, "unknown shop_cipher"))
 }
 
 /// The product, its review settled; 12052032 when it is not this shop's (or, without a
@@ -423,10 +370,7 @@ fn product_mut<'s>(
 }
 
 fn not_found(id: &str) -> ApiError {
-    ApiError::new(
-        code::PRODUCT_NOT_FOUND,
-        format!("The product {id} does not exist."),
-    )
+    ApiError::new(code::PRODUCT_NOT_FOUND, format!("The product {id} does not exist."))
 }
 
 fn require_active(product: &Product) -> Result<(), ApiError> {
@@ -434,9 +378,7 @@ fn require_active(product: &Product) -> Result<(), ApiError> {
     if status != "ACTIVATE" {
         return Err(ApiError::new(
             code::STATUS_NOT_VALID,
-            format!(
-                "The product status {status} is not valid for this operation; it must be ACTIVATE."
-            ),
+            format!("The product status {status} is not valid for this operation; it must be ACTIVATE."),
         ));
     }
     Ok(())
@@ -472,10 +414,7 @@ fn price_json(sku: &Sku) -> Value {
 }
 
 fn inventory_json(sku: &Sku) -> Vec<Value> {
-    sku.inventory
-        .iter()
-        .map(|s| json!({ "warehouse_id": s.warehouse_id, "quantity": s.quantity }))
-        .collect()
+    sku.inventory.iter().map(|s| json!({ "warehouse_id": s.warehouse_id, "quantity": s.quantity })).collect()
 }
 
 /// Get Product's body for one version of the product.
@@ -545,10 +484,7 @@ fn detail(product: &Product, content: &Content) -> Value {
 
 /// Search's lighter object per product.
 fn summary(product: &Product, state: &State) -> Value {
-    let region = state
-        .shop(&product.cipher)
-        .map(|s| s.region.clone())
-        .unwrap_or_default();
+    let region = state.shop(&product.cipher).map(|s| s.region.clone()).unwrap_or_default();
     let skus: Vec<Value> = product
         .content
         .skus

@@ -4,9 +4,8 @@
 use rust_decimal::Decimal;
 
 /// The markets TikTok Shop sells in (note UK is `GB`).
-pub(crate) const MARKETS: [&str; 16] = [
-    "BR", "FR", "DE", "ID", "IE", "IT", "JP", "MY", "MX", "PH", "SG", "ES", "TH", "GB", "US", "VN",
-];
+pub(crate) const MARKETS: [&str; 16] =
+    ["BR", "FR", "DE", "ID", "IE", "IT", "JP", "MY", "MX", "PH", "SG", "ES", "TH", "GB", "US", "VN"];
 
 /// The one currency a local shop in `region` prices in.
 pub(crate) fn currency(region: &str) -> Option<&'static str> {

@@ -88,23 +88,11 @@ async fn handle(
     }
 }
 
-fn serve(
-    app: &App,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Value, ApiError> {
+fn serve(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
     let endpoint = resolve(method, uri.path())?;
     let Query(query) = Query::<Vec<(String, String)>>::try_from_uri(uri)
         .map_err(|e| ApiError::credentials(format!("Malformed query string: {e}")))?;
-    let request = ApiRequest {
-        method,
-        path: uri.path(),
-        query: &query,
-        headers,
-        body,
-    };
+    let request = ApiRequest { method, path: uri.path(), query: &query, headers, body };
     let now = Instant::now();
 
     // Every write is one step, so the state is consistent even after a panic elsewhere.
@@ -147,9 +135,7 @@ fn serve(
         Endpoint::UpdateInventory(id) => {
             products::update_inventory(&mut state, cipher.as_deref(), id, body, now)
         }
-        Endpoint::UpdatePrices(id) => {
-            products::update_prices(&mut state, &shop_cipher(), id, body, now)
-        }
+        Endpoint::UpdatePrices(id) => products::update_prices(&mut state, &shop_cipher(), id, body, now),
     }
 }
 
@@ -157,8 +143,7 @@ fn serve(
 /// method (36009010).
 fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
-    let unknown =
-        || ApiError::new(code::INVALID_PATH, "Invalid path.").with_status(StatusCode::NOT_FOUND);
+    let unknown = || ApiError::new(code::INVALID_PATH, "Invalid path.").with_status(StatusCode::NOT_FOUND);
     let [category, version, rest @ ..] = segments.as_slice() else {
         return Err(unknown());
     };
@@ -185,10 +170,7 @@ fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
             vec![(Method::POST, Endpoint::ProductStatus(Operation::Recover))]
         }
         ("product", ["products", p]) if !p.is_empty() => {
-            vec![
-                (Method::GET, Endpoint::GetProduct(id(p))),
-                (Method::PUT, Endpoint::EditProduct(id(p))),
-            ]
+            vec![(Method::GET, Endpoint::GetProduct(id(p))), (Method::PUT, Endpoint::EditProduct(id(p)))]
         }
         ("product", ["products", p, "inventory", "update"]) if !p.is_empty() => {
             vec![(Method::POST, Endpoint::UpdateInventory(id(p)))]
@@ -199,14 +181,9 @@ fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
         _ => return Err(unknown()),
     };
     check_version(version)?;
-    candidates
-        .into_iter()
-        .find(|(m, _)| m == method)
-        .map(|(_, endpoint)| endpoint)
-        .ok_or_else(|| {
-            ApiError::new(code::INVALID_METHOD, "Invalid method.")
-                .with_status(StatusCode::METHOD_NOT_ALLOWED)
-        })
+    candidates.into_iter().find(|(m, _)| m == method).map(|(_, endpoint)| endpoint).ok_or_else(|| {
+        ApiError::new(code::INVALID_METHOD, "Invalid method.").with_status(StatusCode::METHOD_NOT_ALLOWED)
+    })
 }
 
 /// `YYYYMM`, at least 202309 (older versions are retired, reference §1).
@@ -257,11 +234,7 @@ mod tests {
     fn malformed_and_retired_versions_are_refused() {
         for version in ["2023-9", "202313", "202212", "v1"] {
             let error = resolve(&Method::GET, &format!("/product/{version}/categories"));
-            assert_eq!(
-                error.map_err(|e| e.code),
-                Err(code::INVALID_VERSION),
-                "{version}"
-            );
+            assert_eq!(error.map_err(|e| e.code), Err(code::INVALID_VERSION), "{version}");
         }
     }
 
@@ -271,10 +244,7 @@ mod tests {
             resolve(&Method::GET, "/nothing/202309/here").map_err(|e| e.code),
             Err(code::INVALID_PATH)
         );
-        assert_eq!(
-            resolve(&Method::GET, "/product/202309").map_err(|e| e.code),
-            Err(code::INVALID_PATH)
-        );
+        assert_eq!(resolve(&Method::GET, "/product/202309").map_err(|e| e.code), Err(code::INVALID_PATH));
         assert_eq!(
             resolve(&Method::DELETE, "/product/202309/categories").map_err(|e| e.code),
             Err(code::INVALID_METHOD)

@@ -7,11 +7,7 @@ use serde_json::{Value, json};
 /// the region.
 pub(crate) fn authorized_shops(state: &State) -> Value {
     // "Local sellers have only 1 shop"; several shops make a cross-border seller.
-    let seller_type = if state.shops.len() == 1 {
-        "LOCAL"
-    } else {
-        "CROSS_BORDER"
-    };
+    let seller_type = if state.shops.len() == 1 { "LOCAL" } else { "CROSS_BORDER" };
     let shops: Vec<Value> = state
         .shops
         .iter()

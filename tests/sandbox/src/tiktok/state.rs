@@ -4,8 +4,8 @@
 
 use super::region;
 use super::{
-    ReviewOutcome, ReviewPolicy, SandboxAttribute, SandboxMoney, SandboxProduct, SandboxShop,
-    SandboxSku, ShopSpec,
+    ReviewOutcome, ReviewPolicy, SandboxAttribute, SandboxMoney, SandboxProduct, SandboxShop, SandboxSku,
+    ShopSpec,
 };
 use rand::Rng;
 use rand::distr::Alphanumeric;
@@ -134,12 +134,7 @@ pub(crate) struct Product {
 impl Product {
     /// Decides a review whose delay has passed.
     pub fn settle(&mut self, now: Instant) {
-        let Audit::Auditing {
-            submitted_at,
-            delay,
-            outcome,
-        } = &self.audit
-        else {
+        let Audit::Auditing { submitted_at, delay, outcome } = &self.audit else {
             return;
         };
         if now < *submitted_at + *delay {
@@ -157,11 +152,8 @@ impl Product {
 
     /// Sends the newest content to review under `policy`.
     pub fn submit(&mut self, policy: &ReviewPolicy, now: Instant) {
-        self.audit = Audit::Auditing {
-            submitted_at: now,
-            delay: policy.delay,
-            outcome: policy.outcome.clone(),
-        };
+        self.audit =
+            Audit::Auditing { submitted_at: now, delay: policy.delay, outcome: policy.outcome.clone() };
     }
 
     /// The combined status of reference §5.3 (only the states the sandbox reaches).
@@ -221,10 +213,7 @@ impl Product {
                 .map(|sku| SandboxSku {
                     id: sku.id.clone(),
                     seller_sku: sku.seller_sku.clone(),
-                    price: SandboxMoney {
-                        amount: sku.price,
-                        currency: sku.currency.clone(),
-                    },
+                    price: SandboxMoney { amount: sku.price, currency: sku.currency.clone() },
                     quantity: sku.quantity(),
                 })
                 .collect(),
@@ -368,10 +357,7 @@ impl State {
         let bucket = self
             .buckets
             .entry((cipher.to_owned(), api))
-            .or_insert(Bucket {
-                tokens: RATE_PER_SEC,
-                last: now,
-            });
+            .or_insert(Bucket { tokens: RATE_PER_SEC, last: now });
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * RATE_PER_SEC).min(RATE_PER_SEC);
         bucket.last = now;
@@ -401,13 +387,7 @@ impl State {
 /// Puts a live product straight into the shop (the `seed_product` control method): leaf
 /// `600001`, one SKU per seller SKU at the market's lowest sensible price (10, or the market's
 /// minimum), 10 in stock, and a `Variant` sales attribute when there are several SKUs.
-pub(crate) fn seed(
-    state: &mut State,
-    shop: &Shop,
-    title: &str,
-    seller_skus: &[&str],
-    now: i64,
-) -> String {
+pub(crate) fn seed(state: &mut State, shop: &Shop, title: &str, seller_skus: &[&str], now: i64) -> String {
     let price = region::price_range(&shop.region).0.max(Decimal::new(10, 0));
     let mut skus = Vec::with_capacity(seller_skus.len());
     for seller_sku in seller_skus {
@@ -427,10 +407,7 @@ pub(crate) fn seed(
             seller_sku: (*seller_sku).into(),
             price,
             currency: shop.currency.clone(),
-            inventory: vec![Stock {
-                warehouse_id: shop.sales_warehouse_id.clone(),
-                quantity: 10,
-            }],
+            inventory: vec![Stock { warehouse_id: shop.sales_warehouse_id.clone(), quantity: 10 }],
             sales_attributes,
             external_sku_id: None,
         });
@@ -462,9 +439,5 @@ pub(crate) fn seed(
 }
 
 fn random_text(len: usize) -> String {
-    rand::rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    rand::rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }

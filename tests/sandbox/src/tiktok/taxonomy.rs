@@ -16,60 +16,15 @@ pub(crate) struct Category {
 
 /// A small tree with leaves at depth 2 and 3; `600001` is the usual default leaf.
 pub(crate) const CATEGORIES: &[Category] = &[
-    Category {
-        id: "600000",
-        parent_id: "0",
-        name: "Home Supplies",
-        is_leaf: false,
-    },
-    Category {
-        id: "600001",
-        parent_id: "600000",
-        name: "Home Organizers",
-        is_leaf: true,
-    },
-    Category {
-        id: "600002",
-        parent_id: "600000",
-        name: "Home Decor",
-        is_leaf: true,
-    },
-    Category {
-        id: "601000",
-        parent_id: "0",
-        name: "Womenswear & Underwear",
-        is_leaf: false,
-    },
-    Category {
-        id: "601100",
-        parent_id: "601000",
-        name: "Women's Tops",
-        is_leaf: false,
-    },
-    Category {
-        id: "601101",
-        parent_id: "601100",
-        name: "T-shirts",
-        is_leaf: true,
-    },
-    Category {
-        id: "601102",
-        parent_id: "601100",
-        name: "Blouses & Shirts",
-        is_leaf: true,
-    },
-    Category {
-        id: "602000",
-        parent_id: "0",
-        name: "Beauty & Personal Care",
-        is_leaf: false,
-    },
-    Category {
-        id: "602001",
-        parent_id: "602000",
-        name: "Skincare",
-        is_leaf: true,
-    },
+    Category { id: "600000", parent_id: "0", name: "Home Supplies", is_leaf: false },
+    Category { id: "600001", parent_id: "600000", name: "Home Organizers", is_leaf: true },
+    Category { id: "600002", parent_id: "600000", name: "Home Decor", is_leaf: true },
+    Category { id: "601000", parent_id: "0", name: "Womenswear & Underwear", is_leaf: false },
+    Category { id: "601100", parent_id: "601000", name: "Women's Tops", is_leaf: false },
+    Category { id: "601101", parent_id: "601100", name: "T-shirts", is_leaf: true },
+    Category { id: "601102", parent_id: "601100", name: "Blouses & Shirts", is_leaf: true },
+    Category { id: "602000", parent_id: "0", name: "Beauty & Personal Care", is_leaf: false },
+    Category { id: "602001", parent_id: "602000", name: "Skincare", is_leaf: true },
 ];
 
 pub(crate) fn category(id: &str) -> Option<&'static Category> {
@@ -125,11 +80,7 @@ const OCCASION: Attribute = Attribute {
     id: "100392",
     name: "Occasion",
     kind: AttributeKind::Product,
-    values: &[
-        value("1001533", "Birthday"),
-        value("1001534", "Wedding"),
-        value("1001535", "Christmas"),
-    ],
+    values: &[value("1001533", "Birthday"), value("1001534", "Wedding"), value("1001535", "Christmas")],
     customizable: false,
     multiple: true,
 };
@@ -138,11 +89,7 @@ const STYLE: Attribute = Attribute {
     id: "100347",
     name: "Style",
     kind: AttributeKind::Product,
-    values: &[
-        value("1000710", "Modern"),
-        value("1000711", "Rustic"),
-        value("1000712", "Minimalist"),
-    ],
+    values: &[value("1000710", "Modern"), value("1000711", "Rustic"), value("1000712", "Minimalist")],
     customizable: false,
     multiple: false,
 };
@@ -188,12 +135,7 @@ const SIZE: Attribute = Attribute {
     id: "100007",
     name: "Size",
     kind: AttributeKind::Sales,
-    values: &[
-        value("1000020", "S"),
-        value("1000021", "M"),
-        value("1000022", "L"),
-        value("1000023", "XL"),
-    ],
+    values: &[value("1000020", "S"), value("1000021", "M"), value("1000022", "L"), value("1000023", "XL")],
     customizable: true,
     multiple: false,
 };
@@ -229,11 +171,7 @@ pub(crate) fn categories(keyword: Option<&str>) -> Value {
     let keyword = keyword.map(str::to_lowercase);
     let categories: Vec<Value> = CATEGORIES
         .iter()
-        .filter(|c| {
-            keyword
-                .as_ref()
-                .is_none_or(|k| c.name.to_lowercase().contains(k))
-        })
+        .filter(|c| keyword.as_ref().is_none_or(|k| c.name.to_lowercase().contains(k)))
         .map(|c| {
             json!({
                 "id": c.id,
@@ -252,10 +190,7 @@ pub(crate) fn categories(keyword: Option<&str>) -> Value {
 /// from the official Get Attributes error list).
 pub(crate) fn category_attributes(category_id: &str) -> Result<Value, ApiError> {
     let category = category(category_id).ok_or_else(|| {
-        ApiError::new(
-            code::CATEGORY_NOT_FOUND,
-            format!("The category {category_id} does not exist."),
-        )
+        ApiError::new(code::CATEGORY_NOT_FOUND, format!("The category {category_id} does not exist."))
     })?;
     if !category.is_leaf {
         return Err(ApiError::new(

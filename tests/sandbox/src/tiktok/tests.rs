@@ -11,10 +11,7 @@ async fn sandbox(review: ReviewPolicy) -> TikTokSandbox {
     let config = TikTokConfig {
         app_key: KEY.into(),
         app_secret: SECRET.into(),
-        shops: vec![
-            ShopSpec::new("US shop", "US", "USD"),
-            ShopSpec::new("UK shop", "GB", "GBP"),
-        ],
+        shops: vec![ShopSpec::new("US shop", "US", "USD"), ShopSpec::new("UK shop", "GB", "GBP")],
         review,
     };
     TikTokSandbox::start(config).await.expect("sandbox starts")
@@ -30,15 +27,8 @@ struct Client {
 impl Client {
     fn new(sandbox: &TikTokSandbox) -> Self {
         // No pooled connections: their idle timers would let a paused clock jump ahead.
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(0)
-            .build()
-            .expect("client");
-        Client {
-            http,
-            base: sandbox.base_url(),
-            token: sandbox.access_token(),
-        }
+        let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client");
+        Client { http, base: sandbox.base_url(), token: sandbox.access_token() }
     }
 
     /// A call signed over `query` (plus app_key and timestamp unless given) and `body`.
@@ -49,19 +39,15 @@ impl Client {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let mut pairs: Vec<(String, String)> = query
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut pairs: Vec<(String, String)> =
+            query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         if !query.iter().any(|(k, _)| *k == "app_key") {
             pairs.push(("app_key".into(), KEY.into()));
         }
         if !query.iter().any(|(k, _)| *k == "timestamp") {
             pairs.push(("timestamp".into(), envelope::unix_now().to_string()));
         }
-        let bytes = body
-            .map(|b| serde_json::to_vec(b).expect("json"))
-            .unwrap_or_default();
+        let bytes = body.map(|b| serde_json::to_vec(b).expect("json")).unwrap_or_default();
         if !query.iter().any(|(k, _)| *k == "sign") {
             pairs.push(("sign".into(), sign(SECRET, path, &pairs, &bytes)));
         }
@@ -79,16 +65,8 @@ impl Client {
         (status, response.json().await.expect("json envelope"))
     }
 
-    async fn shop_call(
-        &self,
-        method: Method,
-        path: &str,
-        cipher: &str,
-        body: Option<&Value>,
-    ) -> Value {
-        let (_, envelope) = self
-            .call(method, path, &[("shop_cipher", cipher)], body)
-            .await;
+    async fn shop_call(&self, method: Method, path: &str, cipher: &str, body: Option<&Value>) -> Value {
+        let (_, envelope) = self.call(method, path, &[("shop_cipher", cipher)], body).await;
         envelope
     }
 }
@@ -121,12 +99,7 @@ fn product_body(shop: &SandboxShop, key: &str) -> Value {
 
 async fn create(client: &Client, shop: &SandboxShop, key: &str) -> Value {
     let envelope = client
-        .shop_call(
-            Method::POST,
-            "/product/202309/products",
-            &shop.cipher,
-            Some(&product_body(shop, key)),
-        )
+        .shop_call(Method::POST, "/product/202309/products", &shop.cipher, Some(&product_body(shop, key)))
         .await;
     assert_eq!(envelope["code"], 0, "{envelope}");
     envelope["data"].clone()
@@ -136,14 +109,8 @@ async fn create(client: &Client, shop: &SandboxShop, key: &str) -> Value {
 async fn a_signed_call_lists_the_sellers_shops() {
     let sandbox = sandbox(ReviewPolicy::default()).await;
     let client = Client::new(&sandbox);
-    let (status, envelope) = client
-        .call(Method::GET, "/authorization/202309/shops", &[], None)
-        .await;
-    assert_eq!(
-        (status, envelope["code"].as_i64()),
-        (200, Some(0)),
-        "{envelope}"
-    );
+    let (status, envelope) = client.call(Method::GET, "/authorization/202309/shops", &[], None).await;
+    assert_eq!((status, envelope["code"].as_i64()), (200, Some(0)), "{envelope}");
     assert_eq!(envelope["message"], "Success");
     assert_eq!(envelope["request_id"].as_str().map(str::len), Some(34));
     let shops = envelope["data"]["shops"].as_array().expect("shops");
@@ -158,14 +125,8 @@ async fn a_signed_call_lists_the_sellers_shops() {
 async fn a_wrong_signature_gets_http_401_and_106001() {
     let sandbox = sandbox(ReviewPolicy::default()).await;
     let client = Client::new(&sandbox);
-    let (status, envelope) = client
-        .call(
-            Method::GET,
-            "/authorization/202309/shops",
-            &[("sign", "deadbeef")],
-            None,
-        )
-        .await;
+    let (status, envelope) =
+        client.call(Method::GET, "/authorization/202309/shops", &[("sign", "deadbeef")], None).await;
     assert_eq!(status, 401);
     assert_eq!(envelope["code"], 106001);
     assert_eq!(envelope["data"], Value::Null);
@@ -176,21 +137,10 @@ async fn a_stale_timestamp_gets_36009004() {
     let sandbox = sandbox(ReviewPolicy::default()).await;
     let client = Client::new(&sandbox);
     let stale = (envelope::unix_now() - 400).to_string();
-    let (_, envelope) = client
-        .call(
-            Method::GET,
-            "/authorization/202309/shops",
-            &[("timestamp", &stale)],
-            None,
-        )
-        .await;
+    let (_, envelope) =
+        client.call(Method::GET, "/authorization/202309/shops", &[("timestamp", &stale)], None).await;
     assert_eq!(envelope["code"], 36009004);
-    assert!(
-        envelope["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("timestamp")
-    );
+    assert!(envelope["message"].as_str().unwrap_or_default().contains("timestamp"));
 }
 
 #[tokio::test]
@@ -199,50 +149,24 @@ async fn checks_refuse_bad_app_keys_tokens_and_ciphers_with_their_codes() {
     let client = Client::new(&sandbox);
     let us = &sandbox.shops()[0];
 
-    let (_, missing) = client
-        .call(Method::GET, "/product/202309/categories", &[], None)
-        .await;
+    let (_, missing) = client.call(Method::GET, "/product/202309/categories", &[], None).await;
     assert_eq!(missing["code"], 106013);
-    let (_, unexpected) = client
-        .call(
-            Method::GET,
-            "/authorization/202309/shops",
-            &[("shop_cipher", &us.cipher)],
-            None,
-        )
-        .await;
+    let (_, unexpected) =
+        client.call(Method::GET, "/authorization/202309/shops", &[("shop_cipher", &us.cipher)], None).await;
     assert_eq!(unexpected["code"], 36009004);
     let (_, foreign) = client
-        .call(
-            Method::GET,
-            "/product/202309/categories",
-            &[("shop_cipher", "ROW_someone_else")],
-            None,
-        )
+        .call(Method::GET, "/product/202309/categories", &[("shop_cipher", "ROW_someone_else")], None)
         .await;
     assert_eq!(foreign["code"], 101000);
-    let (_, bad_key) = client
-        .call(
-            Method::GET,
-            "/authorization/202309/shops",
-            &[("app_key", "nope")],
-            None,
-        )
-        .await;
+    let (_, bad_key) =
+        client.call(Method::GET, "/authorization/202309/shops", &[("app_key", "nope")], None).await;
     assert_eq!(bad_key["code"], 36009004);
 
-    let stranger = Client {
-        token: "TTP_not_a_token".into(),
-        ..Client::new(&sandbox)
-    };
-    let (_, bad_token) = stranger
-        .call(Method::GET, "/authorization/202309/shops", &[], None)
-        .await;
+    let stranger = Client { token: "TTP_not_a_token".into(), ..Client::new(&sandbox) };
+    let (_, bad_token) = stranger.call(Method::GET, "/authorization/202309/shops", &[], None).await;
     assert_eq!(bad_token["code"], 36009004);
     sandbox.expire_access_token();
-    let (_, expired) = client
-        .call(Method::GET, "/authorization/202309/shops", &[], None)
-        .await;
+    let (_, expired) = client.call(Method::GET, "/authorization/202309/shops", &[], None).await;
     assert_eq!(expired["code"], 105002);
 }
 
@@ -250,17 +174,11 @@ async fn checks_refuse_bad_app_keys_tokens_and_ciphers_with_their_codes() {
 async fn unknown_paths_and_versions_have_their_codes() {
     let sandbox = sandbox(ReviewPolicy::default()).await;
     let client = Client::new(&sandbox);
-    let (_, path) = client
-        .call(Method::GET, "/product/202309/nothing", &[], None)
-        .await;
+    let (_, path) = client.call(Method::GET, "/product/202309/nothing", &[], None).await;
     assert_eq!(path["code"], 36009009);
-    let (_, version) = client
-        .call(Method::GET, "/authorization/2023x9/shops", &[], None)
-        .await;
+    let (_, version) = client.call(Method::GET, "/authorization/2023x9/shops", &[], None).await;
     assert_eq!(version["code"], 36009014);
-    let (_, newer) = client
-        .call(Method::GET, "/authorization/202507/shops", &[], None)
-        .await;
+    let (_, newer) = client.call(Method::GET, "/authorization/202507/shops", &[], None).await;
     assert_eq!(newer["code"], 0);
 }
 
@@ -269,14 +187,7 @@ async fn warehouses_and_categories_are_served_per_shop() {
     let sandbox = sandbox(ReviewPolicy::default()).await;
     let client = Client::new(&sandbox);
     let us = &sandbox.shops()[0];
-    let warehouses = client
-        .shop_call(
-            Method::GET,
-            "/logistics/202309/warehouses",
-            &us.cipher,
-            None,
-        )
-        .await;
+    let warehouses = client.shop_call(Method::GET, "/logistics/202309/warehouses", &us.cipher, None).await;
     let sales: Vec<&Value> = warehouses["data"]["warehouses"]
         .as_array()
         .expect("warehouses")
@@ -285,33 +196,19 @@ async fn warehouses_and_categories_are_served_per_shop() {
         .collect();
     assert_eq!(sales.len(), 1);
     assert_eq!(sales[0]["id"], us.warehouse_id.as_str());
-    let categories = client
-        .shop_call(Method::GET, "/product/202309/categories", &us.cipher, None)
-        .await;
-    let list = categories["data"]["categories"]
-        .as_array()
-        .expect("categories");
-    assert!(
-        list.iter()
-            .any(|c| c["id"] == "600001" && c["is_leaf"] == true && c["parent_id"] == "600000")
-    );
+    let categories = client.shop_call(Method::GET, "/product/202309/categories", &us.cipher, None).await;
+    let list = categories["data"]["categories"].as_array().expect("categories");
+    assert!(list.iter().any(|c| c["id"] == "600001" && c["is_leaf"] == true && c["parent_id"] == "600000"));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_created_product_is_pending_then_active_after_the_review_delay() {
     let delay = Duration::from_secs(600);
-    let sandbox = sandbox(ReviewPolicy {
-        delay,
-        outcome: ReviewOutcome::Approve,
-    })
-    .await;
+    let sandbox = sandbox(ReviewPolicy { delay, outcome: ReviewOutcome::Approve }).await;
     let client = Client::new(&sandbox);
     let us = sandbox.shops()[0].clone();
     let created = create(&client, &us, "key-1").await;
-    let id = created["product_id"]
-        .as_str()
-        .expect("product id")
-        .to_owned();
+    let id = created["product_id"].as_str().expect("product id").to_owned();
     assert_eq!(id.len(), 19);
     assert!(id.bytes().all(|b| b.is_ascii_digit()));
     assert_eq!(created["skus"].as_array().map(Vec::len), Some(2));
@@ -322,21 +219,12 @@ async fn a_created_product_is_pending_then_active_after_the_review_delay() {
     assert_eq!(products[0].skus[0].price.amount, Decimal::new(1999, 2));
 
     tokio::time::advance(delay).await;
-    let got = client
-        .shop_call(
-            Method::GET,
-            &format!("/product/202309/products/{id}"),
-            &us.cipher,
-            None,
-        )
-        .await;
+    let got =
+        client.shop_call(Method::GET, &format!("/product/202309/products/{id}"), &us.cipher, None).await;
     assert_eq!(got["data"]["status"], "ACTIVATE", "{got}");
     assert_eq!(got["data"]["audit"]["status"], "APPROVED");
     assert_eq!(got["data"]["skus"][0]["price"]["sale_price"], "19.99");
-    assert_eq!(
-        got["data"]["external_product_id"],
-        "gid://shopify/Product/1"
-    );
+    assert_eq!(got["data"]["external_product_id"], "gid://shopify/Product/1");
 }
 
 #[tokio::test(start_paused = true)]
@@ -349,29 +237,14 @@ async fn a_rejected_product_fails_with_the_reasons() {
     .await;
     let client = Client::new(&sandbox);
     let us = sandbox.shops()[0].clone();
-    let id = create(&client, &us, "key-2").await["product_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = create(&client, &us, "key-2").await["product_id"].as_str().expect("id").to_owned();
     tokio::time::advance(Duration::from_secs(60)).await;
 
-    let got = client
-        .shop_call(
-            Method::GET,
-            &format!("/product/202309/products/{id}"),
-            &us.cipher,
-            None,
-        )
-        .await;
+    let got =
+        client.shop_call(Method::GET, &format!("/product/202309/products/{id}"), &us.cipher, None).await;
     assert_eq!(got["data"]["status"], "FAILED");
-    assert_eq!(
-        got["data"]["audit_failed_reasons"][0]["reasons"][0],
-        "Main image is blurry"
-    );
-    assert_eq!(
-        sandbox.products(&us.cipher)[0].audit_failed_reasons,
-        reasons
-    );
+    assert_eq!(got["data"]["audit_failed_reasons"][0]["reasons"][0], "Main image is blurry");
+    assert_eq!(sandbox.products(&us.cipher)[0].audit_failed_reasons, reasons);
 }
 
 #[tokio::test]
@@ -408,11 +281,8 @@ async fn a_price_update_on_a_pending_product_is_refused() {
 
 #[tokio::test(start_paused = true)]
 async fn live_products_take_price_and_stock_at_once_and_edits_go_back_to_review() {
-    let sandbox = sandbox(ReviewPolicy {
-        delay: Duration::from_secs(60),
-        outcome: ReviewOutcome::Approve,
-    })
-    .await;
+    let sandbox =
+        sandbox(ReviewPolicy { delay: Duration::from_secs(60), outcome: ReviewOutcome::Approve }).await;
     let client = Client::new(&sandbox);
     let us = sandbox.shops()[0].clone();
     let created = create(&client, &us, "key-4").await;
@@ -420,29 +290,15 @@ async fn live_products_take_price_and_stock_at_once_and_edits_go_back_to_review(
     let small = created["skus"][0]["id"].clone();
     tokio::time::advance(Duration::from_secs(60)).await;
 
-    let prices =
-        json!({ "skus": [{ "id": small, "price": { "amount": "17.50", "currency": "USD" } }] });
+    let prices = json!({ "skus": [{ "id": small, "price": { "amount": "17.50", "currency": "USD" } }] });
     let path = format!("/product/202309/products/{id}/prices/update");
-    assert_eq!(
-        client
-            .shop_call(Method::POST, &path, &us.cipher, Some(&prices))
-            .await["code"],
-        0
-    );
-    let wrong =
-        json!({ "skus": [{ "id": small, "price": { "amount": "17.50", "currency": "EUR" } }] });
-    assert_eq!(
-        client
-            .shop_call(Method::POST, &path, &us.cipher, Some(&wrong))
-            .await["code"],
-        12052084
-    );
+    assert_eq!(client.shop_call(Method::POST, &path, &us.cipher, Some(&prices)).await["code"], 0);
+    let wrong = json!({ "skus": [{ "id": small, "price": { "amount": "17.50", "currency": "EUR" } }] });
+    assert_eq!(client.shop_call(Method::POST, &path, &us.cipher, Some(&wrong)).await["code"], 12052084);
 
     let stock = json!({ "skus": [{ "id": small, "inventory": [{ "warehouse_id": us.warehouse_id, "quantity": 0 }] }] });
     let path = format!("/product/202309/products/{id}/inventory/update");
-    let updated = client
-        .shop_call(Method::POST, &path, &us.cipher, Some(&stock))
-        .await;
+    let updated = client.shop_call(Method::POST, &path, &us.cipher, Some(&stock)).await;
     assert_eq!(updated["data"]["errors"], json!([]), "{updated}");
     let sku = &sandbox.products(&us.cipher)[0].skus[0];
     assert_eq!((sku.price.amount, sku.quantity), (Decimal::new(1750, 2), 0));
@@ -460,46 +316,22 @@ async fn live_products_take_price_and_stock_at_once_and_edits_go_back_to_review(
         },
     ]);
     let edited = client
-        .shop_call(
-            Method::PUT,
-            &format!("/product/202309/products/{id}"),
-            &us.cipher,
-            Some(&edit),
-        )
+        .shop_call(Method::PUT, &format!("/product/202309/products/{id}"), &us.cipher, Some(&edit))
         .await;
     assert_eq!(edited["data"]["audit"]["status"], "AUDITING", "{edited}");
     assert_eq!(edited["data"]["skus"][0]["id"], small);
 
     let product = &sandbox.products(&us.cipher)[0];
-    assert_eq!(
-        product.status, "ACTIVATE",
-        "the old version stays live during review"
-    );
+    assert_eq!(product.status, "ACTIVATE", "the old version stays live during review");
     let skus: Vec<&str> = product.skus.iter().map(|s| s.seller_sku.as_str()).collect();
     assert_eq!(skus, ["TEE-S", "TEE-L"]);
-    assert_eq!(
-        product.skus[0].price.amount,
-        Decimal::new(1750, 2),
-        "omitted price is kept"
-    );
-    let live = client
-        .shop_call(
-            Method::GET,
-            &format!("/product/202309/products/{id}"),
-            &us.cipher,
-            None,
-        )
-        .await;
+    assert_eq!(product.skus[0].price.amount, Decimal::new(1750, 2), "omitted price is kept");
+    let live =
+        client.shop_call(Method::GET, &format!("/product/202309/products/{id}"), &us.cipher, None).await;
     assert_eq!(live["data"]["title"], "Organic cotton tee");
     tokio::time::advance(Duration::from_secs(60)).await;
-    let live = client
-        .shop_call(
-            Method::GET,
-            &format!("/product/202309/products/{id}"),
-            &us.cipher,
-            None,
-        )
-        .await;
+    let live =
+        client.shop_call(Method::GET, &format!("/product/202309/products/{id}"), &us.cipher, None).await;
     assert_eq!(live["data"]["title"], "Organic cotton tee, new");
 }
 
@@ -510,36 +342,15 @@ async fn create_refuses_non_leaf_categories_and_foreign_currencies() {
     let us = sandbox.shops()[0].clone();
     let mut body = product_body(&us, "k");
     body["category_id"] = json!("601100");
-    let refused = client
-        .shop_call(
-            Method::POST,
-            "/product/202309/products",
-            &us.cipher,
-            Some(&body),
-        )
-        .await;
+    let refused = client.shop_call(Method::POST, "/product/202309/products", &us.cipher, Some(&body)).await;
     assert_eq!(refused["code"], 12052230);
     let mut body = product_body(&us, "k");
     body["skus"][0]["price"]["currency"] = json!("GBP");
-    let refused = client
-        .shop_call(
-            Method::POST,
-            "/product/202309/products",
-            &us.cipher,
-            Some(&body),
-        )
-        .await;
+    let refused = client.shop_call(Method::POST, "/product/202309/products", &us.cipher, Some(&body)).await;
     assert_eq!(refused["code"], 12052084);
     let mut body = product_body(&us, "k");
     body["title"] = json!("");
-    let refused = client
-        .shop_call(
-            Method::POST,
-            "/product/202309/products",
-            &us.cipher,
-            Some(&body),
-        )
-        .await;
+    let refused = client.shop_call(Method::POST, "/product/202309/products", &us.cipher, Some(&body)).await;
     assert_eq!(refused["code"], 12052700);
     assert!(sandbox.products(&us.cipher).is_empty());
 }
@@ -554,33 +365,14 @@ async fn search_pages_through_a_shops_products() {
     }
     let filters = json!({ "status": "PENDING", "seller_skus": ["TEE-S"] });
     let query = [("shop_cipher", us.cipher.as_str()), ("page_size", "2")];
-    let (_, first) = client
-        .call(
-            Method::POST,
-            "/product/202309/products/search",
-            &query,
-            Some(&filters),
-        )
-        .await;
+    let (_, first) =
+        client.call(Method::POST, "/product/202309/products/search", &query, Some(&filters)).await;
     assert_eq!(first["data"]["total_count"], 3, "{first}");
     assert_eq!(first["data"]["products"].as_array().map(Vec::len), Some(2));
-    let token = first["data"]["next_page_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    let query = [
-        ("shop_cipher", us.cipher.as_str()),
-        ("page_size", "2"),
-        ("page_token", token.as_str()),
-    ];
-    let (_, second) = client
-        .call(
-            Method::POST,
-            "/product/202309/products/search",
-            &query,
-            Some(&filters),
-        )
-        .await;
+    let token = first["data"]["next_page_token"].as_str().expect("token").to_owned();
+    let query = [("shop_cipher", us.cipher.as_str()), ("page_size", "2"), ("page_token", token.as_str())];
+    let (_, second) =
+        client.call(Method::POST, "/product/202309/products/search", &query, Some(&filters)).await;
     assert_eq!(second["data"]["products"].as_array().map(Vec::len), Some(1));
     assert_eq!(second["data"]["next_page_token"], "");
 }
@@ -591,43 +383,28 @@ async fn the_fifty_first_call_in_a_second_is_throttled() {
     let client = Client::new(&sandbox);
     let us = sandbox.shops()[0].clone();
     for _ in 0..50 {
-        let ok = client
-            .shop_call(Method::GET, "/product/202309/categories", &us.cipher, None)
-            .await;
+        let ok = client.shop_call(Method::GET, "/product/202309/categories", &us.cipher, None).await;
         assert_eq!(ok["code"], 0);
     }
-    let (status, throttled) = client
-        .call(
-            Method::GET,
-            "/product/202309/categories",
-            &[("shop_cipher", &us.cipher)],
-            None,
-        )
-        .await;
+    let (status, throttled) =
+        client.call(Method::GET, "/product/202309/categories", &[("shop_cipher", &us.cipher)], None).await;
     assert_eq!((status, throttled["code"].as_i64()), (429, Some(36009002)));
     // Another shop and another API have their own buckets.
     let uk = &sandbox.shops()[1];
     assert_eq!(
-        client
-            .shop_call(Method::GET, "/product/202309/categories", &uk.cipher, None)
-            .await["code"],
+        client.shop_call(Method::GET, "/product/202309/categories", &uk.cipher, None).await["code"],
         0
     );
     tokio::time::advance(Duration::from_secs(1)).await;
     assert_eq!(
-        client
-            .shop_call(Method::GET, "/product/202309/categories", &us.cipher, None)
-            .await["code"],
+        client.shop_call(Method::GET, "/product/202309/categories", &us.cipher, None).await["code"],
         0
     );
 }
 
 #[tokio::test]
 async fn shops_with_a_currency_not_of_their_region_are_refused_at_start() {
-    let config = TikTokConfig {
-        shops: vec![ShopSpec::new("odd", "US", "EUR")],
-        ..TikTokConfig::default()
-    };
+    let config = TikTokConfig { shops: vec![ShopSpec::new("odd", "US", "EUR")], ..TikTokConfig::default() };
     let error = TikTokSandbox::start(config).await.expect_err("refused");
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
 }

@@ -51,16 +51,9 @@ impl Receiver {
     /// A receiver at `/webhooks` that answers 500 to its first `failures` requests, then 200.
     async fn start(failures: usize) -> Receiver {
         let (tx, requests) = mpsc::unbounded_channel();
-        let state = ReceiverState {
-            requests: tx,
-            failures: Arc::new(AtomicUsize::new(failures)),
-        };
-        let router = axum::Router::new()
-            .route("/webhooks", route_post(receive))
-            .with_state(state);
-        let server = ServerHandle::start(router, 0)
-            .await
-            .expect("receiver starts");
+        let state = ReceiverState { requests: tx, failures: Arc::new(AtomicUsize::new(failures)) };
+        let router = axum::Router::new().route("/webhooks", route_post(receive)).with_state(state);
+        let server = ServerHandle::start(router, 0).await.expect("receiver starts");
         Receiver { server, requests }
     }
 
@@ -76,21 +69,10 @@ impl Receiver {
     }
 }
 
-async fn receive(
-    State(state): State<ReceiverState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> StatusCode {
-    let fail = state
-        .failures
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-        .is_ok();
+async fn receive(State(state): State<ReceiverState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let fail = state.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     let _ = state.requests.send(Received { headers, body });
-    if fail {
-        StatusCode::INTERNAL_SERVER_ERROR
-    } else {
-        StatusCode::OK
-    }
+    if fail { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }
 }
 
 async fn shop() -> ShopifySandbox {
@@ -106,11 +88,7 @@ async fn shop() -> ShopifySandbox {
 
 async fn graphql(shop: &ShopifySandbox, query: &str, variables: Value) -> Value {
     reqwest::Client::new()
-        .post(format!(
-            "{}/admin/api/{}/graphql.json",
-            shop.base_url(),
-            shop.api_version()
-        ))
+        .post(format!("{}/admin/api/{}/graphql.json", shop.base_url(), shop.api_version()))
         .header("X-Shopify-Access-Token", TOKEN)
         .json(&json!({"query": query, "variables": variables}))
         .send()
@@ -133,20 +111,11 @@ async fn a_subscribed_receiver_gets_a_correctly_signed_delivery() {
     let delivery = receiver.next().await;
     let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("any key length");
     mac.update(&delivery.body);
-    let signature = BASE64
-        .decode(delivery.header("x-shopify-hmac-sha256"))
-        .expect("base64 signature");
-    mac.verify_slice(&signature)
-        .expect("signed over the raw body with the subscription's secret");
-    assert_eq!(
-        delivery.header("x-shopify-topic"),
-        "inventory_levels/update"
-    );
+    let signature = BASE64.decode(delivery.header("x-shopify-hmac-sha256")).expect("base64 signature");
+    mac.verify_slice(&signature).expect("signed over the raw body with the subscription's secret");
+    assert_eq!(delivery.header("x-shopify-topic"), "inventory_levels/update");
     assert_eq!(delivery.header("content-type"), "application/json");
-    assert_eq!(
-        delivery.header("x-shopify-shop-domain"),
-        "crossdock-demo-outfitters.myshopify.com"
-    );
+    assert_eq!(delivery.header("x-shopify-shop-domain"), "crossdock-demo-outfitters.myshopify.com");
     assert_eq!(delivery.header("x-shopify-api-version"), "2026-01");
     for id in ["x-shopify-webhook-id", "x-shopify-event-id"] {
         assert_eq!(delivery.header(id).len(), 36, "{id} is a UUID");
@@ -160,9 +129,7 @@ async fn a_subscribed_receiver_gets_a_correctly_signed_delivery() {
     let level = delivery.json();
     assert_eq!(level["available"], 3);
     assert_eq!(level["location_id"], crate::shopify::rest::LOCATION_ID);
-    let item = level["inventory_item_id"]
-        .as_u64()
-        .expect("numeric item id");
+    let item = level["inventory_item_id"].as_u64().expect("numeric item id");
     // The item resolves to its product, as the connector asks.
     let body = graphql(
         &shop,
@@ -172,10 +139,7 @@ async fn a_subscribed_receiver_gets_a_correctly_signed_delivery() {
     .await;
     let resolved = &body["data"]["inventoryItem"];
     assert_eq!(resolved["variant"]["sku"], sku.as_str());
-    assert_eq!(
-        resolved["variant"]["product"]["handle"],
-        catalog[0].handle.as_str()
-    );
+    assert_eq!(resolved["variant"]["product"]["handle"], catalog[0].handle.as_str());
 
     shop.wait_for_webhooks().await;
     assert_eq!(shop.webhook_deliveries(), 1);
@@ -193,15 +157,8 @@ async fn a_delivery_answered_500_is_retried_with_the_same_ids_and_body() {
 
     let refused = receiver.next().await;
     let retried = receiver.next().await;
-    assert_eq!(
-        refused.body, retried.body,
-        "a retry carries the original payload"
-    );
-    for header in [
-        "x-shopify-event-id",
-        "x-shopify-webhook-id",
-        "x-shopify-hmac-sha256",
-    ] {
+    assert_eq!(refused.body, retried.body, "a retry carries the original payload");
+    for header in ["x-shopify-event-id", "x-shopify-webhook-id", "x-shopify-hmac-sha256"] {
         assert_eq!(refused.header(header), retried.header(header), "{header}");
     }
     let product = retried.json();
@@ -233,10 +190,7 @@ async fn a_delivery_failing_every_retry_deletes_the_subscription() {
     shop.wait_for_webhooks().await;
     assert_eq!(shop.webhook_deliveries(), 0);
     assert_eq!(shop.webhook_subscription_count(), 0);
-    assert!(
-        receiver.requests.try_recv().is_err(),
-        "one attempt and two retries"
-    );
+    assert!(receiver.requests.try_recv().is_err(), "one attempt and two retries");
     shop.stop().await;
 }
 
@@ -253,10 +207,7 @@ async fn changes_while_paused_are_never_delivered() {
 
     shop.wait_for_webhooks().await;
     assert_eq!(receiver.next().await.json()["title"], "Seen");
-    assert!(
-        receiver.requests.try_recv().is_err(),
-        "the paused change was dropped"
-    );
+    assert!(receiver.requests.try_recv().is_err(), "the paused change was dropped");
     assert_eq!(shop.webhook_deliveries(), 1);
     shop.stop().await;
 }
@@ -279,12 +230,7 @@ async fn adding_archiving_and_deleting_a_product_send_their_topics() {
     let handle = json["handle"].as_str().expect("handle").to_string();
     assert_eq!(handle, format!("{taken_handle}-1"), "handles stay unique");
     assert_eq!(json["status"], "active");
-    let body = graphql(
-        &shop,
-        "query($id: ID!) { product(id: $id) { title } }",
-        json!({"id": gid}),
-    )
-    .await;
+    let body = graphql(&shop, "query($id: ID!) { product(id: $id) { title } }", json!({"id": gid})).await;
     assert_eq!(body["data"]["product"]["title"], "Brand New");
 
     assert!(shop.set_product_status(&handle, ProductStatus::Archived));
@@ -297,12 +243,7 @@ async fn adding_archiving_and_deleting_a_product_send_their_topics() {
     let deleted = receiver.next().await;
     assert_eq!(deleted.header("x-shopify-topic"), "products/delete");
     assert_eq!(deleted.json(), json!({"id": json["id"]}));
-    let body = graphql(
-        &shop,
-        "query($id: ID!) { product(id: $id) { title } }",
-        json!({"id": gid}),
-    )
-    .await;
+    let body = graphql(&shop, "query($id: ID!) { product(id: $id) { title } }", json!({"id": gid})).await;
     assert_eq!(body["data"]["product"], Value::Null);
 
     shop.wait_for_webhooks().await;
@@ -314,10 +255,7 @@ async fn adding_archiving_and_deleting_a_product_send_their_topics() {
 fn addresses_must_be_plain_http() {
     assert_eq!(
         Address::parse("http://127.0.0.1:8080/hooks/shopify?c=1"),
-        Ok(Address {
-            authority: "127.0.0.1:8080".into(),
-            path: "/hooks/shopify?c=1".into()
-        })
+        Ok(Address { authority: "127.0.0.1:8080".into(), path: "/hooks/shopify?c=1".into() })
     );
     assert_eq!(
         Address::parse("http://localhost").map(|a| (a.authority, a.path)),
@@ -336,10 +274,7 @@ fn retries_back_off_exponentially_and_ids_are_uuids() {
     let id = uuid_v4();
     assert_eq!(id.len(), 36);
     assert_eq!(id.as_bytes()[14], b'4', "{id}");
-    assert!(
-        matches!(id.as_bytes()[19], b'8' | b'9' | b'a' | b'b'),
-        "{id}"
-    );
+    assert!(matches!(id.as_bytes()[19], b'8' | b'9' | b'a' | b'b'), "{id}");
     assert_ne!(uuid_v4(), id);
     assert_eq!(status_code(b"HTTP/1.1 204 No Content\r\n"), Ok(204));
     assert!(status_code(b"SSH-2.0\r\n").is_err());

@@ -5,12 +5,7 @@ use super::*;
 
 async fn attributes(client: &Client, cipher: &str, category: &str) -> Value {
     client
-        .shop_call(
-            Method::GET,
-            &format!("/product/202309/categories/{category}/attributes"),
-            cipher,
-            None,
-        )
+        .shop_call(Method::GET, &format!("/product/202309/categories/{category}/attributes"), cipher, None)
         .await
 }
 
@@ -27,14 +22,7 @@ fn decor(shop: &SandboxShop, category: &str, product_attributes: Value) -> Value
 }
 
 async fn create_code(client: &Client, shop: &SandboxShop, body: &Value) -> Value {
-    client
-        .shop_call(
-            Method::POST,
-            "/product/202309/products",
-            &shop.cipher,
-            Some(body),
-        )
-        .await
+    client.shop_call(Method::POST, "/product/202309/products", &shop.cipher, Some(body)).await
 }
 
 #[tokio::test]
@@ -51,27 +39,16 @@ async fn a_leaf_lists_its_attributes_with_the_real_apis_spelling() {
     assert_eq!(material["type"], "PRODUCT_PROPERTY");
     assert_eq!(material["is_requried"], true);
     assert_eq!(material["is_customizable"], true);
-    assert_eq!(
-        material["values"][0],
-        json!({ "id": "1000058", "name": "Cotton" })
-    );
+    assert_eq!(material["values"][0], json!({ "id": "1000058", "name": "Cotton" }));
     assert!(list.iter().any(|a| a["type"] == "SALES_PROPERTY"));
 
     let organizers = attributes(&client, &us.cipher, "600001").await;
-    let list = organizers["data"]["attributes"]
-        .as_array()
-        .expect("attributes");
+    let list = organizers["data"]["attributes"].as_array().expect("attributes");
     assert!(!list.is_empty());
     assert!(list.iter().all(|a| a["is_requried"] == false));
 
-    assert_eq!(
-        attributes(&client, &us.cipher, "600000").await["code"],
-        12052024
-    );
-    assert_eq!(
-        attributes(&client, &us.cipher, "999999").await["code"],
-        12052023
-    );
+    assert_eq!(attributes(&client, &us.cipher, "600000").await["code"], 12052024);
+    assert_eq!(attributes(&client, &us.cipher, "999999").await["code"], 12052023);
 }
 
 #[tokio::test]
@@ -83,10 +60,7 @@ async fn a_product_missing_a_required_attribute_is_refused_naming_it() {
     let refused = create_code(&client, &us, &decor(&us, "600002", json!([]))).await;
     assert_eq!(refused["code"], 12052104, "{refused}");
     let message = refused["message"].as_str().unwrap_or_default();
-    assert!(
-        message.contains("Material") && message.contains("100198"),
-        "{message}"
-    );
+    assert!(message.contains("Material") && message.contains("100198"), "{message}");
     assert!(sandbox.products(&us.cipher).is_empty());
 
     // The default leaf requires nothing.
@@ -118,17 +92,11 @@ async fn attribute_values_go_by_built_in_id_or_custom_name() {
         .call(
             Method::GET,
             &format!("/product/202309/products/{id}"),
-            &[
-                ("shop_cipher", &us.cipher),
-                ("return_under_review_version", "true"),
-            ],
+            &[("shop_cipher", &us.cipher), ("return_under_review_version", "true")],
             None,
         )
         .await;
-    assert_eq!(
-        got["data"]["product_attributes"][1]["values"][0]["name"], "Modern",
-        "{got}"
-    );
+    assert_eq!(got["data"]["product_attributes"][1]["values"][0]["name"], "Modern", "{got}");
 
     // An edit is a full replace: it must carry the required attribute again.
     let edit = client
@@ -149,19 +117,10 @@ async fn malformed_attribute_values_get_their_codes() {
     let us = sandbox.shops()[0].clone();
     let material = json!({ "id": "100198", "values": [{ "id": "1000058" }] });
     let cases = [
-        (
-            json!({ "id": "100392", "values": [{ "name": "Party" }] }),
-            12052247,
-        ),
-        (
-            json!({ "id": "100347", "values": [{ "id": "1000710" }, { "id": "1000711" }] }),
-            12052246,
-        ),
+        (json!({ "id": "100392", "values": [{ "name": "Party" }] }), 12052247),
+        (json!({ "id": "100347", "values": [{ "id": "1000710" }, { "id": "1000711" }] }), 12052246),
         (json!({ "id": "100347", "values": [] }), 12052248),
-        (
-            json!({ "name": "Mood", "values": [{ "name": "Calm" }] }),
-            12052240,
-        ),
+        (json!({ "name": "Mood", "values": [{ "name": "Calm" }] }), 12052240),
         (json!({ "values": [{ "name": "Calm" }] }), 12052241),
         (material.clone(), 12052254),
     ];
@@ -174,10 +133,6 @@ async fn malformed_attribute_values_get_their_codes() {
         assert_eq!(refused["code"], expected, "{attribute}: {refused}");
     }
     // A sales attribute is not a product attribute.
-    let body = decor(
-        &us,
-        "600002",
-        json!([material, { "id": "100000", "values": [{ "id": "1000010" }] }]),
-    );
+    let body = decor(&us, "600002", json!([material, { "id": "100000", "values": [{ "id": "1000010" }] }]));
     assert_ne!(create_code(&client, &us, &body).await["code"], 0);
 }
