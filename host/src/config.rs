@@ -1,5 +1,6 @@
 //! `crossdock serve`'s configuration: a TOML file, with `CROSSDOCK_DATABASE_URL` overriding
-//! the database and secrets read from the environment (`env:NAME`), never kept in the file.
+//! the database and secrets read from the environment (`env:NAME`) or from files
+//! (`file:PATH`), never kept in the configuration itself.
 
 use crate::connectors::ConnectionSettings;
 use rust_decimal::Decimal;
@@ -57,7 +58,8 @@ pub struct ConnectionConfig {
     pub plugin: String,
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
-    /// Values are `env:VARIABLE`; the secret itself stays out of the file.
+    /// Values are `env:VARIABLE` or `file:PATH` (relative to the config file); the secret
+    /// itself never sits in the configuration.
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
     /// Narrows the plugin's declared hosts.
@@ -80,6 +82,49 @@ pub struct ChannelConfig {
     /// Path of a price rule (Rhai), relative to the config file.
     #[serde(default)]
     pub price_rule: Option<PathBuf>,
+    /// Path of a category rule (Rhai), the fallback after hand mappings and templates.
+    #[serde(default)]
+    pub category_rule: Option<PathBuf>,
+    /// Keep title, description and images in step once listed (prices and stock always are).
+    #[serde(default)]
+    pub sync_content: bool,
+    /// New store products go to this channel unless deselected.
+    #[serde(default = "default_true")]
+    pub auto_select: bool,
+    /// Units of store stock never offered on this channel.
+    #[serde(default)]
+    pub stock_buffer: i64,
+    /// This channel's share of the store stock relative to the other channels.
+    #[serde(default = "default_share")]
+    pub stock_share: i64,
+    /// Category templates: store product type, tag or vendor → channel leaf category.
+    #[serde(default)]
+    pub templates: Vec<TemplateConfig>,
+}
+
+/// One category template.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TemplateConfig {
+    /// `product_type`, `tag` or `vendor`.
+    pub match_field: crate::db::placement::MatchField,
+    pub match_value: String,
+    pub category_id: String,
+    /// Attribute values the category asks for.
+    #[serde(default)]
+    pub attributes: Vec<crate::model::AttributeValue>,
+    #[serde(default = "default_priority")]
+    pub priority: i64,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_share() -> i64 {
+    1
+}
+fn default_priority() -> i64 {
+    100
 }
 
 fn default_database_url() -> String {
@@ -123,17 +168,29 @@ impl ConnectionConfig {
     pub fn resolve(&self, path: &Path) -> Result<ConnectionSettings, ConfigError> {
         let mut secrets = BTreeMap::new();
         for (name, value) in &self.secrets {
-            let Some(var) = value.strip_prefix("env:") else {
+            let resolved = if let Some(var) = value.strip_prefix("env:") {
+                std::env::var(var).map_err(|_| ConfigError::MissingEnv {
+                    path: path.into(),
+                    name: name.clone(),
+                    var: var.to_string(),
+                })?
+            } else if let Some(file) = value.strip_prefix("file:") {
+                let file = path.parent().unwrap_or(Path::new(".")).join(file);
+                std::fs::read_to_string(&file)
+                    .map_err(|e| ConfigError::Invalid {
+                        path: path.into(),
+                        message: format!("secret `{name}`: reading {}: {e}", file.display()),
+                    })?
+                    .trim()
+                    .to_string()
+            } else {
                 return Err(ConfigError::Invalid {
                     path: path.into(),
-                    message: format!("secret `{name}` must be written as env:VARIABLE, not inline"),
+                    message: format!(
+                        "secret `{name}` must be written as env:VARIABLE or file:PATH, never inline"
+                    ),
                 });
             };
-            let resolved = std::env::var(var).map_err(|_| ConfigError::MissingEnv {
-                path: path.into(),
-                name: name.clone(),
-                var: var.to_string(),
-            })?;
             secrets.insert(name.clone(), resolved);
         }
         Ok(ConnectionSettings {

@@ -7,6 +7,8 @@ use crate::catalog::import::import_catalog;
 use crate::config::ServeConfig;
 use crate::connections;
 use crate::db::now_ms;
+use crate::db::orgs::ChannelOptions;
+use crate::db::placement::CategoryTemplate;
 use crate::model::OrgId;
 use crate::queue::{QueueSettings, run_due};
 use crate::rules::RuleKind;
@@ -46,9 +48,32 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
         if let Some(rate) = channel.exchange_rate {
             connections::set_exchange_rate(app, id, rate).await?;
         }
-        for (kind, file) in
-            [(RuleKind::Product, &channel.product_rule), (RuleKind::Price, &channel.price_rule)]
-        {
+        let options = ChannelOptions {
+            sync_content: channel.sync_content,
+            auto_select: channel.auto_select,
+            stock_buffer: channel.stock_buffer,
+            stock_share: channel.stock_share,
+        };
+        app.db.set_channel_options(id, options).await?;
+        for t in &channel.templates {
+            app.db
+                .save_template(&CategoryTemplate {
+                    id: 0,
+                    channel_id: id,
+                    match_field: t.match_field,
+                    match_value: t.match_value.clone(),
+                    category_id: t.category_id.clone(),
+                    attributes: t.attributes.clone(),
+                    priority: t.priority,
+                })
+                .await?;
+        }
+        let rules = [
+            (RuleKind::Product, &channel.product_rule),
+            (RuleKind::Price, &channel.price_rule),
+            (RuleKind::Category, &channel.category_rule),
+        ];
+        for (kind, file) in rules {
             let Some(file) = file else { continue };
             let file = base.join(file);
             let source = std::fs::read_to_string(&file)

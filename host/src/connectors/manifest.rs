@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn limits_are_clamped_to_host_ceilings() {
-        let l = Limits { memory_mb: 100_000, cpu_ms: 0, timeout_ms: u64::MAX };
+        let l = Limits { memory_mb: 100_000, cpu_ms: 0, timeout_ms: u64::MAX, requests_per_second: None };
         assert_eq!(l.memory_bytes(), MAX_MEMORY_MB * 1024 * 1024);
         assert_eq!(l.cpu(), Duration::from_millis(1));
         assert_eq!(l.timeout(), Duration::from_millis(MAX_TIMEOUT_MS));
