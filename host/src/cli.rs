@@ -62,6 +62,15 @@ pub enum PluginCommand {
     List,
     /// Manifest, contract, imports, exports, limits and hash of a component file or built-in id.
     Inspect { plugin: String },
+    /// Run the conformance suite of contract calls against a live endpoint (a sandbox or a
+    /// real shop) and report each operation as passed or failed, with the reason.
+    Check {
+        /// A component file or a built-in id.
+        plugin: String,
+        /// The connection: `settings`, `secrets` (`env:NAME` or `file:PATH`), `allowed-hosts`.
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +142,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Plugin { command: PluginCommand::Inspect { plugin } } => inspect(&plugin),
+        Command::Plugin { command: PluginCommand::Check { plugin, config } } => {
+            let settings = crate::config::ConnectionFile::load(&config)?;
+            let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            let loaded = std::sync::Arc::new(Plugin::load(&runtime, &plugin_bytes(&plugin)?, &plugin)?);
+            let results = crate::connectors::conformance::check(&runtime, loaded, settings).await?;
+            let failed = results.iter().filter(|r| !r.passed).count();
+            for r in &results {
+                let mark = if r.passed { "pass" } else { "FAIL" };
+                println!("{mark}  {:<20} {:<55} {:>6} ms  {}", r.operation, r.check, r.millis, r.detail);
+            }
+            println!("{} passed, {failed} failed", results.len() - failed);
+            if failed > 0 {
+                anyhow::bail!("{failed} conformance checks failed");
+            }
+            Ok(())
+        }
         Command::Rules { command: RulesCommand::Check { file, kind } } => {
             let source = std::fs::read_to_string(&file)?;
             let engine = RuleEngine::default();
@@ -144,12 +169,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn inspect(plugin: &str) -> anyhow::Result<()> {
-    let bytes = match builtin::all().into_iter().find(|(id, _)| *id == plugin) {
-        Some((_, bytes)) => bytes.to_vec(),
+/// The bytes of a built-in plugin by id, or of a component file.
+fn plugin_bytes(plugin: &str) -> anyhow::Result<Vec<u8>> {
+    match builtin::all().into_iter().find(|(id, _)| *id == plugin) {
+        Some((_, bytes)) => Ok(bytes.to_vec()),
         None => std::fs::read(plugin)
-            .map_err(|e| anyhow::anyhow!("{plugin}: not a built-in id, and reading it as a file: {e}"))?,
-    };
+            .map_err(|e| anyhow::anyhow!("{plugin}: not a built-in id, and reading it as a file: {e}")),
+    }
+}
+
+fn inspect(plugin: &str) -> anyhow::Result<()> {
+    let bytes = plugin_bytes(plugin)?;
     let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let loaded = Plugin::load(&runtime, &bytes, plugin)?;
     let m = &loaded.manifest;

@@ -200,3 +200,34 @@ impl ConnectionConfig {
         })
     }
 }
+
+/// A connection on its own (`crossdock plugin check --config`): settings and secrets only.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConnectionFile {
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// `env:VARIABLE` or `file:PATH`.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    #[serde(default)]
+    pub allowed_hosts: Option<Vec<String>>,
+}
+
+impl ConnectionFile {
+    /// Reads the file and resolves its secrets.
+    pub fn load(path: &Path) -> Result<ConnectionSettings, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let file: ConnectionFile = toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })?;
+        ConnectionConfig {
+            name: "check".into(),
+            plugin: String::new(),
+            settings: file.settings,
+            secrets: file.secrets,
+            allowed_hosts: file.allowed_hosts,
+        }
+        .resolve(path)
+    }
+}

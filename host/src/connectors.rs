@@ -9,6 +9,7 @@ mod bindings;
 pub mod builtin;
 mod call;
 pub mod channel_connector;
+pub mod conformance;
 mod convert;
 pub mod error;
 mod host_imports;

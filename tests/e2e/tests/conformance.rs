@@ -1,0 +1,75 @@
+//! The conformance kit (`crossdock plugin check`) against the sandboxes: the built-in
+//! connectors pass every check, and a connector that breaks the contract is told which
+//! check failed and why.
+
+use crossdock::connectors::conformance::{CheckResult, check};
+use crossdock::connectors::{ConnectionSettings, Plugin, PluginRuntime, builtin};
+use crossdock_e2e::active_products;
+use crossdock_sandbox::shopify::{ShopifyConfig, ShopifySandbox};
+use crossdock_sandbox::tiktok::{ShopSpec, TikTokConfig, TikTokSandbox};
+use std::sync::Arc;
+
+fn builtin_plugin(runtime: &PluginRuntime, id: &str) -> Arc<Plugin> {
+    let bytes = builtin::all().into_iter().find(|(name, _)| *name == id).expect("built in").1;
+    Arc::new(Plugin::load(runtime, bytes, id).expect("loads"))
+}
+
+fn assert_all_pass(results: &[CheckResult]) {
+    assert!(results.len() >= 5, "the suite ran: {results:#?}");
+    let failed: Vec<&CheckResult> = results.iter().filter(|r| !r.passed).collect();
+    assert!(failed.is_empty(), "failed checks: {failed:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shopify_connector_passes_the_kit_against_its_sandbox() {
+    let mut catalog = active_products(30);
+    catalog.extend(crossdock_sandbox::catalog::generated_catalog(40, 2, 7));
+    let shopify = ShopifySandbox::start(ShopifyConfig {
+        shop_name: "Kit".into(),
+        currency: "USD".into(),
+        access_token: "tok".into(),
+        catalog,
+    })
+    .await
+    .expect("sandbox");
+    let runtime = PluginRuntime::new().expect("runtime");
+    let settings = ConnectionSettings::default()
+        .setting("base-url", shopify.base_url())
+        .secret("access-token", "tok")
+        .secret("webhook-secret", "kit-secret");
+    let results = check(&runtime, builtin_plugin(&runtime, "shopify"), settings).await.expect("runs");
+    assert_all_pass(&results);
+    let paging = results.iter().find(|r| r.check.contains("pages to the end")).expect("paging check");
+    assert!(paging.detail.starts_with("70 products"), "every product over several pages: {}", paging.detail);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tiktok_connector_passes_the_kit_against_its_sandbox() {
+    let tiktok = TikTokSandbox::start(TikTokConfig {
+        shops: vec![ShopSpec::new("UK", "GB", "GBP")],
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let shop = tiktok.shops()[0].clone();
+    let runtime = PluginRuntime::new().expect("runtime");
+    let settings = ConnectionSettings::default()
+        .setting("base-url", tiktok.base_url())
+        .setting("app-key", "sandbox-app-key")
+        .setting("shop-cipher", shop.cipher)
+        .secret("app-secret", "sandbox-app-secret")
+        .secret("access-token", tiktok.access_token());
+    assert_all_pass(&check(&runtime, builtin_plugin(&runtime, "tiktok-shop"), settings).await.expect("runs"));
+}
+
+#[tokio::test]
+async fn a_connector_that_breaks_the_contract_is_told_which_check_failed() {
+    let runtime = PluginRuntime::new().expect("runtime");
+    let bytes = std::fs::read(format!("{}/test-chaos.wasm", builtin::PLUGIN_DIR)).expect("built");
+    let chaos = Arc::new(Plugin::load(&runtime, &bytes, "test-chaos").expect("loads"));
+    let results = check(&runtime, chaos, ConnectionSettings::default()).await.expect("runs");
+    let status = results.iter().find(|r| r.operation == "listing-status").expect("checked");
+    assert!(!status.passed);
+    assert_eq!(status.detail, "reported an unknown listing as active");
+    assert!(results.iter().filter(|r| r.operation != "listing-status").all(|r| r.passed), "{results:#?}");
+}
