@@ -46,6 +46,7 @@ pub fn router() -> Router<ApiState> {
         .route("/api/channels/{channel}/options", put(set_options))
         .route("/api/channels/{channel}/exchange-rate", put(set_rate))
         .route("/api/channels/{channel}", axum::routing::delete(delete))
+        .route("/api/orgs/{org}/store", axum::routing::delete(disconnect_store))
 }
 
 async fn list(
@@ -106,4 +107,14 @@ async fn delete(
     state.app.db.channel(ChannelId(channel)).await?;
     state.app.db.delete_channel(ChannelId(channel)).await?;
     Ok(Json(serde_json::json!({ "deleted": channel })))
+}
+
+/// Disconnects the organization's store (and forgets its catalog) so another can be
+/// connected; channels stay.
+async fn disconnect_store(
+    State(state): State<ApiState>,
+    Path(org): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state.app.db.disconnect_store(OrgId(org)).await?;
+    Ok(Json(serde_json::json!({ "organization": org, "store": null })))
 }

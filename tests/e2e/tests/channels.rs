@@ -452,3 +452,31 @@ async fn onboarding_and_dry_run_show_what_remains_and_what_a_rule_would_change()
     assert_eq!(broken.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
     assert!(broken.text().await.expect("body").contains("line 1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_has_exactly_one_store_and_can_swap_it_after_disconnecting() {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(2), vec![ShopSpec::new("US", "US", "USD")]).await;
+    let settings = crossdock::connectors::ConnectionSettings::default()
+        .setting("base-url", world.shopify.base_url())
+        .secret("access-token", "shpat_sandbox_demo_token");
+    let second =
+        crossdock::connections::connect_store(&world.app, world.org, "Second", "shopify", settings.clone())
+            .await
+            .expect_err("a second store is refused");
+    let message = second.to_string();
+    assert!(message.contains("already has a store") && message.contains("disconnect"), "{message}");
+
+    let api = serve_api(&world).await;
+    let response = reqwest::Client::new()
+        .delete(format!("{}/api/orgs/{}/store", api.base_url(), world.org))
+        .send()
+        .await
+        .expect("api answers");
+    assert!(response.status().is_success());
+    crossdock::connections::connect_store(&world.app, world.org, "Second", "shopify", settings)
+        .await
+        .expect("after disconnecting, another store connects");
+    let channels = world.app.db.channels(world.org).await.expect("channels");
+    assert_eq!(channels.len(), 1, "channels stay");
+}
