@@ -3,6 +3,8 @@
 
 /// The Shopify store connector component.
 pub const SHOPIFY: &[u8] = include_bytes!(concat!(env!("CROSSDOCK_PLUGIN_DIR"), "/shopify.wasm"));
+/// The WooCommerce store connector component.
+pub const WOOCOMMERCE: &[u8] = include_bytes!(concat!(env!("CROSSDOCK_PLUGIN_DIR"), "/woocommerce.wasm"));
 /// The TikTok Shop channel connector component.
 pub const TIKTOK_SHOP: &[u8] = include_bytes!(concat!(env!("CROSSDOCK_PLUGIN_DIR"), "/tiktok-shop.wasm"));
 
@@ -10,6 +12,6 @@ pub const TIKTOK_SHOP: &[u8] = include_bytes!(concat!(env!("CROSSDOCK_PLUGIN_DIR
 pub const PLUGIN_DIR: &str = env!("CROSSDOCK_PLUGIN_DIR");
 
 /// (id, bytes) of every built-in connector.
-pub fn all() -> [(&'static str, &'static [u8]); 2] {
-    [("shopify", SHOPIFY), ("tiktok-shop", TIKTOK_SHOP)]
+pub fn all() -> [(&'static str, &'static [u8]); 3] {
+    [("shopify", SHOPIFY), ("woocommerce", WOOCOMMERCE), ("tiktok-shop", TIKTOK_SHOP)]
 }

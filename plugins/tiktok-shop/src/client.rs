@@ -1,6 +1,7 @@
 //! One signed TikTok Shop Open API call through the host: common query parameters, the
 //! signature over the exact body bytes, the access-token header, and the envelope unwrapped
-//! into `data` or a typed error.
+//! into `data` or a typed error. An expired access token (105002) is refreshed once through
+//! the auth host when a `refresh-token` secret is configured, and the call retried.
 
 use crate::errors;
 use crate::sign::sign;
@@ -9,9 +10,14 @@ use crossdock_plugin_sdk::types::ConnectorError;
 use crossdock_plugin_sdk::{Result, clock, config, log};
 use serde::Deserialize;
 use serde_json::Value;
+use std::cell::RefCell;
 
 /// The Open API host for every region (reference §1).
 pub const DEFAULT_BASE_URL: &str = "https://open-api.tiktokglobalshop.com";
+/// The auth host of the token calls (reference §2.2).
+pub const DEFAULT_AUTH_BASE_URL: &str = "https://auth.tiktok-shops.com";
+/// "access token is expired, please refresh it".
+const TOKEN_EXPIRED: i64 = 105002;
 /// Per-request timeout asked of the host (it caps it at the connection's limit).
 const TIMEOUT_MS: u32 = 20_000;
 
@@ -30,8 +36,19 @@ pub struct Client {
     base_url: String,
     app_key: String,
     app_secret: String,
-    access_token: String,
+    /// Replaced by a refresh; later calls of the same plugin call use the new one.
+    access_token: RefCell<String>,
+    /// The `refresh-token` secret and the `auth-base-url` setting, when a refresh is possible.
+    refresh: Option<(String, String)>,
     pub shop_cipher: String,
+}
+
+/// A refused call, before it becomes a [`ConnectorError`].
+struct Refusal {
+    status: u16,
+    code: Option<i64>,
+    message: String,
+    retry_after_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,12 +69,23 @@ impl Client {
             base_url: base_url.trim_end_matches('/').to_owned(),
             app_key: config::require("app-key")?,
             app_secret: config::require_secret("app-secret")?,
-            access_token: config::require_secret("access-token")?,
+            access_token: RefCell::new(config::require_secret("access-token")?),
+            refresh: config::secret("refresh-token").filter(|t| !t.is_empty()).map(|token| {
+                let auth_base = config::get("auth-base-url")
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| DEFAULT_AUTH_BASE_URL.into());
+                (token, auth_base.trim_end_matches('/').to_owned())
+            }),
             shop_cipher: config::require("shop-cipher")?,
         })
     }
 
-    /// Sends one call and returns the envelope's `data` (null when absent).
+    /// Sends one call and returns the envelope's `data` (null when absent). On 105002 with a
+    /// refresh token at hand, refreshes the access token and sends the call once more.
+    ///
+    /// The new token lives only as long as this plugin call: the contract gives plugins no
+    /// way to store it, so the host will need a token store (and to keep the refresh token
+    /// rotating) before expired tokens stop costing a refresh per call.
     pub fn call(
         &self,
         method: Method,
@@ -66,6 +94,37 @@ impl Client {
         extra: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<Value> {
+        match self.send(method, path, scope, extra, body)? {
+            Ok(data) => return Ok(data),
+            Err(refusal) if refusal.code == Some(TOKEN_EXPIRED) && self.refresh.is_some() => {
+                log::info(&format!("tiktok access token expired: path={path}; refreshing"));
+            }
+            Err(refusal) => return Err(refusal.into_error()),
+        }
+        let token = self.refresh_access_token()?;
+        self.access_token.replace(token);
+        self.send(method, path, scope, extra, body)?.map_err(Refusal::into_error)
+    }
+
+    /// GET /api/v2/token/refresh on the auth host; the new access token.
+    fn refresh_access_token(&self) -> Result<String> {
+        let Some((refresh_token, auth_base)) = &self.refresh else {
+            return Err(ConnectorError::Unauthorized("no refresh-token secret".into()));
+        };
+        let url = refresh_url(auth_base, &self.app_key, &self.app_secret, refresh_token);
+        let response = Request::new(Method::Get, url).timeout_ms(TIMEOUT_MS).send()?;
+        access_token_of(response.status, &response.body)
+    }
+
+    /// One attempt with the current access token.
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        scope: Scope,
+        extra: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<std::result::Result<Value, Refusal>> {
         let mut query: Vec<(String, String)> = vec![
             ("app_key".into(), self.app_key.clone()),
             ("timestamp".into(), clock::now_seconds().to_string()),
@@ -85,7 +144,7 @@ impl Client {
 
         let url = format!("{}{path}?{}", self.base_url, encode_query(&query));
         let mut request = Request::new(method, url)
-            .header("x-tts-access-token", self.access_token.clone())
+            .header("x-tts-access-token", self.access_token.borrow().clone())
             .header("content-type", "application/json")
             .timeout_ms(TIMEOUT_MS);
         if body.is_some() {
@@ -95,31 +154,70 @@ impl Client {
 
         match serde_json::from_slice::<Envelope>(&response.body) {
             Ok(envelope) if response.status == 200 && envelope.code == 0 => {
-                Ok(envelope.data.unwrap_or(Value::Null))
+                Ok(Ok(envelope.data.unwrap_or(Value::Null)))
             }
             Ok(envelope) => {
                 log::warn(&format!(
                     "tiktok call refused: path={path} status={} code={}",
                     response.status, envelope.code
                 ));
-                Err(errors::classify(
-                    response.status,
-                    Some(envelope.code),
-                    &envelope.message,
-                    response.retry_after_ms(),
-                ))
+                Ok(Err(Refusal {
+                    status: response.status,
+                    code: Some(envelope.code),
+                    message: envelope.message,
+                    retry_after_ms: response.retry_after_ms(),
+                }))
             }
             Err(_) if (200..300).contains(&response.status) => Err(ConnectorError::Transient(format!(
                 "TikTok answered {path} with an unexpected body: {}",
                 response.text_preview()
             ))),
-            Err(_) => Err(errors::classify(
-                response.status,
-                None,
-                &response.text_preview(),
-                response.retry_after_ms(),
-            )),
+            Err(_) => Ok(Err(Refusal {
+                status: response.status,
+                code: None,
+                message: response.text_preview(),
+                retry_after_ms: response.retry_after_ms(),
+            })),
         }
+    }
+}
+
+impl Refusal {
+    fn into_error(self) -> ConnectorError {
+        errors::classify(self.status, self.code, &self.message, self.retry_after_ms)
+    }
+}
+
+/// The auth host's refresh call (unsigned: credentials in the query, reference §2.2).
+pub fn refresh_url(auth_base: &str, app_key: &str, app_secret: &str, refresh_token: &str) -> String {
+    let query = [
+        ("app_key", app_key),
+        ("app_secret", app_secret),
+        ("refresh_token", refresh_token),
+        ("grant_type", "refresh_token"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    format!("{auth_base}/api/v2/token/refresh?{}", encode_query(&query))
+}
+
+/// The access token of a refresh answer; a refused refresh (expired or unknown refresh
+/// token) means the seller must authorize again.
+pub fn access_token_of(status: u16, body: &[u8]) -> Result<String> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|_| {
+        ConnectorError::Transient(format!("the TikTok auth host answered HTTP {status} without an envelope"))
+    })?;
+    if status >= 500 {
+        return Err(ConnectorError::Transient(format!(
+            "TikTok auth host HTTP {status}: {}",
+            envelope.message
+        )));
+    }
+    match envelope.data.as_ref().and_then(|d| d["access_token"].as_str()) {
+        Some(token) if envelope.code == 0 && !token.is_empty() => Ok(token.to_owned()),
+        _ => Err(ConnectorError::Unauthorized(format!(
+            "TikTok token refresh refused ({}): {}; the seller must authorize again",
+            envelope.code, envelope.message
+        ))),
     }
 }
 
@@ -150,5 +248,25 @@ mod tests {
             ("page_size".to_owned(), "10".to_owned()),
         ];
         assert_eq!(encode_query(&pairs), "shop_cipher=GCP_a%2Bb%2Fc%3D&page_size=10");
+    }
+
+    #[test]
+    fn the_refresh_call_carries_the_credentials_and_grant_type() {
+        let url = refresh_url("https://auth.tiktok-shops.com", "key", "s/cret", "TTP_rt");
+        assert_eq!(
+            url,
+            "https://auth.tiktok-shops.com/api/v2/token/refresh?app_key=key&app_secret=s%2Fcret\
+             &refresh_token=TTP_rt&grant_type=refresh_token"
+        );
+    }
+
+    #[test]
+    fn a_refresh_answer_gives_the_new_token_or_asks_for_authorization() {
+        let ok =
+            br#"{"code":0,"message":"success","data":{"access_token":"TTP_new","access_token_expire_in":1}}"#;
+        assert_eq!(access_token_of(200, ok).ok().as_deref(), Some("TTP_new"));
+        let expired = br#"{"code":36004001,"message":"rt has expired","data":null}"#;
+        assert!(matches!(access_token_of(200, expired), Err(ConnectorError::Unauthorized(_))));
+        assert!(matches!(access_token_of(502, b"<html>"), Err(ConnectorError::Transient(_))));
     }
 }

@@ -2,7 +2,8 @@
 //! Open API (version 202309), keeps prices and stock in step, reports the review status,
 //! deactivates listings, finds existing SKUs for linking, and reads the category tree and its
 //! attributes. Settings: `base-url`, `app-key`, `shop-cipher`, optional `warehouse-id`,
-//! `category-id` and `category-version`; secrets: `app-secret`, `access-token`.
+//! `category-id`, `category-version` and `auth-base-url`; secrets: `app-secret`, `access-token`
+//! and optional `refresh-token` (an expired access token is then refreshed within the call).
 
 mod client;
 mod errors;

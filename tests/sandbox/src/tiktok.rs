@@ -1,22 +1,35 @@
 //! A TikTok Shop Open API (version 202309 and later) sandbox over real HTTP: one seller with
 //! one or more shops, signed requests checked as the real API checks them, products that go
 //! through a review decided lazily on tokio's clock, and a 50 req/s limit per (shop, API).
-//! It follows ../shared/reference/tiktok-shop-api.md §1–5 and §11.
+//! Beside the catalog: OAuth token calls, orders and their status machine, packages shipped
+//! with tracking, cancellations and returns, signed webhooks with retries, and chaos knobs.
+//! It follows ../shared/reference/tiktok-shop-api.md §1–9 and §11.
 
 mod auth;
+mod chaos;
 mod envelope;
+mod fulfillment;
 mod lifecycle;
+mod logistics;
+mod oauth;
+mod orders;
+mod paging;
 mod product_body;
 mod products;
 mod region;
+mod returns;
 mod routes;
 mod shops;
 mod state;
 mod taxonomy;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 pub use auth::sign;
+pub use chaos::TikTokChaos;
+pub use orders::OrderStatus;
+pub use webhooks::webhook_signature;
 
 use crate::server::ServerHandle;
 use rust_decimal::Decimal;
@@ -152,6 +165,39 @@ struct App {
     state: Mutex<state::State>,
     /// API calls received, refused ones included.
     requests: AtomicU64,
+    webhooks: webhooks::Emitter,
+    /// None until `set_chaos`.
+    chaos: Mutex<Option<chaos::Chaos>>,
+}
+
+impl App {
+    fn lock_state(&self) -> MutexGuard<'_, state::State> {
+        // The state stays consistent even if a holder panicked: every write is one step.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends the webhooks raised under the state lock.
+    fn flush_events(&self) {
+        let events = std::mem::take(&mut self.lock_state().orders.outbox);
+        if !events.is_empty() {
+            self.webhooks.emit(events);
+        }
+    }
+
+    /// Waits out the chaos latency and draws what happens to this call.
+    async fn chaos_fate(&self) -> chaos::Fate {
+        let (latency, fate) = {
+            let mut chaos = self.chaos.lock().unwrap_or_else(PoisonError::into_inner);
+            match chaos.as_mut() {
+                None => return chaos::Fate::Serve,
+                Some(chaos) => (chaos.config.latency, chaos.draw()),
+            }
+        };
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        fate
+    }
 }
 
 /// A running TikTok Shop sandbox.
@@ -172,10 +218,17 @@ impl TikTokSandbox {
     pub async fn start_on(config: TikTokConfig, port: u16) -> std::io::Result<Self> {
         let state = state::State::new(&config.shops, config.review, envelope::unix_now())
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let webhooks = webhooks::Emitter::new(
+            tokio::runtime::Handle::current(),
+            config.app_key.clone(),
+            config.app_secret.clone(),
+        );
         let app = Arc::new(App {
             credentials: auth::Credentials { app_key: config.app_key, app_secret: config.app_secret },
             state: Mutex::new(state),
             requests: AtomicU64::new(0),
+            webhooks,
+            chaos: Mutex::new(None),
         });
         let server = ServerHandle::start(routes::router(app.clone()), port).await?;
         Ok(TikTokSandbox { server, app })
@@ -234,9 +287,119 @@ impl TikTokSandbox {
         self.state().review = policy;
     }
 
+    /// Sets the per-(shop, API) rate limit; `None` turns it off, as benchmarks need.
+    pub fn set_rate_limit(&self, per_second: Option<u32>) {
+        self.state().rate_per_sec = per_second.map(f64::from);
+    }
+
     /// API calls received so far, refused ones included.
     pub fn request_count(&self) -> u64 {
         self.app.requests.load(Ordering::Relaxed)
+    }
+
+    /// A fresh single-use authorization code, valid 30 minutes on tokio's clock, as the
+    /// seller's redirect after consent would carry; `/api/v2/token/get` exchanges it.
+    pub fn authorization_code(&self) -> String {
+        self.state().grants.issue_code(tokio::time::Instant::now())
+    }
+
+    /// The seller's refresh token (kept across refreshes).
+    pub fn refresh_token(&self) -> String {
+        self.state().grants.refresh_token.clone()
+    }
+
+    /// Places an order of `lines` (seller SKU of a live product of the shop, units), paid at
+    /// once: UNPAID then AWAITING_SHIPMENT, with its package; stock is taken. Returns the order
+    /// id. Panics on an unknown cipher or SKU, or too little stock.
+    pub fn place_order(&self, cipher: &str, lines: &[(&str, u32)]) -> String {
+        let id = self.place_unpaid_order(cipher, lines);
+        self.advance_order(cipher, &id, OrderStatus::AwaitingShipment);
+        id
+    }
+
+    /// Places an UNPAID order; `advance_order` pays it (ON_HOLD or AWAITING_SHIPMENT).
+    pub fn place_unpaid_order(&self, cipher: &str, lines: &[(&str, u32)]) -> String {
+        let id =
+            orders::place(&mut self.state(), cipher, lines).unwrap_or_else(|e| panic!("place_order: {e}"));
+        self.app.flush_events();
+        id
+    }
+
+    /// Moves an order as the buyer, the platform or the carrier would: UNPAID -> ON_HOLD or
+    /// AWAITING_SHIPMENT, ON_HOLD -> AWAITING_SHIPMENT, AWAITING_COLLECTION -> IN_TRANSIT ->
+    /// DELIVERED -> COMPLETED (AWAITING_SHIPMENT -> AWAITING_COLLECTION is Ship Package's).
+    /// Emits a type 1 webhook. Panics on any other move or an unknown order.
+    pub fn advance_order(&self, cipher: &str, order_id: &str, status: OrderStatus) {
+        orders::advance(&mut self.state(), cipher, order_id, status)
+            .unwrap_or_else(|e| panic!("advance_order: {e}"));
+        self.app.flush_events();
+    }
+
+    /// The order's status now; none when it is not the shop's.
+    pub fn order_status(&self, cipher: &str, order_id: &str) -> Option<OrderStatus> {
+        self.state().orders.orders.get(order_id).filter(|o| o.cipher == cipher).map(|o| o.status)
+    }
+
+    /// The buyer cancels: an UNPAID or ON_HOLD order is cancelled at once; an
+    /// AWAITING_SHIPMENT one gets a pending request the seller approves or rejects. Returns the
+    /// cancellation id. Panics when the order cannot be cancelled by the buyer.
+    pub fn cancel_order_as_buyer(&self, cipher: &str, order_id: &str) -> String {
+        let id = returns::buyer_cancel(&mut self.state(), cipher, order_id)
+            .unwrap_or_else(|e| panic!("cancel_order_as_buyer: {e}"));
+        self.app.flush_events();
+        id
+    }
+
+    /// The buyer asks for a `REFUND` (from AWAITING_COLLECTION on) or a `RETURN_AND_REFUND`
+    /// (once DELIVERED). Returns the return id. Panics when the order does not allow it.
+    pub fn request_return(&self, cipher: &str, order_id: &str, return_type: &str) -> String {
+        let id = returns::buyer_return(&mut self.state(), cipher, order_id, return_type)
+            .unwrap_or_else(|e| panic!("request_return: {e}"));
+        self.app.flush_events();
+        id
+    }
+
+    /// The buyer ships an approved return back: AWAITING_BUYER_SHIP -> BUYER_SHIPPED_ITEM.
+    pub fn return_shipped_by_buyer(&self, cipher: &str, return_id: &str) {
+        returns::buyer_shipped(&mut self.state(), cipher, return_id)
+            .unwrap_or_else(|e| panic!("return_shipped_by_buyer: {e}"));
+        self.app.flush_events();
+    }
+
+    /// The app-level webhook address (Partner Center's), for every event of every shop
+    /// unless a shop set its own through the Event API. Only `http://` addresses; panics on
+    /// anything else.
+    pub fn subscribe_webhooks(&self, url: &str) {
+        self.app.webhooks.subscribe(url).unwrap_or_else(|e| panic!("subscribe_webhooks: {e}"));
+    }
+
+    /// Retries after a failed delivery and the base of their waits: the waits are base × 1,
+    /// 15, 90, 360 (2 min gives the documented +2 min, +30 min, +3 h, +12 h). Applies to events
+    /// emitted from now on.
+    pub fn set_webhook_retry(&self, retries: u32, base: Duration) {
+        self.app.webhooks.set_retry(retries, base);
+    }
+
+    /// Webhook deliveries answered 200.
+    pub fn webhook_deliveries(&self) -> u64 {
+        self.app.webhooks.delivered()
+    }
+
+    /// Webhook attempts made, retries included.
+    pub fn webhook_attempts(&self) -> u64 {
+        self.app.webhooks.attempts()
+    }
+
+    /// Waits until no webhook delivery is in flight.
+    pub async fn webhooks_settled(&self) {
+        self.app.webhooks.settled().await;
+    }
+
+    /// Turns chaos on for the calls from now on (`TikTokChaos::default()` turns it off).
+    pub fn set_chaos(&self, chaos: TikTokChaos) {
+        let off = chaos == TikTokChaos::default();
+        *self.app.chaos.lock().unwrap_or_else(PoisonError::into_inner) =
+            if off { None } else { Some(chaos::Chaos::new(chaos)) };
     }
 
     /// Stops the server and waits for it.
@@ -245,7 +408,6 @@ impl TikTokSandbox {
     }
 
     fn state(&self) -> MutexGuard<'_, state::State> {
-        // The state stays consistent even if a holder panicked: every write is one step.
-        self.app.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.app.lock_state()
     }
 }

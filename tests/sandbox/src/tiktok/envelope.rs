@@ -59,6 +59,37 @@ pub(crate) mod code {
     /// missing or malformed product parameter, so the sandbox uses one code in the product
     /// family and names the field in the message.
     pub const INVALID_PARAMETER: i64 = 12052700;
+
+    // Orders, fulfillment, logistics, after-sale and the auth host (reference §2.2, §4.2, §7).
+    /// Internal error (retry); the chaos knob answers it with HTTP 500.
+    pub const INTERNAL_ERROR: i64 = 36009003;
+    /// Auth host: the auth code or refresh token is unknown, used or expired.
+    pub const AUTH_RECORD_NOT_FOUND: i64 = 36004005;
+    /// Auth host: the refresh token has expired.
+    pub const REFRESH_TOKEN_EXPIRED: i64 = 36004001;
+    /// Invalid tracking number or shipping provider id.
+    pub const INVALID_TRACKING: i64 = 21011022;
+    pub const DUPLICATE_TRACKING: i64 = 21011025;
+    /// Ship refused: the order is cancelled.
+    pub const ORDER_CANCELLED: i64 = 21011041;
+    /// Ship refused: an after-sale (cancellation) request is pending.
+    pub const AFTER_SALE_PENDING: i64 = 21011007;
+    /// No subscription for the delivery option.
+    pub const DELIVERY_OPTION_NOT_SUBSCRIBED: i64 = 21008116;
+    /// The delivery option is fulfilled by TikTok: no providers.
+    pub const TIKTOK_FULFILLED_OPTION: i64 = 21008117;
+    /// Invalid order status for an after-sale action.
+    pub const AFTER_SALE_STATUS: i64 = 25001001;
+    /// The return is completed or the order cancelled.
+    pub const AFTER_SALE_CLOSED: i64 = 25001010;
+    // Invented (the reference lists no code for these): one per family, the field or state
+    // named in the message.
+    /// An order, package, cancellation or return id that is not the shop's.
+    pub const RECORD_NOT_FOUND: i64 = 21001001;
+    /// Ship on a package that is not awaiting shipment (unpaid, on hold or already shipped).
+    pub const PACKAGE_STATUS: i64 = 21011001;
+    /// A refused order, fulfillment, after-sale or webhook parameter.
+    pub const INVALID_REQUEST: i64 = 36009005;
 }
 
 /// A refused call: the HTTP status and the envelope's code and message.
@@ -119,7 +150,7 @@ pub(crate) fn unix_now() -> i64 {
 }
 
 /// `YYYYMMDDhhmmss` (UTC) followed by 20 upper-case hex characters, like the real ids.
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     let now = unix_now();
     let (days, secs) = (now.div_euclid(86_400), now.rem_euclid(86_400));
     let (year, month, day) = civil_from_days(days);

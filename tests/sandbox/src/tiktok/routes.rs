@@ -4,9 +4,10 @@
 
 use super::App;
 use super::auth::{self, ApiRequest, CipherRule};
+use super::chaos::Fate;
 use super::envelope::{self, ApiError, code};
 use super::lifecycle::{self, Operation};
-use super::{products, shops, taxonomy};
+use super::{fulfillment, logistics, oauth, orders, products, returns, shops, taxonomy};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State as AxumState};
@@ -35,6 +36,23 @@ enum Endpoint {
     EditProduct(String),
     UpdateInventory(String),
     UpdatePrices(String),
+    Brands,
+    DeliveryOptions(String),
+    ShippingProviders(String),
+    SearchOrders,
+    OrderDetail,
+    GetPackage(String),
+    ShipPackage(String),
+    MarkShipped(String),
+    SearchCancellations,
+    /// Approve (true) or reject a cancellation.
+    DecideCancellation(String, bool),
+    SearchReturns,
+    /// Approve (true) or reject a return.
+    DecideReturn(String, bool),
+    ListWebhooks,
+    PutWebhook,
+    DeleteWebhook,
 }
 
 impl Endpoint {
@@ -55,13 +73,30 @@ impl Endpoint {
             Endpoint::EditProduct(_) => "product.edit",
             Endpoint::UpdateInventory(_) => "product.inventory.update",
             Endpoint::UpdatePrices(_) => "product.prices.update",
+            Endpoint::Brands => "product.brands",
+            Endpoint::DeliveryOptions(_) => "logistics.delivery_options",
+            Endpoint::ShippingProviders(_) => "logistics.shipping_providers",
+            Endpoint::SearchOrders => "order.search",
+            Endpoint::OrderDetail => "order.detail",
+            Endpoint::GetPackage(_) => "fulfillment.package.get",
+            Endpoint::ShipPackage(_) => "fulfillment.package.ship",
+            Endpoint::MarkShipped(_) => "fulfillment.order.packages",
+            Endpoint::SearchCancellations => "return_refund.cancellations.search",
+            Endpoint::DecideCancellation(_, true) => "return_refund.cancellations.approve",
+            Endpoint::DecideCancellation(_, false) => "return_refund.cancellations.reject",
+            Endpoint::SearchReturns => "return_refund.returns.search",
+            Endpoint::DecideReturn(_, true) => "return_refund.returns.approve",
+            Endpoint::DecideReturn(_, false) => "return_refund.returns.reject",
+            Endpoint::ListWebhooks => "event.webhooks.get",
+            Endpoint::PutWebhook => "event.webhooks.update",
+            Endpoint::DeleteWebhook => "event.webhooks.delete",
         }
     }
 
     fn cipher_rule(&self) -> CipherRule {
         match self {
             Endpoint::Shops => CipherRule::Forbidden,
-            Endpoint::UpdateInventory(_) => CipherRule::Optional,
+            Endpoint::UpdateInventory(_) | Endpoint::GetPackage(_) => CipherRule::Optional,
             _ => CipherRule::Required,
         }
     }
@@ -79,13 +114,37 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     app.requests.fetch_add(1, Ordering::Relaxed);
-    match serve(&app, &method, &uri, &headers, &body) {
-        Ok(data) => envelope::ok(data),
-        Err(error) => {
-            tracing::debug!(code = error.code, message = %error.message, path = uri.path(), "tiktok sandbox refused a call");
-            error.into_response()
+    let fate = app.chaos_fate().await;
+    match fate {
+        Fate::Throttle => {
+            return ApiError::new(code::TOO_MANY_REQUESTS, "Too many requests.")
+                .with_status(StatusCode::TOO_MANY_REQUESTS)
+                .into_response();
         }
+        Fate::Fail => {
+            return ApiError::new(code::INTERNAL_ERROR, "Internal error, please retry.")
+                .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+                .into_response();
+        }
+        Fate::Serve | Fate::Malform => {}
     }
+    let response = if oauth::is_auth_path(uri.path()) {
+        oauth::handle(&app, &method, &uri)
+    } else {
+        match serve(&app, &method, &uri, &headers, &body) {
+            Ok(data) => envelope::ok(data),
+            Err(error) => {
+                tracing::debug!(code = error.code, message = %error.message, path = uri.path(), "tiktok sandbox refused a call");
+                error.into_response()
+            }
+        }
+    };
+    app.flush_events();
+    if fate == Fate::Malform {
+        let html = [(axum::http::header::CONTENT_TYPE, "text/html")];
+        return (StatusCode::OK, html, "<html><body>502 Bad Gateway</body></html>").into_response();
+    }
+    response
 }
 
 fn serve(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
@@ -136,6 +195,40 @@ fn serve(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]
             products::update_inventory(&mut state, cipher.as_deref(), id, body, now)
         }
         Endpoint::UpdatePrices(id) => products::update_prices(&mut state, &shop_cipher(), id, body, now),
+        Endpoint::Brands => logistics::brands(
+            request.param("page_size"),
+            request.param("page_token"),
+            request.param("brand_name"),
+            request.param("is_authorized"),
+        ),
+        Endpoint::DeliveryOptions(warehouse) => {
+            let shop = state
+                .shop(&shop_cipher())
+                .ok_or_else(|| ApiError::new(code::SHOP_MISMATCH, "unknown shop_cipher"))?;
+            logistics::delivery_options(shop, warehouse)
+        }
+        Endpoint::ShippingProviders(option) => logistics::shipping_providers(option),
+        Endpoint::SearchOrders => orders::search(&state, &shop_cipher(), &query, body),
+        Endpoint::OrderDetail => orders::detail(&state, &shop_cipher(), request.param("ids")),
+        Endpoint::GetPackage(id) => fulfillment::get(&state, cipher.as_deref(), id),
+        Endpoint::ShipPackage(id) => fulfillment::ship_package(&mut state, &shop_cipher(), id, body),
+        Endpoint::MarkShipped(id) => fulfillment::mark_shipped(&mut state, &shop_cipher(), id, body),
+        Endpoint::SearchCancellations => returns::search_cancellations(&state, &shop_cipher(), &query, body),
+        Endpoint::DecideCancellation(id, approve) => {
+            returns::decide_cancellation(&mut state, &shop_cipher(), id, *approve, body)
+        }
+        Endpoint::SearchReturns => returns::search_returns(&state, &shop_cipher(), &query, body),
+        Endpoint::DecideReturn(id, approve) => {
+            returns::decide_return(&mut state, &shop_cipher(), id, *approve, body)
+        }
+        Endpoint::ListWebhooks | Endpoint::PutWebhook | Endpoint::DeleteWebhook => {
+            let shop_id = state.shop(&shop_cipher()).map(|s| s.id.clone()).unwrap_or_default();
+            match endpoint {
+                Endpoint::ListWebhooks => Ok(app.webhooks.list(&shop_id)),
+                Endpoint::PutWebhook => app.webhooks.put(&shop_id, body),
+                _ => app.webhooks.delete(&shop_id, body),
+            }
+        }
     }
 }
 
@@ -178,6 +271,35 @@ fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
         ("product", ["products", p, "prices", "update"]) if !p.is_empty() => {
             vec![(Method::POST, Endpoint::UpdatePrices(id(p)))]
         }
+        ("product", ["brands"]) => vec![(Method::GET, Endpoint::Brands)],
+        ("logistics", ["warehouses", w, "delivery_options"]) if !w.is_empty() => {
+            vec![(Method::GET, Endpoint::DeliveryOptions(id(w)))]
+        }
+        ("logistics", ["delivery_options", d, "shipping_providers"]) if !d.is_empty() => {
+            vec![(Method::GET, Endpoint::ShippingProviders(id(d)))]
+        }
+        ("order", ["orders", "search"]) => vec![(Method::POST, Endpoint::SearchOrders)],
+        ("order", ["orders"]) => vec![(Method::GET, Endpoint::OrderDetail)],
+        ("fulfillment", ["packages", p]) if !p.is_empty() => vec![(Method::GET, Endpoint::GetPackage(id(p)))],
+        ("fulfillment", ["packages", p, "ship"]) if !p.is_empty() => {
+            vec![(Method::POST, Endpoint::ShipPackage(id(p)))]
+        }
+        ("fulfillment", ["orders", o, "packages"]) if !o.is_empty() => {
+            vec![(Method::POST, Endpoint::MarkShipped(id(o)))]
+        }
+        ("return_refund", ["cancellations", "search"]) => vec![(Method::POST, Endpoint::SearchCancellations)],
+        ("return_refund", ["cancellations", c, decision @ ("approve" | "reject")]) if !c.is_empty() => {
+            vec![(Method::POST, Endpoint::DecideCancellation(id(c), *decision == "approve"))]
+        }
+        ("return_refund", ["returns", "search"]) => vec![(Method::POST, Endpoint::SearchReturns)],
+        ("return_refund", ["returns", r, decision @ ("approve" | "reject")]) if !r.is_empty() => {
+            vec![(Method::POST, Endpoint::DecideReturn(id(r), *decision == "approve"))]
+        }
+        ("event", ["webhooks"]) => vec![
+            (Method::GET, Endpoint::ListWebhooks),
+            (Method::PUT, Endpoint::PutWebhook),
+            (Method::DELETE, Endpoint::DeleteWebhook),
+        ],
         _ => return Err(unknown()),
     };
     check_version(version)?;

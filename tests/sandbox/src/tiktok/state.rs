@@ -247,6 +247,10 @@ const RATE_PER_SEC: f64 = 50.0;
 #[derive(Debug)]
 pub(crate) struct State {
     pub token: AccessToken,
+    /// Authorization codes and the refresh token (reference §2.2).
+    pub grants: super::oauth::Grants,
+    /// Orders, packages, cancellations, returns and the webhooks they raised.
+    pub orders: super::orders::Book,
     pub shops: Vec<Shop>,
     /// By id; ids grow with each product, so this is creation order.
     pub products: BTreeMap<String, Product>,
@@ -258,6 +262,8 @@ pub(crate) struct State {
     id_base: u64,
     id_next: u64,
     buckets: HashMap<(String, &'static str), Bucket>,
+    /// Requests per second per (shop, API); None turns the limit off (benchmarks).
+    pub rate_per_sec: Option<f64>,
 }
 
 impl State {
@@ -273,6 +279,8 @@ impl State {
                 value: format!("TTP_{}", random_text(32)),
                 expires_at: now + TOKEN_LIFETIME_SECS,
             },
+            grants: super::oauth::Grants::new(now),
+            orders: super::orders::Book::default(),
             shops: Vec::new(),
             products: BTreeMap::new(),
             idempotency: HashMap::new(),
@@ -282,6 +290,7 @@ impl State {
             id_base: rand::rng().random_range(0..10u64.pow(15)) * 10,
             id_next: 0,
             buckets: HashMap::new(),
+            rate_per_sec: Some(RATE_PER_SEC),
         };
         for spec in specs {
             let expected = region::currency(&spec.region).ok_or_else(|| {
@@ -354,12 +363,11 @@ impl State {
 
     /// Takes one token from the (shop, API) bucket; false when it is empty.
     pub fn admit(&mut self, cipher: &str, api: &'static str, now: Instant) -> bool {
-        let bucket = self
-            .buckets
-            .entry((cipher.to_owned(), api))
-            .or_insert(Bucket { tokens: RATE_PER_SEC, last: now });
+        let Some(rate) = self.rate_per_sec else { return true };
+        let bucket =
+            self.buckets.entry((cipher.to_owned(), api)).or_insert(Bucket { tokens: rate, last: now });
         let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * RATE_PER_SEC).min(RATE_PER_SEC);
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(rate);
         bucket.last = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;

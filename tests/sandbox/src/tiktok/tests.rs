@@ -411,3 +411,4 @@ async fn shops_with_a_currency_not_of_their_region_are_refused_at_start() {
 
 mod attributes;
 mod lifecycle;
+mod orders;

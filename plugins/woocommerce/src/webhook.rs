@@ -1,0 +1,192 @@
+//! WooCommerce webhook deliveries (reference §8): the `X-WC-Webhook-Signature` check, the
+//! unsigned ping a webhook sends when saved, and what each product topic means. Pure
+//! functions over headers and bytes.
+//!
+//! `X-WC-Webhook-Delivery-ID` is a hash of the webhook id and the current second, so two
+//! events in one second share it; the event id handed to the host adds a digest of the body,
+//! so only copies of the same payload count as duplicates.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use crossdock_plugin_sdk::types::ConnectorError;
+use crossdock_plugin_sdk::webhooks::StoreEvent;
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub const SIGNATURE_HEADER: &str = "X-WC-Webhook-Signature";
+pub const TOPIC_HEADER: &str = "X-WC-Webhook-Topic";
+pub const DELIVERY_ID_HEADER: &str = "X-WC-Webhook-Delivery-ID";
+pub const WEBHOOK_ID_HEADER: &str = "X-WC-Webhook-ID";
+/// The topic reported for a ping.
+pub const PING_TOPIC: &str = "ping";
+
+/// A header's value by case-insensitive name, trimmed; the first when it repeats.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
+}
+
+/// Whether this is the ping WooCommerce sends when a webhook is saved: no topic, no
+/// signature, and a form body `webhook_id=<digits>`. It must be answered 200, unsigned.
+pub fn is_ping(headers: &[(String, String)], body: &[u8]) -> bool {
+    if header(headers, TOPIC_HEADER).is_some() || header(headers, SIGNATURE_HEADER).is_some() {
+        return false;
+    }
+    std::str::from_utf8(body)
+        .ok()
+        .and_then(|b| b.trim().strip_prefix("webhook_id="))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Checks `X-WC-Webhook-Signature` (base64 HMAC-SHA256 of the raw body) in constant time.
+pub fn verify_signature(
+    secret: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<(), ConnectorError> {
+    if secret.is_empty() {
+        return Err(ConnectorError::Unauthorized("connection secret `webhook-secret` is empty".into()));
+    }
+    let Some(signature) = header(headers, SIGNATURE_HEADER).filter(|s| !s.is_empty()) else {
+        return Err(ConnectorError::Unauthorized(format!("the webhook has no {SIGNATURE_HEADER} header")));
+    };
+    let signature = BASE64.decode(signature).map_err(|_| {
+        ConnectorError::Unauthorized(format!("the webhook's {SIGNATURE_HEADER} is not base64"))
+    })?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .map_err(|e| ConnectorError::Fatal(format!("HMAC refused the webhook secret: {e}")))?;
+    mac.update(body);
+    // `verify_slice` compares in constant time.
+    mac.verify_slice(&signature).map_err(|_| {
+        ConnectorError::Unauthorized(format!(
+            "the webhook's {SIGNATURE_HEADER} does not match its body; check the connection's `webhook-secret`"
+        ))
+    })
+}
+
+/// `X-WC-Webhook-Topic` (`product.updated`).
+pub fn topic(headers: &[(String, String)]) -> Result<String, ConnectorError> {
+    header(headers, TOPIC_HEADER)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| ConnectorError::invalid(TOPIC_HEADER, "the webhook has no topic"))
+}
+
+/// `{delivery id}:{webhook id}:{body digest}`, or none without a delivery id.
+pub fn event_id(headers: &[(String, String)], body: &[u8]) -> Option<String> {
+    let delivery = header(headers, DELIVERY_ID_HEADER).filter(|v| !v.is_empty())?;
+    let webhook = header(headers, WEBHOOK_ID_HEADER).unwrap_or("-");
+    let digest = Sha256::digest(body);
+    Some(format!("{delivery}:{webhook}:{}", hex::encode(&digest[..8])))
+}
+
+/// What a verified delivery of `topic` means; topics other than products mean nothing.
+pub fn decode(topic: &str, body: &[u8]) -> Result<Vec<StoreEvent>, ConnectorError> {
+    match topic.trim().to_ascii_lowercase().as_str() {
+        "product.created" | "product.updated" | "product.restored" => {
+            Ok(vec![StoreEvent::ProductChanged(product_id(&payload(body)?)?)])
+        }
+        "product.deleted" => Ok(vec![StoreEvent::ProductDeleted(product_id(&payload(body)?)?)]),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn payload(body: &[u8]) -> Result<serde_json::Map<String, Value>, ConnectorError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ConnectorError::invalid("body", "the payload is not a JSON object")),
+        Err(e) => Err(ConnectorError::invalid("body", format!("the payload is not JSON: {e}"))),
+    }
+}
+
+/// The product's id; a variation's payload names its parent, which is the product that changed.
+fn product_id(payload: &serde_json::Map<String, Value>) -> Result<String, ConnectorError> {
+    let number = |field: &str| match payload.get(field)? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    number("parent_id")
+        .filter(|p| *p != 0)
+        .or_else(|| number("id"))
+        .map(|id| id.to_string())
+        .ok_or_else(|| ConnectorError::invalid("body", "the payload has no product id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "wc_webhook_secret";
+    const UPDATE: &[u8] = br#"{"id":101,"name":"Trail Mug","type":"simple","sku":"MUG-1","price":"12.00"}"#;
+
+    fn sign(secret: &str, body: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+        mac.update(body);
+        BASE64.encode(mac.finalize().into_bytes())
+    }
+
+    fn headers(topic: &str, signature: &str) -> Vec<(String, String)> {
+        vec![
+            ("x-wc-webhook-topic".into(), topic.into()),
+            ("X-WC-Webhook-Signature".into(), signature.into()),
+            ("X-WC-Webhook-ID".into(), "3".into()),
+            ("X-WC-Webhook-Delivery-ID".into(), "0123456789abcdef0123456789abcdef".into()),
+        ]
+    }
+
+    #[test]
+    fn a_signed_update_verifies_and_names_the_product() {
+        let h = headers("product.updated", &sign(SECRET, UPDATE));
+        verify_signature(SECRET, &h, UPDATE).expect("valid signature");
+        let events = decode(&topic(&h).expect("topic"), UPDATE).expect("decodes");
+        assert!(matches!(events.as_slice(), [StoreEvent::ProductChanged(id)] if id == "101"));
+    }
+
+    #[test]
+    fn a_wrong_secret_or_edited_body_is_unauthorized() {
+        let h = headers("product.updated", &sign("other", UPDATE));
+        assert!(matches!(verify_signature(SECRET, &h, UPDATE), Err(ConnectorError::Unauthorized(_))));
+        let h = headers("product.updated", &sign(SECRET, UPDATE));
+        assert!(matches!(
+            verify_signature(SECRET, &h, b"{\"id\":102}"),
+            Err(ConnectorError::Unauthorized(_))
+        ));
+        let h = headers("product.updated", "not base64!");
+        assert!(matches!(verify_signature(SECRET, &h, UPDATE), Err(ConnectorError::Unauthorized(_))));
+    }
+
+    #[test]
+    fn deletes_carry_only_the_id() {
+        let events = decode("product.deleted", br#"{"id":101}"#).expect("decodes");
+        assert!(matches!(events.as_slice(), [StoreEvent::ProductDeleted(id)] if id == "101"));
+    }
+
+    #[test]
+    fn a_variation_update_means_its_parent_changed() {
+        let events = decode("product.updated", br#"{"id":201,"parent_id":101}"#).expect("decodes");
+        assert!(matches!(events.as_slice(), [StoreEvent::ProductChanged(id)] if id == "101"));
+    }
+
+    #[test]
+    fn the_ping_is_recognised_only_unsigned_and_well_formed() {
+        assert!(is_ping(&[], b"webhook_id=12"));
+        assert!(!is_ping(&[], b"webhook_id="));
+        assert!(!is_ping(&headers("product.updated", "x"), b"webhook_id=12"));
+        assert!(!is_ping(&[], UPDATE));
+    }
+
+    #[test]
+    fn other_topics_mean_nothing() {
+        assert!(decode("order.created", b"{}").expect("decodes").is_empty());
+    }
+
+    #[test]
+    fn event_ids_differ_for_different_bodies_in_the_same_second() {
+        let h = headers("product.updated", "x");
+        let a = event_id(&h, UPDATE).expect("an id");
+        let b = event_id(&h, br#"{"id":102}"#).expect("an id");
+        assert_ne!(a, b);
+        assert!(a.starts_with("0123456789abcdef0123456789abcdef:3:"));
+    }
+}

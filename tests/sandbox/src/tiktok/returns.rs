@@ -1,0 +1,450 @@
+//! Cancellations and returns (reference §8): buyer requests raised by control calls, Search /
+//! Approve / Reject for both, their statuses (§8.2), their effect on the order, and type 11 / 12
+//! webhooks on every change.
+//!
+//! Choices of ours: an approved cancellation is COMPLETE at once (the refund is instant); an
+//! approved refund-only request is SUCCESS, a return approved with APPROVE_RETURN waits in
+//! AWAITING_BUYER_SHIP; returns leave the order's status as it was.
+
+use super::envelope::{ApiError, code, unix_now};
+use super::orders::{Order, OrderStatus, invalid, money};
+use super::paging;
+use super::product_body;
+use super::state::State;
+use super::webhooks::Event;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone)]
+pub(crate) struct Cancellation {
+    pub id: String,
+    pub order_id: String,
+    pub cipher: String,
+    /// CANCEL (auto-approved) or BUYER_CANCEL (needs the seller).
+    pub cancel_type: &'static str,
+    pub status: &'static str,
+    pub reason: String,
+    pub create_time: i64,
+    pub update_time: i64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Return {
+    pub id: String,
+    pub order_id: String,
+    pub cipher: String,
+    /// REFUND or RETURN_AND_REFUND.
+    pub return_type: String,
+    pub status: &'static str,
+    pub reason: String,
+    pub create_time: i64,
+    pub update_time: i64,
+}
+
+const PENDING: &str = "CANCELLATION_REQUEST_PENDING";
+const COMPLETE: &str = "CANCELLATION_REQUEST_COMPLETE";
+/// Responses and webhooks spell the closed state this way; the search filter `..._CANCEL`.
+const CLOSED: &str = "CANCELLATION_REQUEST_CANCELLED";
+
+fn order_of<'s>(state: &'s State, cipher: &str, order_id: &str) -> Result<&'s Order, String> {
+    state
+        .orders
+        .orders
+        .get(order_id)
+        .filter(|o| o.cipher == cipher)
+        .ok_or_else(|| format!("the shop has no order {order_id:?}"))
+}
+
+fn cancellation_event(state: &mut State, id: &str, now: i64) {
+    let Some(c) = state.orders.cancellations.get(id) else { return };
+    let Some(shop_id) = state.orders.orders.get(&c.order_id).map(|o| o.shop_id.clone()) else { return };
+    let data = json!({
+        "order_id": c.order_id,
+        "cancel_id": c.id,
+        "cancellations_role": "BUYER",
+        "cancel_status": c.status,
+        "create_time": c.create_time,
+    });
+    state.orders.outbox.push(Event::new(11, &shop_id, data, now));
+}
+
+fn return_event(state: &mut State, id: &str, now: i64) {
+    let Some(r) = state.orders.returns.get(id) else { return };
+    let Some(shop_id) = state.orders.orders.get(&r.order_id).map(|o| o.shop_id.clone()) else { return };
+    let data = json!({
+        "order_id": r.order_id,
+        "return_id": r.id,
+        "return_role": "BUYER",
+        "return_type": r.return_type,
+        "return_status": r.status,
+        "create_time": r.create_time,
+        "update_time": r.update_time,
+    });
+    state.orders.outbox.push(Event::new(12, &shop_id, data, now));
+}
+
+/// The buyer cancels (`cancel_order_as_buyer`): UNPAID or ON_HOLD orders are cancelled at once
+/// (type CANCEL, COMPLETE); AWAITING_SHIPMENT ones get a BUYER_CANCEL request for the seller.
+pub(crate) fn buyer_cancel(state: &mut State, cipher: &str, order_id: &str) -> Result<String, String> {
+    let order = order_of(state, cipher, order_id)?;
+    let immediate = match order.status {
+        OrderStatus::Unpaid | OrderStatus::OnHold => true,
+        OrderStatus::AwaitingShipment => false,
+        other => return Err(format!("a buyer cannot cancel a {} order", other.as_str())),
+    };
+    if order.buyer_request_cancel {
+        return Err(format!("order {order_id} already has a pending cancellation"));
+    }
+    let now = unix_now();
+    let id = state.next_id("40");
+    let cancellation = Cancellation {
+        id: id.clone(),
+        order_id: order_id.to_owned(),
+        cipher: cipher.to_owned(),
+        cancel_type: if immediate { "CANCEL" } else { "BUYER_CANCEL" },
+        status: if immediate { COMPLETE } else { PENDING },
+        reason: "No longer needed".into(),
+        create_time: now,
+        update_time: now,
+    };
+    state.orders.cancellations.insert(id.clone(), cancellation);
+    if immediate {
+        cancel_order(state, order_id, "BUYER", now);
+    } else if let Some(order) = state.orders.orders.get_mut(order_id) {
+        order.buyer_request_cancel = true;
+        order.update_time = now;
+    }
+    cancellation_event(state, &id, now);
+    Ok(id)
+}
+
+fn cancel_order(state: &mut State, order_id: &str, initiator: &'static str, now: i64) {
+    if let Some(order) = state.orders.orders.get_mut(order_id) {
+        order.buyer_request_cancel = false;
+        order.cancellation_initiator = Some(initiator);
+        order.cancel_reason = Some("No longer needed".into());
+    }
+    state.orders.set_status(order_id, OrderStatus::Cancelled, now);
+}
+
+/// The buyer asks for a refund (from AWAITING_COLLECTION on) or a return (from DELIVERED);
+/// `return_type` is REFUND or RETURN_AND_REFUND.
+pub(crate) fn buyer_return(
+    state: &mut State,
+    cipher: &str,
+    order_id: &str,
+    return_type: &str,
+) -> Result<String, String> {
+    let order = order_of(state, cipher, order_id)?;
+    use OrderStatus::*;
+    let allowed = match return_type {
+        "REFUND" => matches!(order.status, AwaitingCollection | InTransit | Delivered),
+        "RETURN_AND_REFUND" => order.status == Delivered,
+        other => return Err(format!("unknown return type {other:?} (REFUND or RETURN_AND_REFUND)")),
+    };
+    if !allowed {
+        return Err(format!("a {return_type} cannot be requested for a {} order", order.status.as_str()));
+    }
+    let now = unix_now();
+    let id = state.next_id("41");
+    let request = Return {
+        id: id.clone(),
+        order_id: order_id.to_owned(),
+        cipher: cipher.to_owned(),
+        return_type: return_type.to_owned(),
+        status: "RETURN_OR_REFUND_REQUEST_PENDING",
+        reason: "Item not as described".into(),
+        create_time: now,
+        update_time: now,
+    };
+    state.orders.returns.insert(id.clone(), request);
+    return_event(state, &id, now);
+    Ok(id)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CancellationFilters {
+    cancel_ids: Option<Vec<String>>,
+    order_ids: Option<Vec<String>>,
+    cancel_types: Option<Vec<String>>,
+    cancel_status: Option<Vec<String>>,
+    create_time_ge: Option<i64>,
+    create_time_lt: Option<i64>,
+    update_time_ge: Option<i64>,
+    update_time_lt: Option<i64>,
+}
+
+fn wanted(list: &Option<Vec<String>>, value: &str) -> bool {
+    list.as_ref().is_none_or(|l| l.is_empty() || l.iter().any(|v| v == value))
+}
+
+fn param<'q>(query: &'q [(String, String)], key: &str) -> Option<&'q str> {
+    query.iter().find(|(k, v)| k == key && !v.is_empty()).map(|(_, v)| v.as_str())
+}
+
+/// The refund of the whole order.
+fn refund_amount(order: &Order) -> Value {
+    let total = money(order.sub_total());
+    json!({ "currency": order.currency, "refund_total": total, "refund_subtotal": total,
+            "refund_shipping_fee": "0.00", "refund_tax": "0.00" })
+}
+
+/// POST /return_refund/{v}/cancellations/search.
+pub(crate) fn search_cancellations(
+    state: &State,
+    cipher: &str,
+    query: &[(String, String)],
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let size = paging::page_size(param(query, "page_size").or(Some("10")), 50)?;
+    let offset = paging::offset(param(query, "page_token"))?;
+    let f: CancellationFilters = product_body::decode(body)?;
+    // The filter spells the closed state CANCEL, responses CANCELLED (§8.2): accept both.
+    let status_wanted = |status: &str| {
+        wanted(&f.cancel_status, status)
+            || (status == CLOSED && wanted(&f.cancel_status, "CANCELLATION_REQUEST_CANCEL"))
+    };
+    let matches: Vec<&Cancellation> = state
+        .orders
+        .cancellations
+        .values()
+        .rev()
+        .filter(|c| c.cipher == cipher)
+        .filter(|c| wanted(&f.cancel_ids, &c.id) && wanted(&f.order_ids, &c.order_id))
+        .filter(|c| wanted(&f.cancel_types, c.cancel_type) && status_wanted(c.status))
+        .filter(|c| {
+            f.create_time_ge.is_none_or(|t| c.create_time >= t)
+                && f.create_time_lt.is_none_or(|t| c.create_time < t)
+        })
+        .filter(|c| {
+            f.update_time_ge.is_none_or(|t| c.update_time >= t)
+                && f.update_time_lt.is_none_or(|t| c.update_time < t)
+        })
+        .collect();
+    let total = matches.len();
+    let (page, next_page_token) = paging::page(matches, offset, size);
+    let cancellations: Vec<Value> = page
+        .into_iter()
+        .filter_map(|c| {
+            let order = state.orders.orders.get(&c.order_id)?;
+            let pending = c.status == PENDING;
+            Some(json!({
+                "cancel_id": c.id,
+                "order_id": c.order_id,
+                "cancel_type": c.cancel_type,
+                "cancel_status": c.status,
+                "role": "BUYER",
+                "cancel_reason": "buyer_cancel_reason_no_longer_needed",
+                "cancel_reason_text": c.reason,
+                "create_time": c.create_time,
+                "update_time": c.update_time,
+                "seller_next_action_response": if pending {
+                    json!([{ "action": "SELLER_RESPOND_CANCEL", "deadline": c.create_time + 48 * 3600 }])
+                } else { json!([]) },
+                "refund_amount": refund_amount(order),
+                "cancel_line_items": order.lines.iter().map(|l| json!({
+                    "cancel_line_item_id": l.id, "order_line_item_id": l.id, "sku_id": l.sku_id,
+                    "sku_name": l.sku_name, "seller_sku": l.seller_sku, "product_name": l.product_name,
+                    "refund_amount": { "currency": order.currency, "refund_total": money(l.price) },
+                })).collect::<Vec<_>>(),
+            }))
+        })
+        .collect();
+    Ok(json!({ "cancellations": cancellations, "total_count": total, "next_page_token": next_page_token }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RejectBody {
+    reject_reason: Option<String>,
+}
+
+/// POST /return_refund/{v}/cancellations/{id}/approve|reject: approving cancels the order;
+/// rejecting leaves it to be shipped.
+pub(crate) fn decide_cancellation(
+    state: &mut State,
+    cipher: &str,
+    id: &str,
+    approve: bool,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    if !approve {
+        let body: RejectBody = product_body::decode(body)?;
+        if body.reject_reason.as_deref().is_none_or(str::is_empty) {
+            return Err(invalid("reject_reason", "is required"));
+        }
+    }
+    let c = state.orders.cancellations.get(id).filter(|c| c.cipher == cipher).ok_or_else(|| {
+        ApiError::new(code::RECORD_NOT_FOUND, format!("The cancellation {id} does not exist in this shop."))
+    })?;
+    if c.status != PENDING {
+        return Err(ApiError::new(
+            code::AFTER_SALE_CLOSED,
+            format!("The cancellation is {}, not pending.", c.status),
+        ));
+    }
+    let order_id = c.order_id.clone();
+    let now = unix_now();
+    if let Some(c) = state.orders.cancellations.get_mut(id) {
+        c.status = if approve { COMPLETE } else { "CANCELLATION_REQUEST_REJECT" };
+        c.update_time = now;
+    }
+    if approve {
+        cancel_order(state, &order_id, "BUYER", now);
+    } else if let Some(order) = state.orders.orders.get_mut(&order_id) {
+        order.buyer_request_cancel = false;
+        order.update_time = now;
+    }
+    cancellation_event(state, id, now);
+    Ok(Value::Null)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ReturnFilters {
+    return_ids: Option<Vec<String>>,
+    order_ids: Option<Vec<String>>,
+    return_types: Option<Vec<String>>,
+    return_status: Option<Vec<String>>,
+    create_time_ge: Option<i64>,
+    create_time_lt: Option<i64>,
+    update_time_ge: Option<i64>,
+    update_time_lt: Option<i64>,
+}
+
+/// POST /return_refund/{v}/returns/search.
+pub(crate) fn search_returns(
+    state: &State,
+    cipher: &str,
+    query: &[(String, String)],
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let size = paging::page_size(param(query, "page_size").or(Some("10")), 50)?;
+    let offset = paging::offset(param(query, "page_token"))?;
+    let f: ReturnFilters = product_body::decode(body)?;
+    let matches: Vec<&Return> = state
+        .orders
+        .returns
+        .values()
+        .rev()
+        .filter(|r| r.cipher == cipher)
+        .filter(|r| wanted(&f.return_ids, &r.id) && wanted(&f.order_ids, &r.order_id))
+        .filter(|r| wanted(&f.return_types, &r.return_type) && wanted(&f.return_status, r.status))
+        .filter(|r| {
+            f.create_time_ge.is_none_or(|t| r.create_time >= t)
+                && f.create_time_lt.is_none_or(|t| r.create_time < t)
+        })
+        .filter(|r| {
+            f.update_time_ge.is_none_or(|t| r.update_time >= t)
+                && f.update_time_lt.is_none_or(|t| r.update_time < t)
+        })
+        .collect();
+    let total = matches.len();
+    let (page, next_page_token) = paging::page(matches, offset, size);
+    let returns: Vec<Value> = page
+        .into_iter()
+        .filter_map(|r| {
+            let order = state.orders.orders.get(&r.order_id)?;
+            let action =
+                if r.return_type == "REFUND" { "SELLER_RESPOND_REFUND" } else { "SELLER_RESPOND_RETURN" };
+            let pending = r.status == "RETURN_OR_REFUND_REQUEST_PENDING";
+            Some(json!({
+                "return_id": r.id,
+                "order_id": r.order_id,
+                "return_type": r.return_type,
+                "return_status": r.status,
+                "role": "BUYER",
+                "return_reason": "ecom_order_delivered_refund_and_return_reason_not_as_described",
+                "return_reason_text": r.reason,
+                "shipment_type": "PLATFORM",
+                "can_buyer_keep_item": false,
+                "seller_next_action_response": if pending {
+                    json!([{ "action": action, "deadline": r.create_time + 48 * 3600 }])
+                } else { json!([]) },
+                "refund_amount": refund_amount(order),
+                "return_line_items": order.lines.iter().map(|l| json!({
+                    "return_line_item_id": l.id, "order_line_item_id": l.id, "sku_id": l.sku_id,
+                    "seller_sku": l.seller_sku, "product_name": l.product_name,
+                    "refund_amount": { "currency": order.currency, "refund_total": money(l.price) },
+                })).collect::<Vec<_>>(),
+                "create_time": r.create_time,
+                "update_time": r.update_time,
+            }))
+        })
+        .collect();
+    Ok(json!({ "return_orders": returns, "total_count": total, "next_page_token": next_page_token }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DecisionBody {
+    decision: Option<String>,
+    reject_reason: Option<String>,
+}
+
+/// POST /return_refund/{v}/returns/{id}/approve|reject with a `decision` that fits the
+/// request's type and state (§8.1).
+pub(crate) fn decide_return(
+    state: &mut State,
+    cipher: &str,
+    id: &str,
+    approve: bool,
+    body: &[u8],
+) -> Result<Value, ApiError> {
+    let body: DecisionBody = product_body::decode(body)?;
+    let decision = body.decision.unwrap_or_default();
+    let r = state.orders.returns.get(id).filter(|r| r.cipher == cipher).ok_or_else(|| {
+        ApiError::new(code::RECORD_NOT_FOUND, format!("The return {id} does not exist in this shop."))
+    })?;
+    let refund_only = r.return_type == "REFUND";
+    let next = match (approve, decision.as_str(), r.status) {
+        (true, "APPROVE_REFUND", "RETURN_OR_REFUND_REQUEST_PENDING") if refund_only => {
+            "RETURN_OR_REFUND_REQUEST_SUCCESS"
+        }
+        (true, "APPROVE_RETURN", "RETURN_OR_REFUND_REQUEST_PENDING") if !refund_only => "AWAITING_BUYER_SHIP",
+        (true, "APPROVE_RECEIVED_PACKAGE", "BUYER_SHIPPED_ITEM") => "RETURN_OR_REFUND_REQUEST_SUCCESS",
+        (false, "REJECT_REFUND", "RETURN_OR_REFUND_REQUEST_PENDING") if refund_only => {
+            "REFUND_OR_RETURN_REQUEST_REJECT"
+        }
+        (false, "REJECT_RETURN", "RETURN_OR_REFUND_REQUEST_PENDING") if !refund_only => {
+            "REFUND_OR_RETURN_REQUEST_REJECT"
+        }
+        (false, "REJECT_RECEIVED_PACKAGE", "BUYER_SHIPPED_ITEM") => "REJECT_RECEIVE_PACKAGE",
+        (_, "", _) => return Err(invalid("decision", "is required")),
+        (_, _, status) if !status.ends_with("PENDING") && status != "BUYER_SHIPPED_ITEM" => {
+            return Err(ApiError::new(code::AFTER_SALE_CLOSED, format!("The return is {status}.")));
+        }
+        (_, decision, status) => {
+            return Err(ApiError::new(
+                code::AFTER_SALE_STATUS,
+                format!("The decision {decision} does not fit a {} request in {status}.", r.return_type),
+            ));
+        }
+    };
+    if !approve && body.reject_reason.as_deref().is_none_or(str::is_empty) {
+        return Err(invalid("reject_reason", "is required"));
+    }
+    let now = unix_now();
+    if let Some(r) = state.orders.returns.get_mut(id) {
+        r.status = next;
+        r.update_time = now;
+    }
+    return_event(state, id, now);
+    Ok(Value::Null)
+}
+
+/// The buyer ships the returned item (`return_shipped_by_buyer`): AWAITING_BUYER_SHIP ->
+/// BUYER_SHIPPED_ITEM.
+pub(crate) fn buyer_shipped(state: &mut State, cipher: &str, id: &str) -> Result<(), String> {
+    let r = state
+        .orders
+        .returns
+        .get_mut(id)
+        .filter(|r| r.cipher == cipher)
+        .ok_or_else(|| format!("the shop has no return {id:?}"))?;
+    if r.status != "AWAITING_BUYER_SHIP" {
+        return Err(format!("return {id} is {}, not AWAITING_BUYER_SHIP", r.status));
+    }
+    let now = unix_now();
+    r.status = "BUYER_SHIPPED_ITEM";
+    r.update_time = now;
+    return_event(state, id, now);
+    Ok(())
+}

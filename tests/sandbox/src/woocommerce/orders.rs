@@ -1,0 +1,323 @@
+//! Orders and order notes (reference §4–§5): `POST /orders`, `GET /orders[/{id}]`,
+//! `PUT /orders/{id}` and `/orders/{id}/notes`, with core WooCommerce's stock side-effects:
+//! moving to processing, completed or on-hold reduces stock once (the order's "stock
+//! reduced" flag), moving to cancelled or pending restores it; `set_paid` marks a pending
+//! order paid, which makes it processing. Each reduction or restore leaves a system note, as
+//! `wc_reduce_stock_levels` does.
+
+use super::data::{LineItem, Note, Order, Store};
+use super::rest::{Paging, Params, object_body};
+use super::{AppState, error, json_response, now_seconds};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+const STATUSES: [&str; 7] =
+    ["pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"];
+const REDUCING: [&str; 3] = ["processing", "completed", "on-hold"];
+const RESTORING: [&str; 2] = ["cancelled", "pending"];
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/wp-json/wc/v3/orders", get(list_orders).post(create_order))
+        .route("/wp-json/wc/v3/orders/{id}", get(get_order).put(update_order))
+        .route("/wp-json/wc/v3/orders/{id}/notes", get(list_notes).post(add_note))
+}
+
+fn order_not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+}
+
+fn invalid_status() -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        json!({
+            "code": "rest_invalid_param", "message": "Invalid parameter(s): status",
+            "data": {"status": 400, "params": {"status": format!("status is not one of {}.", STATUSES.join(", "))}},
+        }),
+    )
+}
+
+/// Fields stored as sent and echoed back.
+const ECHOED: [&str; 9] = [
+    "billing",
+    "shipping",
+    "customer_id",
+    "customer_note",
+    "payment_method",
+    "payment_method_title",
+    "transaction_id",
+    "shipping_lines",
+    "meta_data",
+];
+
+async fn create_order(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let request = match object_body(&body) {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    let mut status = request.get("status").and_then(Value::as_str).unwrap_or("pending").to_string();
+    if !STATUSES.contains(&status.as_str()) {
+        return invalid_status();
+    }
+    let set_paid = request.get("set_paid").and_then(Value::as_bool).unwrap_or(false);
+    let now = now_seconds();
+    let (answer, touched) = {
+        let mut store = state.store();
+        let mut lines = Vec::new();
+        for line in request.get("line_items").and_then(Value::as_array).into_iter().flatten() {
+            match resolve_line(&mut store, line) {
+                Ok(line) => lines.push(line),
+                Err(response) => return *response,
+            }
+        }
+        let mut extra = serde_json::Map::new();
+        for field in ECHOED {
+            if let Some(value) = request.get(field) {
+                extra.insert(field.into(), value.clone());
+            }
+        }
+        let id = store.next_id();
+        let mut order = Order {
+            id,
+            status: "pending".into(),
+            currency: request.get("currency").and_then(Value::as_str).unwrap_or(&state.currency).to_string(),
+            line_items: lines,
+            extra,
+            stock_reduced: false,
+            date_paid: None,
+            notes: Vec::new(),
+            date_created: now,
+            date_modified: now,
+        };
+        if set_paid {
+            order.date_paid = Some(now);
+            if status == "pending" {
+                status = "processing".into();
+            }
+        }
+        let touched = transition(&mut store, &mut order, &status, now);
+        let answer = Store::order_json(&order);
+        store.orders.insert(id, order);
+        (answer, touched)
+    };
+    for product in touched {
+        state.emit_product("product.updated", product);
+    }
+    json_response(StatusCode::CREATED, answer)
+}
+
+/// A line item from `{product_id, variation_id, quantity}` or `{sku, quantity}`, priced now.
+fn resolve_line(store: &mut Store, line: &Value) -> Result<LineItem, Box<Response>> {
+    let invalid = || {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "woocommerce_rest_invalid_product_id",
+            "Product ID provided is invalid.",
+        ))
+    };
+    let quantity = line.get("quantity").and_then(Value::as_i64).unwrap_or(1);
+    if quantity < 1 {
+        return Err(Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "woocommerce_rest_invalid_quantity",
+            "Product quantity must be a positive value.",
+        )));
+    }
+    let product_id = line.get("product_id").and_then(Value::as_u64).unwrap_or(0);
+    let variation_id = line.get("variation_id").and_then(Value::as_u64).unwrap_or(0);
+    let sku = line.get("sku").and_then(Value::as_str).unwrap_or_default();
+    let product = if product_id != 0 {
+        store.products.get(&product_id)
+    } else if !sku.is_empty() {
+        store.product_with_sku(sku)
+    } else {
+        None
+    };
+    let Some(product) = product else {
+        return Err(invalid());
+    };
+    let variation = if variation_id != 0 {
+        Some(product.variations.iter().find(|v| v.id == variation_id).ok_or_else(invalid)?)
+    } else if product.is_variable() {
+        Some(product.variations.iter().find(|v| v.stocked.sku == sku).ok_or_else(invalid)?)
+    } else {
+        None
+    };
+    let (stocked, name, variation_id) = match variation {
+        Some(v) => {
+            let options: Vec<&str> = v.attributes.iter().map(|(_, o)| o.as_str()).collect();
+            (&v.stocked, format!("{} - {}", product.name, options.join(", ")), v.id)
+        }
+        None => (&product.stocked, product.name.clone(), 0),
+    };
+    let (price, sku, product_id) = (stocked.price(), stocked.sku.clone(), product.id);
+    Ok(LineItem { id: store.next_id(), name, product_id, variation_id, sku, quantity, price })
+}
+
+/// Moves `order` to `status` with core's stock side-effects; returns the products whose
+/// stock changed.
+fn transition(store: &mut Store, order: &mut Order, status: &str, now: i64) -> Vec<u64> {
+    order.status = status.to_string();
+    order.date_modified = now;
+    let reduce = REDUCING.contains(&status) && !order.stock_reduced;
+    let restore = RESTORING.contains(&status) && order.stock_reduced;
+    if !reduce && !restore {
+        return Vec::new();
+    }
+    let sign = if reduce { -1 } else { 1 };
+    let mut touched = Vec::new();
+    let mut changes = Vec::new();
+    for line in &order.line_items {
+        let Some(product) = store.products.get_mut(&line.product_id) else {
+            continue;
+        };
+        let stocked = if line.variation_id != 0 {
+            match product.variations.iter_mut().find(|v| v.id == line.variation_id) {
+                Some(v) => {
+                    v.date_modified = super::bump(v.date_modified, now);
+                    &mut v.stocked
+                }
+                None => continue,
+            }
+        } else {
+            &mut product.stocked
+        };
+        let Some(before) = stocked.stock_quantity.filter(|_| stocked.manage_stock) else {
+            continue;
+        };
+        let after = before + sign * line.quantity;
+        stocked.stock_quantity = Some(after);
+        changes.push(format!("{} ({}) {before}&rarr;{after}", line.name, line.sku));
+        product.date_modified = super::bump(product.date_modified, now);
+        if !touched.contains(&product.id) {
+            touched.push(product.id);
+        }
+    }
+    order.stock_reduced = reduce;
+    if !changes.is_empty() {
+        let verb = if reduce { "reduced" } else { "increased" };
+        let note = Note {
+            id: store.next_id(),
+            note: format!("Stock levels {verb}: {}", changes.join(", ")),
+            customer_note: false,
+            author: "system".into(),
+            date_created: now,
+        };
+        order.notes.push(note);
+    }
+    touched
+}
+
+async fn get_order(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    let store = state.store();
+    match id.parse::<u64>().ok().and_then(|id| store.orders.get(&id)) {
+        Some(order) => json_response(StatusCode::OK, Store::order_json(order)),
+        None => order_not_found(),
+    }
+}
+
+async fn list_orders(
+    State(state): State<Arc<AppState>>,
+    OriginalUri(uri): OriginalUri,
+    Query(params): Params,
+) -> Response {
+    let paging = match Paging::from_params(&params) {
+        Ok(paging) => paging,
+        Err(response) => return *response,
+    };
+    let status = params.get("status").map(String::as_str).unwrap_or("any");
+    let store = state.store();
+    // Newest first, as WordPress lists posts by date.
+    let items = store
+        .orders
+        .values()
+        .rev()
+        .filter(|o| status == "any" || o.status == status)
+        .map(Store::order_json)
+        .collect();
+    paging.respond(items, state.base_url(), &uri, &params)
+}
+
+async fn update_order(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Response {
+    let request = match object_body(&body) {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    let now = now_seconds();
+    let (answer, touched) = {
+        let mut store = state.store();
+        let Some(mut order) = id.parse::<u64>().ok().and_then(|id| store.orders.remove(&id)) else {
+            return order_not_found();
+        };
+        let mut status = order.status.clone();
+        if let Some(requested) = request.get("status").and_then(Value::as_str) {
+            if !STATUSES.contains(&requested) {
+                store.orders.insert(order.id, order);
+                return invalid_status();
+            }
+            status = requested.to_string();
+        }
+        if request.get("set_paid").and_then(Value::as_bool) == Some(true) && order.date_paid.is_none() {
+            order.date_paid = Some(now);
+            if status == "pending" {
+                status = "processing".into();
+            }
+        }
+        for field in ECHOED {
+            if let Some(value) = request.get(field) {
+                order.extra.insert(field.into(), value.clone());
+            }
+        }
+        let touched = transition(&mut store, &mut order, &status, now);
+        let answer = Store::order_json(&order);
+        store.orders.insert(order.id, order);
+        (answer, touched)
+    };
+    for product in touched {
+        state.emit_product("product.updated", product);
+    }
+    json_response(StatusCode::OK, answer)
+}
+
+async fn list_notes(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    let store = state.store();
+    match id.parse::<u64>().ok().and_then(|id| store.orders.get(&id)) {
+        // Newest first.
+        Some(order) => json_response(
+            StatusCode::OK,
+            Value::Array(order.notes.iter().rev().map(Store::note_json).collect()),
+        ),
+        None => order_not_found(),
+    }
+}
+
+async fn add_note(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Response {
+    let request = match object_body(&body) {
+        Ok(request) => request,
+        Err(response) => return *response,
+    };
+    let Some(text) = request.get("note").and_then(Value::as_str).filter(|n| !n.trim().is_empty()) else {
+        return error(StatusCode::BAD_REQUEST, "rest_missing_callback_param", "Missing parameter(s): note");
+    };
+    let mut store = state.store();
+    let note_id = store.next_id();
+    let Some(order) = id.parse::<u64>().ok().and_then(|id| store.orders.get_mut(&id)) else {
+        return order_not_found();
+    };
+    let note = Note {
+        id: note_id,
+        note: text.to_string(),
+        customer_note: request.get("customer_note").and_then(Value::as_bool).unwrap_or(false),
+        author: "WooCommerce".into(),
+        date_created: now_seconds(),
+    };
+    let answer = Store::note_json(&note);
+    order.notes.push(note);
+    json_response(StatusCode::CREATED, answer)
+}
