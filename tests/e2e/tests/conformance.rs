@@ -73,3 +73,29 @@ async fn a_connector_that_breaks_the_contract_is_told_which_check_failed() {
     assert_eq!(status.detail, "reported an unknown listing as active");
     assert!(results.iter().filter(|r| r.operation != "listing-status").all(|r| r.passed), "{results:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_woocommerce_connector_passes_the_kit_against_its_sandbox() {
+    use crossdock_sandbox::woocommerce::{WooConfig, WooSandbox};
+    let mut catalog = active_products(20);
+    catalog.extend(crossdock_sandbox::catalog::generated_catalog(90, 2, 11));
+    let woo = WooSandbox::start(WooConfig {
+        store_name: "Kit".into(),
+        currency: "USD".into(),
+        consumer_key: "ck_kit".into(),
+        consumer_secret: "cs_kit".into(),
+        catalog,
+    })
+    .await
+    .expect("sandbox");
+    let runtime = PluginRuntime::new().expect("runtime");
+    let settings = ConnectionSettings::default()
+        .setting("base-url", woo.base_url())
+        .secret("consumer-key", "ck_kit")
+        .secret("consumer-secret", "cs_kit")
+        .secret("webhook-secret", "kit-secret");
+    let results = check(&runtime, builtin_plugin(&runtime, "woocommerce"), settings).await.expect("runs");
+    assert_all_pass(&results);
+    let paging = results.iter().find(|r| r.check.contains("pages to the end")).expect("paging check");
+    assert!(paging.detail.starts_with("110 products"), "every product over several pages: {}", paging.detail);
+}
