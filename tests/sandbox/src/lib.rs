@@ -5,6 +5,7 @@
 //! its code where it had to pick a behaviour the reference marks unconfirmed.
 
 pub mod catalog;
+mod http_post;
 pub mod server;
 pub mod shopify;
 pub mod tiktok;

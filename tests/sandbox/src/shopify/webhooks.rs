@@ -17,8 +17,6 @@ use sha2::Sha256;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -27,14 +25,10 @@ use tokio::task::JoinSet;
 pub const TOPICS: [&str; 4] =
     ["products/create", "products/update", "products/delete", "inventory_levels/update"];
 
-/// Shopify allows 1 s to connect and 5 s in all for a 2xx answer.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Retries after a failed first attempt, as Shopify does.
 const DEFAULT_RETRIES: u32 = 8;
 const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(1);
-/// A receiver's status line must arrive within this many bytes.
-const MAX_STATUS_LINE: usize = 8 * 1024;
 
 /// Subscriptions and the deliveries in flight; dropping it aborts them.
 pub struct Emitter {
@@ -301,51 +295,7 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
 
 /// POSTs `body` over HTTP/1.1 and returns the answer's status code.
 async fn post(address: &Address, headers: &[(&'static str, String)], body: &[u8]) -> Result<u16, String> {
-    let exchange = async {
-        let mut stream =
-            tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address.authority.as_str()))
-                .await
-                .map_err(|_| "connect timed out".to_string())?
-                .map_err(|e| format!("connect: {e}"))?;
-        let mut head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-            address.path,
-            address.authority,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await.map_err(|e| format!("write: {e}"))?;
-        stream.write_all(body).await.map_err(|e| format!("write: {e}"))?;
-        let mut answer = Vec::new();
-        let mut chunk = [0u8; 1024];
-        while !answer.windows(2).any(|w| w == b"\r\n") {
-            if answer.len() > MAX_STATUS_LINE {
-                return Err("the status line is too long".to_string());
-            }
-            let read = stream.read(&mut chunk).await.map_err(|e| format!("read: {e}"))?;
-            if read == 0 {
-                return Err("the receiver closed without answering".to_string());
-            }
-            answer.extend_from_slice(&chunk[..read]);
-        }
-        status_code(&answer)
-    };
-    tokio::time::timeout(DELIVERY_TIMEOUT, exchange).await.map_err(|_| "no answer within 5 s".to_string())?
-}
-
-/// The code of an `HTTP/1.x NNN …` status line.
-fn status_code(answer: &[u8]) -> Result<u16, String> {
-    let line = String::from_utf8_lossy(answer);
-    let mut parts = line.split_whitespace();
-    let version = parts.next().unwrap_or_default();
-    let code = parts.next().and_then(|c| c.parse().ok());
-    match code {
-        Some(code) if version.starts_with("HTTP/1.") => Ok(code),
-        _ => Err(format!("not an HTTP/1 status line: {:?}", line.lines().next().unwrap_or_default())),
-    }
+    crate::http_post::post(&address.authority, &address.path, headers, body, DELIVERY_TIMEOUT).await
 }
 
 /// base64(HMAC-SHA256(secret, body)): the `X-Shopify-Hmac-Sha256` header.

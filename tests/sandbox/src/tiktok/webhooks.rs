@@ -20,8 +20,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -32,7 +30,6 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
 const DEFAULT_RETRIES: u32 = 4;
 const DEFAULT_RETRY_BASE: Duration = Duration::from_secs(120);
 const SCHEDULE: [u32; 4] = [1, 15, 90, 360];
-const MAX_STATUS_LINE: usize = 8 * 1024;
 /// Event API addresses are at most 255 characters (§9.1).
 const MAX_ADDRESS: usize = 255;
 
@@ -327,37 +324,9 @@ async fn deliver(
 }
 
 async fn post(address: &Address, signature: &str, body: &[u8]) -> Result<u16, String> {
-    let exchange = async {
-        let mut stream =
-            TcpStream::connect(address.authority.as_str()).await.map_err(|e| format!("connect: {e}"))?;
-        let head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAuthorization: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            address.path,
-            address.authority,
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).await.map_err(|e| format!("write: {e}"))?;
-        stream.write_all(body).await.map_err(|e| format!("write: {e}"))?;
-        let mut answer = Vec::new();
-        let mut chunk = [0u8; 1024];
-        while !answer.windows(2).any(|w| w == b"\r\n") {
-            if answer.len() > MAX_STATUS_LINE {
-                return Err("the status line is too long".to_owned());
-            }
-            let read = stream.read(&mut chunk).await.map_err(|e| format!("read: {e}"))?;
-            if read == 0 {
-                return Err("the receiver closed without answering".to_owned());
-            }
-            answer.extend_from_slice(&chunk[..read]);
-        }
-        let line = String::from_utf8_lossy(&answer);
-        let mut parts = line.split_whitespace();
-        match (parts.next(), parts.next().and_then(|c| c.parse().ok())) {
-            (Some(version), Some(code)) if version.starts_with("HTTP/1.") => Ok(code),
-            _ => Err("not an HTTP/1 status line".to_owned()),
-        }
-    };
-    tokio::time::timeout(ANSWER_TIMEOUT, exchange).await.map_err(|_| "no answer within 3 s".to_owned())?
+    let headers =
+        [("Content-Type", "application/json".to_string()), ("Authorization", signature.to_string())];
+    crate::http_post::post(&address.authority, &address.path, &headers, body, ANSWER_TIMEOUT).await
 }
 
 /// A 19-digit id, like the real `tts_notification_id`.

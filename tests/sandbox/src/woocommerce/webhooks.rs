@@ -15,8 +15,6 @@ use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -29,8 +27,6 @@ pub const MAX_DELIVERY_FAILURES: u32 = 5;
 
 /// WooCommerce allows 60 s; the sandbox's receivers are local, so less will do.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-const MAX_STATUS_LINE: usize = 8 * 1024;
 const USER_AGENT: &str = "WooCommerce/9.8.0 Hookshot (WordPress/6.8.1)";
 
 /// A webhook's status, as `GET /webhooks/{id}` reports it.
@@ -311,45 +307,7 @@ fn delivery_id(webhook: u64, second: u64) -> String {
 
 /// POSTs `body` over HTTP/1.1 and returns the answer's status code.
 async fn post(address: &Address, headers: &[(&'static str, String)], body: &[u8]) -> Result<u16, String> {
-    let exchange = async {
-        let mut stream =
-            tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address.authority.as_str()))
-                .await
-                .map_err(|_| "connect timed out".to_string())?
-                .map_err(|e| format!("connect: {e}"))?;
-        let mut head = format!(
-            "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
-            address.path,
-            address.authority,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await.map_err(|e| format!("write: {e}"))?;
-        stream.write_all(body).await.map_err(|e| format!("write: {e}"))?;
-        let mut answer = Vec::new();
-        let mut chunk = [0u8; 1024];
-        while !answer.windows(2).any(|w| w == b"\r\n") {
-            if answer.len() > MAX_STATUS_LINE {
-                return Err("the status line is too long".to_string());
-            }
-            let read = stream.read(&mut chunk).await.map_err(|e| format!("read: {e}"))?;
-            if read == 0 {
-                return Err("the receiver closed without answering".to_string());
-            }
-            answer.extend_from_slice(&chunk[..read]);
-        }
-        let line = String::from_utf8_lossy(&answer);
-        let mut parts = line.split_whitespace();
-        let version = parts.next().unwrap_or_default();
-        match parts.next().and_then(|c| c.parse().ok()) {
-            Some(code) if version.starts_with("HTTP/1.") => Ok(code),
-            _ => Err("not an HTTP/1 status line".to_string()),
-        }
-    };
-    tokio::time::timeout(DELIVERY_TIMEOUT, exchange).await.map_err(|_| "no answer in time".to_string())?
+    crate::http_post::post(&address.authority, &address.path, headers, body, DELIVERY_TIMEOUT).await
 }
 
 #[cfg(test)]

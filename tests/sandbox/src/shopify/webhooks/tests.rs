@@ -276,6 +276,6 @@ fn retries_back_off_exponentially_and_ids_are_uuids() {
     assert_eq!(id.as_bytes()[14], b'4', "{id}");
     assert!(matches!(id.as_bytes()[19], b'8' | b'9' | b'a' | b'b'), "{id}");
     assert_ne!(uuid_v4(), id);
-    assert_eq!(status_code(b"HTTP/1.1 204 No Content\r\n"), Ok(204));
-    assert!(status_code(b"SSH-2.0\r\n").is_err());
+    assert_eq!(crate::http_post::status_code(b"HTTP/1.1 204 No Content\r\n"), Ok(204));
+    assert!(crate::http_post::status_code(b"SSH-2.0\r\n").is_err());
 }
