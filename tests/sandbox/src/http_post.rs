@@ -8,6 +8,37 @@ use tokio::net::TcpStream;
 /// Longest status line read before giving up on a receiver.
 const MAX_STATUS_LINE: usize = 8 * 1024;
 
+/// An `http://host[:port]/path` webhook address (the sandboxes deliver to local receivers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HttpAddress {
+    /// `host:port` (port 80 when none is given), for connecting and the `Host` header.
+    pub(crate) authority: String,
+    /// Starts with `/`.
+    pub(crate) path: String,
+}
+
+impl HttpAddress {
+    pub(crate) fn parse(address: &str) -> Result<HttpAddress, String> {
+        let rest = address
+            .trim()
+            .strip_prefix("http://")
+            .ok_or_else(|| format!("`{address}` is not an http:// address"))?;
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let valid = |s: &str| !s.is_empty() && !s.bytes().any(|b| b.is_ascii_whitespace());
+        if !valid(authority) || !valid(path) {
+            return Err(format!("`{address}` has no host or has spaces"));
+        }
+        let has_port = authority
+            .rsplit_once(':')
+            .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+        let authority = if has_port { authority.to_string() } else { format!("{authority}:80") };
+        Ok(HttpAddress { authority, path: path.to_string() })
+    }
+}
+
 /// POSTs `body` to `http://{authority}{path}` with `headers` and returns the answer's status
 /// code, within `timeout` for the whole exchange.
 pub(crate) async fn post(

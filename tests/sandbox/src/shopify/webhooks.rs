@@ -10,6 +10,7 @@
 //! test receivers).
 
 use super::timestamp;
+use crate::http_post::HttpAddress as Address;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
@@ -60,41 +61,6 @@ struct Subscription {
     id: u64,
     address: Address,
     secret: String,
-}
-
-/// An `http://host:port/path` address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Address {
-    /// `host:port`, for connecting and the `Host` header.
-    authority: String,
-    /// Starts with `/`.
-    path: String,
-}
-
-impl Address {
-    fn parse(address: &str) -> Result<Address, String> {
-        let rest = address
-            .trim()
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("`{address}` is not an http:// address"))?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let valid = |s: &str| !s.is_empty() && !s.bytes().any(|b| b.is_ascii_whitespace());
-        if !valid(authority) || !valid(path) {
-            return Err(format!("`{address}` has no host or has spaces"));
-        }
-        let authority = if authority
-            .rsplit_once(':')
-            .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
-        {
-            authority.to_string()
-        } else {
-            format!("{authority}:80")
-        };
-        Ok(Address { authority, path: path.to_string() })
-    }
 }
 
 /// One event for one subscription, with everything its attempts send.

@@ -74,22 +74,8 @@ struct Address {
 
 impl Address {
     fn parse(address: &str) -> Result<Address, String> {
-        let rest = address
-            .trim()
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("`{address}` is not an http:// address"))?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        if authority.is_empty() || rest.bytes().any(|b| b.is_ascii_whitespace()) {
-            return Err(format!("`{address}` has no host or has spaces"));
-        }
-        let has_port = authority
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        let authority = if has_port { authority.to_owned() } else { format!("{authority}:80") };
-        Ok(Address { raw: address.trim().to_owned(), authority, path: path.to_owned() })
+        let target = crate::http_post::HttpAddress::parse(address)?;
+        Ok(Address { raw: address.trim().to_owned(), authority: target.authority, path: target.path })
     }
 }
 

@@ -8,6 +8,7 @@
 //! it); only `http://` delivery URLs are served; the delivery id is a hash of the webhook id
 //! and the current second, as WooCommerce's is, so two events in one second share it.
 
+use crate::http_post::HttpAddress as Address;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
@@ -47,33 +48,6 @@ struct Webhook {
     secret: String,
     status: WebhookStatus,
     failures: u32,
-}
-
-/// An `http://host:port/path` address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Address {
-    authority: String,
-    path: String,
-}
-
-impl Address {
-    fn parse(url: &str) -> Result<Address, String> {
-        let rest =
-            url.trim().strip_prefix("http://").ok_or_else(|| format!("`{url}` is not an http:// URL"))?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        if authority.is_empty()
-            || authority.contains(char::is_whitespace)
-            || path.contains(char::is_whitespace)
-        {
-            return Err(format!("`{url}` has no host or has spaces"));
-        }
-        let authority =
-            if authority.contains(':') { authority.to_string() } else { format!("{authority}:80") };
-        Ok(Address { authority, path: path.to_string() })
-    }
 }
 
 /// Webhooks and the deliveries in flight; dropping it aborts them.
