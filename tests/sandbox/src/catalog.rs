@@ -3,11 +3,14 @@
 //! catalogs of any size for benchmarks.
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::str::FromStr;
 
-/// One product with its variants, as the store holds it.
-#[derive(Debug, Clone, PartialEq)]
+/// One product with its variants, as the store holds it. Its JSON shape (snake_case fields,
+/// decimal strings for money) is what the sandboxes' control APIs take to seed a catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CatalogProduct {
     /// URL-safe unique key (`trail-tent-2p`); continuation CSV rows share it.
     pub handle: String,
@@ -25,7 +28,8 @@ pub struct CatalogProduct {
 }
 
 /// Whether a product is for sale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ProductStatus {
     Active,
     Draft,
@@ -33,7 +37,8 @@ pub enum ProductStatus {
 }
 
 /// One purchasable variant.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CatalogVariant {
     /// May be empty: Shopify neither requires nor de-duplicates SKUs.
     pub sku: String,

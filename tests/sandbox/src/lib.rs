@@ -5,6 +5,7 @@
 //! its code where it had to pick a behaviour the reference marks unconfirmed.
 
 pub mod catalog;
+pub mod chaos;
 mod http_post;
 pub mod server;
 pub mod shopify;

@@ -6,7 +6,6 @@
 //! It follows ../shared/reference/tiktok-shop-api.md §1–9 and §11.
 
 mod auth;
-mod chaos;
 mod envelope;
 mod fulfillment;
 mod lifecycle;
@@ -27,10 +26,10 @@ mod tests;
 mod webhooks;
 
 pub use auth::sign;
-pub use chaos::TikTokChaos;
 pub use orders::OrderStatus;
 pub use webhooks::webhook_signature;
 
+use crate::chaos::{Chaos, ChaosState};
 use crate::server::ServerHandle;
 use rust_decimal::Decimal;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -166,8 +165,7 @@ struct App {
     /// API calls received, refused ones included.
     requests: AtomicU64,
     webhooks: webhooks::Emitter,
-    /// None until `set_chaos`.
-    chaos: Mutex<Option<chaos::Chaos>>,
+    chaos: Arc<ChaosState>,
 }
 
 impl App {
@@ -182,21 +180,6 @@ impl App {
         if !events.is_empty() {
             self.webhooks.emit(events);
         }
-    }
-
-    /// Waits out the chaos latency and draws what happens to this call.
-    async fn chaos_fate(&self) -> chaos::Fate {
-        let (latency, fate) = {
-            let mut chaos = self.chaos.lock().unwrap_or_else(PoisonError::into_inner);
-            match chaos.as_mut() {
-                None => return chaos::Fate::Serve,
-                Some(chaos) => (chaos.config.latency, chaos.draw()),
-            }
-        };
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
-        fate
     }
 }
 
@@ -228,7 +211,7 @@ impl TikTokSandbox {
             state: Mutex::new(state),
             requests: AtomicU64::new(0),
             webhooks,
-            chaos: Mutex::new(None),
+            chaos: Arc::default(),
         });
         let server = ServerHandle::start(routes::router(app.clone()), port).await?;
         Ok(TikTokSandbox { server, app })
@@ -395,11 +378,11 @@ impl TikTokSandbox {
         self.app.webhooks.settled().await;
     }
 
-    /// Turns chaos on for the calls from now on (`TikTokChaos::default()` turns it off).
-    pub fn set_chaos(&self, chaos: TikTokChaos) {
-        let off = chaos == TikTokChaos::default();
-        *self.app.chaos.lock().unwrap_or_else(PoisonError::into_inner) =
-            if off { None } else { Some(chaos::Chaos::new(chaos)) };
+    /// Turns chaos on for the calls from now on (`Chaos::default()` turns it off). Throttled
+    /// calls answer HTTP 429 / 36009002, failed ones HTTP 500 / 36009003, timed-out ones HTTP
+    /// 504 after the hang, malformed ones an HTML page after the call took effect.
+    pub fn set_chaos(&self, chaos: Chaos) {
+        self.app.chaos.set(chaos);
     }
 
     /// Stops the server and waits for it.

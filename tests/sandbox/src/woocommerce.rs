@@ -20,6 +20,8 @@ mod webhooks;
 pub use webhooks::{MAX_DELIVERY_FAILURES, TOPICS as WEBHOOK_TOPICS, WebhookStatus};
 
 use crate::catalog::CatalogProduct;
+pub use crate::chaos::Chaos;
+use crate::chaos::{ChaosState, Fate};
 use crate::server::ServerHandle;
 use axum::Router;
 use axum::body::Body;
@@ -33,7 +35,6 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
 use webhooks::Emitter;
 
 /// Catalog product `i` was created at 2025-06-01T00:00:00Z plus `i` minutes.
@@ -56,25 +57,6 @@ pub struct WooConfig {
     pub catalog: Vec<CatalogProduct>,
 }
 
-/// Host trouble to inject, decided per request from `seed` and the request's number, so a run
-/// is the same each time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Chaos {
-    /// Share (0..1) of requests answered 500.
-    pub error_rate: f64,
-    /// Added before every answer.
-    pub latency: Duration,
-    /// Share (0..1) of successful answers whose body is cut short.
-    pub malformed_rate: f64,
-    pub seed: u64,
-}
-
-impl Default for Chaos {
-    fn default() -> Self {
-        Chaos { error_rate: 0.0, latency: Duration::ZERO, malformed_rate: 0.0, seed: 0 }
-    }
-}
-
 /// A running sandbox store; dropping it stops the server.
 pub struct WooSandbox {
     server: ServerHandle,
@@ -95,7 +77,7 @@ struct AppState {
     store: Mutex<Store>,
     base_url: OnceLock<String>,
     requests: AtomicU64,
-    chaos: Mutex<Chaos>,
+    chaos: Arc<ChaosState>,
     webhooks: Emitter,
 }
 
@@ -137,7 +119,7 @@ impl WooSandbox {
             store: Mutex::new(Store::new(config.catalog, CATALOG_CREATED)),
             base_url: OnceLock::new(),
             requests: AtomicU64::new(0),
-            chaos: Mutex::new(Chaos::default()),
+            chaos: Arc::default(),
             webhooks: Emitter::new(tokio::runtime::Handle::current()),
         });
         let server = ServerHandle::start(router(Arc::clone(&state)), port).await?;
@@ -273,10 +255,12 @@ impl WooSandbox {
         self.state.store().products.len()
     }
 
-    /// Replaces the chaos knobs; `Chaos::default()` turns them off.
+    /// Replaces the chaos knobs; `Chaos::default()` turns them off. Throttled calls answer
+    /// 429 with `Retry-After` (WooCommerce core has no REST rate limit; hosts and security
+    /// plugins answer this way, so it is our choice of shape), failed ones 500, timed-out
+    /// ones 504 after the hang, malformed ones a body cut in half after the call took effect.
     pub fn set_chaos(&self, chaos: Chaos) {
-        *self.state.chaos.lock().expect("chaos lock is never poisoned: no code panics while holding it") =
-            chaos;
+        self.state.chaos.set(chaos);
     }
 
     /// Stops the server and waits for it to finish.
@@ -295,7 +279,8 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(api)
         .fallback(no_route)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), chaos))
-        .with_state(state)
+        .with_state(Arc::clone(&state))
+        .merge(crate::chaos::routes(Arc::clone(&state.chaos)))
 }
 
 async fn no_route() -> Response {
@@ -318,20 +303,28 @@ async fn authenticate(
 
 /// Counts the request, then applies the chaos knobs around the real answer.
 async fn chaos(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let n = state.requests.fetch_add(1, Ordering::Relaxed);
-    let chaos = *state.chaos.lock().expect("chaos lock is never poisoned: no code panics while holding it");
-    if !chaos.latency.is_zero() {
-        tokio::time::sleep(chaos.latency).await;
+    state.requests.fetch_add(1, Ordering::Relaxed);
+    let fate = state.chaos.fate().await;
+    match fate {
+        Fate::Throttle => {
+            let mut response =
+                error(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests, retry later.");
+            response.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
+            return response;
+        }
+        Fate::Fail => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_server_error",
+                "There has been a critical error on this website.",
+            );
+        }
+        Fate::Timeout => {
+            return error(StatusCode::GATEWAY_TIMEOUT, "gateway_timeout", "The upstream server timed out.");
+        }
+        Fate::Serve | Fate::Malform => {}
     }
-    let mut rng = SplitMix64(chaos.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    if rng.unit() < chaos.error_rate {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_server_error",
-            "There has been a critical error on this website.",
-        );
-    }
-    let malformed = rng.unit() < chaos.malformed_rate;
+    let malformed = fate == Fate::Malform;
     let response = next.run(request).await;
     if !malformed || !response.status().is_success() {
         return response;
@@ -367,24 +360,6 @@ fn now_seconds() -> i64 {
 /// `now`, but at least a second past `previous`, so `modified_after` pollers see every change.
 fn bump(previous: i64, now: i64) -> i64 {
     now.max(previous + 1)
-}
-
-/// A tiny, stable PRNG for the chaos decisions.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 #[cfg(test)]

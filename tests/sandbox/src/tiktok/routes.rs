@@ -4,10 +4,10 @@
 
 use super::App;
 use super::auth::{self, ApiRequest, CipherRule};
-use super::chaos::Fate;
 use super::envelope::{self, ApiError, code};
 use super::lifecycle::{self, Operation};
 use super::{fulfillment, logistics, oauth, orders, products, returns, shops, taxonomy};
+use crate::chaos::{self, Fate};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State as AxumState};
@@ -103,7 +103,8 @@ impl Endpoint {
 }
 
 pub(crate) fn router(app: Arc<App>) -> Router {
-    Router::new().fallback(handle).with_state(app)
+    let control = chaos::routes(Arc::clone(&app.chaos));
+    Router::new().fallback(handle).with_state(app).merge(control)
 }
 
 async fn handle(
@@ -114,7 +115,7 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     app.requests.fetch_add(1, Ordering::Relaxed);
-    let fate = app.chaos_fate().await;
+    let fate = app.chaos.fate().await;
     match fate {
         Fate::Throttle => {
             return ApiError::new(code::TOO_MANY_REQUESTS, "Too many requests.")
@@ -124,6 +125,11 @@ async fn handle(
         Fate::Fail => {
             return ApiError::new(code::INTERNAL_ERROR, "Internal error, please retry.")
                 .with_status(StatusCode::INTERNAL_SERVER_ERROR)
+                .into_response();
+        }
+        Fate::Timeout => {
+            let html = [(axum::http::header::CONTENT_TYPE, "text/html")];
+            return (StatusCode::GATEWAY_TIMEOUT, html, "<html><body>504 Gateway Time-out</body></html>")
                 .into_response();
         }
         Fate::Serve | Fate::Malform => {}

@@ -2,11 +2,11 @@
 //! their review (settled lazily from tokio's clock) and lifecycle, and the per-(shop, API)
 //! token buckets. The category tree and its attributes live in `taxonomy`.
 
-use super::region;
 use super::{
     ReviewOutcome, ReviewPolicy, SandboxAttribute, SandboxMoney, SandboxProduct, SandboxShop, SandboxSku,
     ShopSpec,
 };
+use super::{product_events, region};
 use rand::Rng;
 use rand::distr::Alphanumeric;
 use rust_decimal::Decimal;
@@ -132,15 +132,18 @@ pub(crate) struct Product {
 }
 
 impl Product {
-    /// Decides a review whose delay has passed.
-    pub fn settle(&mut self, now: Instant) {
+    /// Decides a review whose delay has passed and returns the decision, which the caller
+    /// announces (`State::settle` does).
+    #[must_use]
+    fn settle(&mut self, now: Instant) -> Option<ReviewOutcome> {
         let Audit::Auditing { submitted_at, delay, outcome } = &self.audit else {
-            return;
+            return None;
         };
         if now < *submitted_at + *delay {
-            return;
+            return None;
         }
-        self.audit = match outcome {
+        let outcome = outcome.clone();
+        self.audit = match &outcome {
             ReviewOutcome::Approve => {
                 self.live = Some(self.content.clone());
                 Audit::Approved
@@ -148,6 +151,16 @@ impl Product {
             // A failed edit leaves the live version unchanged.
             ReviewOutcome::Reject(reasons) => Audit::Failed(reasons.clone()),
         };
+        self.update_time = super::envelope::unix_now();
+        Some(outcome)
+    }
+
+    /// When the review in progress is decided, if one is.
+    fn review_due(&self) -> Option<Instant> {
+        match &self.audit {
+            Audit::Auditing { submitted_at, delay, .. } => Some(*submitted_at + *delay),
+            _ => None,
+        }
     }
 
     /// Sends the newest content to review under `policy`.
@@ -249,7 +262,8 @@ pub(crate) struct State {
     pub token: AccessToken,
     /// Authorization codes and the refresh token (reference §2.2).
     pub grants: super::oauth::Grants,
-    /// Orders, packages, cancellations, returns and the webhooks they raised.
+    /// Orders, packages, cancellations, returns, and the outbox of every webhook raised under
+    /// the lock (product reviews and status changes too).
     pub orders: super::orders::Book,
     pub shops: Vec<Shop>,
     /// By id; ids grow with each product, so this is creation order.
@@ -354,11 +368,44 @@ impl State {
         id
     }
 
-    /// Decides every review whose delay has passed.
+    /// Decides the product's review if its delay has passed, raising the review webhooks
+    /// (types 5 and 37) in the outbox.
+    pub fn settle(&mut self, id: &str, now: Instant) {
+        let Some(product) = self.products.get_mut(id) else { return };
+        let Some(outcome) = product.settle(now) else { return };
+        let cipher = product.cipher.clone();
+        self.announce_review(&cipher, id, &outcome);
+    }
+
+    /// Decides every review whose delay has passed, raising their webhooks.
     pub fn settle_all(&mut self, now: Instant) {
+        let mut decided = Vec::new();
         for product in self.products.values_mut() {
-            product.settle(now);
+            if let Some(outcome) = product.settle(now) {
+                decided.push((product.cipher.clone(), product.id.clone(), outcome));
+            }
         }
+        for (cipher, id, outcome) in decided {
+            self.announce_review(&cipher, &id, &outcome);
+        }
+    }
+
+    /// The earliest time a review in progress is decided.
+    pub fn next_review_due(&self) -> Option<Instant> {
+        self.products.values().filter_map(Product::review_due).min()
+    }
+
+    fn announce_review(&mut self, cipher: &str, id: &str, outcome: &ReviewOutcome) {
+        let Some(shop_id) = self.shop(cipher).map(|s| s.id.clone()) else { return };
+        let events = product_events::review_decided(&shop_id, id, outcome, super::envelope::unix_now());
+        self.orders.outbox.extend(events);
+    }
+
+    /// Raises the PRODUCT_STATUS_CHANGED webhook (type 5) of a lifecycle move.
+    pub fn announce_status_change(&mut self, cipher: &str, id: &str) {
+        let Some(shop_id) = self.shop(cipher).map(|s| s.id.clone()) else { return };
+        let event = product_events::status_changed(&shop_id, id, super::envelope::unix_now());
+        self.orders.outbox.push(event);
     }
 
     /// Takes one token from the (shop, API) bucket; false when it is empty.

@@ -355,3 +355,30 @@ async fn a_webhook_is_disabled_once_failures_exceed_five_without_retries() {
     );
     woo.stop().await;
 }
+
+#[tokio::test]
+async fn chaos_is_set_over_http_and_control_calls_are_never_throttled() {
+    let woo = WooSandbox::start(config(generated_catalog(2, 1, 1))).await.expect("starts");
+    let client = reqwest::Client::new();
+    let control = format!("{}/_sandbox/chaos", woo.base_url());
+    let refused = client.put(&control).json(&json!({"throttle_rate": 0.7, "error_rate": 0.7})).send().await;
+    let refused = refused.expect("answers");
+    assert_eq!(refused.status().as_u16(), 422);
+    let reason: Value = refused.json().await.expect("json");
+    assert!(reason["error"].as_str().expect("a reason").contains("add up to"), "{reason}");
+
+    let set = client.put(&control).json(&json!({"throttle_rate": 1.0})).send().await.expect("answers");
+    assert_eq!(set.status().as_u16(), 200);
+    let throttled =
+        client.get(api(&woo, "/products")).basic_auth(KEY, Some(SECRET)).send().await.expect("answers");
+    assert_eq!(throttled.status().as_u16(), 429);
+    assert_eq!(throttled.headers()["retry-after"], "1");
+    let knobs: Value = client.get(&control).send().await.expect("answers").json().await.expect("json");
+    assert_eq!(knobs["throttle_rate"], 1.0);
+
+    client.put(&control).json(&json!({})).send().await.expect("answers");
+    let served =
+        client.get(api(&woo, "/products")).basic_auth(KEY, Some(SECRET)).send().await.expect("answers");
+    assert_eq!(served.status().as_u16(), 200);
+    woo.stop().await;
+}

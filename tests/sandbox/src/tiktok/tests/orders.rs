@@ -294,7 +294,7 @@ async fn order_webhooks_are_signed_and_retried_after_a_500() {
 #[tokio::test]
 async fn chaos_throttles_about_the_share_asked_for() {
     let sandbox = sandbox(ReviewPolicy::default()).await;
-    sandbox.set_chaos(TikTokChaos { throttle_rate: 0.5, seed: 42, ..TikTokChaos::default() });
+    sandbox.set_chaos(Chaos { throttle_rate: 0.5, seed: 42, ..Chaos::default() });
     let client = Client::new(&sandbox);
     let mut throttled = 0;
     for _ in 0..40 {
@@ -305,7 +305,7 @@ async fn chaos_throttles_about_the_share_asked_for() {
         }
     }
     assert!((10..=30).contains(&throttled), "{throttled}");
-    sandbox.set_chaos(TikTokChaos::default());
+    sandbox.set_chaos(Chaos::default());
     let (status, _) = client.call(Method::GET, "/authorization/202309/shops", &[], None).await;
     assert_eq!(status, 200);
 }
