@@ -34,6 +34,30 @@ pub enum Command {
         #[arg(long, default_value_t = 8)]
         workers: usize,
     },
+    /// The sandbox Shopify, WooCommerce and TikTok Shop platforms as one process, with their
+    /// control APIs, until Ctrl-C; writes connection files for `plugin check`.
+    #[cfg(feature = "demo")]
+    Sandbox {
+        #[arg(long, default_value_t = 7001)]
+        shopify_port: u16,
+        #[arg(long, default_value_t = 7002)]
+        woocommerce_port: u16,
+        #[arg(long, default_value_t = 7003)]
+        tiktok_port: u16,
+        /// `demo` (70 products), `empty`, or `generated:PRODUCTS[xVARIANTS]`.
+        #[arg(long, default_value = "demo")]
+        catalog: crate::sandboxes::CatalogChoice,
+        /// The stores' currency.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// TikTok shops as NAME:REGION:CURRENCY, repeatable (default one US and one UK shop).
+        #[arg(long = "shop")]
+        shops: Vec<String>,
+        /// Where to write the connection files (`shopify.toml`, `woocommerce.toml`,
+        /// `tiktok-shop.toml`, secrets beside them).
+        #[arg(long, default_value = "sandbox-connections")]
+        config_dir: PathBuf,
+    },
     /// Sync continuously as the configuration file describes.
     Serve {
         #[arg(long, short, default_value = "crossdock.toml")]
@@ -119,6 +143,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .await
         }
+        #[cfg(feature = "demo")]
+        Command::Sandbox {
+            shopify_port,
+            woocommerce_port,
+            tiktok_port,
+            catalog,
+            currency,
+            shops,
+            config_dir,
+        } => {
+            let shops = if shops.is_empty() {
+                crate::demo::demo_shops()
+            } else {
+                shops.iter().map(|s| parse_shop(s)).collect::<anyhow::Result<_>>()?
+            };
+            let options = crate::sandboxes::SandboxOptions {
+                shopify_port,
+                woocommerce_port,
+                tiktok_port,
+                catalog,
+                currency,
+                shops,
+                config_dir: Some(config_dir),
+            };
+            let running = crate::sandboxes::start(&options).await?;
+            print!("{}", crate::sandboxes::describe(&running));
+            println!("Ctrl-C stops the sandboxes.");
+            tokio::signal::ctrl_c().await?;
+            Ok(())
+        }
         Command::Serve { config } => crate::serve::serve(&config).await,
         Command::Migrate { database_url } => {
             App::start(&database_url).await?;
@@ -166,6 +220,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{label}: compiles as a {} rule", RuleKind::from(kind).as_str());
             Ok(())
         }
+    }
+}
+
+/// `NAME:REGION:CURRENCY` (`Outdoor UK:GB:GBP`).
+#[cfg(feature = "demo")]
+fn parse_shop(text: &str) -> anyhow::Result<crossdock_sandbox::tiktok::ShopSpec> {
+    match text.split(':').collect::<Vec<_>>()[..] {
+        [name, region, currency] if !name.is_empty() => {
+            Ok(crossdock_sandbox::tiktok::ShopSpec::new(name, region, currency))
+        }
+        _ => anyhow::bail!("shop `{text}`: expected NAME:REGION:CURRENCY, e.g. `Outdoor UK:GB:GBP`"),
     }
 }
 

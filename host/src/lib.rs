@@ -16,6 +16,8 @@ pub mod demo;
 pub mod model;
 pub mod queue;
 pub mod rules;
+#[cfg(feature = "demo")]
+pub mod sandboxes;
 pub mod serve;
 pub mod sync;
 

@@ -91,11 +91,13 @@ pub struct FailedJob {
     pub error: String,
 }
 
+/// Claims the oldest due job outside the channels listed in `{skip}` (channels whose share of
+/// this process's workers is taken). The ids come from the database, never from input.
 const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
-     updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $2 \
+     updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $2{skip} \
      ORDER BY run_after, id LIMIT 1) RETURNING id, kind, channel_id, product_id, attempts";
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
-     updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $2 \
+     updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $2{skip} \
      ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING id, kind, channel_id, product_id, attempts";
 
@@ -128,14 +130,21 @@ impl Db {
         Ok(())
     }
 
-    /// Claims the next due job, leasing it for `lease`.
-    pub async fn claim_job(&self, lease: Duration) -> Result<Option<Job>, DbError> {
+    /// Claims the next due job outside the channels in `skip`, leasing it for `lease`.
+    pub async fn claim_job(&self, lease: Duration, skip: &[ChannelId]) -> Result<Option<Job>, DbError> {
         let now = now_ms();
-        let sql = match self.backend() {
+        let template = match self.backend() {
             Backend::Sqlite => CLAIM_SQLITE,
             Backend::Postgres => CLAIM_POSTGRES,
         };
-        let row = sqlx::query(sql)
+        let skip = if skip.is_empty() {
+            String::new()
+        } else {
+            let ids: Vec<String> = skip.iter().map(|c| c.0.to_string()).collect();
+            format!(" AND channel_id NOT IN ({})", ids.join(", "))
+        };
+        let sql = template.replace("{skip}", &skip);
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now + lease.as_millis() as i64)
             .bind(now)
             .fetch_optional(self.pool())

@@ -5,7 +5,9 @@ use super::{Backoff, JobOutcome, Retry};
 use crate::db::DbError;
 use crate::db::jobs::{Job, JobState};
 use crate::db::now_ms;
+use crate::model::ChannelId;
 use crate::sync::SyncEngine;
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
@@ -63,40 +65,63 @@ pub async fn run_due(
     drain(engine, settings, on_settled).await
 }
 
-/// Runs every job that is due now, `workers` at a time.
+/// Runs every job that is due now, `workers` at a time. No channel takes more than its fair
+/// share of the workers (`workers / channels`, rounded up): a connection that waits on its rate
+/// limit, or a slow platform, holds only its own share while the other channels move on.
 async fn drain(
     engine: &SyncEngine,
     settings: &QueueSettings,
     on_settled: &(dyn Fn() + Send + Sync),
 ) -> Result<(), DbError> {
+    let workers = settings.workers.max(1);
+    let share = fair_share(workers, engine.channels.len());
     let mut running: JoinSet<Result<(), DbError>> = JoinSet::new();
+    let mut channel_of: HashMap<tokio::task::Id, ChannelId> = HashMap::new();
+    let mut busy: HashMap<ChannelId, usize> = HashMap::new();
     let mut exhausted = false;
     loop {
-        while !exhausted && running.len() < settings.workers.max(1) {
-            match engine.app.db.claim_job(settings.lease).await? {
+        while !exhausted && running.len() < workers {
+            let full: Vec<ChannelId> = busy.iter().filter(|(_, n)| **n >= share).map(|(c, _)| *c).collect();
+            match engine.app.db.claim_job(settings.lease, &full).await? {
                 Some(job) => {
+                    *busy.entry(job.channel_id).or_default() += 1;
+                    let channel = job.channel_id;
                     let engine = engine.clone();
                     let settings = settings.clone();
-                    running.spawn(async move { run_one(&engine, &settings, job).await });
+                    let task = running.spawn(async move { run_one(&engine, &settings, job).await });
+                    channel_of.insert(task.id(), channel);
                 }
                 None => exhausted = true,
             }
         }
-        match running.join_next().await {
+        match running.join_next_with_id().await {
             None => return Ok(()),
             Some(joined) => {
+                let task = match &joined {
+                    Ok((id, _)) => *id,
+                    Err(e) => e.id(),
+                };
+                if let Some(n) = channel_of.remove(&task).and_then(|channel| busy.get_mut(&channel)) {
+                    *n = n.saturating_sub(1);
+                }
                 match joined {
-                    Ok(result) => result?,
+                    Ok((_, result)) => result?,
                     Err(e) => {
                         tracing::error!(error = %e, "job task panicked; its lease will expire and it will run again")
                     }
                 }
                 on_settled();
-                // A finished job may have queued follow-ups that are due now.
+                // A finished job may have queued follow-ups that are due now, and its channel
+                // has a free place again.
                 exhausted = false;
             }
         }
     }
+}
+
+/// The most workers one channel may hold: an even split, rounded up, at least one.
+fn fair_share(workers: usize, channels: usize) -> usize {
+    workers.div_ceil(channels.max(1)).max(1)
 }
 
 #[tracing::instrument(skip_all, fields(job = job.id, kind = job.kind.as_str(), channel = %job.channel_id, product = %job.product_id))]
@@ -132,4 +157,17 @@ fn rand_unit() -> f64 {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     f64::from(nanos % 1_000_000) / 1_000_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fair_share;
+
+    #[test]
+    fn each_channel_gets_an_even_share_of_the_workers_rounded_up() {
+        assert_eq!(fair_share(8, 3), 3);
+        assert_eq!(fair_share(8, 1), 8);
+        assert_eq!(fair_share(4, 8), 1);
+        assert_eq!(fair_share(0, 0), 1);
+    }
 }

@@ -8,7 +8,8 @@
 //!
 //! Sizes come from CROSSDOCK_BENCH_PRODUCTS (10000), CROSSDOCK_BENCH_VARIANTS (3),
 //! CROSSDOCK_BENCH_SHOPS (3), CROSSDOCK_BENCH_LIMITED_PRODUCTS (1000) and
-//! CROSSDOCK_BENCH_STOCK_SAMPLES (50). Figures go to stdout; docs/benchmarks.md keeps them.
+//! CROSSDOCK_BENCH_STOCK_SAMPLES (50); CROSSDOCK_BENCH_PHASES (`1,3,4`; 2 runs with 1) picks
+//! the phases. Figures go to stdout; docs/benchmarks.md keeps them.
 
 use crossdock::catalog::draft::build_draft;
 use crossdock::catalog::import::import_catalog;
@@ -20,7 +21,66 @@ use crossdock_sandbox::catalog::generated_catalog;
 use crossdock_sandbox::shopify::CostLimits;
 use crossdock_sandbox::tiktok::{ReviewPolicy, ShopSpec};
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+/// Counts the engine's retry and failure events (by message, rate-limited retries apart), so
+/// the limited run can say where its time went.
+#[derive(Clone, Default)]
+struct EventCounter(Arc<Mutex<BTreeMap<String, u64>>>);
+
+impl EventCounter {
+    fn take(&self) -> BTreeMap<String, u64> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    message: String,
+    rate_limited: bool,
+}
+
+impl tracing::field::Visit for Fields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        let text = format!("{value:?}");
+        if field.name() == "message" {
+            self.message = text;
+        } else if field.name() == "reason" || field.name() == "error" {
+            self.rate_limited |= text.contains("rate limited") || text.contains("THROTTLED");
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for EventCounter {
+    /// Only the engine's own events at INFO and above are built at all, so counting costs
+    /// the measured runs nothing else (sqlx, hyper and the sandboxes stay silent).
+    fn register_callsite(
+        &self,
+        metadata: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        let wanted = metadata.is_event()
+            && *metadata.level() <= tracing::Level::INFO
+            && metadata.target().starts_with("crossdock::");
+        if wanted { tracing::subscriber::Interest::always() } else { tracing::subscriber::Interest::never() }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let counted = ["job will retry", "store page will be read again", "job dead", "job failed"];
+        if counted.contains(&fields.message.as_str()) {
+            let key = if fields.rate_limited {
+                format!("{} (rate limited)", fields.message)
+            } else {
+                fields.message
+            };
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default() += 1;
+        }
+    }
+}
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -236,13 +296,26 @@ async fn unlimited(products: usize, variants: usize, shop_count: usize) {
     );
 }
 
-/// Phase 3: a sync under the platforms' real limits.
-async fn limited(products: usize, variants: usize, shop_count: usize) {
+/// Phase 3: a sync under the platforms' real limits, split into the store read (import)
+/// and the channel work (linking, pushes, review checks), with the retries each caused.
+async fn limited(products: usize, variants: usize, shop_count: usize, events: &EventCounter) {
     let world = world("limited", products, variants, shop_count, false).await;
-    let calls0 = world.tiktok.request_count();
-    let (read, wall) = full_sync(&world).await;
-    let calls = world.tiktok.request_count() - calls0;
+    let engine = world.engine(settings()).await.expect("engine");
+    events.take();
+    let (tiktok0, shopify0) = (world.tiktok.request_count(), world.shopify.request_count());
+    let started = Instant::now();
+    let report = import_catalog(&engine, &|_| {}).await.expect("import");
+    let import_wall = started.elapsed();
+    let shopify_calls = world.shopify.request_count() - shopify0;
+    let link_calls = world.tiktok.request_count() - tiktok0;
+    let queue_started = Instant::now();
+    run_until_idle(&engine, &queue(), &|| {}).await.expect("queue");
+    let queue_wall = queue_started.elapsed();
+    let wall = started.elapsed();
+    let calls = world.tiktok.request_count() - tiktok0;
+    let queue_calls = calls - link_calls;
     let per_shop_per_s = calls as f64 / shop_count as f64 / wall.as_secs_f64();
+    let queue_per_shop_per_s = queue_calls as f64 / shop_count as f64 / queue_wall.as_secs_f64();
     println!(
         "\n## 3. First sync under the real limits (TikTok 50 requests/s per API per shop, Shopify cost bucket)"
     );
@@ -251,9 +324,30 @@ async fn limited(products: usize, variants: usize, shop_count: usize) {
     );
     println!("|---|---|---|---|---|---|---|");
     println!(
-        "| {read} | {shop_count} | {:.1} s | {calls} | {per_shop_per_s:.1} | 40/s per connection | 50/s |",
+        "| {} | {shop_count} | {:.1} s | {calls} | {per_shop_per_s:.1} | 40/s per connection | 50/s |",
+        report.products,
         wall.as_secs_f64()
     );
+    println!("\n| part | wall | Shopify calls | TikTok calls | TikTok calls/s per shop |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| import: store read + SKU linking | {:.1} s | {shopify_calls} | {link_calls} | {:.1} |",
+        import_wall.as_secs_f64(),
+        link_calls as f64 / shop_count as f64 / import_wall.as_secs_f64()
+    );
+    println!(
+        "| queue: pushes + review checks | {:.1} s | 0 | {queue_calls} | {queue_per_shop_per_s:.1} |",
+        queue_wall.as_secs_f64()
+    );
+    let counted = events.take();
+    println!("\n| retry event | count |");
+    println!("|---|---|");
+    for (event, count) in &counted {
+        println!("| {event} | {count} |");
+    }
+    if counted.is_empty() {
+        println!("| (none) | 0 |");
+    }
 }
 
 /// Phase 4: store stock change → every channel, by webhook.
@@ -308,6 +402,10 @@ async fn propagation(samples: usize, shop_count: usize) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    let events = EventCounter::default();
+    let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(events.clone()));
+    let phases = std::env::var("CROSSDOCK_BENCH_PHASES").unwrap_or_else(|_| "1,3,4".into());
+    let phase = |n: &str| phases.split(',').any(|p| p.trim() == n);
     let products = env("CROSSDOCK_BENCH_PRODUCTS", 10_000);
     let variants = env("CROSSDOCK_BENCH_VARIANTS", 3);
     let shop_count = env("CROSSDOCK_BENCH_SHOPS", 3);
@@ -317,7 +415,13 @@ async fn main() {
         "# Crossdock catalog sync benchmark ({} cores)",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
-    unlimited(products, variants, shop_count).await;
-    limited(limited_products, variants, shop_count).await;
-    propagation(samples, shop_count).await;
+    if phase("1") {
+        unlimited(products, variants, shop_count).await;
+    }
+    if phase("3") {
+        limited(limited_products, variants, shop_count, &events).await;
+    }
+    if phase("4") {
+        propagation(samples, shop_count).await;
+    }
 }

@@ -480,3 +480,30 @@ async fn an_organization_has_exactly_one_store_and_can_swap_it_after_disconnecti
     let channels = world.app.db.channels(world.org).await.expect("channels");
     assert_eq!(channels.len(), 1, "channels stay");
 }
+
+/// The queue's fairness rests on the claim: a channel whose share of the workers is taken is
+/// passed over for the next channel's work, even when its own jobs are older.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_at_its_share_of_the_workers_is_passed_over_for_the_next_channels_jobs() {
+    use crossdock::db::jobs::JobKind;
+    let shops = vec![ShopSpec::new("US", "US", "USD"), ShopSpec::new("US 2", "US", "USD")];
+    let world = world(&fresh_sqlite_url(), active_products(3), shops).await;
+    sync(&world).await;
+    let db = &world.app.db;
+    let (a, b) = (world.channels[0].id, world.channels[1].id);
+    let engine = world.engine(crossdock_e2e::fast_settings()).await.expect("engine");
+    let products = db.product_ids(engine.store.id).await.expect("ids");
+    let now = crossdock::db::now_ms();
+    for (i, product) in products.iter().enumerate() {
+        db.enqueue(JobKind::PushListing, a, *product, now - 1000 + i as i64).await.expect("queued");
+    }
+    for product in &products {
+        db.enqueue(JobKind::PushListing, b, *product, now).await.expect("queued");
+    }
+    let lease = Duration::from_secs(60);
+    let oldest = db.claim_job(lease, &[]).await.expect("claims").expect("a job");
+    assert_eq!(oldest.channel_id, a, "without a full channel the oldest job goes first");
+    let passed_over = db.claim_job(lease, &[a]).await.expect("claims").expect("a job");
+    assert_eq!(passed_over.channel_id, b, "channel {a} is full, so channel {b}'s newer job is taken");
+    assert!(db.claim_job(lease, &[a, b]).await.expect("claims").is_none(), "both full: nothing");
+}

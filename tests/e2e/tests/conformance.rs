@@ -99,3 +99,49 @@ async fn the_woocommerce_connector_passes_the_kit_against_its_sandbox() {
     let paging = results.iter().find(|r| r.check.contains("pages to the end")).expect("paging check");
     assert!(paging.detail.starts_with("110 products"), "every product over several pages: {}", paging.detail);
 }
+
+/// `crossdock sandbox` as a plugin author uses it: the three sandboxes start, the connection
+/// files it writes are what `crossdock plugin check --config` reads, every built-in connector
+/// passes the kit through them, and the chaos knobs set over HTTP reach the connector.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_command_writes_connection_files_every_connector_passes_the_kit_with() {
+    use crossdock::config::ConnectionFile;
+    use crossdock::sandboxes::{CatalogChoice, SandboxOptions, describe, start};
+    let dir = std::env::temp_dir().join(format!("crossdock-sandbox-cmd-{}", std::process::id()));
+    let options = SandboxOptions {
+        shopify_port: 0,
+        woocommerce_port: 0,
+        tiktok_port: 0,
+        catalog: "generated:30x2".parse::<CatalogChoice>().expect("a catalog"),
+        currency: "USD".into(),
+        shops: crossdock::demo::demo_shops(),
+        config_dir: Some(dir.clone()),
+    };
+    let running = start(&options).await.expect("the sandboxes start");
+    let printed = describe(&running);
+    assert!(printed.contains(&running.woocommerce.base_url()), "{printed}");
+    let ids: Vec<&str> = running.config_files.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, ["shopify", "woocommerce", "tiktok-shop", "tiktok-shop"]);
+
+    let runtime = PluginRuntime::new().expect("runtime");
+    for (id, path) in &running.config_files {
+        let settings = ConnectionFile::load(path).expect("the written file loads, secrets from files");
+        assert_all_pass(&check(&runtime, builtin_plugin(&runtime, id), settings).await.expect("runs"));
+    }
+
+    // Chaos over the control API: every WooCommerce call fails, and the kit says so.
+    let control = format!("{}/_sandbox/chaos", running.woocommerce.base_url());
+    let client = reqwest::Client::new();
+    let set =
+        client.put(&control).json(&serde_json::json!({"error_rate": 1.0})).send().await.expect("answers");
+    assert_eq!(set.status().as_u16(), 200);
+    let woo_file = &running.config_files[1].1;
+    let settings = ConnectionFile::load(woo_file).expect("loads");
+    let results = check(&runtime, builtin_plugin(&runtime, "woocommerce"), settings).await.expect("runs");
+    let info = results.iter().find(|r| r.operation == "store-info").expect("checked");
+    assert!(!info.passed && info.detail.contains("500"), "the failure names the status: {info:?}");
+    client.put(&control).json(&serde_json::json!({})).send().await.expect("answers");
+    let settings = ConnectionFile::load(woo_file).expect("loads");
+    assert_all_pass(&check(&runtime, builtin_plugin(&runtime, "woocommerce"), settings).await.expect("runs"));
+    let _ = std::fs::remove_dir_all(dir);
+}

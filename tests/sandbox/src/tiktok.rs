@@ -2,10 +2,13 @@
 //! one or more shops, signed requests checked as the real API checks them, products that go
 //! through a review decided lazily on tokio's clock, and a 50 req/s limit per (shop, API).
 //! Beside the catalog: OAuth token calls, orders and their status machine, packages shipped
-//! with tracking, cancellations and returns, signed webhooks with retries, and chaos knobs.
+//! with tracking, cancellations and returns, signed webhooks with retries (product reviews and
+//! status moves included, sent when a review is decided), chaos knobs, and a control API over
+//! HTTP under `/_sandbox/` (see `control`).
 //! It follows ../shared/reference/tiktok-shop-api.md §1–9 and §11.
 
 mod auth;
+mod control;
 mod envelope;
 mod fulfillment;
 mod lifecycle;
@@ -14,9 +17,11 @@ mod oauth;
 mod orders;
 mod paging;
 mod product_body;
+mod product_events;
 mod products;
 mod region;
 mod returns;
+mod reviewer;
 mod routes;
 mod shops;
 mod state;
@@ -35,6 +40,7 @@ use rust_decimal::Decimal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// How to start a sandbox: the app's credentials, the seller's shops, the review policy.
 #[derive(Debug, Clone)]
@@ -166,6 +172,8 @@ struct App {
     requests: AtomicU64,
     webhooks: webhooks::Emitter,
     chaos: Arc<ChaosState>,
+    /// Wakes the review timer: a product was submitted or a webhook address set.
+    review_wake: Arc<Notify>,
 }
 
 impl App {
@@ -188,6 +196,8 @@ impl App {
 pub struct TikTokSandbox {
     server: ServerHandle,
     app: Arc<App>,
+    /// Decides reviews when they fall due while a webhook address is set.
+    _reviewer: reviewer::Reviewer,
 }
 
 impl TikTokSandbox {
@@ -212,9 +222,11 @@ impl TikTokSandbox {
             requests: AtomicU64::new(0),
             webhooks,
             chaos: Arc::default(),
+            review_wake: Arc::default(),
         });
+        let reviewer = reviewer::Reviewer::start(Arc::downgrade(&app), Arc::clone(&app.review_wake));
         let server = ServerHandle::start(routes::router(app.clone()), port).await?;
-        Ok(TikTokSandbox { server, app })
+        Ok(TikTokSandbox { server, app, _reviewer: reviewer })
     }
 
     /// `http://127.0.0.1:PORT`, the Open API host (no trailing slash).
@@ -222,6 +234,7 @@ impl TikTokSandbox {
         self.server.base_url()
     }
 
+    /// The seller's shops.
     pub fn shops(&self) -> Vec<SandboxShop> {
         self.state().sandbox_shops()
     }
@@ -233,46 +246,38 @@ impl TikTokSandbox {
 
     /// Makes the access token expired (calls then get 105002).
     pub fn expire_access_token(&self) {
-        self.state().token.expires_at = envelope::unix_now() - 1;
+        self.app.expire_access_token();
     }
 
-    /// The shop's products in creation order, reviews settled as of now.
+    /// The shop's products in creation order, reviews settled as of now (none for an unknown
+    /// cipher).
     pub fn products(&self, cipher: &str) -> Vec<SandboxProduct> {
-        let mut state = self.state();
-        state.settle_all(tokio::time::Instant::now());
-        state.products.values().filter(|p| p.cipher == cipher).map(|p| p.to_sandbox()).collect()
+        self.app.shop_products(cipher).unwrap_or_default()
     }
 
     /// One product of the shop, review settled as of now; none when it is another shop's or
     /// unknown (deleted products are still returned, with status DELETED).
     pub fn product(&self, cipher: &str, id: &str) -> Option<SandboxProduct> {
-        let mut state = self.state();
-        let product = state.products.get_mut(id).filter(|p| p.cipher == cipher)?;
-        product.settle(tokio::time::Instant::now());
-        Some(product.to_sandbox())
+        self.app.shop_product(cipher, id)
     }
 
     /// Puts a live (ACTIVATE, audit APPROVED) product straight into the shop, as if the
     /// seller had listed it before Crossdock came: leaf `600001`, one SKU per seller SKU
     /// (price 10.00 in the shop's currency, 10 in stock, a `Variant` sales attribute when
-    /// there are several). Returns the product id. Panics on an unknown cipher.
+    /// there are several). Returns the product id. Panics on an unknown cipher, an empty
+    /// title or no seller SKU.
     pub fn seed_product(&self, cipher: &str, title: &str, seller_skus: &[&str]) -> String {
-        let mut state = self.state();
-        let shop = state
-            .shop(cipher)
-            .cloned()
-            .unwrap_or_else(|| panic!("seed_product: no shop has the cipher {cipher:?}"));
-        state::seed(&mut state, &shop, title, seller_skus, envelope::unix_now())
+        self.app.seed_product(cipher, title, seller_skus).unwrap_or_else(|e| panic!("seed_product: {e}"))
     }
 
     /// Sets the policy for products submitted from now on.
     pub fn set_review(&self, policy: ReviewPolicy) {
-        self.state().review = policy;
+        self.app.set_review(policy);
     }
 
     /// Sets the per-(shop, API) rate limit; `None` turns it off, as benchmarks need.
     pub fn set_rate_limit(&self, per_second: Option<u32>) {
-        self.state().rate_per_sec = per_second.map(f64::from);
+        self.app.set_rate_limit(per_second);
     }
 
     /// API calls received so far, refused ones included.
@@ -283,29 +288,24 @@ impl TikTokSandbox {
     /// A fresh single-use authorization code, valid 30 minutes on tokio's clock, as the
     /// seller's redirect after consent would carry; `/api/v2/token/get` exchanges it.
     pub fn authorization_code(&self) -> String {
-        self.state().grants.issue_code(tokio::time::Instant::now())
+        self.app.authorization_code()
     }
 
     /// The seller's refresh token (kept across refreshes).
     pub fn refresh_token(&self) -> String {
-        self.state().grants.refresh_token.clone()
+        self.app.refresh_token()
     }
 
     /// Places an order of `lines` (seller SKU of a live product of the shop, units), paid at
     /// once: UNPAID then AWAITING_SHIPMENT, with its package; stock is taken. Returns the order
     /// id. Panics on an unknown cipher or SKU, or too little stock.
     pub fn place_order(&self, cipher: &str, lines: &[(&str, u32)]) -> String {
-        let id = self.place_unpaid_order(cipher, lines);
-        self.advance_order(cipher, &id, OrderStatus::AwaitingShipment);
-        id
+        self.app.place_order(cipher, lines, true).unwrap_or_else(|e| panic!("place_order: {e}"))
     }
 
     /// Places an UNPAID order; `advance_order` pays it (ON_HOLD or AWAITING_SHIPMENT).
     pub fn place_unpaid_order(&self, cipher: &str, lines: &[(&str, u32)]) -> String {
-        let id =
-            orders::place(&mut self.state(), cipher, lines).unwrap_or_else(|e| panic!("place_order: {e}"));
-        self.app.flush_events();
-        id
+        self.app.place_order(cipher, lines, false).unwrap_or_else(|e| panic!("place_order: {e}"))
     }
 
     /// Moves an order as the buyer, the platform or the carrier would: UNPAID -> ON_HOLD or
@@ -313,9 +313,7 @@ impl TikTokSandbox {
     /// DELIVERED -> COMPLETED (AWAITING_SHIPMENT -> AWAITING_COLLECTION is Ship Package's).
     /// Emits a type 1 webhook. Panics on any other move or an unknown order.
     pub fn advance_order(&self, cipher: &str, order_id: &str, status: OrderStatus) {
-        orders::advance(&mut self.state(), cipher, order_id, status)
-            .unwrap_or_else(|e| panic!("advance_order: {e}"));
-        self.app.flush_events();
+        self.app.advance_order(cipher, order_id, status).unwrap_or_else(|e| panic!("advance_order: {e}"));
     }
 
     /// The order's status now; none when it is not the shop's.
@@ -327,33 +325,31 @@ impl TikTokSandbox {
     /// AWAITING_SHIPMENT one gets a pending request the seller approves or rejects. Returns the
     /// cancellation id. Panics when the order cannot be cancelled by the buyer.
     pub fn cancel_order_as_buyer(&self, cipher: &str, order_id: &str) -> String {
-        let id = returns::buyer_cancel(&mut self.state(), cipher, order_id)
-            .unwrap_or_else(|e| panic!("cancel_order_as_buyer: {e}"));
-        self.app.flush_events();
-        id
+        self.app
+            .cancel_order_as_buyer(cipher, order_id)
+            .unwrap_or_else(|e| panic!("cancel_order_as_buyer: {e}"))
     }
 
     /// The buyer asks for a `REFUND` (from AWAITING_COLLECTION on) or a `RETURN_AND_REFUND`
     /// (once DELIVERED). Returns the return id. Panics when the order does not allow it.
     pub fn request_return(&self, cipher: &str, order_id: &str, return_type: &str) -> String {
-        let id = returns::buyer_return(&mut self.state(), cipher, order_id, return_type)
-            .unwrap_or_else(|e| panic!("request_return: {e}"));
-        self.app.flush_events();
-        id
+        self.app
+            .request_return(cipher, order_id, return_type)
+            .unwrap_or_else(|e| panic!("request_return: {e}"))
     }
 
     /// The buyer ships an approved return back: AWAITING_BUYER_SHIP -> BUYER_SHIPPED_ITEM.
     pub fn return_shipped_by_buyer(&self, cipher: &str, return_id: &str) {
-        returns::buyer_shipped(&mut self.state(), cipher, return_id)
+        self.app
+            .return_shipped_by_buyer(cipher, return_id)
             .unwrap_or_else(|e| panic!("return_shipped_by_buyer: {e}"));
-        self.app.flush_events();
     }
 
     /// The app-level webhook address (Partner Center's), for every event of every shop
     /// unless a shop set its own through the Event API. Only `http://` addresses; panics on
-    /// anything else.
+    /// anything else. From now on reviews are decided (and announced) when they fall due.
     pub fn subscribe_webhooks(&self, url: &str) {
-        self.app.webhooks.subscribe(url).unwrap_or_else(|e| panic!("subscribe_webhooks: {e}"));
+        self.app.subscribe_webhooks(url).unwrap_or_else(|e| panic!("subscribe_webhooks: {e}"));
     }
 
     /// Retries after a failed delivery and the base of their waits: the waits are base × 1,

@@ -2,7 +2,9 @@
 //! products with variations from a [`CatalogProduct`] catalog, string prices, stock, orders
 //! whose status moves stock as core WooCommerce does, order notes, `page`/`per_page` paging
 //! with `X-WP-Total`, `X-WP-TotalPages` and `Link`, consumer key auth, signed single-attempt
-//! webhooks for the product topics, and chaos knobs (500s, latency, malformed bodies).
+//! webhooks for the product topics, order refunds with restock, the batch endpoints, chaos
+//! knobs (500s, latency, malformed bodies), and a control API over HTTP under `/_sandbox/`
+//! (see `control`).
 //!
 //! Choices where ../shared/reference is silent or marks WooCommerce unconfirmed: the store
 //! currency is served at `/settings/general/woocommerce_currency` (the reference confirms the
@@ -12,9 +14,14 @@
 //! [`WooSandbox::set_stock`]) send `product.updated` with the parent product.
 
 mod auth;
+mod batch;
+mod control;
 mod data;
 mod orders;
+mod product_writes;
+mod refunds;
 mod rest;
+mod rest_error;
 mod webhooks;
 
 pub use webhooks::{MAX_DELIVERY_FAILURES, TOPICS as WEBHOOK_TOPICS, WebhookStatus};
@@ -101,6 +108,13 @@ impl AppState {
         };
         self.webhooks.emit(topic, &payload);
     }
+
+    /// Sends `topic` for each of these products, as they are now.
+    fn emit_products(&self, topic: &str, ids: &[u64]) {
+        for id in ids {
+            self.emit_product(topic, *id);
+        }
+    }
 }
 
 impl WooSandbox {
@@ -152,71 +166,34 @@ impl WooSandbox {
     /// Sets the stock of the product or variation with this SKU (SKUs are unique in
     /// WooCommerce) and sends `product.updated`. Returns whether the SKU exists.
     pub fn set_stock(&self, sku: &str, quantity: i64) -> bool {
-        let changed = {
-            let mut store = self.state.store();
-            let now = now_seconds();
-            let Some(product) = store.products.values_mut().find(|p| p.has_sku(sku)) else {
-                return false;
-            };
-            if product.is_variable() {
-                for variation in product.variations.iter_mut().filter(|v| v.stocked.sku == sku) {
-                    variation.stocked.manage_stock = true;
-                    variation.stocked.stock_quantity = Some(quantity);
-                    variation.date_modified = bump(variation.date_modified, now);
-                }
-            } else {
-                product.stocked.manage_stock = true;
-                product.stocked.stock_quantity = Some(quantity);
-            }
-            product.date_modified = bump(product.date_modified, now);
-            product.id
-        };
-        self.state.emit_product("product.updated", changed);
-        true
+        self.state.set_stock(sku, quantity)
     }
 
     /// Renames the product with this slug and sends `product.updated`.
     pub fn set_product_name(&self, slug: &str, name: &str) -> bool {
-        let changed = {
-            let mut store = self.state.store();
-            let Some(product) = store.products.values_mut().find(|p| p.slug == slug) else {
-                return false;
-            };
-            product.name = name.to_string();
-            product.date_modified = bump(product.date_modified, now_seconds());
-            product.id
-        };
-        self.state.emit_product("product.updated", changed);
-        true
+        self.state.set_product_name(slug, name)
     }
 
     /// Adds a product created now and sends `product.created`; returns its id.
     pub fn add_product(&self, product: CatalogProduct) -> u64 {
-        let id = self.state.store().insert(product, now_seconds());
-        self.state.emit_product("product.created", id);
-        id
+        self.state.add_product(product)
     }
 
     /// Deletes the product with this slug for good (`force=true`) and sends `product.deleted`
     /// with only its id, as WooCommerce does.
     pub fn delete_product(&self, slug: &str) -> bool {
-        let removed = {
-            let mut store = self.state.store();
-            let id = store.products.values().find(|p| p.slug == slug).map(|p| p.id);
-            id.and_then(|id| store.products.remove(&id))
-        };
-        let Some(product) = removed else {
-            return false;
-        };
-        self.state.webhooks.emit("product.deleted", &json!({"id": product.id}));
-        true
+        self.state.delete_product(slug)
     }
 
     /// Creates an active webhook for `topic` (one of [`WEBHOOK_TOPICS`]) delivering to
     /// `delivery_url` (`http://…`), signed with `secret`; WooCommerce pings the URL first.
     /// Returns the webhook id, or `None` when the topic or URL is refused (logged).
     pub fn subscribe_webhook(&self, topic: &str, delivery_url: &str, secret: &str) -> Option<u64> {
-        self.state.webhooks.subscribe(topic, delivery_url, secret)
+        self.state
+            .webhooks
+            .subscribe(topic, delivery_url, secret)
+            .map_err(|error| tracing::error!(%error, "webhook refused"))
+            .ok()
     }
 
     /// A webhook's status; `Disabled` once deliveries failed more than
@@ -272,6 +249,8 @@ impl WooSandbox {
 fn router(state: Arc<AppState>) -> Router {
     let api = rest::routes()
         .merge(orders::routes())
+        .merge(refunds::routes())
+        .merge(batch::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), authenticate));
     Router::new()
         .route("/wp-json", get(rest::index))
@@ -281,6 +260,7 @@ fn router(state: Arc<AppState>) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&state), chaos))
         .with_state(Arc::clone(&state))
         .merge(crate::chaos::routes(Arc::clone(&state.chaos)))
+        .merge(control::routes(Arc::clone(&state)))
 }
 
 async fn no_route() -> Response {

@@ -1,15 +1,25 @@
 //! Calculated query cost and the leaky bucket that spends it, after Shopify's documented
 //! model: scalars and enums cost 0, objects 1, a connection 2 plus `first` (or `last`) times
 //! the cost of one node; the requested cost is charged before the query runs and the
-//! difference to the actual cost (objects returned) refunded after.
+//! difference to the actual cost (objects returned) refunded after. A mutation costs
+//! [`MUTATION_COST`] per top-level field, requested and actual alike (Shopify documents 10
+//! points a mutation; what its payload's selection adds is not published, so the sandbox adds
+//! nothing).
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
 use async_graphql::{Value, Variables};
 use std::collections::HashMap;
 use tokio::time::Instant;
 
-/// Rate-limit settings of one sandbox shop.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Points one mutation field costs.
+pub const MUTATION_COST: u64 = 10;
+
+/// Rate-limit settings of one sandbox shop. Its JSON shape is what
+/// `PUT /_sandbox/cost-limits` takes.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CostLimits {
     /// Bucket size in points (`throttleStatus.maximumAvailable`).
     pub maximum_available: f64,
@@ -29,13 +39,21 @@ impl Default for CostLimits {
 /// Nested fragments deeper than this are not followed (validation refuses cycles anyway).
 const MAX_DEPTH: usize = 32;
 
+/// What a request asks for: its points and whether it is a mutation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requested {
+    pub points: u64,
+    /// A mutation's actual cost is its requested cost.
+    pub mutation: bool,
+}
+
 /// The requested cost of the operation `operation_name` picks, or none when the document has
 /// no such operation (execution then reports the error, at no cost).
-pub fn requested_cost(
+pub fn requested(
     doc: &ExecutableDocument,
     operation_name: Option<&str>,
     variables: &Variables,
-) -> Option<u64> {
+) -> Option<Requested> {
     let operation = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => op,
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name)?,
@@ -43,7 +61,12 @@ pub fn requested_cost(
         (DocumentOperations::Multiple(_), None) => return None,
     };
     let mut estimate = Estimate { fragments: &doc.fragments, variables };
-    Some(estimate.selection_set(&operation.node.selection_set.node, 0))
+    let root = &operation.node.selection_set.node;
+    if operation.node.ty == OperationType::Mutation {
+        let fields = estimate.root_fields(root, 0);
+        return Some(Requested { points: MUTATION_COST.saturating_mul(fields), mutation: true });
+    }
+    Some(Requested { points: estimate.selection_set(root, 0), mutation: false })
 }
 
 struct Estimate<'a> {
@@ -55,6 +78,28 @@ struct Estimate<'a> {
 }
 
 impl Estimate<'_> {
+    /// Top-level fields, through fragments (`__typename` is free).
+    fn root_fields(&self, set: &SelectionSet, depth: usize) -> u64 {
+        if depth > MAX_DEPTH {
+            return 0;
+        }
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => u64::from(field.node.name.node.as_str() != "__typename"),
+                Selection::FragmentSpread(spread) => {
+                    match self.fragments.get(&spread.node.fragment_name.node) {
+                        Some(fragment) => self.root_fields(&fragment.node.selection_set.node, depth + 1),
+                        None => 0,
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    self.root_fields(&inline.node.selection_set.node, depth + 1)
+                }
+            })
+            .sum()
+    }
+
     fn selection_set(&mut self, set: &SelectionSet, depth: usize) -> u64 {
         self.sum(set, depth, false)
     }
@@ -200,7 +245,7 @@ mod tests {
 
     fn cost(query: &str, variables: serde_json::Value) -> u64 {
         let doc = parse_query(query).expect("valid query");
-        requested_cost(&doc, None, &Variables::from_json(variables)).expect("one operation")
+        requested(&doc, None, &Variables::from_json(variables)).expect("one operation").points
     }
 
     #[test]
@@ -223,6 +268,17 @@ mod tests {
                       fragment V on ProductVariant { id selectedOptions { name } }";
         // products: 2 + 4 * (1 + variants (2 + 5 * (1 + 1)))
         assert_eq!(cost(nested, serde_json::json!({"n": 4})), 2 + 4 * (1 + 2 + 5 * 2));
+    }
+
+    #[test]
+    fn a_mutation_costs_ten_points_per_field() {
+        let doc = parse_query(
+            "mutation { a: inventoryAdjustQuantities(input: $i) { userErrors { message } }
+                        b: orderCreate(order: {}) { order { id lineItems(first: 50) { nodes { id } } } } }",
+        )
+        .expect("valid mutation");
+        let requested = requested(&doc, None, &Variables::default()).expect("one operation");
+        assert_eq!(requested, Requested { points: 20, mutation: true });
     }
 
     #[test]

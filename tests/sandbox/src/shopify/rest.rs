@@ -1,17 +1,20 @@
 //! The REST Admin API's JSON shapes of the sandbox's records, which Shopify's webhooks carry
 //! (`products/*` send a product, `inventory_levels/update` a level), with REST's snake_case
 //! names, numeric ids beside `admin_graphql_api_id`, decimal strings for money and
-//! comma-joined tags.
+//! comma-joined tags. Order-side shapes (`orders/*`, `fulfillments/*`, `refunds/create`) are in
+//! `rest/orders.rs`.
 
-use super::data::{ProductRecord, VariantRecord};
+mod orders;
+
+pub use orders::{fulfillment, order, refund};
+
+use super::data::InventoryPolicy;
+use super::data::{LevelRecord, ProductRecord, VariantRecord};
 use super::schema::image_id;
 use super::timestamp;
 use crate::catalog::ProductStatus;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-
-/// The sandbox shop's one location: every variant is stocked there.
-pub const LOCATION_ID: u64 = 76_000_000_001;
 
 /// A product as `products/create` and `products/update` send it.
 pub fn product(product: &ProductRecord) -> Value {
@@ -68,7 +71,10 @@ fn variant(product: &ProductRecord, index: usize, variant: &VariantRecord) -> Va
         "compare_at_price": variant.compare_at_price.map(money),
         "created_at": timestamp::format(product.created_at),
         "id": variant.id,
-        "inventory_policy": "deny",
+        "inventory_policy": match variant.inventory_policy {
+            InventoryPolicy::Deny => "deny",
+            InventoryPolicy::Continue => "continue",
+        },
         "position": index + 1,
         "price": money(variant.price),
         "product_id": product.id,
@@ -81,8 +87,8 @@ fn variant(product: &ProductRecord, index: usize, variant: &VariantRecord) -> Va
         "option3": option(2),
         "image_id": variant.image.map(|i| image_id(product, i)),
         "inventory_item_id": variant.inventory_item_id,
-        "inventory_quantity": variant.inventory_quantity,
-        "old_inventory_quantity": variant.inventory_quantity,
+        "inventory_quantity": variant.inventory_quantity(),
+        "old_inventory_quantity": variant.inventory_quantity(),
         "grams": variant.grams,
     })
 }
@@ -137,22 +143,24 @@ pub fn deleted_product(product: &ProductRecord) -> Value {
     json!({"id": product.id})
 }
 
-/// A variant's level at the shop's location, as `inventory_levels/update` sends it.
-pub fn inventory_level(variant: &VariantRecord) -> Value {
+/// A variant's level at one location, as `inventory_levels/update` sends it.
+pub fn inventory_level(variant: &VariantRecord, level: &LevelRecord) -> Value {
     json!({
         "inventory_item_id": variant.inventory_item_id,
-        "location_id": LOCATION_ID,
-        "available": variant.inventory_quantity,
-        "updated_at": timestamp::format(variant.updated_at),
-        "admin_graphql_api_id": format!(
-            "gid://shopify/InventoryLevel/{LOCATION_ID}?inventory_item_id={}",
-            variant.inventory_item_id
-        ),
+        "location_id": level.location_id,
+        "available": level.available,
+        "updated_at": timestamp::format(level.updated_at),
+        "admin_graphql_api_id": level_gid(variant.inventory_item_id, level.location_id),
     })
 }
 
+/// An inventory level's GID: it has no id of its own, only the item and location pair.
+pub fn level_gid(inventory_item_id: u64, location_id: u64) -> String {
+    format!("gid://shopify/InventoryLevel/{location_id}?inventory_item_id={inventory_item_id}")
+}
+
 /// REST money: a decimal string with at least two places (`"19.90"`).
-fn money(amount: Decimal) -> String {
+pub fn money(amount: Decimal) -> String {
     let mut amount = amount;
     if amount.scale() < 2 {
         amount.rescale(2);
@@ -171,6 +179,7 @@ mod tests {
         let data = ShopData::new(demo_catalog());
         let snapshot = data.snapshot();
         let record = snapshot
+            .products
             .iter()
             .find(|p| p.variants.len() > 1)
             .expect("the demo catalog has multi-variant products");
@@ -191,11 +200,11 @@ mod tests {
     #[test]
     fn an_inventory_level_names_item_and_location() {
         let data = ShopData::new(demo_catalog());
-        let variant = data.snapshot()[0].variants[0].clone();
-        let json = inventory_level(&variant);
+        let variant = data.snapshot().products[0].variants[0].clone();
+        let json = inventory_level(&variant, &variant.levels[0]);
         assert_eq!(json["inventory_item_id"], variant.inventory_item_id);
-        assert_eq!(json["location_id"], LOCATION_ID);
-        assert_eq!(json["available"], variant.inventory_quantity);
+        assert_eq!(json["location_id"], crate::shopify::data::PRIMARY_LOCATION_ID);
+        assert_eq!(json["available"], variant.inventory_quantity());
         assert!(
             json["admin_graphql_api_id"]
                 .as_str()

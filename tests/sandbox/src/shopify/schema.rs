@@ -1,24 +1,51 @@
 //! The Admin GraphQL schema subset the sandbox serves, with Shopify's type and field names:
-//! `shop`, `products`, `product`, `productVariants`, `productVariant`, `inventoryItem`, Relay connections
-//! (`edges { cursor node }`, `nodes`, `pageInfo`) and Shopify-shaped opaque cursors.
+//! the catalog here (`shop`, `products`, `product`, `productVariants`, `productVariant`,
+//! `inventoryItem`), Relay connections (`edges { cursor node }`, `nodes`, `pageInfo`) with
+//! Shopify-shaped opaque cursors; locations and inventory, orders, fulfillments and refunds in
+//! `schema/*`. Queries and mutations are merged into one `QueryRoot` and one `MutationRoot`.
 
-use super::data::{ProductRecord, Snapshot, VariantRecord, parse_gid};
+mod fulfillment;
+mod inventory;
+mod orders;
+mod refunds;
+
+use super::data::{InventoryPolicy, ProductRecord, Snapshot, VariantRecord, parse_gid};
+use super::idempotency::{self, IdempotencyCache};
+use super::scalars::{DateTime, Money, Url};
 use super::search::Search;
+use super::shop::Shop as ShopRecords;
 use super::timestamp;
 use crate::catalog::ProductStatus as CatalogStatus;
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, Enum, Error, ErrorExtensions, ID, InputValueError,
-    InputValueResult, Object, Scalar, ScalarType, Schema, SimpleObject, Value,
+    Context, EmptySubscription, Enum, Error, ErrorExtensions, ID, MergedObject, Object, Schema, SimpleObject,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rust_decimal::Decimal;
 use std::cmp::Ordering;
-use std::str::FromStr;
 use std::sync::Arc;
 
+pub use inventory::InventoryLevel;
+
+/// Every query field.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    CatalogQuery,
+    inventory::LocationQuery,
+    orders::OrderQuery,
+    fulfillment::FulfillmentQuery,
+);
+
+/// Every mutation field.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    inventory::InventoryMutation,
+    orders::OrderMutation,
+    fulfillment::FulfillmentMutation,
+    refunds::RefundMutation,
+);
+
 /// The executable schema.
-pub type ShopSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type ShopSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Shopify refuses pages larger than this.
 pub const MAX_PAGE_SIZE: i32 = 250;
@@ -30,73 +57,17 @@ pub struct ShopInfo {
     pub currency: String,
 }
 
-pub fn build(shop: ShopInfo) -> ShopSchema {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+/// The schema over `records`; resolvers read the request's snapshot and write through
+/// `records`.
+pub fn build(shop: ShopInfo, records: Arc<ShopRecords>) -> ShopSchema {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(shop)
+        .data(records)
+        .data(IdempotencyCache::default())
+        .directive(idempotency::idempotent)
         .limit_depth(24)
         .limit_recursive_depth(32)
         .finish()
-}
-
-// ---- scalars ---------------------------------------------------------------------------
-
-/// Shopify's `Money`: a decimal string without currency (`"19.99"`).
-#[derive(Debug, Clone, Copy)]
-pub struct Money(pub Decimal);
-
-#[Scalar(name = "Money")]
-impl ScalarType for Money {
-    fn parse(value: Value) -> InputValueResult<Self> {
-        match &value {
-            Value::String(s) => {
-                Decimal::from_str(s).map(Money).map_err(|_| InputValueError::expected_type(value))
-            }
-            _ => Err(InputValueError::expected_type(value)),
-        }
-    }
-    fn to_value(&self) -> Value {
-        let mut amount = self.0;
-        if amount.scale() < 2 {
-            amount.rescale(2);
-        }
-        Value::String(amount.to_string())
-    }
-}
-
-/// Shopify's `DateTime`: ISO 8601 in UTC (`2026-01-15T10:00:00Z`).
-#[derive(Debug, Clone, Copy)]
-pub struct DateTime(pub i64);
-
-#[Scalar(name = "DateTime")]
-impl ScalarType for DateTime {
-    fn parse(value: Value) -> InputValueResult<Self> {
-        match &value {
-            Value::String(s) => {
-                timestamp::parse(s).map(DateTime).ok_or_else(|| InputValueError::expected_type(value))
-            }
-            _ => Err(InputValueError::expected_type(value)),
-        }
-    }
-    fn to_value(&self) -> Value {
-        Value::String(timestamp::format(self.0))
-    }
-}
-
-/// Shopify's `URL`.
-#[derive(Debug, Clone)]
-pub struct Url(pub String);
-
-#[Scalar(name = "URL")]
-impl ScalarType for Url {
-    fn parse(value: Value) -> InputValueResult<Self> {
-        match value {
-            Value::String(s) => Ok(Url(s)),
-            other => Err(InputValueError::expected_type(other)),
-        }
-    }
-    fn to_value(&self) -> Value {
-        Value::String(self.0.clone())
-    }
 }
 
 // ---- enums -----------------------------------------------------------------------------
@@ -168,11 +139,11 @@ macro_rules! connection {
         pub struct $connection {
             edges: Vec<$edge>,
             nodes: Vec<$node>,
-            page_info: PageInfo,
+            page_info: $crate::shopify::schema::PageInfo,
         }
 
-        impl From<Page<$node>> for $connection {
-            fn from(page: Page<$node>) -> Self {
+        impl From<$crate::shopify::schema::Page<$node>> for $connection {
+            fn from(page: $crate::shopify::schema::Page<$node>) -> Self {
                 let nodes = page.edges.iter().map(|(_, node)| node.clone()).collect();
                 let edges = page.edges.into_iter().map(|(cursor, node)| $edge { cursor, node }).collect();
                 $connection { edges, nodes, page_info: page.page_info }
@@ -181,13 +152,15 @@ macro_rules! connection {
     };
 }
 
+pub(crate) use connection;
+
 connection!(ProductConnection, ProductEdge, Product);
 connection!(ProductVariantConnection, ProductVariantEdge, ProductVariant);
 connection!(ImageConnection, ImageEdge, Image);
 
 /// A position in a sorted list: the sort value and the id that breaks ties.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum SortValue {
+pub(super) enum SortValue {
     Int(i64),
     Text(String),
 }
@@ -202,12 +175,28 @@ impl SortValue {
 }
 
 /// `first`/`after`/`last`/`before` as the resolvers receive them.
-struct PageArgs {
-    first: Option<i32>,
-    after: Option<String>,
-    last: Option<i32>,
-    before: Option<String>,
-    reverse: bool,
+pub(super) struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+    pub reverse: bool,
+}
+
+impl PageArgs {
+    /// Forward or backward paging in the natural order.
+    pub fn new(first: Option<i32>, after: Option<String>, last: Option<i32>, before: Option<String>) -> Self {
+        PageArgs { first, after, last, before, reverse: false }
+    }
+}
+
+/// One page of `items` (already in id order) keyed by id, as a connection.
+pub(super) fn page_by_id<T: Clone, C: From<Page<T>>>(
+    items: &[T],
+    id: impl Fn(&T) -> u64,
+    args: PageArgs,
+) -> Result<C, Error> {
+    paginate(items, |item| (SortValue::Int(id(item) as i64), id(item)), true, args).map(Into::into)
 }
 
 /// Encodes a cursor the way Shopify's look: base64 of `{"last_id":…,"last_value":"…"}`.
@@ -236,7 +225,7 @@ fn page_size_error(message: &str) -> Error {
 
 /// Cuts one page out of `items`, already sorted by `key` (ascending, or descending when
 /// `args.reverse`). `numeric` says how the cursors' `last_value` is read back.
-fn paginate<T: Clone>(
+pub(super) fn paginate<T: Clone>(
     items: &[T],
     key: impl Fn(&T) -> (SortValue, u64),
     numeric: bool,
@@ -302,15 +291,22 @@ fn paginate<T: Clone>(
 
 // ---- objects ---------------------------------------------------------------------------
 
-/// The catalog as it was when the request started.
-fn snapshot(ctx: &Context<'_>) -> Result<Snapshot, Error> {
+/// The shop as it was when the request started.
+pub(super) fn snapshot(ctx: &Context<'_>) -> Result<Snapshot, Error> {
     ctx.data::<Snapshot>().cloned()
 }
 
-pub struct QueryRoot;
+/// The records resolvers write through.
+pub(super) fn records<'a>(ctx: &Context<'a>) -> Result<&'a Arc<ShopRecords>, Error> {
+    ctx.data::<Arc<ShopRecords>>()
+}
+
+/// The catalog queries.
+#[derive(Default)]
+pub struct CatalogQuery;
 
 #[Object]
-impl QueryRoot {
+impl CatalogQuery {
     async fn shop(&self, ctx: &Context<'_>) -> Result<Shop, Error> {
         Ok(Shop(ctx.data::<ShopInfo>()?.clone()))
     }
@@ -349,8 +345,12 @@ impl QueryRoot {
             ProductSortKeys::Id | ProductSortKeys::InventoryTotal | ProductSortKeys::Relevance
         );
         let reverse = reverse.unwrap_or(false);
-        let mut items: Vec<Product> =
-            snapshot.iter().filter(|p| search.matches_product(p)).map(|p| Product(Arc::clone(p))).collect();
+        let mut items: Vec<Product> = snapshot
+            .products
+            .iter()
+            .filter(|p| search.matches_product(p))
+            .map(|p| Product(Arc::clone(p)))
+            .collect();
         // The snapshot is in id order already.
         if !numeric || reverse {
             items.sort_by_cached_key(|p| key(p));
@@ -366,7 +366,8 @@ impl QueryRoot {
         let Some(id) = parse_gid(&id, "Product") else {
             return Ok(None);
         };
-        Ok(snapshot.binary_search_by_key(&id, |p| p.id).ok().map(|i| Product(Arc::clone(&snapshot[i]))))
+        let products = &snapshot.products;
+        Ok(products.binary_search_by_key(&id, |p| p.id).ok().map(|i| Product(Arc::clone(&products[i]))))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -384,6 +385,7 @@ impl QueryRoot {
         let search = Search::parse(query.as_deref());
         let reverse = reverse.unwrap_or(false);
         let mut items: Vec<ProductVariant> = snapshot
+            .products
             .iter()
             .flat_map(|p| {
                 (0..p.variants.len()).map(move |index| ProductVariant { product: Arc::clone(p), index })
@@ -417,8 +419,11 @@ impl QueryRoot {
 }
 
 /// The first variant `select` picks, with its product.
-fn find_variant(snapshot: &Snapshot, select: impl Fn(&VariantRecord) -> bool) -> Option<ProductVariant> {
-    snapshot.iter().find_map(|product| {
+pub(super) fn find_variant(
+    snapshot: &Snapshot,
+    select: impl Fn(&VariantRecord) -> bool,
+) -> Option<ProductVariant> {
+    snapshot.products.iter().find_map(|product| {
         let index = product.variants.iter().position(&select)?;
         Some(ProductVariant { product: Arc::clone(product), index })
     })
@@ -438,7 +443,7 @@ impl Shop {
 }
 
 #[derive(Clone)]
-pub struct Product(Arc<ProductRecord>);
+pub struct Product(pub Arc<ProductRecord>);
 
 impl Product {
     fn image(&self, index: usize) -> Option<Image> {
@@ -489,7 +494,7 @@ impl Product {
         DateTime(self.0.updated_at)
     }
     async fn total_inventory(&self) -> i64 {
-        self.0.variants.iter().map(|v| v.inventory_quantity).sum()
+        self.0.variants.iter().map(VariantRecord::inventory_quantity).sum()
     }
     async fn featured_image(&self) -> Option<Image> {
         self.image(0)
@@ -522,12 +527,12 @@ impl Product {
 
 #[derive(Clone)]
 pub struct ProductVariant {
-    product: Arc<ProductRecord>,
-    index: usize,
+    pub product: Arc<ProductRecord>,
+    pub index: usize,
 }
 
 impl ProductVariant {
-    fn record(&self) -> &VariantRecord {
+    pub fn record(&self) -> &VariantRecord {
         &self.product.variants[self.index]
     }
 }
@@ -557,7 +562,10 @@ impl ProductVariant {
         self.record().compare_at_price.map(Money)
     }
     async fn inventory_quantity(&self) -> Option<i64> {
-        Some(self.record().inventory_quantity)
+        Some(self.record().inventory_quantity())
+    }
+    async fn inventory_policy(&self) -> InventoryPolicy {
+        self.record().inventory_policy
     }
     async fn position(&self) -> i32 {
         self.index as i32 + 1
@@ -620,7 +628,7 @@ impl Image {
 }
 
 pub struct InventoryItem {
-    variant: ProductVariant,
+    pub variant: ProductVariant,
 }
 
 #[Object]
@@ -640,6 +648,31 @@ impl InventoryItem {
     }
     async fn measurement(&self) -> InventoryItemMeasurement {
         InventoryItemMeasurement { grams: self.variant.record().grams }
+    }
+    /// The item's level at each location.
+    async fn inventory_levels(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<inventory::InventoryLevelConnection, Error> {
+        let snapshot = snapshot(ctx)?;
+        let items = inventory::levels_of(&snapshot, &self.variant);
+        page_by_id(&items, |l| l.location.id, PageArgs::new(first, after, last, before))
+    }
+    /// The item's level at one location; `null` where it is not stocked.
+    async fn inventory_level(
+        &self,
+        ctx: &Context<'_>,
+        location_id: ID,
+    ) -> Result<Option<InventoryLevel>, Error> {
+        let snapshot = snapshot(ctx)?;
+        let Some(location) = parse_gid(&location_id, "Location") else {
+            return Ok(None);
+        };
+        Ok(inventory::levels_of(&snapshot, &self.variant).into_iter().find(|l| l.location.id == location))
     }
 }
 

@@ -1,9 +1,11 @@
 //! The subset of Shopify's search syntax (`query:` argument) the sandbox understands:
 //! `field:value`, comparisons `field:>value` / `:>=` / `:<` / `:<=`, quoted values, `-field:…`
-//! negation, implicit `AND`, and `OR` between groups; bare words search titles. Fields a
-//! resource does not filter on are ignored, as Shopify ignores them (it adds a warning we skip).
+//! negation, implicit `AND`, and `OR` between groups; bare words search titles (orders: names).
+//! Fields a resource does not filter on are ignored, as Shopify ignores them (it adds a warning
+//! we skip).
 
 use super::data::{ProductRecord, VariantRecord};
+use super::orders::{DisplayFulfillmentStatus, FinancialStatus, OrderRecord};
 use super::timestamp;
 use crate::catalog::ProductStatus;
 use std::cmp::Ordering;
@@ -58,6 +60,14 @@ impl Search {
 
     pub fn matches_variant(&self, product: &ProductRecord, variant: &VariantRecord) -> bool {
         self.matches(|term| term.matches(product, Some(variant)))
+    }
+
+    /// Order fields: `source_identifier`, `source_name`, `name`, `id`, `email`, `tag`,
+    /// `status` (`open`, `closed`, `cancelled`, `any`), `financial_status`,
+    /// `fulfillment_status` (`shipped`, `partial`, `unshipped`, `unfulfilled`), `sku`,
+    /// `created_at`, `updated_at`, `processed_at`.
+    pub fn matches_order(&self, order: &OrderRecord) -> bool {
+        self.matches(|term| term.negated != term.matches_order(order))
     }
 
     fn matches(&self, test: impl Fn(&Term) -> bool) -> bool {
@@ -144,8 +154,8 @@ impl Term {
             "barcode" => variants.iter().any(|v| v.barcode.as_deref().is_some_and(|b| self.text(b))),
             "inventory_quantity" | "inventory_total" => {
                 let total = match variant {
-                    Some(v) => v.inventory_quantity,
-                    None => product.variants.iter().map(|v| v.inventory_quantity).sum(),
+                    Some(v) => v.inventory_quantity(),
+                    None => product.variants.iter().map(VariantRecord::inventory_quantity).sum(),
                 };
                 self.compare_number(total)
             }
@@ -155,6 +165,55 @@ impl Term {
             }),
             "created_at" => self.compare_time(product.created_at),
             // Fields this sandbox does not filter on are ignored, as Shopify ignores them.
+            _ => true,
+        }
+    }
+
+    fn matches_order(&self, order: &OrderRecord) -> bool {
+        let Some(field) = self.field.as_deref() else {
+            return order.name.to_lowercase().contains(&self.value);
+        };
+        match field {
+            "source_identifier" => order.source_identifier.as_deref().is_some_and(|s| self.text(s)),
+            "source_name" => self.text(&order.source_name),
+            "name" => self.text(&order.name) || self.text(order.name.trim_start_matches('#')),
+            "id" => self.compare_number(order.id as i64),
+            "email" => order.email.as_deref().is_some_and(|e| self.text(e)),
+            "tag" => order.tags.iter().any(|t| t.eq_ignore_ascii_case(&self.value)),
+            "sku" => order.line_items.iter().any(|l| l.sku.as_deref().is_some_and(|s| self.text(s))),
+            "status" => match self.value.to_lowercase().as_str() {
+                "any" => true,
+                "cancelled" => order.cancelled_at.is_some(),
+                "open" => order.cancelled_at.is_none(),
+                "closed" => order.cancelled_at.is_some(),
+                _ => false,
+            },
+            "financial_status" => {
+                let status = match order.financial_status {
+                    FinancialStatus::Authorized => "authorized",
+                    FinancialStatus::Expired => "expired",
+                    FinancialStatus::Paid => "paid",
+                    FinancialStatus::PartiallyPaid => "partially_paid",
+                    FinancialStatus::PartiallyRefunded => "partially_refunded",
+                    FinancialStatus::Pending => "pending",
+                    FinancialStatus::Refunded => "refunded",
+                    FinancialStatus::Voided => "voided",
+                };
+                self.value.eq_ignore_ascii_case(status)
+            }
+            "fulfillment_status" => {
+                let status = order.display_fulfillment_status();
+                match self.value.to_lowercase().as_str() {
+                    "shipped" | "fulfilled" => status == DisplayFulfillmentStatus::Fulfilled,
+                    "partial" => status == DisplayFulfillmentStatus::PartiallyFulfilled,
+                    "unshipped" | "unfulfilled" => status == DisplayFulfillmentStatus::Unfulfilled,
+                    "any" => true,
+                    _ => false,
+                }
+            }
+            "created_at" => self.compare_time(order.created_at),
+            "updated_at" => self.compare_time(order.updated_at),
+            "processed_at" => self.compare_time(order.processed_at),
             _ => true,
         }
     }
@@ -212,7 +271,8 @@ mod tests {
     #[test]
     fn filters_by_field_comparison_negation_and_or() {
         let data = ShopData::new(generated_catalog(5, 2, 3));
-        let products = data.snapshot();
+        let snapshot = data.snapshot();
+        let products = &snapshot.products;
         let count = |q: &str| products.iter().filter(|p| Search::parse(Some(q)).matches_product(p)).count();
         assert_eq!(count(""), 5);
         assert_eq!(count("sku:GEN-000002-01"), 1);

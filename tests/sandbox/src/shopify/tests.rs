@@ -1,8 +1,13 @@
-//! The Shopify sandbox over real HTTP, as a client sees it.
+//! The Shopify sandbox over real HTTP, as a client sees it: the catalog here; inventory,
+//! orders and the control API in `tests/*`.
+
+mod control;
+mod inventory;
+mod orders;
 
 use super::*;
 use crate::catalog::{demo_catalog, generated_catalog};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::HashSet;
 
 const TOKEN: &str = "shpat_sandbox_token";
@@ -31,6 +36,7 @@ async fn post(url: &str, token: Option<&str>, query: &str, variables: Value) -> 
     (status, body)
 }
 
+/// Runs a query or mutation and expects HTTP 200.
 async fn query(shop: &ShopifySandbox, query: &str, variables: Value) -> Value {
     let (status, body) = post(&endpoint(shop), Some(TOKEN), query, variables).await;
     assert_eq!(status, 200, "{body}");

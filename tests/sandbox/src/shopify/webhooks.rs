@@ -1,4 +1,5 @@
-//! The sandbox shop's webhook emitter: HTTP subscriptions to the catalog topics, deliveries
+//! The sandbox shop's webhook emitter: HTTP subscriptions to the catalog, inventory, order,
+//! fulfillment and refund topics, deliveries
 //! signed with base64 HMAC-SHA256 over the raw body and sent with Shopify's headers (reference
 //! §9), retried with exponential backoff and, when every retry failed, the subscription
 //! deleted, as Shopify does with subscriptions created through the Admin API.
@@ -23,8 +24,17 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// The topics a subscription receives.
-pub const TOPICS: [&str; 4] =
-    ["products/create", "products/update", "products/delete", "inventory_levels/update"];
+pub const TOPICS: [&str; 9] = [
+    "products/create",
+    "products/update",
+    "products/delete",
+    "inventory_levels/update",
+    "orders/create",
+    "orders/cancelled",
+    "fulfillments/create",
+    "fulfillments/update",
+    "refunds/create",
+];
 
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Retries after a failed first attempt, as Shopify does.
@@ -100,21 +110,16 @@ impl Emitter {
     }
 
     /// Subscribes `address` to [`TOPICS`], signing with `secret`; an address already
-    /// subscribed gets the new secret. An address that is not `http://…` is refused (logged).
-    pub fn subscribe(&self, address: &str, secret: &str) {
-        let parsed = match Address::parse(address) {
-            Ok(parsed) => parsed,
-            Err(error) => {
-                tracing::error!(%error, "webhook subscription refused");
-                return;
-            }
-        };
+    /// subscribed gets the new secret. An address that is not `http://…` is refused.
+    pub fn subscribe(&self, address: &str, secret: &str) -> Result<(), String> {
+        let parsed = Address::parse(address)?;
         let mut config = self.shared.config();
         config.subscriptions.retain(|s| s.address != parsed);
         let id = config.next_subscription;
         config.next_subscription += 1;
         config.subscriptions.push(Subscription { id, address: parsed, secret: secret.to_string() });
         tracing::debug!(address, id, "webhook subscription created");
+        Ok(())
     }
 
     pub fn subscription_count(&self) -> usize {
@@ -273,8 +278,8 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     BASE64.encode(mac.finalize().into_bytes())
 }
 
-/// A random UUID (version 4), as Shopify's webhook and event ids are.
-fn uuid_v4() -> String {
+/// A random UUID (version 4), as Shopify's webhook, event and job ids are.
+pub fn uuid_v4() -> String {
     let bits = rand::random::<u128>() & !(0xF000 << 64) & !(0xC << 60);
     let bits = bits | (0x4000 << 64) | (0x8 << 60);
     let hex = format!("{bits:032x}");

@@ -1,6 +1,7 @@
 //! The batch status endpoints (reference §5.1, §5.3, §11.7): activate, deactivate, delete and
 //! recover up to 20 products per call. Like every batch endpoint they answer code 0 with the
-//! products that could not move in `data.errors[]` (§4.1).
+//! products that could not move in `data.errors[]` (§4.1). Each product that moves raises a
+//! PRODUCT_STATUS_CHANGED webhook (type 5).
 
 use super::envelope::{ApiError, code, unix_now};
 use super::product_body;
@@ -52,6 +53,9 @@ pub(crate) fn apply(
     }
     let mut errors = Vec::new();
     for id in &ids {
+        if state.products.get(id).is_some_and(|p| p.cipher == cipher) {
+            state.settle(id, now);
+        }
         let outcome = match state.products.get_mut(id) {
             None => Err((code::PRODUCT_NOT_FOUND, "The product does not exist.".to_owned())),
             Some(product) if product.cipher != cipher => Err((
@@ -59,13 +63,13 @@ pub(crate) fn apply(
                 "You cannot edit the specified product(s) as it isn't listed in your account or shop."
                     .to_owned(),
             )),
-            Some(product) => {
-                product.settle(now);
-                transition(product, operation)
-            }
+            Some(product) => transition(product, operation),
         };
-        if let Err((code, message)) = outcome {
-            errors.push(json!({ "code": code, "message": message, "detail": { "product_id": id } }));
+        match outcome {
+            Ok(()) => state.announce_status_change(cipher, id),
+            Err((code, message)) => {
+                errors.push(json!({ "code": code, "message": message, "detail": { "product_id": id } }));
+            }
         }
     }
     Ok(json!({ "errors": errors }))

@@ -18,7 +18,12 @@ const STATUS_CHANGE: u32 = 5;
 const AUDIT_STATUS_CHANGE: u32 = 37;
 
 /// Types 5 and 37 for a decided review.
-pub(crate) fn review_decided(shop_id: &str, product_id: &str, outcome: &ReviewOutcome, now: i64) -> [Event; 2] {
+pub(crate) fn review_decided(
+    shop_id: &str,
+    product_id: &str,
+    outcome: &ReviewOutcome,
+    now: i64,
+) -> [Event; 2] {
     let (status, suspended_reason, audit) = match outcome {
         ReviewOutcome::Approve => ("PRODUCT_FIRST_PASS_REVIEW", String::new(), "APPROVED"),
         ReviewOutcome::Reject(reasons) => ("PRODUCT_AUDIT_FAILURE", reasons.join("; "), "FAILED"),

@@ -360,11 +360,11 @@ fn product_mut<'s>(
     id: &str,
     now: Instant,
 ) -> Result<&'s mut Product, ApiError> {
+    if state.products.get(id).is_some_and(|p| cipher.is_none_or(|c| c == p.cipher)) {
+        state.settle(id, now);
+    }
     match state.products.get_mut(id) {
-        Some(product) if cipher.is_none_or(|c| c == product.cipher) => {
-            product.settle(now);
-            Ok(product)
-        }
+        Some(product) if cipher.is_none_or(|c| c == product.cipher) => Ok(product),
         _ => Err(not_found(id)),
     }
 }

@@ -6,7 +6,7 @@ use super::App;
 use super::auth::{self, ApiRequest, CipherRule};
 use super::envelope::{self, ApiError, code};
 use super::lifecycle::{self, Operation};
-use super::{fulfillment, logistics, oauth, orders, products, returns, shops, taxonomy};
+use super::{control, fulfillment, logistics, oauth, orders, products, returns, shops, taxonomy};
 use crate::chaos::{self, Fate};
 use axum::Router;
 use axum::body::Bytes;
@@ -103,8 +103,9 @@ impl Endpoint {
 }
 
 pub(crate) fn router(app: Arc<App>) -> Router {
-    let control = chaos::routes(Arc::clone(&app.chaos));
-    Router::new().fallback(handle).with_state(app).merge(control)
+    let chaos = chaos::routes(Arc::clone(&app.chaos));
+    let control = control::routes(Arc::clone(&app));
+    Router::new().fallback(handle).with_state(app).merge(chaos).merge(control)
 }
 
 async fn handle(
@@ -168,6 +169,10 @@ fn serve(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]
             .with_status(StatusCode::TOO_MANY_REQUESTS));
     }
 
+    // A submitted product or a new address gives the review timer something to do.
+    if matches!(endpoint, Endpoint::CreateProduct | Endpoint::EditProduct(_) | Endpoint::PutWebhook) {
+        app.review_wake.notify_one();
+    }
     // Required-cipher endpoints are only reached with a cipher (the checks saw to it).
     let shop_cipher = || cipher.clone().unwrap_or_default();
     match &endpoint {

@@ -34,12 +34,13 @@ const SCHEDULE: [u32; 4] = [1, 15, 90, 360];
 const MAX_ADDRESS: usize = 255;
 
 /// The `event_type` names of the numeric types the sandbox emits (§9.5).
-const EVENT_TYPES: [(u32, &str); 5] = [
+const EVENT_TYPES: [(u32, &str); 6] = [
     (1, "ORDER_STATUS_CHANGE"),
     (5, "PRODUCT_STATUS_CHANGE"),
     (11, "CANCELLATION_STATUS_CHANGE"),
     (12, "RETURN_STATUS_CHANGE"),
     (15, "PRODUCT_INFORMATION_CHANGE"),
+    (37, "PRODUCT_AUDIT_STATUS_CHANGE"),
 ];
 
 /// One notification, before it is addressed.
@@ -145,6 +146,18 @@ impl Emitter {
     pub fn subscribe(&self, address: &str) -> Result<(), String> {
         self.shared.config().app_address = Some(Address::parse(address)?);
         Ok(())
+    }
+
+    /// Whether any event has somewhere to go (the app's address or a shop's).
+    pub fn has_address(&self) -> bool {
+        let config = self.shared.config();
+        config.app_address.is_some() || !config.shop_hooks.is_empty()
+    }
+
+    /// Retries after a failed delivery and the base of their waits.
+    pub fn retry(&self) -> (u32, Duration) {
+        let config = self.shared.config();
+        (config.retries, config.retry_base)
     }
 
     pub fn set_retry(&self, retries: u32, base: Duration) {

@@ -86,6 +86,8 @@ pub struct Product {
     pub tags: Vec<String>,
     pub images: Vec<String>,
     pub attributes: Vec<Attribute>,
+    /// `variable` rather than `simple`, even before its first variation or after its last.
+    pub variable: bool,
     /// Empty for a simple product.
     pub variations: Vec<Variation>,
     pub date_created: i64,
@@ -94,7 +96,7 @@ pub struct Product {
 
 impl Product {
     pub fn is_variable(&self) -> bool {
-        !self.variations.is_empty()
+        self.variable
     }
 
     /// Whether this product or one of its variations has `sku`.
@@ -113,6 +115,37 @@ pub struct LineItem {
     pub sku: String,
     pub quantity: i64,
     pub price: Decimal,
+    /// Units this line has taken from stock and not given back (`_reduced_stock`).
+    pub reduced_stock: i64,
+}
+
+impl LineItem {
+    pub fn total(&self) -> Decimal {
+        self.price * Decimal::from(self.quantity)
+    }
+}
+
+/// One line of a refund: units and money given back for an order line.
+#[derive(Debug, Clone)]
+pub struct RefundLine {
+    pub id: u64,
+    /// The order line refunded (`_refunded_item_id`).
+    pub item_id: u64,
+    pub quantity: i64,
+    pub total: Decimal,
+    pub tax: Decimal,
+}
+
+/// A refund of an order (`shop_order_refund`).
+#[derive(Debug, Clone)]
+pub struct Refund {
+    pub id: u64,
+    pub amount: Decimal,
+    pub reason: String,
+    /// Whether a payment gateway refunded the money (`refunded_payment`).
+    pub refunded_payment: bool,
+    pub lines: Vec<RefundLine>,
+    pub date_created: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -136,8 +169,26 @@ pub struct Order {
     pub stock_reduced: bool,
     pub date_paid: Option<i64>,
     pub notes: Vec<Note>,
+    /// Oldest first.
+    pub refunds: Vec<Refund>,
     pub date_created: i64,
     pub date_modified: i64,
+}
+
+impl Order {
+    pub fn total(&self) -> Decimal {
+        self.line_items.iter().map(LineItem::total).sum::<Decimal>().round_dp(2)
+    }
+
+    /// What can still be refunded (`get_remaining_refund_amount`).
+    pub fn remaining_refund(&self) -> Decimal {
+        self.total() - self.refunds.iter().map(|r| r.amount).sum::<Decimal>()
+    }
+
+    /// Units of the line already refunded.
+    pub fn refunded_quantity(&self, item_id: u64) -> i64 {
+        self.refunds.iter().flat_map(|r| &r.lines).filter(|l| l.item_id == item_id).map(|l| l.quantity).sum()
+    }
 }
 
 /// Everything the store holds.
@@ -265,6 +316,7 @@ impl Store {
                 tags: product.tags,
                 images: product.images,
                 attributes,
+                variable,
                 variations,
                 date_created: now,
                 date_modified: now,
@@ -371,7 +423,7 @@ impl Store {
                 })
             })
             .collect();
-        let total: Decimal = order.line_items.iter().map(|l| l.price * Decimal::from(l.quantity)).sum();
+        let total = order.total();
         let mut object = order.extra.clone();
         object.insert("id".into(), json!(order.id));
         object.insert("parent_id".into(), json!(0));
@@ -382,9 +434,56 @@ impl Store {
         object.insert("date_paid_gmt".into(), json!(order.date_paid.map(wp_date)));
         object.insert("total".into(), json!(total.round_dp(2).to_string()));
         object.insert("line_items".into(), Value::Array(lines));
+        let refunds: Vec<Value> = order
+            .refunds
+            .iter()
+            .map(|r| json!({"id": r.id, "reason": r.reason, "total": money(-r.amount)}))
+            .collect();
+        object.insert("refunds".into(), Value::Array(refunds));
         object.entry("customer_id").or_insert(json!(0));
         object.entry("meta_data").or_insert(json!([]));
         Value::Object(object)
+    }
+
+    /// The REST v3 representation of a refund: amounts given back are negative on its lines.
+    pub fn refund_json(order: &Order, refund: &Refund) -> Value {
+        let lines: Vec<Value> = refund
+            .lines
+            .iter()
+            .map(|l| {
+                let item = order.line_items.iter().find(|i| i.id == l.item_id);
+                json!({
+                    "id": l.id,
+                    "name": item.map(|i| i.name.clone()).unwrap_or_default(),
+                    "product_id": item.map_or(0, |i| i.product_id),
+                    "variation_id": item.map_or(0, |i| i.variation_id),
+                    "quantity": -l.quantity,
+                    "tax_class": "",
+                    "subtotal": money(-l.total),
+                    "subtotal_tax": money(-l.tax),
+                    "total": money(-l.total),
+                    "total_tax": money(-l.tax),
+                    "taxes": [],
+                    "meta_data": [{"key": "_refunded_item_id", "value": l.item_id.to_string()}],
+                    "sku": item.map(|i| i.sku.clone()).unwrap_or_default(),
+                    "price": item.map(|i| i.price.to_string()).unwrap_or_default(),
+                })
+            })
+            .collect();
+        json!({
+            "id": refund.id,
+            "date_created": wp_date(refund.date_created),
+            "date_created_gmt": wp_date(refund.date_created),
+            "amount": money(refund.amount),
+            "reason": refund.reason,
+            "refunded_by": 1,
+            "refunded_payment": refund.refunded_payment,
+            "meta_data": [],
+            "line_items": lines,
+            "shipping_lines": [],
+            "tax_lines": [],
+            "fee_lines": [],
+        })
     }
 
     pub fn note_json(note: &Note) -> Value {
@@ -408,6 +507,13 @@ fn stocked(variant: &crate::catalog::CatalogVariant) -> Stocked {
         stock_quantity: Some(variant.inventory_quantity),
         grams: variant.grams,
     }
+}
+
+/// A money string with two decimals, as WooCommerce formats totals (`"-10.00"`).
+pub fn money(amount: Decimal) -> String {
+    let mut rounded = amount.round_dp(2);
+    rounded.rescale(2);
+    rounded.to_string()
 }
 
 /// Grams as WooCommerce's default weight unit, kg (`"0.45"`); empty when unknown.

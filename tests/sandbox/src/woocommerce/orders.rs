@@ -3,18 +3,21 @@
 //! moving to processing, completed or on-hold reduces stock once (the order's "stock
 //! reduced" flag), moving to cancelled or pending restores it; `set_paid` marks a pending
 //! order paid, which makes it processing. Each reduction or restore leaves a system note, as
-//! `wc_reduce_stock_levels` does.
+//! `wc_reduce_stock_levels` does. Each line remembers the units it took (`_reduced_stock`), so
+//! a restore gives back only what refunds have not restocked already. The create, update and
+//! delete cores here serve both the single endpoints and `POST /orders/batch`.
 
 use super::data::{LineItem, Note, Order, Store};
 use super::rest::{Paging, Params, object_body};
-use super::{AppState, error, json_response, now_seconds};
+use super::rest_error::RestError;
+use super::{AppState, json_response, now_seconds};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::sync::Arc;
 
 const STATUSES: [&str; 7] =
@@ -29,18 +32,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/wp-json/wc/v3/orders/{id}/notes", get(list_notes).post(add_note))
 }
 
-fn order_not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
+pub fn order_not_found() -> RestError {
+    RestError::new(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
 }
 
-fn invalid_status() -> Response {
-    json_response(
-        StatusCode::BAD_REQUEST,
-        json!({
-            "code": "rest_invalid_param", "message": "Invalid parameter(s): status",
-            "data": {"status": 400, "params": {"status": format!("status is not one of {}.", STATUSES.join(", "))}},
-        }),
-    )
+fn invalid_status() -> RestError {
+    RestError::invalid_param("status", format!("status is not one of {}.", STATUSES.join(", ")))
 }
 
 /// Fields stored as sent and echoed back.
@@ -61,73 +58,81 @@ async fn create_order(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
         Ok(request) => request,
         Err(response) => return *response,
     };
+    let created = create_in(&mut state.store(), &request, &state.currency, now_seconds());
+    match created {
+        Ok((answer, touched)) => {
+            state.emit_products("product.updated", &touched);
+            json_response(StatusCode::CREATED, answer)
+        }
+        Err(error) => error.response(),
+    }
+}
+
+/// `POST /orders` on the locked store: the new order's JSON and the products whose stock
+/// moved (their `product.updated` is the caller's to send once the lock is released).
+pub fn create_in(
+    store: &mut Store,
+    request: &serde_json::Map<String, Value>,
+    currency: &str,
+    now: i64,
+) -> Result<(Value, Vec<u64>), RestError> {
     let mut status = request.get("status").and_then(Value::as_str).unwrap_or("pending").to_string();
     if !STATUSES.contains(&status.as_str()) {
-        return invalid_status();
+        return Err(invalid_status());
     }
     let set_paid = request.get("set_paid").and_then(Value::as_bool).unwrap_or(false);
-    let now = now_seconds();
-    let (answer, touched) = {
-        let mut store = state.store();
-        let mut lines = Vec::new();
-        for line in request.get("line_items").and_then(Value::as_array).into_iter().flatten() {
-            match resolve_line(&mut store, line) {
-                Ok(line) => lines.push(line),
-                Err(response) => return *response,
-            }
-        }
-        let mut extra = serde_json::Map::new();
-        for field in ECHOED {
-            if let Some(value) = request.get(field) {
-                extra.insert(field.into(), value.clone());
-            }
-        }
-        let id = store.next_id();
-        let mut order = Order {
-            id,
-            status: "pending".into(),
-            currency: request.get("currency").and_then(Value::as_str).unwrap_or(&state.currency).to_string(),
-            line_items: lines,
-            extra,
-            stock_reduced: false,
-            date_paid: None,
-            notes: Vec::new(),
-            date_created: now,
-            date_modified: now,
-        };
-        if set_paid {
-            order.date_paid = Some(now);
-            if status == "pending" {
-                status = "processing".into();
-            }
-        }
-        let touched = transition(&mut store, &mut order, &status, now);
-        let answer = Store::order_json(&order);
-        store.orders.insert(id, order);
-        (answer, touched)
-    };
-    for product in touched {
-        state.emit_product("product.updated", product);
+    let mut lines = Vec::new();
+    for line in request.get("line_items").and_then(Value::as_array).into_iter().flatten() {
+        lines.push(resolve_line(store, line)?);
     }
-    json_response(StatusCode::CREATED, answer)
+    let mut extra = serde_json::Map::new();
+    for field in ECHOED {
+        if let Some(value) = request.get(field) {
+            extra.insert(field.into(), value.clone());
+        }
+    }
+    let id = store.next_id();
+    let mut order = Order {
+        id,
+        status: "pending".into(),
+        currency: request.get("currency").and_then(Value::as_str).unwrap_or(currency).to_string(),
+        line_items: lines,
+        extra,
+        stock_reduced: false,
+        date_paid: None,
+        notes: Vec::new(),
+        refunds: Vec::new(),
+        date_created: now,
+        date_modified: now,
+    };
+    if set_paid {
+        order.date_paid = Some(now);
+        if status == "pending" {
+            status = "processing".into();
+        }
+    }
+    let touched = transition(store, &mut order, &status, now);
+    let answer = Store::order_json(&order);
+    store.orders.insert(id, order);
+    Ok((answer, touched))
 }
 
 /// A line item from `{product_id, variation_id, quantity}` or `{sku, quantity}`, priced now.
-fn resolve_line(store: &mut Store, line: &Value) -> Result<LineItem, Box<Response>> {
+fn resolve_line(store: &mut Store, line: &Value) -> Result<LineItem, RestError> {
     let invalid = || {
-        Box::new(error(
+        RestError::new(
             StatusCode::BAD_REQUEST,
             "woocommerce_rest_invalid_product_id",
             "Product ID provided is invalid.",
-        ))
+        )
     };
     let quantity = line.get("quantity").and_then(Value::as_i64).unwrap_or(1);
     if quantity < 1 {
-        return Err(Box::new(error(
+        return Err(RestError::new(
             StatusCode::BAD_REQUEST,
             "woocommerce_rest_invalid_quantity",
             "Product quantity must be a positive value.",
-        )));
+        ));
     }
     let product_id = line.get("product_id").and_then(Value::as_u64).unwrap_or(0);
     let variation_id = line.get("variation_id").and_then(Value::as_u64).unwrap_or(0);
@@ -157,12 +162,21 @@ fn resolve_line(store: &mut Store, line: &Value) -> Result<LineItem, Box<Respons
         None => (&product.stocked, product.name.clone(), 0),
     };
     let (price, sku, product_id) = (stocked.price(), stocked.sku.clone(), product.id);
-    Ok(LineItem { id: store.next_id(), name, product_id, variation_id, sku, quantity, price })
+    Ok(LineItem {
+        id: store.next_id(),
+        name,
+        product_id,
+        variation_id,
+        sku,
+        quantity,
+        price,
+        reduced_stock: 0,
+    })
 }
 
 /// Moves `order` to `status` with core's stock side-effects; returns the products whose
 /// stock changed.
-fn transition(store: &mut Store, order: &mut Order, status: &str, now: i64) -> Vec<u64> {
+pub fn transition(store: &mut Store, order: &mut Order, status: &str, now: i64) -> Vec<u64> {
     order.status = status.to_string();
     order.date_modified = now;
     let reduce = REDUCING.contains(&status) && !order.stock_reduced;
@@ -170,10 +184,9 @@ fn transition(store: &mut Store, order: &mut Order, status: &str, now: i64) -> V
     if !reduce && !restore {
         return Vec::new();
     }
-    let sign = if reduce { -1 } else { 1 };
     let mut touched = Vec::new();
     let mut changes = Vec::new();
-    for line in &order.line_items {
+    for line in &mut order.line_items {
         let Some(product) = store.products.get_mut(&line.product_id) else {
             continue;
         };
@@ -191,7 +204,13 @@ fn transition(store: &mut Store, order: &mut Order, status: &str, now: i64) -> V
         let Some(before) = stocked.stock_quantity.filter(|_| stocked.manage_stock) else {
             continue;
         };
-        let after = before + sign * line.quantity;
+        // Reduce takes the whole line; restore gives back what refunds have not.
+        let change = if reduce { -line.quantity } else { line.reduced_stock };
+        if change == 0 {
+            continue;
+        }
+        line.reduced_stock -= change;
+        let after = before + change;
         stocked.stock_quantity = Some(after);
         changes.push(format!("{} ({}) {before}&rarr;{after}", line.name, line.sku));
         product.date_modified = super::bump(product.date_modified, now);
@@ -218,7 +237,7 @@ async fn get_order(State(state): State<Arc<AppState>>, Path(id): Path<String>) -
     let store = state.store();
     match id.parse::<u64>().ok().and_then(|id| store.orders.get(&id)) {
         Some(order) => json_response(StatusCode::OK, Store::order_json(order)),
-        None => order_not_found(),
+        None => order_not_found().response(),
     }
 }
 
@@ -249,40 +268,58 @@ async fn update_order(State(state): State<Arc<AppState>>, Path(id): Path<String>
         Ok(request) => request,
         Err(response) => return *response,
     };
-    let now = now_seconds();
-    let (answer, touched) = {
-        let mut store = state.store();
-        let Some(mut order) = id.parse::<u64>().ok().and_then(|id| store.orders.remove(&id)) else {
-            return order_not_found();
-        };
-        let mut status = order.status.clone();
-        if let Some(requested) = request.get("status").and_then(Value::as_str) {
-            if !STATUSES.contains(&requested) {
-                store.orders.insert(order.id, order);
-                return invalid_status();
-            }
-            status = requested.to_string();
-        }
-        if request.get("set_paid").and_then(Value::as_bool) == Some(true) && order.date_paid.is_none() {
-            order.date_paid = Some(now);
-            if status == "pending" {
-                status = "processing".into();
-            }
-        }
-        for field in ECHOED {
-            if let Some(value) = request.get(field) {
-                order.extra.insert(field.into(), value.clone());
-            }
-        }
-        let touched = transition(&mut store, &mut order, &status, now);
-        let answer = Store::order_json(&order);
-        store.orders.insert(order.id, order);
-        (answer, touched)
+    let Some(id) = id.parse::<u64>().ok() else {
+        return order_not_found().response();
     };
-    for product in touched {
-        state.emit_product("product.updated", product);
+    let updated = update_in(&mut state.store(), id, &request, now_seconds());
+    match updated {
+        Ok((answer, touched)) => {
+            state.emit_products("product.updated", &touched);
+            json_response(StatusCode::OK, answer)
+        }
+        Err(error) => error.response(),
     }
-    json_response(StatusCode::OK, answer)
+}
+
+/// `PUT /orders/{id}` on the locked store: the order's JSON and the products whose stock moved.
+pub fn update_in(
+    store: &mut Store,
+    id: u64,
+    request: &serde_json::Map<String, Value>,
+    now: i64,
+) -> Result<(Value, Vec<u64>), RestError> {
+    let Some(mut order) = store.orders.remove(&id) else {
+        return Err(order_not_found());
+    };
+    let mut status = order.status.clone();
+    if let Some(requested) = request.get("status").and_then(Value::as_str) {
+        if !STATUSES.contains(&requested) {
+            store.orders.insert(order.id, order);
+            return Err(invalid_status());
+        }
+        status = requested.to_string();
+    }
+    if request.get("set_paid").and_then(Value::as_bool) == Some(true) && order.date_paid.is_none() {
+        order.date_paid = Some(now);
+        if status == "pending" {
+            status = "processing".into();
+        }
+    }
+    for field in ECHOED {
+        if let Some(value) = request.get(field) {
+            order.extra.insert(field.into(), value.clone());
+        }
+    }
+    let touched = transition(store, &mut order, &status, now);
+    let answer = Store::order_json(&order);
+    store.orders.insert(order.id, order);
+    Ok((answer, touched))
+}
+
+/// `DELETE /orders/{id}?force=true` on the locked store: the order as it was. Deleting moves
+/// no stock, as in core.
+pub fn delete_in(store: &mut Store, id: u64) -> Result<Value, RestError> {
+    store.orders.remove(&id).map(|order| Store::order_json(&order)).ok_or_else(order_not_found)
 }
 
 async fn list_notes(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
@@ -293,7 +330,7 @@ async fn list_notes(State(state): State<Arc<AppState>>, Path(id): Path<String>) 
             StatusCode::OK,
             Value::Array(order.notes.iter().rev().map(Store::note_json).collect()),
         ),
-        None => order_not_found(),
+        None => order_not_found().response(),
     }
 }
 
@@ -303,12 +340,17 @@ async fn add_note(State(state): State<Arc<AppState>>, Path(id): Path<String>, bo
         Err(response) => return *response,
     };
     let Some(text) = request.get("note").and_then(Value::as_str).filter(|n| !n.trim().is_empty()) else {
-        return error(StatusCode::BAD_REQUEST, "rest_missing_callback_param", "Missing parameter(s): note");
+        return RestError::new(
+            StatusCode::BAD_REQUEST,
+            "rest_missing_callback_param",
+            "Missing parameter(s): note",
+        )
+        .response();
     };
     let mut store = state.store();
     let note_id = store.next_id();
     let Some(order) = id.parse::<u64>().ok().and_then(|id| store.orders.get_mut(&id)) else {
-        return order_not_found();
+        return order_not_found().response();
     };
     let note = Note {
         id: note_id,

@@ -1,18 +1,17 @@
 //! The catalog endpoints: the WordPress index, the store currency setting, products and
 //! variations (list, read, partial update), and the paging every list shares (reference §9).
 
-use super::data::{Product, Stocked, parse_wp_date};
-use super::{AppState, bump, error, json_response, now_seconds};
+use super::data::{Product, parse_wp_date};
+use super::product_writes;
+use super::{AppState, error, json_response, now_seconds};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use std::sync::Arc;
 
 pub type Params = Query<BTreeMap<String, String>>;
@@ -202,76 +201,6 @@ pub fn object_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, Box<R
     }
 }
 
-/// Applies the price, SKU and stock fields of an update; `others` are the SKUs taken elsewhere.
-fn apply_stocked(
-    stocked: &mut Stocked,
-    update: &serde_json::Map<String, Value>,
-    sku_taken: impl Fn(&str) -> bool,
-) -> Result<(), Box<Response>> {
-    let invalid = |field: &str, why: &str| {
-        Box::new(json_response(
-            StatusCode::BAD_REQUEST,
-            json!({
-                "code": "rest_invalid_param",
-                "message": format!("Invalid parameter(s): {field}"),
-                "data": {"status": 400, "params": {field: why}},
-            }),
-        ))
-    };
-    let price = |field: &str| -> Result<Option<Option<Decimal>>, Box<Response>> {
-        match update.get(field) {
-            None => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(Some(None)),
-            Some(Value::String(s)) => Decimal::from_str(s.trim())
-                .map(|d| Some(Some(d)))
-                .map_err(|_| invalid(field, &format!("{field} is not of type string of a number."))),
-            Some(_) => Err(invalid(field, &format!("{field} is not of type string."))),
-        }
-    };
-    let regular = price("regular_price")?;
-    let sale = price("sale_price")?;
-    if let Some(sku) = update.get("sku") {
-        let Some(sku) = sku.as_str() else {
-            return Err(invalid("sku", "sku is not of type string."));
-        };
-        if !sku.is_empty() && sku != stocked.sku && sku_taken(sku) {
-            return Err(Box::new(error(
-                StatusCode::BAD_REQUEST,
-                "product_invalid_sku",
-                "Invalid or duplicated SKU.",
-            )));
-        }
-        stocked.sku = sku.to_string();
-    }
-    if let Some(regular) = regular {
-        stocked.regular_price = regular.unwrap_or(Decimal::ZERO);
-    }
-    if let Some(sale) = sale {
-        stocked.sale_price = sale;
-    }
-    if let Some(manage) = update.get("manage_stock") {
-        let Some(manage) = manage.as_bool() else {
-            return Err(invalid("manage_stock", "manage_stock is not of type boolean."));
-        };
-        stocked.manage_stock = manage;
-    }
-    match update.get("stock_quantity") {
-        None | Some(Value::Null) => {}
-        Some(value) => {
-            let Some(quantity) =
-                value.as_i64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
-            else {
-                return Err(invalid("stock_quantity", "stock_quantity is not of type integer."));
-            };
-            // WooCommerce stores a quantity only for products that manage stock.
-            if stocked.manage_stock {
-                stocked.stock_quantity = Some(quantity);
-            }
-        }
-    }
-    Ok(())
-}
-
 async fn update_product(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Response {
     let update = match object_body(&body) {
         Ok(update) => update,
@@ -280,52 +209,15 @@ async fn update_product(State(state): State<Arc<AppState>>, Path(id): Path<Strin
     let Some(id) = id.parse::<u64>().ok() else {
         return product_not_found();
     };
-    let answer = {
-        let mut store = state.store();
-        let taken: Vec<String> = store
-            .products
-            .values()
-            .filter(|p| p.id != id)
-            .flat_map(|p| {
-                std::iter::once(p.stocked.sku.clone())
-                    .chain(p.variations.iter().map(|v| v.stocked.sku.clone()))
-            })
-            .filter(|s| !s.is_empty())
-            .collect();
-        let Some(product) = store.products.get_mut(&id) else {
-            return product_not_found();
-        };
-        let own: Vec<String> = product.variations.iter().map(|v| v.stocked.sku.clone()).collect();
-        let mut edited = product.clone();
-        if let Err(response) =
-            apply_stocked(&mut edited.stocked, &update, |s| taken.iter().chain(&own).any(|t| t == s))
-        {
-            return *response;
+    let updated =
+        product_writes::update_product(&mut state.store(), id, &update, state.base_url(), now_seconds());
+    match updated {
+        Ok(answer) => {
+            state.webhooks.emit("product.updated", &answer);
+            json_response(StatusCode::OK, answer)
         }
-        for (field, target) in [
-            ("name", &mut edited.name),
-            ("description", &mut edited.description),
-            ("short_description", &mut edited.short_description),
-        ] {
-            if let Some(value) = update.get(field).and_then(Value::as_str) {
-                *target = value.to_string();
-            }
-        }
-        if let Some(status) = update.get("status").and_then(Value::as_str) {
-            if !matches!(status, "draft" | "pending" | "private" | "publish") {
-                return error(StatusCode::BAD_REQUEST, "rest_invalid_param", "Invalid parameter(s): status");
-            }
-            edited.status = status.to_string();
-        }
-        edited.date_modified = bump(edited.date_modified, now_seconds());
-        *product = edited;
-        store.products.get(&id).map(|p| store.product_json(p, state.base_url()))
-    };
-    let Some(answer) = answer else {
-        return product_not_found();
-    };
-    state.webhooks.emit("product.updated", &answer);
-    json_response(StatusCode::OK, answer)
+        Err(error) => error.response(),
+    }
 }
 
 async fn list_variations(
@@ -380,39 +272,19 @@ async fn update_variation(
     let (Some(id), Some(vid)) = (id.parse::<u64>().ok(), vid.parse::<u64>().ok()) else {
         return product_not_found();
     };
-    let answer = {
-        let mut store = state.store();
-        let taken: Vec<String> = store
-            .products
-            .values()
-            .flat_map(|p| {
-                std::iter::once(p.stocked.sku.clone())
-                    .chain(p.variations.iter().filter(|v| v.id != vid).map(|v| v.stocked.sku.clone()))
-            })
-            .filter(|s| !s.is_empty())
-            .collect();
-        let now = now_seconds();
-        let Some(product) = store.products.get_mut(&id) else {
-            return product_not_found();
-        };
-        let Some(variation) = product.variations.iter_mut().find(|v| v.id == vid) else {
-            return variation_not_found();
-        };
-        let mut edited = variation.stocked.clone();
-        if let Err(response) = apply_stocked(&mut edited, &update, |s| taken.iter().any(|t| t == s)) {
-            return *response;
+    let updated = product_writes::update_variation(
+        &mut state.store(),
+        id,
+        vid,
+        &update,
+        state.base_url(),
+        now_seconds(),
+    );
+    match updated {
+        Ok(answer) => {
+            state.emit_product("product.updated", id);
+            json_response(StatusCode::OK, answer)
         }
-        variation.stocked = edited;
-        variation.date_modified = bump(variation.date_modified, now);
-        product.date_modified = bump(product.date_modified, now);
-        store.products.get(&id).and_then(|product| {
-            let variation = product.variations.iter().find(|v| v.id == vid)?;
-            Some(store.variation_json(product, variation, state.base_url()))
-        })
-    };
-    state.emit_product("product.updated", id);
-    match answer {
-        Some(answer) => json_response(StatusCode::OK, answer),
-        None => variation_not_found(),
+        Err(error) => error.response(),
     }
 }

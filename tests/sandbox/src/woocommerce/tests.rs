@@ -382,3 +382,7 @@ async fn chaos_is_set_over_http_and_control_calls_are_never_throttled() {
     assert_eq!(served.status().as_u16(), 200);
     woo.stop().await;
 }
+
+mod batch;
+mod control;
+mod refunds;

@@ -130,19 +130,12 @@ impl Emitter {
         let _ = self.source.set(site_url);
     }
 
-    /// Creates an active webhook and pings its URL; `None` when the topic or URL is refused.
-    pub fn subscribe(&self, topic: &str, delivery_url: &str, secret: &str) -> Option<u64> {
+    /// Creates an active webhook and pings its URL; the reason when the topic or URL is refused.
+    pub fn subscribe(&self, topic: &str, delivery_url: &str, secret: &str) -> Result<u64, String> {
         if !TOPICS.contains(&topic) {
-            tracing::error!(topic, "webhook refused: unknown topic");
-            return None;
+            return Err(format!("unknown topic {topic:?} (one of {})", TOPICS.join(", ")));
         }
-        let address = match Address::parse(delivery_url) {
-            Ok(address) => address,
-            Err(error) => {
-                tracing::error!(%error, "webhook refused");
-                return None;
-            }
-        };
+        let address = Address::parse(delivery_url)?;
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         self.shared.webhooks().push(Webhook {
             id,
@@ -164,7 +157,7 @@ impl Emitter {
                 Err(error) => tracing::warn!(webhook = id, %error, "webhook ping failed"),
             }
         });
-        Some(id)
+        Ok(id)
     }
 
     pub fn status(&self, id: u64) -> Option<WebhookStatus> {

@@ -128,7 +128,7 @@ async fn a_subscribed_receiver_gets_a_correctly_signed_delivery() {
 
     let level = delivery.json();
     assert_eq!(level["available"], 3);
-    assert_eq!(level["location_id"], crate::shopify::rest::LOCATION_ID);
+    assert_eq!(level["location_id"], crate::shopify::data::PRIMARY_LOCATION_ID);
     let item = level["inventory_item_id"].as_u64().expect("numeric item id");
     // The item resolves to its product, as the connector asks.
     let body = graphql(

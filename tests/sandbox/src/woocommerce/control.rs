@@ -1,0 +1,205 @@
+//! The control API: what a test, the demo or a plugin author does to the store from outside
+//! the REST API (add, rename and delete products, set stock, subscribe webhooks, read counters).
+//! Each control is one `AppState` method that both `WooSandbox` and the HTTP routes call.
+//!
+//! Over HTTP it is unauthenticated JSON under `/_sandbox/`, mounted outside the REST API's auth
+//! and chaos layers. Errors are `{"error": "..."}`: 404 for an unknown SKU, slug or webhook, 400
+//! for a body that does not parse or a value that cannot be used.
+//!
+//! | Route | Body | Answer |
+//! |---|---|---|
+//! | `POST /_sandbox/products` | a `CatalogProduct` | `{id}` |
+//! | `PUT /_sandbox/stock` | `{sku, quantity}` | `{sku, quantity}` |
+//! | `PUT /_sandbox/products/{slug}/name` | `{name}` | `{slug, name}` |
+//! | `DELETE /_sandbox/products/{slug}` | | `{slug, deleted: true}` |
+//! | `POST /_sandbox/webhooks` | `{topic, delivery_url, secret}` | `{id}` |
+//! | `GET /_sandbox/webhooks/{id}` | | `{id, status, failure_count}` |
+//! | `GET /_sandbox/stats` | | `{requests, webhook_deliveries, products}` |
+
+use super::{AppState, WebhookStatus, bump, now_seconds};
+use crate::catalog::CatalogProduct;
+use crate::chaos::control_error;
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{delete, get, post, put};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+impl AppState {
+    /// Sets the stock of the product or variation with this SKU and sends `product.updated`;
+    /// false when no product has the SKU.
+    pub(super) fn set_stock(&self, sku: &str, quantity: i64) -> bool {
+        let changed = {
+            let mut store = self.store();
+            let now = now_seconds();
+            let Some(product) = store.products.values_mut().find(|p| p.has_sku(sku)) else {
+                return false;
+            };
+            if product.is_variable() {
+                for variation in product.variations.iter_mut().filter(|v| v.stocked.sku == sku) {
+                    variation.stocked.manage_stock = true;
+                    variation.stocked.stock_quantity = Some(quantity);
+                    variation.date_modified = bump(variation.date_modified, now);
+                }
+            } else {
+                product.stocked.manage_stock = true;
+                product.stocked.stock_quantity = Some(quantity);
+            }
+            product.date_modified = bump(product.date_modified, now);
+            product.id
+        };
+        self.emit_product("product.updated", changed);
+        true
+    }
+
+    /// Renames the product with this slug and sends `product.updated`; false when unknown.
+    pub(super) fn set_product_name(&self, slug: &str, name: &str) -> bool {
+        let changed = {
+            let mut store = self.store();
+            let Some(product) = store.products.values_mut().find(|p| p.slug == slug) else {
+                return false;
+            };
+            product.name = name.to_string();
+            product.date_modified = bump(product.date_modified, now_seconds());
+            product.id
+        };
+        self.emit_product("product.updated", changed);
+        true
+    }
+
+    /// Adds a product created now and sends `product.created`; returns its id.
+    pub(super) fn add_product(&self, product: CatalogProduct) -> u64 {
+        let id = self.store().insert(product, now_seconds());
+        self.emit_product("product.created", id);
+        id
+    }
+
+    /// Deletes the product with this slug and sends `product.deleted` with only its id; false
+    /// when unknown.
+    pub(super) fn delete_product(&self, slug: &str) -> bool {
+        let removed = {
+            let mut store = self.store();
+            let id = store.products.values().find(|p| p.slug == slug).map(|p| p.id);
+            id.and_then(|id| store.products.remove(&id))
+        };
+        let Some(product) = removed else {
+            return false;
+        };
+        self.webhooks.emit("product.deleted", &json!({"id": product.id}));
+        true
+    }
+}
+
+pub fn routes(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/_sandbox/products", post(add_product))
+        .route("/_sandbox/stock", put(set_stock))
+        .route("/_sandbox/products/{slug}/name", put(rename))
+        .route("/_sandbox/products/{slug}", delete(remove))
+        .route("/_sandbox/webhooks", post(subscribe))
+        .route("/_sandbox/webhooks/{id}", get(webhook))
+        .route("/_sandbox/stats", get(stats))
+        .with_state(state)
+}
+
+type Answer = Result<Json<Value>, Response>;
+
+/// Parses a JSON body; the reason is serde's.
+fn decode<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| format!("bad body: {e}"))
+}
+
+fn bad_body(why: String) -> Response {
+    control_error(StatusCode::BAD_REQUEST, why)
+}
+
+fn not_found(what: String) -> Response {
+    control_error(StatusCode::NOT_FOUND, what)
+}
+
+async fn add_product(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let product: CatalogProduct = decode(&body).map_err(bad_body)?;
+    Ok(Json(json!({ "id": state.add_product(product) })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StockBody {
+    sku: String,
+    quantity: i64,
+}
+
+async fn set_stock(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body: StockBody = decode(&body).map_err(bad_body)?;
+    if !state.set_stock(&body.sku, body.quantity) {
+        return Err(not_found(format!("no product or variation has the SKU {:?}", body.sku)));
+    }
+    Ok(Json(json!({ "sku": body.sku, "quantity": body.quantity })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameBody {
+    name: String,
+}
+
+async fn rename(State(state): State<Arc<AppState>>, Path(slug): Path<String>, body: Bytes) -> Answer {
+    let body: NameBody = decode(&body).map_err(bad_body)?;
+    if !state.set_product_name(&slug, &body.name) {
+        return Err(not_found(format!("no product has the slug {slug:?}")));
+    }
+    Ok(Json(json!({ "slug": slug, "name": body.name })))
+}
+
+async fn remove(State(state): State<Arc<AppState>>, Path(slug): Path<String>) -> Answer {
+    if !state.delete_product(&slug) {
+        return Err(not_found(format!("no product has the slug {slug:?}")));
+    }
+    Ok(Json(json!({ "slug": slug, "deleted": true })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookBody {
+    topic: String,
+    delivery_url: String,
+    secret: String,
+}
+
+async fn subscribe(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let body: WebhookBody = decode(&body).map_err(bad_body)?;
+    let id = state
+        .webhooks
+        .subscribe(&body.topic, &body.delivery_url, &body.secret)
+        .map_err(|why| control_error(StatusCode::BAD_REQUEST, why))?;
+    Ok(Json(json!({ "id": id })))
+}
+
+async fn webhook(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
+    let known = id.parse::<u64>().ok().and_then(|id| Some((id, state.webhooks.status(id)?)));
+    let Some((id, status)) = known else {
+        return Err(not_found(format!("no webhook has the id {id:?}")));
+    };
+    let status = match status {
+        WebhookStatus::Active => "active",
+        WebhookStatus::Paused => "paused",
+        WebhookStatus::Disabled => "disabled",
+    };
+    let failures = state.webhooks.failure_count(id).unwrap_or_default();
+    Ok(Json(json!({ "id": id, "status": status, "failure_count": failures })))
+}
+
+async fn stats(State(state): State<Arc<AppState>>) -> Json<Value> {
+    Json(json!({
+        "requests": state.requests.load(Ordering::Relaxed),
+        "webhook_deliveries": state.webhooks.delivered(),
+        "products": state.store().products.len(),
+    }))
+}
