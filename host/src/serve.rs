@@ -113,7 +113,7 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let (worker_app, worker_settings) = (app.clone(), settings.clone());
     tasks.spawn(async move {
         loop {
-            if worker_app.db.next_job_due().await?.is_some_and(|due| due <= now_ms()) {
+            if worker_app.db.next_job_due(None).await?.is_some_and(|due| due <= now_ms()) {
                 match SyncEngine::load(&worker_app, org, worker_settings.clone()).await {
                     Ok(engine) => run_due(&engine, &queue, &|| {}).await?,
                     Err(error) => tracing::error!(%error, "cannot load the sync engine; retrying"),

@@ -91,14 +91,14 @@ pub struct FailedJob {
     pub error: String,
 }
 
-/// Claims the oldest due job outside the channels listed in `{skip}` (channels whose share of
-/// this process's workers is taken). The ids come from the database, never from input.
+/// Claims the oldest due job of one channel (index `jobs_ready_by_channel`).
 const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
-     updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $2{skip} \
-     ORDER BY run_after, id LIMIT 1) RETURNING id, kind, channel_id, product_id, attempts";
+     updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND channel_id = $3 \
+     AND run_after <= $2 ORDER BY run_after, id LIMIT 1) \
+     RETURNING id, kind, channel_id, product_id, attempts";
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
-     updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND run_after <= $2{skip} \
-     ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND channel_id = $3 \
+     AND run_after <= $2 ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING id, kind, channel_id, product_id, attempts";
 
 impl Db {
@@ -130,26 +130,20 @@ impl Db {
         Ok(())
     }
 
-    /// Claims the next due job outside the channels in `skip`, leasing it for `lease`.
-    pub async fn claim_job(&self, lease: Duration, skip: &[ChannelId]) -> Result<Option<Job>, DbError> {
+    /// Claims the oldest due job of `channel`, leasing it for `lease`.
+    pub async fn claim_job(&self, lease: Duration, channel: ChannelId) -> Result<Option<Job>, DbError> {
         let now = now_ms();
-        let template = match self.backend() {
+        let sql = match self.backend() {
             Backend::Sqlite => CLAIM_SQLITE,
             Backend::Postgres => CLAIM_POSTGRES,
         };
-        let skip = if skip.is_empty() {
-            String::new()
-        } else {
-            let ids: Vec<String> = skip.iter().map(|c| c.0.to_string()).collect();
-            format!(" AND channel_id NOT IN ({})", ids.join(", "))
-        };
-        let sql = template.replace("{skip}", &skip);
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query(sql)
             .bind(now + lease.as_millis() as i64)
             .bind(now)
+            .bind(channel.0)
             .fetch_optional(self.pool())
             .await
-            .context(|| "claiming a job".into())?;
+            .context(|| format!("claiming a job of channel {channel}"))?;
         let Some(row) = row else { return Ok(None) };
         let ctx = || "reading claimed job".to_string();
         let kind: String = row.try_get("kind").context(ctx)?;
@@ -223,9 +217,22 @@ impl Db {
         Ok(counts)
     }
 
-    /// When the earliest queued job is due, if any is queued.
-    pub async fn next_job_due(&self) -> Result<Option<i64>, DbError> {
-        let row = sqlx::query("SELECT MIN(run_after) AS due FROM jobs WHERE state = 'queued'")
+    /// When the earliest queued job is due, if any is queued: of the given channels, or of
+    /// any channel.
+    pub async fn next_job_due(&self, channels: Option<&[ChannelId]>) -> Result<Option<i64>, DbError> {
+        let sql = match channels {
+            None => "SELECT MIN(run_after) AS due FROM jobs WHERE state = 'queued'".to_string(),
+            Some([]) => return Ok(None),
+            Some(ids) => {
+                // Ids from the database, never from input.
+                let ids: Vec<String> = ids.iter().map(|c| c.0.to_string()).collect();
+                format!(
+                    "SELECT MIN(run_after) AS due FROM jobs WHERE state = 'queued' AND channel_id IN ({})",
+                    ids.join(", ")
+                )
+            }
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_one(self.pool())
             .await
             .context(|| "reading the next due job".into())?;

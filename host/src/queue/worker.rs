@@ -44,7 +44,8 @@ pub async fn run_until_idle(
     loop {
         engine.app.db.rescue_expired_jobs().await?;
         drain(engine, settings, on_settled).await?;
-        match engine.app.db.next_job_due().await? {
+        let channels: Vec<ChannelId> = engine.channels.keys().copied().collect();
+        match engine.app.db.next_job_due(Some(&channels)).await? {
             None => return Ok(()),
             Some(due) => {
                 let wait = u64::try_from(due - now_ms()).unwrap_or(0).min(5_000);
@@ -65,24 +66,38 @@ pub async fn run_due(
     drain(engine, settings, on_settled).await
 }
 
-/// Runs every job that is due now, `workers` at a time. No channel takes more than its fair
-/// share of the workers (`workers / channels`, rounded up): a connection that waits on its rate
-/// limit, or a slow platform, holds only its own share while the other channels move on.
+/// Runs every job of the engine's channels that is due now, `workers` at a time. Channels
+/// take turns, and none takes more than its fair share of the workers (`workers / channels`,
+/// rounded up): a connection that waits on its rate limit, or a slow platform, holds only its
+/// own share while the other channels move on.
 async fn drain(
     engine: &SyncEngine,
     settings: &QueueSettings,
     on_settled: &(dyn Fn() + Send + Sync),
 ) -> Result<(), DbError> {
     let workers = settings.workers.max(1);
-    let share = fair_share(workers, engine.channels.len());
+    let channels: Vec<ChannelId> = engine.channels.keys().copied().collect();
+    let share = fair_share(workers, channels.len());
+    let mut turn = 0;
     let mut running: JoinSet<Result<(), DbError>> = JoinSet::new();
     let mut channel_of: HashMap<tokio::task::Id, ChannelId> = HashMap::new();
     let mut busy: HashMap<ChannelId, usize> = HashMap::new();
     let mut exhausted = false;
     loop {
         while !exhausted && running.len() < workers {
-            let full: Vec<ChannelId> = busy.iter().filter(|(_, n)| **n >= share).map(|(c, _)| *c).collect();
-            match engine.app.db.claim_job(settings.lease, &full).await? {
+            let mut claimed = None;
+            for k in 0..channels.len() {
+                let channel = channels[(turn + k) % channels.len()];
+                if busy.get(&channel).copied().unwrap_or(0) >= share {
+                    continue;
+                }
+                if let Some(job) = engine.app.db.claim_job(settings.lease, channel).await? {
+                    turn = (turn + k + 1) % channels.len();
+                    claimed = Some(job);
+                    break;
+                }
+            }
+            match claimed {
                 Some(job) => {
                     *busy.entry(job.channel_id).or_default() += 1;
                     let channel = job.channel_id;

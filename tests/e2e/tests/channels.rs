@@ -481,10 +481,11 @@ async fn an_organization_has_exactly_one_store_and_can_swap_it_after_disconnecti
     assert_eq!(channels.len(), 1, "channels stay");
 }
 
-/// The queue's fairness rests on the claim: a channel whose share of the workers is taken is
-/// passed over for the next channel's work, even when its own jobs are older.
+/// The queue's fairness rests on the claim: workers claim channel by channel, so one
+/// channel's backlog (all older) never stands in front of another channel's work, and a
+/// channel with nothing due gets nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_channel_at_its_share_of_the_workers_is_passed_over_for_the_next_channels_jobs() {
+async fn jobs_are_claimed_channel_by_channel_oldest_first_so_no_backlog_blocks_another_channel() {
     use crossdock::db::jobs::JobKind;
     let shops = vec![ShopSpec::new("US", "US", "USD"), ShopSpec::new("US 2", "US", "USD")];
     let world = world(&fresh_sqlite_url(), active_products(3), shops).await;
@@ -497,13 +498,13 @@ async fn a_channel_at_its_share_of_the_workers_is_passed_over_for_the_next_chann
     for (i, product) in products.iter().enumerate() {
         db.enqueue(JobKind::PushListing, a, *product, now - 1000 + i as i64).await.expect("queued");
     }
-    for product in &products {
-        db.enqueue(JobKind::PushListing, b, *product, now).await.expect("queued");
-    }
+    db.enqueue(JobKind::PushListing, b, products[0], now).await.expect("queued");
+    db.enqueue(JobKind::PushListing, b, products[1], now + 60_000).await.expect("queued later");
+    assert_eq!(db.next_job_due(Some(&[b])).await.expect("reads"), Some(now));
     let lease = Duration::from_secs(60);
-    let oldest = db.claim_job(lease, &[]).await.expect("claims").expect("a job");
-    assert_eq!(oldest.channel_id, a, "without a full channel the oldest job goes first");
-    let passed_over = db.claim_job(lease, &[a]).await.expect("claims").expect("a job");
-    assert_eq!(passed_over.channel_id, b, "channel {a} is full, so channel {b}'s newer job is taken");
-    assert!(db.claim_job(lease, &[a, b]).await.expect("claims").is_none(), "both full: nothing");
+    let from_b = db.claim_job(lease, b).await.expect("claims").expect("b has a due job");
+    assert_eq!((from_b.channel_id, from_b.product_id), (b, products[0]), "b's job despite a's older backlog");
+    assert!(db.claim_job(lease, b).await.expect("claims").is_none(), "b's other job is not due yet");
+    let from_a = db.claim_job(lease, a).await.expect("claims").expect("a has due jobs");
+    assert_eq!((from_a.channel_id, from_a.product_id), (a, products[0]), "a's oldest first");
 }
