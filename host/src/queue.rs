@@ -7,7 +7,7 @@ pub mod worker;
 
 use std::time::Duration;
 
-pub use backoff::Backoff;
+pub use backoff::{Backoff, retry_inline};
 pub use worker::{QueueSettings, run_due, run_until_idle};
 
 /// How a job ended.

@@ -8,10 +8,9 @@ use crate::db::listings::ListingState;
 use crate::db::now_ms;
 use crate::db::products::Upserted;
 use crate::model::{ChannelId, ProductId};
-use crate::queue::Backoff;
+use crate::queue::retry_inline;
 use crate::sync::{SyncEngine, SyncError};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// What one import found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -141,22 +140,10 @@ impl PushPlan {
     }
 }
 
-/// Attempts at one page before the import gives up.
-const PAGE_ATTEMPTS: i64 = 8;
-
 /// Reads one page, waiting out throttling and transient failures.
 async fn read_page(engine: &SyncEngine, cursor: Option<String>) -> Result<ProductPage, ConnectorError> {
-    let backoff = Backoff { base: Duration::from_millis(200), max: Duration::from_secs(30) };
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match engine.store_connector.list_products(cursor.clone(), engine.settings.page_size).await {
-            Err(e) if e.is_retryable() && attempt < PAGE_ATTEMPTS => {
-                let delay = backoff.delay(attempt, e.retry_after(), 0.5);
-                tracing::info!(error = %e, delay_ms = delay.as_millis() as u64, "store page will be read again");
-                tokio::time::sleep(delay).await;
-            }
-            result => return result,
-        }
-    }
+    retry_inline("store page", || {
+        engine.store_connector.list_products(cursor.clone(), engine.settings.page_size)
+    })
+    .await
 }

@@ -10,6 +10,7 @@ use crate::db::listings::{ListingRow, ListingState};
 use crate::db::now_ms;
 use crate::db::placement::LinkIssue;
 use crate::model::{ProductId, StoreId};
+use crate::queue::retry_inline;
 use crate::sync::{ChannelRuntime, SyncEngine, SyncError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -47,7 +48,7 @@ pub async fn link_products(
         skus_of.values().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect();
     let mut on_channel: HashMap<String, Vec<SkuMatch>> = HashMap::new();
     for chunk in wanted.chunks(SKUS_PER_CALL) {
-        for m in channel.connector.find_skus(chunk).await? {
+        for m in retry_inline("SKU search", || channel.connector.find_skus(chunk)).await? {
             on_channel.entry(m.seller_sku.clone()).or_default().push(m);
         }
     }

@@ -6,13 +6,14 @@
 
 use super::category::missing_attributes;
 use super::draft::{Draft, DraftOutcome, build_draft};
-use crate::connectors::{SkuPrice, SkuStock};
+use crate::connectors::{ListingRef, SkuMatch, SkuPrice, SkuStock};
 use crate::db::jobs::{Job, JobKind};
 use crate::db::listings::{ListingRow, ListingState};
 use crate::db::{DbError, now_ms};
 use crate::model::ProductStatus;
 use crate::queue::{JobOutcome, Retry};
 use crate::sync::{ChannelRuntime, SyncEngine};
+use std::collections::BTreeMap;
 
 #[tracing::instrument(skip_all, fields(channel = %job.channel_id, product = %job.product_id))]
 pub async fn push_listing(engine: &SyncEngine, job: &Job) -> JobOutcome {
@@ -97,7 +98,7 @@ async fn write_content(
     engine: &SyncEngine,
     channel: &ChannelRuntime,
     job: &Job,
-    mut listing: ListingRow,
+    listing: ListingRow,
     draft: &Draft,
     listing_id: Option<String>,
 ) -> Result<JobOutcome, DbError> {
@@ -120,6 +121,20 @@ async fn write_content(
         }
         Err(e) => return fail_listing(engine, listing, e.into()).await,
     }
+    if listing_id.is_none() && job.attempts > 1 {
+        // An earlier attempt may have created the listing and lost the answer (a timeout, a
+        // broken body, a crash): adopt what the channel holds rather than list it twice.
+        let skus: Vec<String> = draft.listing.skus.iter().map(|s| s.seller_sku.clone()).collect();
+        match channel.connector.find_skus(&skus).await {
+            Ok(found) => {
+                if let Some(earlier) = earlier_listing(&found, &skus) {
+                    tracing::info!(listing = %earlier.listing_id, "adopting the listing an earlier attempt created");
+                    return record_pushed(engine, job, listing, draft, earlier).await;
+                }
+            }
+            Err(e) => return fail_listing(engine, listing, e.into()).await,
+        }
+    }
     let pushed = match &listing_id {
         Some(id) => channel.connector.update_listing(id, &draft.listing).await,
         None => channel.connector.create_listing(&draft.listing).await,
@@ -128,6 +143,30 @@ async fn write_content(
         Ok(r) => r,
         Err(e) => return fail_listing(engine, listing, e.into()).await,
     };
+    record_pushed(engine, job, listing, draft, reference).await
+}
+
+/// The one listing on the channel that carries every one of `skus`, if there is exactly one.
+fn earlier_listing(found: &[SkuMatch], skus: &[String]) -> Option<ListingRef> {
+    let listing_id = &found.first()?.listing_id;
+    if found.iter().any(|m| &m.listing_id != listing_id) {
+        return None;
+    }
+    let sku_ids: BTreeMap<String, String> =
+        found.iter().map(|m| (m.seller_sku.clone(), m.sku_id.clone())).collect();
+    let complete = skus.iter().all(|s| sku_ids.contains_key(s)) && sku_ids.len() == skus.len();
+    complete.then(|| ListingRef { listing_id: listing_id.clone(), sku_ids })
+}
+
+/// Records a listing the channel now holds with this draft's content, and queues its review
+/// check.
+async fn record_pushed(
+    engine: &SyncEngine,
+    job: &Job,
+    mut listing: ListingRow,
+    draft: &Draft,
+    reference: ListingRef,
+) -> Result<JobOutcome, DbError> {
     listing.external_id = Some(reference.listing_id);
     listing.sku_ids = reference.sku_ids;
     listing.pushed_hash = Some(draft.content_hash.clone());

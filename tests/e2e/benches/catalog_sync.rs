@@ -70,7 +70,13 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for EventCounter {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
         let mut fields = Fields::default();
         event.record(&mut fields);
-        let counted = ["job will retry", "store page will be read again", "job dead", "job failed"];
+        let counted = [
+            "job will retry",
+            "store page will be tried again",
+            "SKU search will be tried again",
+            "job dead",
+            "job failed",
+        ];
         if counted.contains(&fields.message.as_str()) {
             let key = if fields.rate_limited {
                 format!("{} (rate limited)", fields.message)

@@ -5,11 +5,12 @@
 //! generator, one per call, so a run replays. The knobs are set from Rust
 //! (`set_chaos`) or over HTTP at `GET|PUT /_sandbox/chaos` on every sandbox.
 
+use crate::control::{control_error, json_body};
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -161,21 +162,16 @@ async fn read(State(state): State<Arc<ChaosState>>) -> Json<Chaos> {
     Json(state.get())
 }
 
-async fn replace(State(state): State<Arc<ChaosState>>, body: axum::body::Bytes) -> Response {
-    let chaos: Chaos = match serde_json::from_slice(&body) {
-        Ok(chaos) => chaos,
-        Err(error) => return control_error(StatusCode::BAD_REQUEST, format!("not a chaos setting: {error}")),
-    };
+async fn replace(
+    State(state): State<Arc<ChaosState>>,
+    body: axum::body::Bytes,
+) -> Result<Json<Chaos>, Response> {
+    let chaos: Chaos = json_body(&body, "not a chaos setting")?;
     if let Some(problem) = chaos.problem() {
-        return control_error(StatusCode::UNPROCESSABLE_ENTITY, problem);
+        return Err(control_error(StatusCode::UNPROCESSABLE_ENTITY, problem));
     }
     state.set(chaos.clone());
-    Json(chaos).into_response()
-}
-
-/// The control API's error body: `{"error": "..."}`.
-pub fn control_error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(serde_json::json!({"error": message.into()}))).into_response()
+    Ok(Json(chaos))
 }
 
 mod millis {

@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod chaos;
+pub mod control;
 mod http_post;
 pub mod server;
 pub mod shopify;

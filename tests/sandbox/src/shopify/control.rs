@@ -5,7 +5,7 @@
 
 use super::{CostLimits, ShopifyControl, WebhookSettings};
 use crate::catalog::{CatalogProduct, ProductStatus};
-use crate::chaos::control_error;
+use crate::control::{control_error, json_body};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::json;
 
 /// The control routes over `control`.
@@ -32,25 +31,20 @@ pub fn routes(control: ShopifyControl) -> Router {
         .with_state(control)
 }
 
-/// Reads a JSON body, or says why it could not (the caller answers 400).
-fn body<T: DeserializeOwned>(bytes: &Bytes, what: &str) -> Result<T, String> {
-    serde_json::from_slice(bytes).map_err(|error| format!("not {what}: {error}"))
-}
+/// A handler's answer: the success or the error response.
+type Answer = Result<Response, Response>;
 
 fn no_product(handle: &str) -> Response {
     control_error(StatusCode::NOT_FOUND, format!("no product has the handle `{handle}`"))
 }
 
-async fn add_product(State(control): State<ShopifyControl>, bytes: Bytes) -> Response {
-    let product: CatalogProduct = match body(&bytes, "a catalog product") {
-        Ok(product) => product,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, message),
-    };
+async fn add_product(State(control): State<ShopifyControl>, bytes: Bytes) -> Answer {
+    let product: CatalogProduct = json_body(&bytes, "not a catalog product")?;
     if product.variants.is_empty() {
-        return control_error(StatusCode::UNPROCESSABLE_ENTITY, "a product needs at least one variant");
+        return Err(control_error(StatusCode::UNPROCESSABLE_ENTITY, "a product needs at least one variant"));
     }
     let (handle, id) = control.add_product_with_handle(product);
-    (StatusCode::CREATED, Json(json!({"handle": handle, "id": id}))).into_response()
+    Ok((StatusCode::CREATED, Json(json!({"handle": handle, "id": id}))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -63,15 +57,12 @@ async fn set_status(
     State(control): State<ShopifyControl>,
     Path(handle): Path<String>,
     bytes: Bytes,
-) -> Response {
-    let wanted: StatusBody = match body(&bytes, r#"{"status": "active"|"draft"|"archived"}"#) {
-        Ok(wanted) => wanted,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, message),
-    };
+) -> Answer {
+    let wanted: StatusBody = json_body(&bytes, r#"not {"status": "active"|"draft"|"archived"}"#)?;
     if !control.set_product_status(&handle, wanted.status) {
-        return no_product(&handle);
+        return Err(no_product(&handle));
     }
-    Json(json!({"handle": handle, "status": wanted.status})).into_response()
+    Ok(Json(json!({"handle": handle, "status": wanted.status})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -84,15 +75,12 @@ async fn set_title(
     State(control): State<ShopifyControl>,
     Path(handle): Path<String>,
     bytes: Bytes,
-) -> Response {
-    let wanted: TitleBody = match body(&bytes, r#"{"title": "..."}"#) {
-        Ok(wanted) => wanted,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, message),
-    };
+) -> Answer {
+    let wanted: TitleBody = json_body(&bytes, r#"not {"title": "..."}"#)?;
     if !control.set_product_title(&handle, &wanted.title) {
-        return no_product(&handle);
+        return Err(no_product(&handle));
     }
-    Json(json!({"handle": handle, "title": wanted.title})).into_response()
+    Ok(Json(json!({"handle": handle, "title": wanted.title})).into_response())
 }
 
 async fn delete_product(State(control): State<ShopifyControl>, Path(handle): Path<String>) -> Response {
@@ -109,15 +97,12 @@ struct StockBody {
     quantity: i64,
 }
 
-async fn set_stock(State(control): State<ShopifyControl>, bytes: Bytes) -> Response {
-    let wanted: StockBody = match body(&bytes, r#"{"sku": "...", "quantity": n}"#) {
-        Ok(wanted) => wanted,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, message),
-    };
+async fn set_stock(State(control): State<ShopifyControl>, bytes: Bytes) -> Answer {
+    let wanted: StockBody = json_body(&bytes, r#"not {"sku": "...", "quantity": n}"#)?;
     if !control.set_variant_stock(&wanted.sku, wanted.quantity) {
-        return control_error(StatusCode::NOT_FOUND, format!("no variant has the SKU `{}`", wanted.sku));
+        return Err(control_error(StatusCode::NOT_FOUND, format!("no variant has the SKU `{}`", wanted.sku)));
     }
-    Json(json!({"sku": wanted.sku, "available": control.available(&wanted.sku)})).into_response()
+    Ok(Json(json!({"sku": wanted.sku, "available": control.available(&wanted.sku)})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -126,35 +111,26 @@ struct LocationBody {
     name: String,
 }
 
-async fn add_location(State(control): State<ShopifyControl>, bytes: Bytes) -> Response {
-    let wanted: LocationBody = match body(&bytes, r#"{"name": "..."}"#) {
-        Ok(wanted) => wanted,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, message),
-    };
+async fn add_location(State(control): State<ShopifyControl>, bytes: Bytes) -> Answer {
+    let wanted: LocationBody = json_body(&bytes, r#"not {"name": "..."}"#)?;
     let id = control.add_location(&wanted.name);
-    (StatusCode::CREATED, Json(json!({"id": id, "name": wanted.name}))).into_response()
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "name": wanted.name}))).into_response())
 }
 
-async fn configure_webhooks(State(control): State<ShopifyControl>, bytes: Bytes) -> Response {
-    let settings: WebhookSettings = match body(&bytes, "webhook settings") {
-        Ok(settings) => settings,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, message),
-    };
+async fn configure_webhooks(State(control): State<ShopifyControl>, bytes: Bytes) -> Answer {
+    let settings: WebhookSettings = json_body(&bytes, "not webhook settings")?;
     if let Err(error) = control.configure_webhooks(&settings) {
-        return control_error(StatusCode::UNPROCESSABLE_ENTITY, error);
+        return Err(control_error(StatusCode::UNPROCESSABLE_ENTITY, error));
     }
-    Json(json!({
+    Ok(Json(json!({
         "address": settings.address,
         "subscriptions": control.webhook_subscription_count(),
     }))
-    .into_response()
+    .into_response())
 }
 
-async fn set_cost_limits(State(control): State<ShopifyControl>, bytes: Bytes) -> Response {
-    let limits: CostLimits = match body(&bytes, "cost limits") {
-        Ok(limits) => limits,
-        Err(message) => return control_error(StatusCode::BAD_REQUEST, message),
-    };
+async fn set_cost_limits(State(control): State<ShopifyControl>, bytes: Bytes) -> Answer {
+    let limits: CostLimits = json_body(&bytes, "not cost limits")?;
     let valid = limits.maximum_available.is_finite()
         && limits.maximum_available > 0.0
         && limits.restore_rate.is_finite()
@@ -162,10 +138,10 @@ async fn set_cost_limits(State(control): State<ShopifyControl>, bytes: Bytes) ->
         && limits.single_query_max > 0;
     if !valid {
         let message = "maximum_available and single_query_max must be positive, restore_rate not negative";
-        return control_error(StatusCode::UNPROCESSABLE_ENTITY, message);
+        return Err(control_error(StatusCode::UNPROCESSABLE_ENTITY, message));
     }
     control.set_cost_limits(limits);
-    Json(control.cost_limits()).into_response()
+    Ok(Json(control.cost_limits()).into_response())
 }
 
 async fn orders(State(control): State<ShopifyControl>) -> Response {

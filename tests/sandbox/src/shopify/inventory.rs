@@ -8,7 +8,7 @@
 //! limited to `available` and `on_hand` (the sandbox keeps no `incoming`, `reserved`…
 //! quantities); the only stock state besides `available` is `committed`.
 
-use super::data::{Event, ShopState, parse_gid};
+use super::data::{Event, LevelRecord, ShopState, parse_gid};
 use super::rest;
 use super::user_error::Refusal;
 use async_graphql::{Enum, InputObject, MaybeUndefined};
@@ -170,215 +170,122 @@ impl AdjustmentGroupRecord {
     }
 }
 
-/// Applies `inventorySetQuantities`; refuses the whole input when any quantity is invalid or
-/// stale.
-pub fn set_quantities(
-    shop: &mut ShopState,
-    input: &InventorySetQuantitiesInput,
-    now: i64,
-    events: &mut Vec<Event>,
-) -> Result<Option<AdjustmentGroupRecord>, Vec<Refusal<SetErrorCode>>> {
-    use SetErrorCode as Code;
-    let mut refusals = Vec::new();
-    let name: &'static str = match input.name.as_str() {
-        "available" => "available",
-        "on_hand" => "on_hand",
-        _ => {
-            let message = "The quantity name must be either 'available' or 'on_hand'.";
-            refusals.push(Refusal::new(Code::InvalidName, &["input", "name"], message));
-            "available"
-        }
-    };
-    if !REASONS.contains(&input.reason.as_str()) {
-        refusals.push(Refusal::new(
-            Code::InvalidReason,
-            &["input", "reason"],
-            "The specified reason is invalid.",
-        ));
-    }
-    let mut targets = Vec::new();
-    for (i, quantity) in input.quantities.iter().enumerate() {
-        let index = i.to_string();
-        let at =
-            |field: &'static str| ["input", "quantities", index.as_str(), field].map(String::from).to_vec();
-        let refuse = |code, field, message: &str| Refusal {
-            code: Some(code),
-            field: at(field),
-            message: message.to_string(),
-        };
-        let item = parse_gid(&quantity.inventory_item_id, "InventoryItem").and_then(|id| shop.find_item(id));
-        let Some(item) = item else {
-            let message = "The specified inventory item could not be found.";
-            refusals.push(refuse(Code::InvalidInventoryItem, "inventoryItemId", message));
-            continue;
-        };
-        let Some(location) =
-            parse_gid(&quantity.location_id, "Location").filter(|id| shop.location(*id).is_some())
-        else {
-            let message = "The specified location could not be found.";
-            refusals.push(refuse(Code::InvalidLocation, "locationId", message));
-            continue;
-        };
-        let Some(level) = shop.variant(item).level(location) else {
-            let message = "The specified inventory item is not stocked at the location.";
-            refusals.push(refuse(Code::ItemNotStockedAtLocation, "locationId", message));
-            continue;
-        };
-        let wanted = i64::from(quantity.quantity);
-        if wanted > SET_LIMIT {
-            let message = "The total quantity can't be higher than 1,000,000,000.";
-            refusals.push(refuse(Code::InvalidQuantityTooHigh, "quantity", message));
-        } else if wanted < -SET_LIMIT {
-            let message = "The total quantity can't be lower than -1,000,000,000.";
-            refusals.push(refuse(Code::InvalidQuantityTooLow, "quantity", message));
-        } else if wanted < 0 && name == "on_hand" {
-            refusals.push(refuse(
-                Code::InvalidQuantityNegative,
-                "quantity",
-                "The quantity can't be negative.",
-            ));
-        }
-        if targets.iter().any(|(it, loc, _)| *it == item && *loc == location) {
-            let message = "The combination of inventoryItemId and locationId must be unique.";
-            refusals.push(refuse(Code::NoDuplicateInventoryItemIdGroupIdPair, "locationId", message));
-        }
-        let current = level.quantity(name).unwrap_or_default();
-        match &quantity.change_from_quantity {
-            MaybeUndefined::Value(expected) if i64::from(*expected) != current => {
-                let message = "The changeFromQuantity argument no longer matches the persisted quantity.";
-                refusals.push(refuse(Code::ChangeFromQuantityStale, "changeFromQuantity", message));
-            }
-            MaybeUndefined::Value(_) | MaybeUndefined::Null => {}
-            MaybeUndefined::Undefined => match quantity.compare_quantity {
-                Some(expected) if i64::from(expected) != current => {
-                    let message = "The compareQuantity argument no longer matches the persisted quantity.";
-                    refusals.push(refuse(Code::CompareQuantityStale, "compareQuantity", message));
-                }
-                Some(_) => {}
-                None if input.ignore_compare_quantity => {}
-                None => {
-                    let message = "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.";
-                    refusals.push(refuse(Code::CompareQuantityRequired, "compareQuantity", message));
-                }
-            },
-        }
-        targets.push((item, location, wanted - current));
-    }
-    if !refusals.is_empty() {
-        return Err(refusals);
-    }
-    let mut changes = Vec::new();
-    for (item, location, delta) in targets {
-        if delta != 0 {
-            // Setting either name moves both: `on_hand = available + committed`.
-            let (available, on_hand) = shift(shop, item, location, delta, 0, now, events);
-            let (first, second) = if name == "available" {
-                (("available", available), ("on_hand", on_hand))
-            } else {
-                (("on_hand", on_hand), ("available", available))
-            };
-            let item_id = shop.variant(item).inventory_item_id;
-            for (name, after) in [first, second] {
-                changes.push(QuantityChange {
-                    name,
-                    delta,
-                    quantity_after_change: after,
-                    inventory_item_id: item_id,
-                    location_id: location,
-                    ledger_document_uri: None,
-                });
-            }
-        }
-    }
-    Ok(group(shop, now, &input.reason, input.reference_document_uri.clone(), changes))
+/// The codes both inventory mutations refuse with for the checks they share.
+trait SharedCode: Copy {
+    const INVALID_REASON: Self;
+    const INVALID_INVENTORY_ITEM: Self;
+    const INVALID_LOCATION: Self;
+    const ITEM_NOT_STOCKED_AT_LOCATION: Self;
 }
 
-/// Applies `inventoryAdjustQuantities`; refuses the whole input when any change is invalid.
-pub fn adjust_quantities(
-    shop: &mut ShopState,
-    input: &InventoryAdjustQuantitiesInput,
-    now: i64,
-    events: &mut Vec<Event>,
-) -> Result<Option<AdjustmentGroupRecord>, Vec<Refusal<AdjustErrorCode>>> {
-    use AdjustErrorCode as Code;
-    let mut refusals = Vec::new();
-    let name: &'static str = match input.name.as_str() {
+impl SharedCode for SetErrorCode {
+    const INVALID_REASON: Self = SetErrorCode::InvalidReason;
+    const INVALID_INVENTORY_ITEM: Self = SetErrorCode::InvalidInventoryItem;
+    const INVALID_LOCATION: Self = SetErrorCode::InvalidLocation;
+    const ITEM_NOT_STOCKED_AT_LOCATION: Self = SetErrorCode::ItemNotStockedAtLocation;
+}
+
+impl SharedCode for AdjustErrorCode {
+    const INVALID_REASON: Self = AdjustErrorCode::InvalidReason;
+    const INVALID_INVENTORY_ITEM: Self = AdjustErrorCode::InvalidInventoryItem;
+    const INVALID_LOCATION: Self = AdjustErrorCode::InvalidLocation;
+    const ITEM_NOT_STOCKED_AT_LOCATION: Self = AdjustErrorCode::ItemNotStockedAtLocation;
+}
+
+/// The quantity name an input changes, `available` or `on_hand`, after checking it and the
+/// reason. An unknown name is refused with `invalid_name` and read as `available`, so the rest
+/// of the input is still checked.
+fn checked_name<C: SharedCode>(
+    name: &str,
+    reason: &str,
+    invalid_name: (C, &str),
+    refusals: &mut Vec<Refusal<C>>,
+) -> &'static str {
+    let name = match name {
         "available" => "available",
         "on_hand" => "on_hand",
         _ => {
-            let message = "The specified quantity name is invalid.";
-            refusals.push(Refusal::new(Code::InvalidQuantityName, &["input", "name"], message));
+            refusals.push(Refusal::new(invalid_name.0, &["input", "name"], invalid_name.1));
             "available"
         }
     };
-    if !REASONS.contains(&input.reason.as_str()) {
+    if !REASONS.contains(&reason) {
         refusals.push(Refusal::new(
-            Code::InvalidReason,
+            C::INVALID_REASON,
             &["input", "reason"],
             "The specified reason is invalid.",
         ));
     }
-    let mut targets = Vec::new();
-    // Deltas to one level add up, so a later change sees the earlier ones.
-    let mut pending: Vec<((usize, usize), u64, i64)> = Vec::new();
-    for (i, change) in input.changes.iter().enumerate() {
-        let index = i.to_string();
-        let refuse = |code, field: &str, message: &str| Refusal {
-            code: Some(code),
-            field: ["input", "changes", index.as_str(), field].map(String::from).to_vec(),
-            message: message.to_string(),
-        };
-        let item = parse_gid(&change.inventory_item_id, "InventoryItem").and_then(|id| shop.find_item(id));
-        let Some(item) = item else {
-            let message = "The specified inventory item could not be found.";
-            refusals.push(refuse(Code::InvalidInventoryItem, "inventoryItemId", message));
-            continue;
-        };
-        let Some(location) =
-            parse_gid(&change.location_id, "Location").filter(|id| shop.location(*id).is_some())
-        else {
-            let message = "The specified location could not be found.";
-            refusals.push(refuse(Code::InvalidLocation, "locationId", message));
-            continue;
-        };
-        let Some(level) = shop.variant(item).level(location) else {
-            let message = "The specified inventory item is not stocked at the location.";
-            refusals.push(refuse(Code::ItemNotStockedAtLocation, "locationId", message));
-            continue;
-        };
-        match (name, &change.ledger_document_uri) {
-            ("available", Some(_)) => {
-                let message = "A ledger document URI is not allowed when adjusting available.";
-                refusals.push(refuse(Code::InvalidAvailableDocument, "ledgerDocumentUri", message));
-            }
-            ("on_hand", None) => {
-                let message = "A ledger document URI is required except when adjusting available.";
-                refusals.push(refuse(Code::InvalidQuantityDocument, "ledgerDocumentUri", message));
-            }
-            _ => {}
-        }
-        let delta = i64::from(change.delta);
-        let earlier: i64 =
-            pending.iter().filter(|(it, loc, _)| *it == item && *loc == location).map(|p| p.2).sum();
-        let after = level.quantity(name).unwrap_or_default() + earlier + delta;
-        if after > ADJUST_LIMIT {
-            let message = "The quantity can't be higher than 2,000,000,000.";
-            refusals.push(refuse(Code::InvalidQuantityTooHigh, "delta", message));
-        } else if after < -ADJUST_LIMIT {
-            let message = "The quantity can't be lower than -2,000,000,000.";
-            refusals.push(refuse(Code::InvalidQuantityTooLow, "delta", message));
-        }
-        pending.push((item, location, delta));
-        targets.push((item, location, delta, change.ledger_document_uri.clone()));
+    name
+}
+
+/// One row of an input's list (`input.quantities[i]`, `input.changes[i]`), which refusals name.
+struct Row {
+    list: &'static str,
+    index: String,
+}
+
+impl Row {
+    fn new(list: &'static str, index: usize) -> Self {
+        Row { list, index: index.to_string() }
     }
-    if !refusals.is_empty() {
-        return Err(refusals);
+
+    fn refuse<C>(&self, code: C, field: &str, message: &str) -> Refusal<C> {
+        Refusal::new(code, &["input", self.list, self.index.as_str(), field], message)
     }
+}
+
+/// The item (product and variant index), location and level a row names; `None`, with the
+/// refusal pushed, for an unknown item or location, or an item not stocked there.
+fn find_level<'s, C: SharedCode>(
+    shop: &'s ShopState,
+    (inventory_item_id, location_id): (&async_graphql::ID, &async_graphql::ID),
+    row: &Row,
+    refusals: &mut Vec<Refusal<C>>,
+) -> Option<((usize, usize), u64, &'s LevelRecord)> {
+    let item = parse_gid(inventory_item_id, "InventoryItem").and_then(|id| shop.find_item(id));
+    let Some(item) = item else {
+        let message = "The specified inventory item could not be found.";
+        refusals.push(row.refuse(C::INVALID_INVENTORY_ITEM, "inventoryItemId", message));
+        return None;
+    };
+    let Some(location) = parse_gid(location_id, "Location").filter(|id| shop.location(*id).is_some()) else {
+        let message = "The specified location could not be found.";
+        refusals.push(row.refuse(C::INVALID_LOCATION, "locationId", message));
+        return None;
+    };
+    let Some(level) = shop.variant(item).level(location) else {
+        let message = "The specified inventory item is not stocked at the location.";
+        refusals.push(row.refuse(C::ITEM_NOT_STOCKED_AT_LOCATION, "locationId", message));
+        return None;
+    };
+    Some((item, location, level))
+}
+
+/// A checked change to one level's `available` (`on_hand` moves with it).
+struct Target {
+    item: (usize, usize),
+    location: u64,
+    delta: i64,
+    /// Goes with the `on_hand` change.
+    ledger_document_uri: Option<String>,
+}
+
+/// Applies checked targets and lists both quantities each one moved, the named one first;
+/// targets whose delta is 0 change nothing.
+fn apply(
+    shop: &mut ShopState,
+    name: &'static str,
+    targets: Vec<Target>,
+    now: i64,
+    events: &mut Vec<Event>,
+) -> Vec<QuantityChange> {
     let mut changes = Vec::new();
-    for (item, location, delta, ledger) in targets {
+    for Target { item, location, delta, ledger_document_uri } in targets {
         if delta == 0 {
             continue;
         }
+        // Setting either name moves both: `on_hand = available + committed`.
         let (available, on_hand) = shift(shop, item, location, delta, 0, now, events);
         let item_id = shop.variant(item).inventory_item_id;
         let mut push = |name, after, ledger_document_uri| {
@@ -393,12 +300,127 @@ pub fn adjust_quantities(
         };
         if name == "available" {
             push("available", available, None);
-            push("on_hand", on_hand, None);
+            push("on_hand", on_hand, ledger_document_uri);
         } else {
-            push("on_hand", on_hand, ledger);
+            push("on_hand", on_hand, ledger_document_uri);
             push("available", available, None);
         }
     }
+    changes
+}
+
+/// Applies `inventorySetQuantities`; refuses the whole input when any quantity is invalid or
+/// stale.
+pub fn set_quantities(
+    shop: &mut ShopState,
+    input: &InventorySetQuantitiesInput,
+    now: i64,
+    events: &mut Vec<Event>,
+) -> Result<Option<AdjustmentGroupRecord>, Vec<Refusal<SetErrorCode>>> {
+    use SetErrorCode as Code;
+    let mut refusals = Vec::new();
+    let invalid_name = (Code::InvalidName, "The quantity name must be either 'available' or 'on_hand'.");
+    let name = checked_name(&input.name, &input.reason, invalid_name, &mut refusals);
+    let mut targets: Vec<Target> = Vec::new();
+    for (i, quantity) in input.quantities.iter().enumerate() {
+        let row = Row::new("quantities", i);
+        let ids = (&quantity.inventory_item_id, &quantity.location_id);
+        let Some((item, location, level)) = find_level(shop, ids, &row, &mut refusals) else {
+            continue;
+        };
+        let wanted = i64::from(quantity.quantity);
+        if wanted > SET_LIMIT {
+            let message = "The total quantity can't be higher than 1,000,000,000.";
+            refusals.push(row.refuse(Code::InvalidQuantityTooHigh, "quantity", message));
+        } else if wanted < -SET_LIMIT {
+            let message = "The total quantity can't be lower than -1,000,000,000.";
+            refusals.push(row.refuse(Code::InvalidQuantityTooLow, "quantity", message));
+        } else if wanted < 0 && name == "on_hand" {
+            let message = "The quantity can't be negative.";
+            refusals.push(row.refuse(Code::InvalidQuantityNegative, "quantity", message));
+        }
+        if targets.iter().any(|t| t.item == item && t.location == location) {
+            let message = "The combination of inventoryItemId and locationId must be unique.";
+            refusals.push(row.refuse(Code::NoDuplicateInventoryItemIdGroupIdPair, "locationId", message));
+        }
+        let current = level.quantity(name).unwrap_or_default();
+        match &quantity.change_from_quantity {
+            MaybeUndefined::Value(expected) if i64::from(*expected) != current => {
+                let message = "The changeFromQuantity argument no longer matches the persisted quantity.";
+                refusals.push(row.refuse(Code::ChangeFromQuantityStale, "changeFromQuantity", message));
+            }
+            MaybeUndefined::Value(_) | MaybeUndefined::Null => {}
+            MaybeUndefined::Undefined => match quantity.compare_quantity {
+                Some(expected) if i64::from(expected) != current => {
+                    let message = "The compareQuantity argument no longer matches the persisted quantity.";
+                    refusals.push(row.refuse(Code::CompareQuantityStale, "compareQuantity", message));
+                }
+                Some(_) => {}
+                None if input.ignore_compare_quantity => {}
+                None => {
+                    let message = "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.";
+                    refusals.push(row.refuse(Code::CompareQuantityRequired, "compareQuantity", message));
+                }
+            },
+        }
+        targets.push(Target { item, location, delta: wanted - current, ledger_document_uri: None });
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    let changes = apply(shop, name, targets, now, events);
+    Ok(group(shop, now, &input.reason, input.reference_document_uri.clone(), changes))
+}
+
+/// Applies `inventoryAdjustQuantities`; refuses the whole input when any change is invalid.
+pub fn adjust_quantities(
+    shop: &mut ShopState,
+    input: &InventoryAdjustQuantitiesInput,
+    now: i64,
+    events: &mut Vec<Event>,
+) -> Result<Option<AdjustmentGroupRecord>, Vec<Refusal<AdjustErrorCode>>> {
+    use AdjustErrorCode as Code;
+    let mut refusals = Vec::new();
+    let invalid_name = (Code::InvalidQuantityName, "The specified quantity name is invalid.");
+    let name = checked_name(&input.name, &input.reason, invalid_name, &mut refusals);
+    // Deltas to one level add up, so a later change sees the earlier ones.
+    let mut targets: Vec<Target> = Vec::new();
+    for (i, change) in input.changes.iter().enumerate() {
+        let row = Row::new("changes", i);
+        let ids = (&change.inventory_item_id, &change.location_id);
+        let Some((item, location, level)) = find_level(shop, ids, &row, &mut refusals) else {
+            continue;
+        };
+        match (name, &change.ledger_document_uri) {
+            ("available", Some(_)) => {
+                let message = "A ledger document URI is not allowed when adjusting available.";
+                refusals.push(row.refuse(Code::InvalidAvailableDocument, "ledgerDocumentUri", message));
+            }
+            ("on_hand", None) => {
+                let message = "A ledger document URI is required except when adjusting available.";
+                refusals.push(row.refuse(Code::InvalidQuantityDocument, "ledgerDocumentUri", message));
+            }
+            _ => {}
+        }
+        let delta = i64::from(change.delta);
+        let earlier: i64 =
+            targets.iter().filter(|t| t.item == item && t.location == location).map(|t| t.delta).sum();
+        let after = level.quantity(name).unwrap_or_default() + earlier + delta;
+        if after > ADJUST_LIMIT {
+            let message = "The quantity can't be higher than 2,000,000,000.";
+            refusals.push(row.refuse(Code::InvalidQuantityTooHigh, "delta", message));
+        } else if after < -ADJUST_LIMIT {
+            let message = "The quantity can't be lower than -2,000,000,000.";
+            refusals.push(row.refuse(Code::InvalidQuantityTooLow, "delta", message));
+        }
+        // `available` refuses a ledger document above, so only `on_hand` carries one.
+        let ledger_document_uri = change.ledger_document_uri.clone();
+        targets.push(Target { item, location, delta, ledger_document_uri });
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    let changes = apply(shop, name, targets, now, events);
     Ok(group(shop, now, &input.reason, input.reference_document_uri.clone(), changes))
 }
 

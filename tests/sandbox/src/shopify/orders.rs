@@ -74,8 +74,27 @@ pub enum FinancialStatus {
     Voided,
 }
 
+impl FinancialStatus {
+    /// The status as the REST API and the `financial_status:` search filter spell it.
+    pub fn rest_name(self) -> &'static str {
+        match self {
+            FinancialStatus::Authorized => "authorized",
+            FinancialStatus::Expired => "expired",
+            FinancialStatus::Paid => "paid",
+            FinancialStatus::PartiallyPaid => "partially_paid",
+            FinancialStatus::PartiallyRefunded => "partially_refunded",
+            FinancialStatus::Pending => "pending",
+            FinancialStatus::Refunded => "refunded",
+            FinancialStatus::Voided => "voided",
+        }
+    }
+}
+
+// Another schema type with (in 2026-01) the same values as `FinancialStatus`; `remote` derives
+// the conversions both ways. (A plain comment: doc comments become the schema's description.)
 /// `OrderCreateFinancialStatus`: the statuses `orderCreate` may set.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "FinancialStatus")]
 pub enum OrderCreateFinancialStatus {
     Authorized,
     Expired,
@@ -85,22 +104,6 @@ pub enum OrderCreateFinancialStatus {
     Pending,
     Refunded,
     Voided,
-}
-
-impl From<OrderCreateFinancialStatus> for FinancialStatus {
-    fn from(status: OrderCreateFinancialStatus) -> Self {
-        use OrderCreateFinancialStatus as In;
-        match status {
-            In::Authorized => FinancialStatus::Authorized,
-            In::Expired => FinancialStatus::Expired,
-            In::Paid => FinancialStatus::Paid,
-            In::PartiallyPaid => FinancialStatus::PartiallyPaid,
-            In::PartiallyRefunded => FinancialStatus::PartiallyRefunded,
-            In::Pending => FinancialStatus::Pending,
-            In::Refunded => FinancialStatus::Refunded,
-            In::Voided => FinancialStatus::Voided,
-        }
-    }
 }
 
 /// `OrderDisplayFulfillmentStatus` (the values the sandbox reaches).
@@ -241,6 +244,29 @@ pub struct LineItemRecord {
 }
 
 impl LineItemRecord {
+    /// A line of `orderCreate` before it is numbered, placed at a location or claims stock;
+    /// a custom line as it stays.
+    fn unplaced(line: &OrderCreateLineItemInput, title: String, quantity: i64, price: Decimal) -> Self {
+        LineItemRecord {
+            id: 0,
+            variant_id: None,
+            product_id: None,
+            inventory_item_id: None,
+            sku: line.sku.clone(),
+            title,
+            variant_title: None,
+            quantity,
+            price,
+            requires_shipping: line.requires_shipping.unwrap_or(true),
+            claimed: false,
+            location_id: 0,
+            fulfilled: 0,
+            removed: 0,
+            returned: 0,
+            refunded: 0,
+        }
+    }
+
     pub fn gid(&self) -> String {
         format!("gid://shopify/LineItem/{}", self.id)
     }
@@ -378,7 +404,9 @@ pub fn create_order(
         let quantity = i64::from(line.quantity);
         let Some(variant_gid) = &line.variant_id else {
             match (&line.title, price) {
-                (Some(title), Some(price)) => lines.push(custom_line(line, title, price, quantity)),
+                (Some(title), Some(price)) => {
+                    lines.push((LineItemRecord::unplaced(line, title.clone(), quantity, price), None));
+                }
                 _ => {
                     let message = "A custom line item needs a title and a priceSet.".to_string();
                     refusals.push(Refusal { code: Some(Code::Invalid), field: at("variantId"), message });
@@ -394,24 +422,15 @@ pub fn create_order(
         };
         let product = &shop.products[found.0];
         let variant = &product.variants[found.1];
+        let title = line.title.clone().unwrap_or_else(|| product.title.clone());
         lines.push((
             LineItemRecord {
-                id: 0,
                 variant_id: Some(variant.id),
                 product_id: Some(product.id),
                 inventory_item_id: Some(variant.inventory_item_id),
                 sku: line.sku.clone().or_else(|| Some(variant.sku.clone()).filter(|s| !s.is_empty())),
-                title: line.title.clone().unwrap_or_else(|| product.title.clone()),
                 variant_title: Some(variant.title.clone()).filter(|t| t != "Default Title"),
-                quantity,
-                price: price.unwrap_or(variant.price),
-                requires_shipping: line.requires_shipping.unwrap_or(true),
-                claimed: false,
-                location_id: 0,
-                fulfilled: 0,
-                removed: 0,
-                returned: 0,
-                refunded: 0,
+                ..LineItemRecord::unplaced(line, title, quantity, price.unwrap_or(variant.price))
             },
             Some(found),
         ));
@@ -549,33 +568,6 @@ pub fn create_order(
     events.push(Event { topic: "orders/create", payload: rest::order(&order) });
     shop.orders.push(Arc::new(order));
     Ok(shop.orders.len() - 1)
-}
-
-fn custom_line(
-    line: &OrderCreateLineItemInput,
-    title: &str,
-    price: Decimal,
-    quantity: i64,
-) -> (LineItemRecord, Option<(usize, usize)>) {
-    let record = LineItemRecord {
-        id: 0,
-        variant_id: None,
-        product_id: None,
-        inventory_item_id: None,
-        sku: line.sku.clone(),
-        title: title.to_string(),
-        variant_title: None,
-        quantity,
-        price,
-        requires_shipping: line.requires_shipping.unwrap_or(true),
-        claimed: false,
-        location_id: 0,
-        fulfilled: 0,
-        removed: 0,
-        returned: 0,
-        refunded: 0,
-    };
-    (record, None)
 }
 
 /// The financial status the transactions make.

@@ -7,6 +7,7 @@
 mod fulfillment;
 mod inventory;
 mod orders;
+mod payload;
 mod refunds;
 
 use super::data::{InventoryPolicy, ProductRecord, Snapshot, VariantRecord, parse_gid};
@@ -199,6 +200,24 @@ pub(super) fn page_by_id<T: Clone, C: From<Page<T>>>(
     paginate(items, |item| (SortValue::Int(id(item) as i64), id(item)), true, args).map(Into::into)
 }
 
+/// One page of `items` ordered by `key`, descending when `args.reverse`, as a connection.
+/// `numeric` says how the cursors' `last_value` is read back.
+pub(super) fn page_sorted<T: Clone, C: From<Page<T>>>(
+    mut items: Vec<T>,
+    key: impl Fn(&T) -> (SortValue, u64),
+    numeric: bool,
+    args: PageArgs,
+) -> Result<C, Error> {
+    // Lists come in id order, so paging by id needs no sort.
+    if !items.is_sorted_by_key(&key) {
+        items.sort_by_cached_key(&key);
+    }
+    if args.reverse {
+        items.reverse();
+    }
+    paginate(&items, key, numeric, args).map(Into::into)
+}
+
 /// Encodes a cursor the way Shopify's look: base64 of `{"last_id":…,"last_value":"…"}`.
 fn encode_cursor(id: u64, value: &SortValue) -> String {
     BASE64.encode(serde_json::json!({"last_id": id, "last_value": value.encode()}).to_string())
@@ -225,7 +244,7 @@ fn page_size_error(message: &str) -> Error {
 
 /// Cuts one page out of `items`, already sorted by `key` (ascending, or descending when
 /// `args.reverse`). `numeric` says how the cursors' `last_value` is read back.
-pub(super) fn paginate<T: Clone>(
+fn paginate<T: Clone>(
     items: &[T],
     key: impl Fn(&T) -> (SortValue, u64),
     numeric: bool,
@@ -301,6 +320,18 @@ pub(super) fn records<'a>(ctx: &Context<'a>) -> Result<&'a Arc<ShopRecords>, Err
     ctx.data::<Arc<ShopRecords>>()
 }
 
+/// A node by GID: `find` looks up the id in the request's snapshot. A GID of another kind, or
+/// not a GID, finds nothing.
+pub(super) fn find_by_gid<T>(
+    ctx: &Context<'_>,
+    gid: &ID,
+    kind: &str,
+    find: impl FnOnce(&Snapshot, u64) -> Option<T>,
+) -> Result<Option<T>, Error> {
+    let snapshot = snapshot(ctx)?;
+    Ok(parse_gid(gid, kind).and_then(|id| find(&snapshot, id)))
+}
+
 /// The catalog queries.
 #[derive(Default)]
 pub struct CatalogQuery;
@@ -345,29 +376,17 @@ impl CatalogQuery {
             ProductSortKeys::Id | ProductSortKeys::InventoryTotal | ProductSortKeys::Relevance
         );
         let reverse = reverse.unwrap_or(false);
-        let mut items: Vec<Product> = snapshot
+        let items: Vec<Product> = snapshot
             .products
             .iter()
             .filter(|p| search.matches_product(p))
             .map(|p| Product(Arc::clone(p)))
             .collect();
-        // The snapshot is in id order already.
-        if !numeric || reverse {
-            items.sort_by_cached_key(|p| key(p));
-            if reverse {
-                items.reverse();
-            }
-        }
-        paginate(&items, key, numeric, PageArgs { first, after, last, before, reverse }).map(Into::into)
+        page_sorted(items, key, numeric, PageArgs { first, after, last, before, reverse })
     }
 
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>, Error> {
-        let snapshot = snapshot(ctx)?;
-        let Some(id) = parse_gid(&id, "Product") else {
-            return Ok(None);
-        };
-        let products = &snapshot.products;
-        Ok(products.binary_search_by_key(&id, |p| p.id).ok().map(|i| Product(Arc::clone(&products[i]))))
+        find_by_gid(ctx, &id, "Product", Product::find)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -384,7 +403,8 @@ impl CatalogQuery {
         let snapshot = snapshot(ctx)?;
         let search = Search::parse(query.as_deref());
         let reverse = reverse.unwrap_or(false);
-        let mut items: Vec<ProductVariant> = snapshot
+        // Variant ids grow with product ids, so the list is in id order already.
+        let items: Vec<ProductVariant> = snapshot
             .products
             .iter()
             .flat_map(|p| {
@@ -392,29 +412,19 @@ impl CatalogQuery {
             })
             .filter(|v| search.matches_variant(&v.product, v.record()))
             .collect();
-        // Variant ids grow with product ids, so the list is in id order already.
-        if reverse {
-            items.reverse();
-        }
         let key = |v: &ProductVariant| (SortValue::Int(v.record().id as i64), v.record().id);
-        paginate(&items, key, true, PageArgs { first, after, last, before, reverse }).map(Into::into)
+        page_sorted(items, key, true, PageArgs { first, after, last, before, reverse })
     }
 
     async fn product_variant(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductVariant>, Error> {
-        let snapshot = snapshot(ctx)?;
-        let Some(id) = parse_gid(&id, "ProductVariant") else {
-            return Ok(None);
-        };
-        Ok(find_variant(&snapshot, |v| v.id == id))
+        find_by_gid(ctx, &id, "ProductVariant", |snapshot, id| find_variant(snapshot, |v| v.id == id))
     }
 
     /// An inventory item by GID; each variant has exactly one.
     async fn inventory_item(&self, ctx: &Context<'_>, id: ID) -> Result<Option<InventoryItem>, Error> {
-        let snapshot = snapshot(ctx)?;
-        let Some(id) = parse_gid(&id, "InventoryItem") else {
-            return Ok(None);
-        };
-        Ok(find_variant(&snapshot, |v| v.inventory_item_id == id).map(|variant| InventoryItem { variant }))
+        find_by_gid(ctx, &id, "InventoryItem", |snapshot, id| {
+            find_variant(snapshot, |v| v.inventory_item_id == id).map(|variant| InventoryItem { variant })
+        })
     }
 }
 
@@ -446,6 +456,12 @@ impl Shop {
 pub struct Product(pub Arc<ProductRecord>);
 
 impl Product {
+    /// The product with this id.
+    pub fn find(snapshot: &Snapshot, id: u64) -> Option<Product> {
+        let products = &snapshot.products;
+        products.binary_search_by_key(&id, |p| p.id).ok().map(|i| Product(Arc::clone(&products[i])))
+    }
+
     fn image(&self, index: usize) -> Option<Image> {
         let url = self.0.images.get(index)?;
         Some(Image {
@@ -507,8 +523,7 @@ impl Product {
         before: Option<String>,
     ) -> Result<ImageConnection, Error> {
         let items: Vec<Image> = (0..self.0.images.len()).filter_map(|i| self.image(i)).collect();
-        let key = |image: &Image| (SortValue::Int(image.id as i64), image.id);
-        paginate(&items, key, true, PageArgs { first, after, last, before, reverse: false }).map(Into::into)
+        page_by_id(&items, |image| image.id, PageArgs::new(first, after, last, before))
     }
     async fn variants(
         &self,
@@ -520,8 +535,7 @@ impl Product {
         let items: Vec<ProductVariant> = (0..self.0.variants.len())
             .map(|index| ProductVariant { product: Arc::clone(&self.0), index })
             .collect();
-        let key = |v: &ProductVariant| (SortValue::Int(v.record().id as i64), v.record().id);
-        paginate(&items, key, true, PageArgs { first, after, last, before, reverse: false }).map(Into::into)
+        page_by_id(&items, |v| v.record().id, PageArgs::new(first, after, last, before))
     }
 }
 
@@ -668,11 +682,9 @@ impl InventoryItem {
         ctx: &Context<'_>,
         location_id: ID,
     ) -> Result<Option<InventoryLevel>, Error> {
-        let snapshot = snapshot(ctx)?;
-        let Some(location) = parse_gid(&location_id, "Location") else {
-            return Ok(None);
-        };
-        Ok(inventory::levels_of(&snapshot, &self.variant).into_iter().find(|l| l.location.id == location))
+        find_by_gid(ctx, &location_id, "Location", |snapshot, location| {
+            inventory::levels_of(snapshot, &self.variant).into_iter().find(|l| l.location.id == location)
+        })
     }
 }
 

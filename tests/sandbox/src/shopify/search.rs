@@ -5,7 +5,7 @@
 //! we skip).
 
 use super::data::{ProductRecord, VariantRecord};
-use super::orders::{DisplayFulfillmentStatus, FinancialStatus, OrderRecord};
+use super::orders::{DisplayFulfillmentStatus, OrderRecord};
 use super::timestamp;
 use crate::catalog::ProductStatus;
 use std::cmp::Ordering;
@@ -188,19 +188,7 @@ impl Term {
                 "closed" => order.cancelled_at.is_some(),
                 _ => false,
             },
-            "financial_status" => {
-                let status = match order.financial_status {
-                    FinancialStatus::Authorized => "authorized",
-                    FinancialStatus::Expired => "expired",
-                    FinancialStatus::Paid => "paid",
-                    FinancialStatus::PartiallyPaid => "partially_paid",
-                    FinancialStatus::PartiallyRefunded => "partially_refunded",
-                    FinancialStatus::Pending => "pending",
-                    FinancialStatus::Refunded => "refunded",
-                    FinancialStatus::Voided => "voided",
-                };
-                self.value.eq_ignore_ascii_case(status)
-            }
+            "financial_status" => self.value.eq_ignore_ascii_case(order.financial_status.rest_name()),
             "fulfillment_status" => {
                 let status = order.display_fulfillment_status();
                 match self.value.to_lowercase().as_str() {

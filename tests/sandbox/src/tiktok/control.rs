@@ -29,7 +29,7 @@
 use super::{
     App, OrderStatus, ReviewOutcome, ReviewPolicy, SandboxProduct, envelope, orders, returns, state,
 };
-use crate::chaos::control_error;
+use crate::control::{control_error, json_body};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -38,7 +38,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -253,11 +252,6 @@ pub(crate) fn routes(app: Arc<App>) -> Router {
 
 type Answer = Result<Json<Value>, Response>;
 
-/// Parses a JSON body; a body that does not parse is a 400 with serde's reason.
-fn decode<T: DeserializeOwned>(body: &Bytes) -> Result<T, ControlError> {
-    serde_json::from_slice(body).map_err(|e| ControlError::Invalid(format!("bad body: {e}")))
-}
-
 fn refused(error: ControlError) -> Response {
     error.into_response()
 }
@@ -304,7 +298,7 @@ struct SeedBody {
 }
 
 async fn seed(State(app): State<Arc<App>>, Path(cipher): Path<String>, body: Bytes) -> Answer {
-    let body: SeedBody = decode(&body).map_err(refused)?;
+    let body: SeedBody = json_body(&body, "bad body")?;
     let skus: Vec<&str> = body.seller_skus.iter().map(String::as_str).collect();
     let id = app.seed_product(&cipher, &body.title, &skus).map_err(refused)?;
     Ok(Json(json!({ "product_id": id })))
@@ -328,7 +322,7 @@ struct ReviewBody {
 }
 
 async fn review(State(app): State<Arc<App>>, body: Bytes) -> Answer {
-    let body: ReviewBody = decode(&body).map_err(refused)?;
+    let body: ReviewBody = json_body(&body, "bad body")?;
     let outcome = match body.outcome {
         OutcomeName::Approve => ReviewOutcome::Approve,
         OutcomeName::Reject if body.reasons.is_empty() => {
@@ -352,7 +346,7 @@ struct RateBody {
 }
 
 async fn rate_limit(State(app): State<Arc<App>>, body: Bytes) -> Answer {
-    let body: RateBody = decode(&body).map_err(refused)?;
+    let body: RateBody = json_body(&body, "bad body")?;
     if body.per_second == Some(0) {
         return Err(refused(ControlError::Invalid(
             "per_second must be at least 1, or null for no limit".into(),
@@ -383,7 +377,7 @@ struct OrderBody {
 }
 
 async fn place(State(app): State<Arc<App>>, Path(cipher): Path<String>, body: Bytes) -> Answer {
-    let body: OrderBody = decode(&body).map_err(refused)?;
+    let body: OrderBody = json_body(&body, "bad body")?;
     let lines: Vec<(&str, u32)> = body.lines.iter().map(|l| (l.seller_sku.as_str(), l.quantity)).collect();
     let id = app.place_order(&cipher, &lines, body.paid).map_err(refused)?;
     Ok(Json(json!({ "order_id": id })))
@@ -400,7 +394,7 @@ async fn advance(
     Path((cipher, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Answer {
-    let body: AdvanceBody = decode(&body).map_err(refused)?;
+    let body: AdvanceBody = json_body(&body, "bad body")?;
     let status = OrderStatus::parse(&body.status)
         .ok_or_else(|| refused(ControlError::Invalid(format!("unknown order status {:?}", body.status))))?;
     app.advance_order(&cipher, &id, status).map_err(refused)?;
@@ -423,7 +417,7 @@ async fn request_return(
     Path((cipher, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Answer {
-    let body: ReturnBody = decode(&body).map_err(refused)?;
+    let body: ReturnBody = json_body(&body, "bad body")?;
     let return_id = app.request_return(&cipher, &id, &body.return_type).map_err(refused)?;
     Ok(Json(json!({ "return_id": return_id })))
 }
@@ -442,7 +436,7 @@ struct WebhookBody {
 }
 
 async fn webhooks(State(app): State<Arc<App>>, body: Bytes) -> Answer {
-    let body: WebhookBody = decode(&body).map_err(refused)?;
+    let body: WebhookBody = json_body(&body, "bad body")?;
     app.subscribe_webhooks(&body.url).map_err(refused)?;
     if body.retries.is_some() || body.base_ms.is_some() {
         let (retries, base) = app.webhooks.retry();

@@ -9,13 +9,12 @@
 use super::data::Store;
 use super::product_writes::{self, product_not_found, variation_not_found};
 use super::rest::object_body;
-use super::rest_error::RestError;
+use super::rest_error::{Answer, RestError};
 use super::{AppState, json_response, now_seconds, orders};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::post;
 use serde_json::{Map, Value, json};
 use std::cell::RefCell;
@@ -40,9 +39,7 @@ struct Batch {
 
 impl Batch {
     fn parse(body: &Bytes) -> Result<Batch, RestError> {
-        let request = object_body(body).map_err(|_| {
-            RestError::new(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.")
-        })?;
+        let request = object_body(body)?;
         let list = |name: &str| match request.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Array(items)) => Ok(Some(items.clone())),
@@ -75,9 +72,7 @@ fn in_place(id: u64, error: &RestError) -> Value {
 }
 
 fn object(item: &Value) -> Result<&Map<String, Value>, RestError> {
-    item.as_object().ok_or_else(|| {
-        RestError::new(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.")
-    })
+    item.as_object().ok_or_else(RestError::invalid_json)
 }
 
 /// Runs each list through its write and collects the answers in request order.
@@ -112,11 +107,8 @@ fn run(
     Value::Object(answer)
 }
 
-async fn products(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let batch = match Batch::parse(&body) {
-        Ok(batch) => batch,
-        Err(error) => return error.response(),
-    };
+async fn products(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let batch = Batch::parse(&body)?;
     let now = now_seconds();
     let base_url = state.base_url().to_string();
     let events: RefCell<Vec<(&str, Value)>> = RefCell::new(Vec::new());
@@ -142,17 +134,13 @@ async fn products(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     for (topic, payload) in events.into_inner() {
         state.webhooks.emit(topic, &payload);
     }
-    json_response(StatusCode::OK, answer)
+    Ok(json_response(StatusCode::OK, answer))
 }
 
-async fn variations(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Response {
-    let Some(parent) = id.parse::<u64>().ok().filter(|id| state.store().products.contains_key(id)) else {
-        return product_not_found().response();
-    };
-    let batch = match Batch::parse(&body) {
-        Ok(batch) => batch,
-        Err(error) => return error.response(),
-    };
+async fn variations(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Answer {
+    let parent = id.parse::<u64>().ok().filter(|id| state.store().products.contains_key(id));
+    let parent = parent.ok_or_else(product_not_found)?;
+    let batch = Batch::parse(&body)?;
     let now = now_seconds();
     let base_url = state.base_url().to_string();
     let answer = {
@@ -178,14 +166,11 @@ async fn variations(State(state): State<Arc<AppState>>, Path(id): Path<String>, 
     if changed {
         state.emit_product("product.updated", parent);
     }
-    json_response(StatusCode::OK, answer)
+    Ok(json_response(StatusCode::OK, answer))
 }
 
-async fn orders_batch(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let batch = match Batch::parse(&body) {
-        Ok(batch) => batch,
-        Err(error) => return error.response(),
-    };
+async fn orders_batch(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let batch = Batch::parse(&body)?;
     let now = now_seconds();
     let currency = state.currency.clone();
     let touched = RefCell::new(Vec::new());
@@ -211,5 +196,5 @@ async fn orders_batch(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
     touched.sort_unstable();
     touched.dedup();
     state.emit_products("product.updated", &touched);
-    json_response(StatusCode::OK, answer)
+    Ok(json_response(StatusCode::OK, answer))
 }

@@ -18,7 +18,7 @@
 
 use super::{AppState, WebhookStatus, bump, now_seconds};
 use crate::catalog::CatalogProduct;
-use crate::chaos::control_error;
+use crate::control::{control_error, json_body};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -27,7 +27,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -111,21 +110,12 @@ pub fn routes(state: Arc<AppState>) -> Router {
 
 type Answer = Result<Json<Value>, Response>;
 
-/// Parses a JSON body; the reason is serde's.
-fn decode<T: DeserializeOwned>(body: &Bytes) -> Result<T, String> {
-    serde_json::from_slice(body).map_err(|e| format!("bad body: {e}"))
-}
-
-fn bad_body(why: String) -> Response {
-    control_error(StatusCode::BAD_REQUEST, why)
-}
-
 fn not_found(what: String) -> Response {
     control_error(StatusCode::NOT_FOUND, what)
 }
 
 async fn add_product(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
-    let product: CatalogProduct = decode(&body).map_err(bad_body)?;
+    let product: CatalogProduct = json_body(&body, "bad body")?;
     Ok(Json(json!({ "id": state.add_product(product) })))
 }
 
@@ -137,7 +127,7 @@ struct StockBody {
 }
 
 async fn set_stock(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
-    let body: StockBody = decode(&body).map_err(bad_body)?;
+    let body: StockBody = json_body(&body, "bad body")?;
     if !state.set_stock(&body.sku, body.quantity) {
         return Err(not_found(format!("no product or variation has the SKU {:?}", body.sku)));
     }
@@ -151,7 +141,7 @@ struct NameBody {
 }
 
 async fn rename(State(state): State<Arc<AppState>>, Path(slug): Path<String>, body: Bytes) -> Answer {
-    let body: NameBody = decode(&body).map_err(bad_body)?;
+    let body: NameBody = json_body(&body, "bad body")?;
     if !state.set_product_name(&slug, &body.name) {
         return Err(not_found(format!("no product has the slug {slug:?}")));
     }
@@ -174,7 +164,7 @@ struct WebhookBody {
 }
 
 async fn subscribe(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
-    let body: WebhookBody = decode(&body).map_err(bad_body)?;
+    let body: WebhookBody = json_body(&body, "bad body")?;
     let id = state
         .webhooks
         .subscribe(&body.topic, &body.delivery_url, &body.secret)

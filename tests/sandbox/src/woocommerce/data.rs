@@ -18,8 +18,8 @@ const FIRST_POST_ID: u64 = 100;
 /// Catalog product `i` was created this many seconds after the base time.
 const CREATED_STEP: i64 = 60;
 
-/// Product or variation prices and stock.
-#[derive(Debug, Clone)]
+/// Product or variation prices and stock; the default is no SKU, no price and no stock managed.
+#[derive(Debug, Clone, Default)]
 pub struct Stocked {
     pub sku: String,
     pub regular_price: Decimal,
@@ -268,14 +268,7 @@ impl Store {
         }
         let stocked = match (&first, variable) {
             (Some(variant), false) => stocked(variant),
-            _ => Stocked {
-                sku: String::new(),
-                regular_price: Decimal::ZERO,
-                sale_price: None,
-                manage_stock: false,
-                stock_quantity: None,
-                grams: 0,
-            },
+            _ => Stocked::default(),
         };
         if !product.vendor.is_empty() {
             attributes.push(Attribute {

@@ -8,12 +8,12 @@
 //! delete cores here serve both the single endpoints and `POST /orders/batch`.
 
 use super::data::{LineItem, Note, Order, Store};
-use super::rest::{Paging, Params, object_body};
-use super::rest_error::RestError;
+use super::rest::{Listing, object_body};
+use super::rest_error::{Answer, RestError};
 use super::{AppState, json_response, now_seconds};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -36,6 +36,16 @@ pub fn order_not_found() -> RestError {
     RestError::new(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
 }
 
+/// The order a path's `{id}` names.
+pub fn path_order<'s>(store: &'s Store, id: &str) -> Result<&'s Order, RestError> {
+    id.parse::<u64>().ok().and_then(|id| store.orders.get(&id)).ok_or_else(order_not_found)
+}
+
+/// [`path_order`], to change.
+pub fn path_order_mut<'s>(store: &'s mut Store, id: &str) -> Result<&'s mut Order, RestError> {
+    id.parse::<u64>().ok().and_then(|id| store.orders.get_mut(&id)).ok_or_else(order_not_found)
+}
+
 fn invalid_status() -> RestError {
     RestError::invalid_param("status", format!("status is not one of {}.", STATUSES.join(", ")))
 }
@@ -53,19 +63,11 @@ const ECHOED: [&str; 9] = [
     "meta_data",
 ];
 
-async fn create_order(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let request = match object_body(&body) {
-        Ok(request) => request,
-        Err(response) => return *response,
-    };
-    let created = create_in(&mut state.store(), &request, &state.currency, now_seconds());
-    match created {
-        Ok((answer, touched)) => {
-            state.emit_products("product.updated", &touched);
-            json_response(StatusCode::CREATED, answer)
-        }
-        Err(error) => error.response(),
-    }
+async fn create_order(State(state): State<Arc<AppState>>, body: Bytes) -> Answer {
+    let request = object_body(&body)?;
+    let (answer, touched) = create_in(&mut state.store(), &request, &state.currency, now_seconds())?;
+    state.emit_products("product.updated", &touched);
+    Ok(json_response(StatusCode::CREATED, answer))
 }
 
 /// `POST /orders` on the locked store: the new order's JSON and the products whose stock
@@ -233,24 +235,12 @@ pub fn transition(store: &mut Store, order: &mut Order, status: &str, now: i64) 
     touched
 }
 
-async fn get_order(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    let store = state.store();
-    match id.parse::<u64>().ok().and_then(|id| store.orders.get(&id)) {
-        Some(order) => json_response(StatusCode::OK, Store::order_json(order)),
-        None => order_not_found().response(),
-    }
+async fn get_order(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
+    Ok(json_response(StatusCode::OK, Store::order_json(path_order(&state.store(), &id)?)))
 }
 
-async fn list_orders(
-    State(state): State<Arc<AppState>>,
-    OriginalUri(uri): OriginalUri,
-    Query(params): Params,
-) -> Response {
-    let paging = match Paging::from_params(&params) {
-        Ok(paging) => paging,
-        Err(response) => return *response,
-    };
-    let status = params.get("status").map(String::as_str).unwrap_or("any");
+async fn list_orders(State(state): State<Arc<AppState>>, list: Listing) -> Response {
+    let status = list.params.get("status").map(String::as_str).unwrap_or("any");
     let store = state.store();
     // Newest first, as WordPress lists posts by date.
     let items = store
@@ -260,25 +250,15 @@ async fn list_orders(
         .filter(|o| status == "any" || o.status == status)
         .map(Store::order_json)
         .collect();
-    paging.respond(items, state.base_url(), &uri, &params)
+    list.respond(items, state.base_url())
 }
 
-async fn update_order(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Response {
-    let request = match object_body(&body) {
-        Ok(request) => request,
-        Err(response) => return *response,
-    };
-    let Some(id) = id.parse::<u64>().ok() else {
-        return order_not_found().response();
-    };
-    let updated = update_in(&mut state.store(), id, &request, now_seconds());
-    match updated {
-        Ok((answer, touched)) => {
-            state.emit_products("product.updated", &touched);
-            json_response(StatusCode::OK, answer)
-        }
-        Err(error) => error.response(),
-    }
+async fn update_order(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Answer {
+    let request = object_body(&body)?;
+    let id = id.parse::<u64>().map_err(|_| order_not_found())?;
+    let (answer, touched) = update_in(&mut state.store(), id, &request, now_seconds())?;
+    state.emit_products("product.updated", &touched);
+    Ok(json_response(StatusCode::OK, answer))
 }
 
 /// `PUT /orders/{id}` on the locked store: the order's JSON and the products whose stock moved.
@@ -322,36 +302,22 @@ pub fn delete_in(store: &mut Store, id: u64) -> Result<Value, RestError> {
     store.orders.remove(&id).map(|order| Store::order_json(&order)).ok_or_else(order_not_found)
 }
 
-async fn list_notes(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+async fn list_notes(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
     let store = state.store();
-    match id.parse::<u64>().ok().and_then(|id| store.orders.get(&id)) {
-        // Newest first.
-        Some(order) => json_response(
-            StatusCode::OK,
-            Value::Array(order.notes.iter().rev().map(Store::note_json).collect()),
-        ),
-        None => order_not_found().response(),
-    }
+    let order = path_order(&store, &id)?;
+    // Newest first.
+    Ok(json_response(StatusCode::OK, Value::Array(order.notes.iter().rev().map(Store::note_json).collect())))
 }
 
-async fn add_note(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Response {
-    let request = match object_body(&body) {
-        Ok(request) => request,
-        Err(response) => return *response,
-    };
+async fn add_note(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Answer {
+    let request = object_body(&body)?;
     let Some(text) = request.get("note").and_then(Value::as_str).filter(|n| !n.trim().is_empty()) else {
-        return RestError::new(
-            StatusCode::BAD_REQUEST,
-            "rest_missing_callback_param",
-            "Missing parameter(s): note",
-        )
-        .response();
+        let message = "Missing parameter(s): note";
+        return Err(RestError::new(StatusCode::BAD_REQUEST, "rest_missing_callback_param", message));
     };
     let mut store = state.store();
     let note_id = store.next_id();
-    let Some(order) = id.parse::<u64>().ok().and_then(|id| store.orders.get_mut(&id)) else {
-        return order_not_found().response();
-    };
+    let order = path_order_mut(&mut store, &id)?;
     let note = Note {
         id: note_id,
         note: text.to_string(),
@@ -361,5 +327,5 @@ async fn add_note(State(state): State<Arc<AppState>>, Path(id): Path<String>, bo
     };
     let answer = Store::note_json(&note);
     order.notes.push(note);
-    json_response(StatusCode::CREATED, answer)
+    Ok(json_response(StatusCode::CREATED, answer))
 }

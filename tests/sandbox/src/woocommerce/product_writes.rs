@@ -101,6 +101,14 @@ fn apply_stocked(
     Ok(())
 }
 
+/// The prices, SKU and stock of a new product or variation.
+fn new_stocked(store: &Store, request: &Map<String, Value>) -> Result<Stocked, RestError> {
+    let taken = skus_taken(store, None);
+    let mut stocked = Stocked::default();
+    apply_stocked(&mut stocked, request, |s| taken.iter().any(|t| t == s))?;
+    Ok(stocked)
+}
+
 /// Name, descriptions and status of a create or update.
 fn apply_text(product: &mut Product, update: &Map<String, Value>) -> Result<(), RestError> {
     for (field, target) in [
@@ -155,16 +163,7 @@ pub fn create_product(
         "variable" => true,
         _ => return Err(RestError::invalid_param("type", "type is not one of simple, variable.")),
     };
-    let taken = skus_taken(store, None);
-    let mut stocked = Stocked {
-        sku: String::new(),
-        regular_price: Decimal::ZERO,
-        sale_price: None,
-        manage_stock: false,
-        stock_quantity: None,
-        grams: 0,
-    };
-    apply_stocked(&mut stocked, request, |s| taken.iter().any(|t| t == s))?;
+    let stocked = new_stocked(store, request)?;
     let mut attributes = Vec::new();
     for attribute in request.get("attributes").and_then(Value::as_array).into_iter().flatten() {
         let name = attribute.get("name").and_then(Value::as_str).unwrap_or_default();
@@ -236,6 +235,11 @@ pub fn update_variation(
     variation.stocked = edited;
     variation.date_modified = bump(variation.date_modified, now);
     product.date_modified = bump(product.date_modified, now);
+    variation_answer(store, id, vid, base_url)
+}
+
+/// The variation's JSON, as the store holds it now.
+fn variation_answer(store: &Store, id: u64, vid: u64, base_url: &str) -> Result<Value, RestError> {
     let product = store.products.get(&id).ok_or_else(product_not_found)?;
     let variation = product.variations.iter().find(|v| v.id == vid).ok_or_else(variation_not_found)?;
     Ok(store.variation_json(product, variation, base_url))
@@ -250,7 +254,6 @@ pub fn create_variation(
     base_url: &str,
     now: i64,
 ) -> Result<Value, RestError> {
-    let taken = skus_taken(store, None);
     match store.products.get(&id) {
         None => return Err(product_not_found()),
         Some(p) if !p.is_variable() => {
@@ -262,15 +265,7 @@ pub fn create_variation(
         }
         Some(_) => {}
     }
-    let mut stocked = Stocked {
-        sku: String::new(),
-        regular_price: Decimal::ZERO,
-        sale_price: None,
-        manage_stock: false,
-        stock_quantity: None,
-        grams: 0,
-    };
-    apply_stocked(&mut stocked, request, |s| taken.iter().any(|t| t == s))?;
+    let stocked = new_stocked(store, request)?;
     let attributes: Vec<(String, String)> = request
         .get("attributes")
         .and_then(Value::as_array)
@@ -285,9 +280,7 @@ pub fn create_variation(
     let product = store.products.get_mut(&id).ok_or_else(product_not_found)?;
     product.variations.push(Variation { id: vid, stocked, attributes, date_modified: now });
     product.date_modified = bump(product.date_modified, now);
-    let product = store.products.get(&id).ok_or_else(product_not_found)?;
-    let variation = product.variations.iter().find(|v| v.id == vid).ok_or_else(variation_not_found)?;
-    Ok(store.variation_json(product, variation, base_url))
+    variation_answer(store, id, vid, base_url)
 }
 
 /// `DELETE /products/{id}/variations/{vid}?force=true`: the variation as it was.

@@ -19,15 +19,14 @@
 //! stock and leaves the order's status as it is.
 
 use super::data::{Refund, RefundLine, Store};
-use super::orders::{order_not_found, transition};
-use super::rest::{Paging, Params, object_body};
-use super::rest_error::RestError;
+use super::orders::{order_not_found, path_order, path_order_mut, transition};
+use super::rest::{Listing, Params, object_body};
+use super::rest_error::{Answer, RestError};
 use super::{AppState, json_response, now_seconds};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::get;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
@@ -205,74 +204,48 @@ fn restock(store: &mut Store, order: &mut super::data::Order, refund: &Refund, n
     touched
 }
 
-async fn create(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Response {
-    let request = match object_body(&body) {
-        Ok(request) => request,
-        Err(response) => return *response,
-    };
-    let Ok(order_id) = id.parse::<u64>() else { return order_not_found().response() };
-    let created = create_in(&mut state.store(), order_id, &request, now_seconds());
-    match created {
-        Ok((answer, touched)) => {
-            state.emit_products("product.updated", &touched);
-            json_response(StatusCode::CREATED, answer)
-        }
-        Err(error) => error.response(),
-    }
+async fn create(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Answer {
+    let request = object_body(&body)?;
+    let order_id = id.parse::<u64>().map_err(|_| order_not_found())?;
+    let (answer, touched) = create_in(&mut state.store(), order_id, &request, now_seconds())?;
+    state.emit_products("product.updated", &touched);
+    Ok(json_response(StatusCode::CREATED, answer))
 }
 
-async fn list(
-    State(state): State<Arc<AppState>>,
-    Path(id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    Query(params): Params,
-) -> Response {
-    let paging = match Paging::from_params(&params) {
-        Ok(paging) => paging,
-        Err(response) => return *response,
-    };
+async fn list(State(state): State<Arc<AppState>>, Path(id): Path<String>, list: Listing) -> Answer {
     let store = state.store();
-    let Some(order) = id.parse::<u64>().ok().and_then(|id| store.orders.get(&id)) else {
-        return order_not_found().response();
-    };
+    let order = path_order(&store, &id)?;
     // Newest first.
     let items = order.refunds.iter().rev().map(|r| Store::refund_json(order, r)).collect();
-    paging.respond(items, state.base_url(), &uri, &params)
+    Ok(list.respond(items, state.base_url()))
 }
 
-async fn read(State(state): State<Arc<AppState>>, Path((id, refund_id)): Path<(String, String)>) -> Response {
+async fn read(State(state): State<Arc<AppState>>, Path((id, refund_id)): Path<(String, String)>) -> Answer {
     let store = state.store();
-    let Some(order) = id.parse::<u64>().ok().and_then(|id| store.orders.get(&id)) else {
-        return order_not_found().response();
-    };
+    let order = path_order(&store, &id)?;
     let refund = refund_id.parse::<u64>().ok().and_then(|rid| order.refunds.iter().find(|r| r.id == rid));
-    match refund {
-        Some(refund) => json_response(StatusCode::OK, Store::refund_json(order, refund)),
-        None => refund_not_found().response(),
-    }
+    let refund = refund.ok_or_else(refund_not_found)?;
+    Ok(json_response(StatusCode::OK, Store::refund_json(order, refund)))
 }
 
 async fn delete(
     State(state): State<Arc<AppState>>,
     Path((id, refund_id)): Path<(String, String)>,
     Query(params): Params,
-) -> Response {
+) -> Answer {
     if !params.get("force").is_some_and(|f| f == "true" || f == "1") {
-        return RestError::new(
+        return Err(RestError::new(
             StatusCode::NOT_IMPLEMENTED,
             "woocommerce_rest_trash_not_supported",
             "The shop_order_refund does not support trashing.",
-        )
-        .response();
+        ));
     }
     let mut store = state.store();
-    let Some(order) = id.parse::<u64>().ok().and_then(|id| store.orders.get_mut(&id)) else {
-        return order_not_found().response();
-    };
+    let order = path_order_mut(&mut store, &id)?;
     let position =
         refund_id.parse::<u64>().ok().and_then(|rid| order.refunds.iter().position(|r| r.id == rid));
-    let Some(position) = position else { return refund_not_found().response() };
+    let position = position.ok_or_else(refund_not_found)?;
     let refund = order.refunds.remove(position);
     order.date_modified = now_seconds();
-    json_response(StatusCode::OK, Store::refund_json(order, &refund))
+    Ok(json_response(StatusCode::OK, Store::refund_json(order, &refund)))
 }

@@ -1,14 +1,16 @@
 //! The catalog endpoints: the WordPress index, the store currency setting, products and
 //! variations (list, read, partial update), and the paging every list shares (reference §9).
 
-use super::data::{Product, parse_wp_date};
-use super::product_writes;
-use super::{AppState, error, json_response, now_seconds};
+use super::data::{Product, Store, parse_wp_date};
+use super::product_writes::{self, product_not_found, variation_not_found};
+use super::rest_error::{Answer, RestError};
+use super::{AppState, json_response, now_seconds};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::extract::{FromRequestParts, OriginalUri, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -49,62 +51,61 @@ async fn currency(State(state): State<Arc<AppState>>) -> Response {
     )
 }
 
-/// `page` and `per_page` as WordPress validates them.
-pub struct Paging {
-    pub page: usize,
-    pub per_page: usize,
+/// A list request: its parameters, `page` and `per_page` as WordPress validates them, and its
+/// own URI, which the `Link` header points back to. A bad `page` or `per_page` is answered
+/// (`rest_invalid_param`) before the handler runs.
+pub struct Listing {
+    pub params: BTreeMap<String, String>,
+    page: usize,
+    per_page: usize,
+    uri: Uri,
 }
 
-impl Paging {
-    pub fn from_params(params: &BTreeMap<String, String>) -> Result<Paging, Box<Response>> {
-        let invalid = |name: &str, rule: &str| {
-            json_response(
-                StatusCode::BAD_REQUEST,
-                json!({
-                    "code": "rest_invalid_param",
-                    "message": format!("Invalid parameter(s): {name}"),
-                    "data": {"status": 400, "params": {name: rule}},
-                }),
-            )
-        };
+impl<S: Send + Sync> FromRequestParts<S> for Listing {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let Ok(OriginalUri(uri)) = OriginalUri::from_request_parts(parts, state).await;
+        let Query(params) =
+            Params::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        Listing::new(params, uri).map_err(IntoResponse::into_response)
+    }
+}
+
+impl Listing {
+    fn new(params: BTreeMap<String, String>, uri: Uri) -> Result<Listing, RestError> {
         let per_page = match params.get("per_page").map(|v| v.trim().parse::<i64>()) {
             None => 10,
             Some(Ok(n)) if (1..=100).contains(&n) => n as usize,
             Some(_) => {
-                return Err(Box::new(invalid(
-                    "per_page",
-                    "per_page must be between 1 (inclusive) and 100 (inclusive)",
-                )));
+                let rule = "per_page must be between 1 (inclusive) and 100 (inclusive)";
+                return Err(RestError::invalid_param("per_page", rule));
             }
         };
         let page = match params.get("page").map(|v| v.trim().parse::<i64>()) {
             None => 1,
             Some(Ok(n)) if n >= 1 => n as usize,
-            Some(_) => return Err(Box::new(invalid("page", "page must be greater than or equal to 1"))),
+            Some(_) => {
+                return Err(RestError::invalid_param("page", "page must be greater than or equal to 1"));
+            }
         };
-        Ok(Paging { page, per_page })
+        Ok(Listing { params, page, per_page, uri })
     }
 
     /// One page of `items` with `X-WP-Total`, `X-WP-TotalPages` and a `Link` header built
     /// from the request's own path and parameters.
-    pub fn respond(
-        &self,
-        items: Vec<Value>,
-        base_url: &str,
-        uri: &axum::http::Uri,
-        params: &BTreeMap<String, String>,
-    ) -> Response {
+    pub fn respond(&self, items: Vec<Value>, base_url: &str) -> Response {
         let total = items.len();
         let pages = total.div_ceil(self.per_page);
         let page: Vec<Value> =
             items.into_iter().skip((self.page - 1) * self.per_page).take(self.per_page).collect();
         let mut response = json_response(StatusCode::OK, Value::Array(page));
         let link_to = |page: usize| {
-            let mut query = params.clone();
+            let mut query = self.params.clone();
             query.insert("page".into(), page.to_string());
             let query: Vec<String> =
                 query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
-            format!("<{base_url}{}?{}>", uri.path(), query.join("&"))
+            format!("<{base_url}{}?{}>", self.uri.path(), query.join("&"))
         };
         let mut links = Vec::new();
         if self.page > 1 {
@@ -141,15 +142,8 @@ fn encode(text: &str) -> String {
     out
 }
 
-async fn list_products(
-    State(state): State<Arc<AppState>>,
-    OriginalUri(uri): OriginalUri,
-    Query(params): Params,
-) -> Response {
-    let paging = match Paging::from_params(&params) {
-        Ok(paging) => paging,
-        Err(response) => return *response,
-    };
+async fn list_products(State(state): State<Arc<AppState>>, list: Listing) -> Response {
+    let params = &list.params;
     let status = params.get("status").map(String::as_str).unwrap_or("any");
     let sku = params.get("sku").filter(|s| !s.is_empty());
     let modified_after = params.get("modified_after").and_then(|t| parse_wp_date(t));
@@ -174,117 +168,85 @@ async fn list_products(
         products.reverse();
     }
     let items = products.into_iter().map(|p| store.product_json(p, state.base_url())).collect();
-    paging.respond(items, state.base_url(), &uri, &params)
+    list.respond(items, state.base_url())
 }
 
-fn product_not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+/// The product a path's `{id}` names.
+fn path_product<'s>(store: &'s Store, id: &str) -> Result<&'s Product, RestError> {
+    id.parse::<u64>().ok().and_then(|id| store.products.get(&id)).ok_or_else(product_not_found)
 }
 
-fn variation_not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.")
-}
-
-async fn get_product(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+async fn get_product(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
     let store = state.store();
-    match id.parse::<u64>().ok().and_then(|id| store.products.get(&id)) {
-        Some(product) => json_response(StatusCode::OK, store.product_json(product, state.base_url())),
-        None => product_not_found(),
-    }
+    let product = path_product(&store, &id)?;
+    Ok(json_response(StatusCode::OK, store.product_json(product, state.base_url())))
 }
 
-/// Parses a JSON object body, or answers `rest_invalid_json`.
-pub fn object_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, Box<Response>> {
+/// Parses a JSON object body, or refuses it as `rest_invalid_json`.
+pub fn object_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, RestError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(object)) => Ok(object),
-        _ => Err(Box::new(error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed."))),
+        _ => Err(RestError::invalid_json()),
     }
 }
 
-async fn update_product(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Response {
-    let update = match object_body(&body) {
-        Ok(update) => update,
-        Err(response) => return *response,
-    };
-    let Some(id) = id.parse::<u64>().ok() else {
-        return product_not_found();
-    };
-    let updated =
-        product_writes::update_product(&mut state.store(), id, &update, state.base_url(), now_seconds());
-    match updated {
-        Ok(answer) => {
-            state.webhooks.emit("product.updated", &answer);
-            json_response(StatusCode::OK, answer)
-        }
-        Err(error) => error.response(),
-    }
+async fn update_product(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Answer {
+    let update = object_body(&body)?;
+    let id = id.parse::<u64>().map_err(|_| product_not_found())?;
+    let answer =
+        product_writes::update_product(&mut state.store(), id, &update, state.base_url(), now_seconds())?;
+    state.webhooks.emit("product.updated", &answer);
+    Ok(json_response(StatusCode::OK, answer))
 }
 
 async fn list_variations(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-    OriginalUri(uri): OriginalUri,
-    Query(params): Params,
-) -> Response {
-    let paging = match Paging::from_params(&params) {
-        Ok(paging) => paging,
-        Err(response) => return *response,
-    };
+    list: Listing,
+) -> Answer {
     let store = state.store();
-    let Some(product) = id.parse::<u64>().ok().and_then(|id| store.products.get(&id)) else {
-        return product_not_found();
-    };
-    let sku = params.get("sku").filter(|s| !s.is_empty());
+    let product = path_product(&store, &id)?;
+    let sku = list.params.get("sku").filter(|s| !s.is_empty());
     let items = product
         .variations
         .iter()
         .filter(|v| sku.is_none_or(|s| &v.stocked.sku == s))
         .map(|v| store.variation_json(product, v, state.base_url()))
         .collect();
-    paging.respond(items, state.base_url(), &uri, &params)
+    Ok(list.respond(items, state.base_url()))
 }
 
 async fn get_variation(
     State(state): State<Arc<AppState>>,
     Path((id, vid)): Path<(String, String)>,
-) -> Response {
+) -> Answer {
     let store = state.store();
-    let Some(product) = id.parse::<u64>().ok().and_then(|id| store.products.get(&id)) else {
-        return product_not_found();
-    };
-    match vid.parse::<u64>().ok().and_then(|vid| product.variations.iter().find(|v| v.id == vid)) {
-        Some(variation) => {
-            json_response(StatusCode::OK, store.variation_json(product, variation, state.base_url()))
-        }
-        None => variation_not_found(),
-    }
+    let product = path_product(&store, &id)?;
+    let variation = vid
+        .parse::<u64>()
+        .ok()
+        .and_then(|vid| product.variations.iter().find(|v| v.id == vid))
+        .ok_or_else(variation_not_found)?;
+    Ok(json_response(StatusCode::OK, store.variation_json(product, variation, state.base_url())))
 }
 
 async fn update_variation(
     State(state): State<Arc<AppState>>,
     Path((id, vid)): Path<(String, String)>,
     body: Bytes,
-) -> Response {
-    let update = match object_body(&body) {
-        Ok(update) => update,
-        Err(response) => return *response,
-    };
+) -> Answer {
+    let update = object_body(&body)?;
     let (Some(id), Some(vid)) = (id.parse::<u64>().ok(), vid.parse::<u64>().ok()) else {
-        return product_not_found();
+        return Err(product_not_found());
     };
-    let updated = product_writes::update_variation(
+    let answer = product_writes::update_variation(
         &mut state.store(),
         id,
         vid,
         &update,
         state.base_url(),
         now_seconds(),
-    );
-    match updated {
-        Ok(answer) => {
-            state.emit_product("product.updated", id);
-            json_response(StatusCode::OK, answer)
-        }
-        Err(error) => error.response(),
-    }
+    )?;
+    state.emit_product("product.updated", id);
+    Ok(json_response(StatusCode::OK, answer))
 }

@@ -3,7 +3,7 @@
 
 use super::json_response;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +30,11 @@ impl RestError {
         }
     }
 
+    /// WordPress's 400 for a body that is not a JSON object.
+    pub fn invalid_json() -> Self {
+        RestError::new(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.")
+    }
+
     pub fn body(&self) -> Value {
         let mut data = json!({ "status": self.status.as_u16() });
         if let Some(params) = &self.params {
@@ -42,3 +47,12 @@ impl RestError {
         json_response(self.status, self.body())
     }
 }
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        self.response()
+    }
+}
+
+/// What a single-object endpoint answers: its response, or the error as core answers it.
+pub type Answer = Result<Response, RestError>;

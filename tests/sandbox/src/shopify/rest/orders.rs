@@ -5,8 +5,7 @@
 use super::money;
 use crate::shopify::fulfillment::FulfillmentRecord;
 use crate::shopify::orders::{
-    DisplayFulfillmentStatus, FinancialStatus, LineItemRecord, MailingAddressInput, OrderRecord,
-    TransactionRecord,
+    DisplayFulfillmentStatus, LineItemRecord, MailingAddressInput, OrderRecord, TransactionRecord,
 };
 use crate::shopify::refunds::{RefundLineItemRestockType, RefundRecord};
 use crate::shopify::timestamp;
@@ -14,16 +13,6 @@ use serde_json::{Value, json};
 
 /// An order with its line items, fulfillments and refunds.
 pub fn order(order: &OrderRecord) -> Value {
-    let financial = match order.financial_status {
-        FinancialStatus::Authorized => "authorized",
-        FinancialStatus::Expired => "expired",
-        FinancialStatus::Paid => "paid",
-        FinancialStatus::PartiallyPaid => "partially_paid",
-        FinancialStatus::PartiallyRefunded => "partially_refunded",
-        FinancialStatus::Pending => "pending",
-        FinancialStatus::Refunded => "refunded",
-        FinancialStatus::Voided => "voided",
-    };
     let fulfillment_status = match order.display_fulfillment_status() {
         DisplayFulfillmentStatus::Fulfilled => Some("fulfilled"),
         DisplayFulfillmentStatus::PartiallyFulfilled => Some("partial"),
@@ -52,7 +41,7 @@ pub fn order(order: &OrderRecord) -> Value {
         "processed_at": timestamp::format(order.processed_at),
         "cancelled_at": order.cancelled_at.map(timestamp::format),
         "cancel_reason": order.cancel_reason.map(|r| format!("{r:?}").to_lowercase()),
-        "financial_status": financial,
+        "financial_status": order.financial_status.rest_name(),
         "fulfillment_status": fulfillment_status,
         "subtotal_price": money(order.subtotal()),
         "total_price": money(order.total()),

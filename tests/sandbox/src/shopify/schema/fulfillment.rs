@@ -4,17 +4,16 @@
 
 use super::inventory::Location;
 use super::orders::{LineItem, Order};
-use super::{PageArgs, connection, page_by_id, records, snapshot};
-use crate::shopify::data::parse_gid;
+use super::payload::{answer, answer_once, payload_type};
+use super::{PageArgs, connection, find_by_gid, page_by_id, records};
 use crate::shopify::fulfillment::{
     self as domain, FulfillmentInput, FulfillmentOrderAction, FulfillmentOrderLineRecord,
     FulfillmentOrderRecord, FulfillmentOrderStatus, FulfillmentRecord, FulfillmentStatus,
     FulfillmentTrackingInput,
 };
-use crate::shopify::idempotency::{Conflict, IdempotencyCache, MISMATCH_MESSAGE};
 use crate::shopify::scalars::{DateTime, Url};
 use crate::shopify::shop::now_seconds;
-use crate::shopify::user_error::{Refusal, UserError};
+use crate::shopify::user_error::UserError;
 use async_graphql::{Context, Enum, Error, ID, Object, SimpleObject};
 
 /// A fulfillment order of an order.
@@ -259,19 +258,19 @@ connection!(FulfillmentOrderConnection, FulfillmentOrderEdge, FulfillmentOrder);
 connection!(FulfillmentOrderLineItemConnection, FulfillmentOrderLineItemEdge, FulfillmentOrderLineItem);
 connection!(FulfillmentLineItemConnection, FulfillmentLineItemEdge, FulfillmentLineItem);
 
-/// `FulfillmentCreatePayload`.
-#[derive(SimpleObject, Clone)]
-pub struct FulfillmentCreatePayload {
-    fulfillment: Option<Fulfillment>,
-    user_errors: Vec<UserError>,
-}
+payload_type!(
+    /// `FulfillmentCreatePayload`.
+    FulfillmentCreatePayload { fulfillment: Fulfillment },
+    errors: UserError,
+    mismatch: () = (),
+);
 
-/// `FulfillmentTrackingInfoUpdatePayload`.
-#[derive(SimpleObject, Clone)]
-pub struct FulfillmentTrackingInfoUpdatePayload {
-    fulfillment: Option<Fulfillment>,
-    user_errors: Vec<UserError>,
-}
+payload_type!(
+    /// `FulfillmentTrackingInfoUpdatePayload`.
+    FulfillmentTrackingInfoUpdatePayload { fulfillment: Fulfillment },
+    errors: UserError,
+    mismatch: () = (),
+);
 
 /// `fulfillmentOrder(id)`, a query field kept beside its type.
 #[derive(Default)]
@@ -280,25 +279,21 @@ pub struct FulfillmentQuery;
 #[Object]
 impl FulfillmentQuery {
     async fn fulfillment_order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<FulfillmentOrder>, Error> {
-        let snapshot = snapshot(ctx)?;
-        let Some(id) = parse_gid(&id, "FulfillmentOrder") else {
-            return Ok(None);
-        };
-        Ok((0..snapshot.orders.len()).find_map(|o| {
-            let index = snapshot.orders[o].fulfillment_orders.iter().position(|f| f.id == id)?;
-            Some(FulfillmentOrder { order: Order::at(&snapshot, o), index })
-        }))
+        find_by_gid(ctx, &id, "FulfillmentOrder", |snapshot, id| {
+            (0..snapshot.orders.len()).find_map(|o| {
+                let index = snapshot.orders[o].fulfillment_orders.iter().position(|f| f.id == id)?;
+                Some(FulfillmentOrder { order: Order::at(snapshot, o), index })
+            })
+        })
     }
 
     async fn fulfillment(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Fulfillment>, Error> {
-        let snapshot = snapshot(ctx)?;
-        let Some(id) = parse_gid(&id, "Fulfillment") else {
-            return Ok(None);
-        };
-        Ok((0..snapshot.orders.len()).find_map(|o| {
-            let index = snapshot.orders[o].fulfillments.iter().position(|f| f.id == id)?;
-            Some(Fulfillment { order: Order::at(&snapshot, o), index })
-        }))
+        find_by_gid(ctx, &id, "Fulfillment", |snapshot, id| {
+            (0..snapshot.orders.len()).find_map(|o| {
+                let index = snapshot.orders[o].fulfillments.iter().position(|f| f.id == id)?;
+                Some(Fulfillment { order: Order::at(snapshot, o), index })
+            })
+        })
     }
 }
 
@@ -316,28 +311,16 @@ impl FulfillmentMutation {
         message: Option<String>,
     ) -> Result<FulfillmentCreatePayload, Error> {
         let _ = message;
-        let records = records(ctx)?;
-        ctx.data::<IdempotencyCache>()?.once(
+        answer_once(
             ctx,
-            || match records
-                .write(|shop, events| domain::create_fulfillment(shop, &fulfillment, now_seconds(), events))
-            {
-                Ok(c) => {
-                    let order = Order::at(&c.snapshot, c.value);
-                    let index = order.record.fulfillments.len() - 1;
-                    FulfillmentCreatePayload {
-                        fulfillment: Some(Fulfillment { order, index }),
-                        user_errors: Vec::new(),
-                    }
+            |shop, events| domain::create_fulfillment(shop, &fulfillment, now_seconds(), events),
+            |c| {
+                let order = Order::at(&c.snapshot, c.value);
+                let index = order.record.fulfillments.len() - 1;
+                FulfillmentCreatePayload {
+                    fulfillment: Some(Fulfillment { order, index }),
+                    user_errors: Vec::new(),
                 }
-                Err(refusals) => FulfillmentCreatePayload {
-                    fulfillment: None,
-                    user_errors: refusals.into_iter().map(Into::into).collect(),
-                },
-            },
-            |Conflict::ParameterMismatch| FulfillmentCreatePayload {
-                fulfillment: None,
-                user_errors: vec![Refusal::uncoded(&[], MISMATCH_MESSAGE).into()],
             },
         )
     }
@@ -351,23 +334,19 @@ impl FulfillmentMutation {
         notify_customer: Option<bool>,
     ) -> Result<FulfillmentTrackingInfoUpdatePayload, Error> {
         let _ = notify_customer;
-        let records = records(ctx)?;
-        let written = records.write(|shop, events| {
-            domain::update_tracking(shop, &fulfillment_id, &tracking_info_input, now_seconds(), events)
-        });
-        Ok(match written {
-            Ok(c) => {
+        Ok(answer(
+            records(ctx)?,
+            |shop, events| {
+                domain::update_tracking(shop, &fulfillment_id, &tracking_info_input, now_seconds(), events)
+            },
+            |c| {
                 let (o, index) = c.value;
                 let fulfillment = Fulfillment { order: Order::at(&c.snapshot, o), index };
                 FulfillmentTrackingInfoUpdatePayload {
                     fulfillment: Some(fulfillment),
                     user_errors: Vec::new(),
                 }
-            }
-            Err(refusals) => FulfillmentTrackingInfoUpdatePayload {
-                fulfillment: None,
-                user_errors: refusals.into_iter().map(Into::into).collect(),
             },
-        })
+        ))
     }
 }

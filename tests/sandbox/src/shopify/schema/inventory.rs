@@ -2,11 +2,11 @@
 //! `InventoryLevel { quantities(names:) }`, `inventorySetQuantities` and
 //! `inventoryAdjustQuantities` with their `InventoryAdjustmentGroup` payloads.
 
+use super::payload::{answer_once, payload_type};
 use super::{
-    InventoryItem, PageArgs, ProductVariant, connection, find_variant, page_by_id, records, snapshot,
+    InventoryItem, PageArgs, ProductVariant, connection, find_by_gid, find_variant, page_by_id, snapshot,
 };
-use crate::shopify::data::{LocationRecord, PRIMARY_LOCATION_ID, Snapshot, parse_gid};
-use crate::shopify::idempotency::{Conflict, IdempotencyCache, MISMATCH_MESSAGE};
+use crate::shopify::data::{Committed, LocationRecord, PRIMARY_LOCATION_ID, Snapshot, parse_gid};
 use crate::shopify::inventory::{
     self as domain, AdjustErrorCode, AdjustmentGroupRecord, InventoryAdjustQuantitiesInput,
     InventorySetQuantitiesInput, QUANTITY_NAMES, QuantityChange, SetErrorCode,
@@ -14,7 +14,7 @@ use crate::shopify::inventory::{
 use crate::shopify::rest::level_gid;
 use crate::shopify::scalars::DateTime;
 use crate::shopify::shop::now_seconds;
-use crate::shopify::user_error::{Refusal, user_error_type};
+use crate::shopify::user_error::user_error_type;
 use async_graphql::{Context, Error, ErrorExtensions, ID, Object, SimpleObject};
 use std::sync::Arc;
 
@@ -73,12 +73,10 @@ impl Location {
         ctx: &Context<'_>,
         inventory_item_id: ID,
     ) -> Result<Option<InventoryLevel>, Error> {
-        let snapshot = snapshot(ctx)?;
-        let Some(id) = parse_gid(&inventory_item_id, "InventoryItem") else {
-            return Ok(None);
-        };
-        let variant = find_variant(&snapshot, |v| v.inventory_item_id == id);
-        Ok(variant.map(|variant| InventoryLevel { variant, location: self.0.clone() }))
+        find_by_gid(ctx, &inventory_item_id, "InventoryItem", |snapshot, id| {
+            let variant = find_variant(snapshot, |v| v.inventory_item_id == id);
+            variant.map(|variant| InventoryLevel { variant, location: self.0.clone() })
+        })
     }
 }
 
@@ -266,18 +264,24 @@ impl InventoryChange {
 user_error_type!(InventorySetQuantitiesUserError, SetErrorCode);
 user_error_type!(InventoryAdjustQuantitiesUserError, AdjustErrorCode);
 
-/// `InventorySetQuantitiesPayload`.
-#[derive(SimpleObject, Clone)]
-pub struct InventorySetQuantitiesPayload {
-    inventory_adjustment_group: Option<InventoryAdjustmentGroup>,
-    user_errors: Vec<InventorySetQuantitiesUserError>,
-}
+payload_type!(
+    /// `InventorySetQuantitiesPayload`.
+    InventorySetQuantitiesPayload { inventory_adjustment_group: InventoryAdjustmentGroup },
+    errors: InventorySetQuantitiesUserError,
+    mismatch: SetErrorCode = SetErrorCode::IdempotencyKeyParameterMismatch,
+);
 
-/// `InventoryAdjustQuantitiesPayload`.
-#[derive(SimpleObject, Clone)]
-pub struct InventoryAdjustQuantitiesPayload {
-    inventory_adjustment_group: Option<InventoryAdjustmentGroup>,
-    user_errors: Vec<InventoryAdjustQuantitiesUserError>,
+payload_type!(
+    /// `InventoryAdjustQuantitiesPayload`.
+    InventoryAdjustQuantitiesPayload { inventory_adjustment_group: InventoryAdjustmentGroup },
+    errors: InventoryAdjustQuantitiesUserError,
+    mismatch: AdjustErrorCode = AdjustErrorCode::IdempotencyKeyParameterMismatch,
+);
+
+/// The adjustment group a mutation committed, as the shop was right after it.
+fn committed_group(committed: Committed<Option<AdjustmentGroupRecord>>) -> Option<InventoryAdjustmentGroup> {
+    let snapshot = committed.snapshot;
+    committed.value.map(|record| InventoryAdjustmentGroup { record, snapshot })
 }
 
 /// The inventory mutations.
@@ -292,30 +296,12 @@ impl InventoryMutation {
         ctx: &Context<'_>,
         input: InventorySetQuantitiesInput,
     ) -> Result<InventorySetQuantitiesPayload, Error> {
-        let records = records(ctx)?;
-        ctx.data::<IdempotencyCache>()?.once(
+        answer_once(
             ctx,
-            || {
-                let written =
-                    records.write(|shop, events| domain::set_quantities(shop, &input, now_seconds(), events));
-                match written {
-                    Ok(c) => InventorySetQuantitiesPayload {
-                        inventory_adjustment_group: c
-                            .value
-                            .map(|record| InventoryAdjustmentGroup { record, snapshot: c.snapshot }),
-                        user_errors: Vec::new(),
-                    },
-                    Err(refusals) => InventorySetQuantitiesPayload {
-                        inventory_adjustment_group: None,
-                        user_errors: refusals.into_iter().map(Into::into).collect(),
-                    },
-                }
-            },
-            |Conflict::ParameterMismatch| InventorySetQuantitiesPayload {
-                inventory_adjustment_group: None,
-                user_errors: vec![
-                    Refusal::new(SetErrorCode::IdempotencyKeyParameterMismatch, &[], MISMATCH_MESSAGE).into(),
-                ],
+            |shop, events| domain::set_quantities(shop, &input, now_seconds(), events),
+            |c| InventorySetQuantitiesPayload {
+                inventory_adjustment_group: committed_group(c),
+                user_errors: Vec::new(),
             },
         )
     }
@@ -326,31 +312,12 @@ impl InventoryMutation {
         ctx: &Context<'_>,
         input: InventoryAdjustQuantitiesInput,
     ) -> Result<InventoryAdjustQuantitiesPayload, Error> {
-        let records = records(ctx)?;
-        ctx.data::<IdempotencyCache>()?.once(
+        answer_once(
             ctx,
-            || {
-                let written = records
-                    .write(|shop, events| domain::adjust_quantities(shop, &input, now_seconds(), events));
-                match written {
-                    Ok(c) => InventoryAdjustQuantitiesPayload {
-                        inventory_adjustment_group: c
-                            .value
-                            .map(|record| InventoryAdjustmentGroup { record, snapshot: c.snapshot }),
-                        user_errors: Vec::new(),
-                    },
-                    Err(refusals) => InventoryAdjustQuantitiesPayload {
-                        inventory_adjustment_group: None,
-                        user_errors: refusals.into_iter().map(Into::into).collect(),
-                    },
-                }
-            },
-            |Conflict::ParameterMismatch| InventoryAdjustQuantitiesPayload {
-                inventory_adjustment_group: None,
-                user_errors: vec![
-                    Refusal::new(AdjustErrorCode::IdempotencyKeyParameterMismatch, &[], MISMATCH_MESSAGE)
-                        .into(),
-                ],
+            |shop, events| domain::adjust_quantities(shop, &input, now_seconds(), events),
+            |c| InventoryAdjustQuantitiesPayload {
+                inventory_adjustment_group: committed_group(c),
+                user_errors: Vec::new(),
             },
         )
     }

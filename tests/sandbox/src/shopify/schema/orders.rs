@@ -3,12 +3,13 @@
 //! `orderCreate` and `orderCancel` mutations.
 
 use super::fulfillment::{Fulfillment, FulfillmentOrder, FulfillmentOrderConnection};
+use super::payload::{Payload, answer_once, payload_type};
 use super::refunds::Refund;
 use super::{
-    PageArgs, Product, ProductVariant, SortValue, connection, page_by_id, paginate, records, snapshot,
+    PageArgs, Product, ProductVariant, SortValue, connection, find_by_gid, page_by_id, page_sorted, records,
+    snapshot,
 };
-use crate::shopify::data::{Snapshot, parse_gid};
-use crate::shopify::idempotency::{Conflict, IdempotencyCache, MISMATCH_MESSAGE};
+use crate::shopify::data::Snapshot;
 use crate::shopify::orders::{
     self as domain, CancelRequest, DisplayFulfillmentStatus, FinancialStatus, LineItemRecord,
     MailingAddressInput, OrderCancelErrorCode, OrderCancelReason, OrderCreateErrorCode,
@@ -256,9 +257,7 @@ impl LineItem {
         Some(ProductVariant { product: Arc::clone(&self.order.snapshot.products[p]), index })
     }
     async fn product(&self) -> Option<Product> {
-        let id = self.record().product_id?;
-        let products = &self.order.snapshot.products;
-        products.binary_search_by_key(&id, |p| p.id).ok().map(|i| Product(Arc::clone(&products[i])))
+        Product::find(&self.order.snapshot, self.record().product_id?)
     }
 }
 
@@ -419,22 +418,17 @@ impl OrderQuery {
         };
         let numeric =
             matches!(sort_key, OrderSortKeys::Id | OrderSortKeys::Relevance | OrderSortKeys::OrderNumber);
-        let mut items: Vec<Order> = (0..snapshot.orders.len())
+        let items: Vec<Order> = (0..snapshot.orders.len())
             .filter(|i| search.matches_order(&snapshot.orders[*i]))
             .map(|i| Order::at(&snapshot, i))
             .collect();
-        items.sort_by_cached_key(|o| key(o));
-        if reverse {
-            items.reverse();
-        }
-        let args = PageArgs { first, after, last, before, reverse };
-        paginate(&items, key, numeric, args).map(Into::into)
+        page_sorted(items, key, numeric, PageArgs { first, after, last, before, reverse })
     }
 
     async fn order(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Order>, Error> {
-        let snapshot = snapshot(ctx)?;
-        let index = parse_gid(&id, "Order").and_then(|id| snapshot.order_index(id));
-        Ok(index.map(|i| Order::at(&snapshot, i)))
+        find_by_gid(ctx, &id, "Order", |snapshot, id| {
+            snapshot.order_index(id).map(|i| Order::at(snapshot, i))
+        })
     }
 
     /// Jobs the sandbox handed out are done by the time anyone asks.
@@ -447,12 +441,12 @@ impl OrderQuery {
 user_error_type!(OrderCreateUserError, OrderCreateErrorCode);
 user_error_type!(OrderCancelUserError, OrderCancelErrorCode);
 
-/// `OrderCreatePayload`.
-#[derive(SimpleObject, Clone)]
-pub struct OrderCreatePayload {
-    order: Option<Order>,
-    user_errors: Vec<OrderCreateUserError>,
-}
+payload_type!(
+    /// `OrderCreatePayload`.
+    OrderCreatePayload { order: Order },
+    errors: OrderCreateUserError,
+    mismatch: OrderCreateErrorCode = OrderCreateErrorCode::Invalid,
+);
 
 /// `OrderCancelPayload`.
 #[derive(SimpleObject, Clone)]
@@ -463,7 +457,9 @@ pub struct OrderCancelPayload {
     user_errors: Vec<UserError>,
 }
 
-impl OrderCancelPayload {
+impl Payload for OrderCancelPayload {
+    type Code = OrderCancelErrorCode;
+    const MISMATCH: OrderCancelErrorCode = OrderCancelErrorCode::Invalid;
     fn refused(refusals: Vec<Refusal<OrderCancelErrorCode>>) -> Self {
         let user_errors = refusals
             .iter()
@@ -496,29 +492,12 @@ impl OrderMutation {
         order: OrderCreateOrderInput,
         options: Option<OrderCreateOptionsInput>,
     ) -> Result<OrderCreatePayload, Error> {
-        let records = records(ctx)?;
+        let currency = &records(ctx)?.currency;
         let options = options.unwrap_or_default();
-        ctx.data::<IdempotencyCache>()?.once(
+        answer_once(
             ctx,
-            || {
-                let written = records.write(|shop, events| {
-                    domain::create_order(shop, &order, &options, &records.currency, now_seconds(), events)
-                });
-                match written {
-                    Ok(c) => OrderCreatePayload {
-                        order: Some(Order::at(&c.snapshot, c.value)),
-                        user_errors: Vec::new(),
-                    },
-                    Err(refusals) => OrderCreatePayload {
-                        order: None,
-                        user_errors: refusals.into_iter().map(Into::into).collect(),
-                    },
-                }
-            },
-            |Conflict::ParameterMismatch| OrderCreatePayload {
-                order: None,
-                user_errors: vec![Refusal::new(OrderCreateErrorCode::Invalid, &[], MISMATCH_MESSAGE).into()],
-            },
+            |shop, events| domain::create_order(shop, &order, &options, currency, now_seconds(), events),
+            |c| OrderCreatePayload { order: Some(Order::at(&c.snapshot, c.value)), user_errors: Vec::new() },
         )
     }
 
@@ -535,32 +514,19 @@ impl OrderMutation {
         staff_note: Option<String>,
     ) -> Result<OrderCancelPayload, Error> {
         let _ = notify_customer;
-        let records = records(ctx)?;
         let request =
             CancelRequest { order_id, reason, refund: refund.unwrap_or(false), restock, staff_note };
-        ctx.data::<IdempotencyCache>()?.once(
+        answer_once(
             ctx,
-            || {
+            |shop, events| {
                 let job_id = format!("gid://shopify/Job/{}", crate::shopify::webhooks::uuid_v4());
-                let written = records.write(|shop, events| {
-                    domain::cancel_order(shop, &request, job_id, now_seconds(), events)
-                });
-                match written {
-                    Ok(c) => OrderCancelPayload {
-                        // Shopify answers before the job ran.
-                        job: Some(Job { id: ID(c.value), done: false }),
-                        order_cancel_user_errors: Vec::new(),
-                        user_errors: Vec::new(),
-                    },
-                    Err(refusals) => OrderCancelPayload::refused(refusals),
-                }
+                domain::cancel_order(shop, &request, job_id, now_seconds(), events)
             },
-            |Conflict::ParameterMismatch| {
-                OrderCancelPayload::refused(vec![Refusal::new(
-                    OrderCancelErrorCode::Invalid,
-                    &[],
-                    MISMATCH_MESSAGE,
-                )])
+            |c| OrderCancelPayload {
+                // Shopify answers before the job ran.
+                job: Some(Job { id: ID(c.value), done: false }),
+                order_cancel_user_errors: Vec::new(),
+                user_errors: Vec::new(),
             },
         )
     }

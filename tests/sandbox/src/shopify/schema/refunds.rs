@@ -3,14 +3,14 @@
 
 use super::inventory::Location;
 use super::orders::{LineItem, MoneyBag, Order, OrderTransaction};
-use super::{PageArgs, connection, page_by_id, records};
-use crate::shopify::idempotency::{Conflict, IdempotencyCache, MISMATCH_MESSAGE};
+use super::payload::{answer_once, payload_type};
+use super::{PageArgs, connection, page_by_id};
 use crate::shopify::refunds::{
     self as domain, RefundInput, RefundLineItemRestockType, RefundLineRecord, RefundRecord,
 };
 use crate::shopify::scalars::DateTime;
 use crate::shopify::shop::now_seconds;
-use crate::shopify::user_error::{Refusal, UserError};
+use crate::shopify::user_error::UserError;
 use async_graphql::{Context, Error, ID, Object, SimpleObject};
 
 /// One refund of an order.
@@ -114,13 +114,12 @@ impl RefundLineItem {
 connection!(RefundLineItemConnection, RefundLineItemEdge, RefundLineItem);
 connection!(OrderTransactionConnection, OrderTransactionEdge, OrderTransaction);
 
-/// `RefundCreatePayload`.
-#[derive(SimpleObject, Clone)]
-pub struct RefundCreatePayload {
-    refund: Option<Refund>,
-    order: Option<Order>,
-    user_errors: Vec<UserError>,
-}
+payload_type!(
+    /// `RefundCreatePayload`.
+    RefundCreatePayload { refund: Refund, order: Order },
+    errors: UserError,
+    mismatch: () = (),
+);
 
 /// `refundCreate`.
 #[derive(Default)]
@@ -134,30 +133,17 @@ impl RefundMutation {
         ctx: &Context<'_>,
         input: RefundInput,
     ) -> Result<RefundCreatePayload, Error> {
-        let records = records(ctx)?;
-        ctx.data::<IdempotencyCache>()?.once(
+        answer_once(
             ctx,
-            || match records.write(|shop, events| domain::create_refund(shop, &input, now_seconds(), events))
-            {
-                Ok(c) => {
-                    let order = Order::at(&c.snapshot, c.value);
-                    let index = order.record.refunds.len() - 1;
-                    RefundCreatePayload {
-                        refund: Some(Refund { order: order.clone(), index }),
-                        order: Some(order),
-                        user_errors: Vec::new(),
-                    }
+            |shop, events| domain::create_refund(shop, &input, now_seconds(), events),
+            |c| {
+                let order = Order::at(&c.snapshot, c.value);
+                let index = order.record.refunds.len() - 1;
+                RefundCreatePayload {
+                    refund: Some(Refund { order: order.clone(), index }),
+                    order: Some(order),
+                    user_errors: Vec::new(),
                 }
-                Err(refusals) => RefundCreatePayload {
-                    refund: None,
-                    order: None,
-                    user_errors: refusals.into_iter().map(Into::into).collect(),
-                },
-            },
-            |Conflict::ParameterMismatch| RefundCreatePayload {
-                refund: None,
-                order: None,
-                user_errors: vec![Refusal::uncoded(&[], MISMATCH_MESSAGE).into()],
             },
         )
     }
