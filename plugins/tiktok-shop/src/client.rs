@@ -18,6 +18,9 @@ pub const DEFAULT_BASE_URL: &str = "https://open-api.tiktokglobalshop.com";
 pub const DEFAULT_AUTH_BASE_URL: &str = "https://auth.tiktok-shops.com";
 /// "access token is expired, please refresh it".
 const TOKEN_EXPIRED: i64 = 105002;
+/// "Invalid credentials": also what a token replaced by an earlier refresh gets (the refreshed
+/// one is not stored yet, see [`Client::call`]), so it is refreshed too, once.
+const TOKEN_INVALID: i64 = 36009004;
 /// Per-request timeout asked of the host (it caps it at the connection's limit).
 const TIMEOUT_MS: u32 = 20_000;
 
@@ -80,8 +83,9 @@ impl Client {
         })
     }
 
-    /// Sends one call and returns the envelope's `data` (null when absent). On 105002 with a
-    /// refresh token at hand, refreshes the access token and sends the call once more.
+    /// Sends one call and returns the envelope's `data` (null when absent). On 105002 (expired)
+    /// or 36009004 (invalid) with a refresh token at hand, refreshes the access token and sends
+    /// the call once more; a second refusal is returned as it is.
     ///
     /// The new token lives only as long as this plugin call: the contract gives plugins no
     /// way to store it, so the host will need a token store (and to keep the refresh token
@@ -96,8 +100,10 @@ impl Client {
     ) -> Result<Value> {
         match self.send(method, path, scope, extra, body)? {
             Ok(data) => return Ok(data),
-            Err(refusal) if refusal.code == Some(TOKEN_EXPIRED) && self.refresh.is_some() => {
-                log::info(&format!("tiktok access token expired: path={path}; refreshing"));
+            Err(refusal)
+                if matches!(refusal.code, Some(TOKEN_EXPIRED | TOKEN_INVALID)) && self.refresh.is_some() =>
+            {
+                log::info(&format!("tiktok access token refused ({:?}): path={path}; refreshing", refusal.code));
             }
             Err(refusal) => return Err(refusal.into_error()),
         }
