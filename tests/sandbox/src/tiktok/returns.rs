@@ -168,10 +168,26 @@ struct CancellationFilters {
     order_ids: Option<Vec<String>>,
     cancel_types: Option<Vec<String>>,
     cancel_status: Option<Vec<String>>,
+    #[serde(flatten)]
+    window: TimeWindow,
+}
+
+/// The create/update time bounds both searches take (`*_ge` inclusive, `*_lt` exclusive).
+#[derive(Debug, Default, Deserialize)]
+struct TimeWindow {
     create_time_ge: Option<i64>,
     create_time_lt: Option<i64>,
     update_time_ge: Option<i64>,
     update_time_lt: Option<i64>,
+}
+
+impl TimeWindow {
+    fn contains(&self, create_time: i64, update_time: i64) -> bool {
+        self.create_time_ge.is_none_or(|t| create_time >= t)
+            && self.create_time_lt.is_none_or(|t| create_time < t)
+            && self.update_time_ge.is_none_or(|t| update_time >= t)
+            && self.update_time_lt.is_none_or(|t| update_time < t)
+    }
 }
 
 fn wanted(list: &Option<Vec<String>>, value: &str) -> bool {
@@ -212,14 +228,7 @@ pub(crate) fn search_cancellations(
         .filter(|c| c.cipher == cipher)
         .filter(|c| wanted(&f.cancel_ids, &c.id) && wanted(&f.order_ids, &c.order_id))
         .filter(|c| wanted(&f.cancel_types, c.cancel_type) && status_wanted(c.status))
-        .filter(|c| {
-            f.create_time_ge.is_none_or(|t| c.create_time >= t)
-                && f.create_time_lt.is_none_or(|t| c.create_time < t)
-        })
-        .filter(|c| {
-            f.update_time_ge.is_none_or(|t| c.update_time >= t)
-                && f.update_time_lt.is_none_or(|t| c.update_time < t)
-        })
+        .filter(|c| f.window.contains(c.create_time, c.update_time))
         .collect();
     let total = matches.len();
     let (page, next_page_token) = paging::page(matches, offset, size);
@@ -304,10 +313,8 @@ struct ReturnFilters {
     order_ids: Option<Vec<String>>,
     return_types: Option<Vec<String>>,
     return_status: Option<Vec<String>>,
-    create_time_ge: Option<i64>,
-    create_time_lt: Option<i64>,
-    update_time_ge: Option<i64>,
-    update_time_lt: Option<i64>,
+    #[serde(flatten)]
+    window: TimeWindow,
 }
 
 /// POST /return_refund/{v}/returns/search.
@@ -328,14 +335,7 @@ pub(crate) fn search_returns(
         .filter(|r| r.cipher == cipher)
         .filter(|r| wanted(&f.return_ids, &r.id) && wanted(&f.order_ids, &r.order_id))
         .filter(|r| wanted(&f.return_types, &r.return_type) && wanted(&f.return_status, r.status))
-        .filter(|r| {
-            f.create_time_ge.is_none_or(|t| r.create_time >= t)
-                && f.create_time_lt.is_none_or(|t| r.create_time < t)
-        })
-        .filter(|r| {
-            f.update_time_ge.is_none_or(|t| r.update_time >= t)
-                && f.update_time_lt.is_none_or(|t| r.update_time < t)
-        })
+        .filter(|r| f.window.contains(r.create_time, r.update_time))
         .collect();
     let total = matches.len();
     let (page, next_page_token) = paging::page(matches, offset, size);
