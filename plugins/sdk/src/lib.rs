@@ -46,11 +46,57 @@ pub mod types {
 pub use store_bindings::exports::crossdock::connector::store_catalog::{Guest as StoreCatalog, ProductPage};
 pub use store_bindings::exports::crossdock::connector::store_webhooks::Guest as StoreWebhooks;
 
-/// Store webhook records: a verified delivery and the catalog events it carries.
+/// Store webhook records (a verified delivery and the catalog events it carries) and the
+/// helpers most stores' deliveries need: headers by name, the topic header, and (feature
+/// `hmac-webhooks`) a base64 HMAC-SHA256 signature over the raw body.
 pub mod webhooks {
     pub use crate::store_bindings::exports::crossdock::connector::store_webhooks::{
         StoreEvent, WebhookDelivery,
     };
+    use crate::types::ConnectorError;
+
+    /// A header's value by case-insensitive name, trimmed; the first when it repeats.
+    pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        headers.iter().find(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
+    }
+
+    /// The topic in header `name`, required.
+    pub fn topic(headers: &[(String, String)], name: &str) -> Result<String, ConnectorError> {
+        header(headers, name)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| ConnectorError::invalid(name, "the webhook has no topic"))
+    }
+
+    /// Checks header `name`, base64(HMAC-SHA256(secret, raw body)), in constant time.
+    #[cfg(feature = "hmac-webhooks")]
+    pub fn verify_base64_hmac(
+        secret: &str,
+        headers: &[(String, String)],
+        name: &str,
+        body: &[u8],
+    ) -> Result<(), ConnectorError> {
+        use base64::Engine as _;
+        use hmac::{Hmac, Mac};
+        if secret.is_empty() {
+            return Err(ConnectorError::Unauthorized("connection secret `webhook-secret` is empty".into()));
+        }
+        let Some(signature) = header(headers, name).filter(|s| !s.is_empty()) else {
+            return Err(ConnectorError::Unauthorized(format!("the webhook has no {name} header")));
+        };
+        let signature = base64::engine::general_purpose::STANDARD
+            .decode(signature)
+            .map_err(|_| ConnectorError::Unauthorized(format!("the webhook's {name} is not base64")))?;
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+            .map_err(|e| ConnectorError::Fatal(format!("HMAC refused the webhook secret: {e}")))?;
+        mac.update(body);
+        // `verify_slice` compares in constant time.
+        mac.verify_slice(&signature).map_err(|_| {
+            ConnectorError::Unauthorized(format!(
+                "the webhook's {name} does not match its body; check the connection's `webhook-secret`"
+            ))
+        })
+    }
 }
 
 /// Channel-side records: listing drafts, SKUs, review status.

@@ -4,13 +4,11 @@
 //! caller to resolve to its product.
 
 use crate::gid;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use crossdock_plugin_sdk::types::ConnectorError;
+use crossdock_plugin_sdk::webhooks;
 use crossdock_plugin_sdk::webhooks::StoreEvent;
-use hmac::{Hmac, Mac};
+
 use serde_json::Value;
-use sha2::Sha256;
 
 /// base64(HMAC-SHA256(secret, raw body)).
 pub const HMAC_HEADER: &str = "X-Shopify-Hmac-Sha256";
@@ -31,10 +29,7 @@ pub enum Meaning {
     InventoryItem(String),
 }
 
-/// A header's value by case-insensitive name, trimmed; the first when it repeats.
-pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
-}
+pub use crossdock_plugin_sdk::webhooks::header;
 
 /// Checks `X-Shopify-Hmac-Sha256` against the raw body, in constant time.
 pub fn verify_signature(
@@ -42,32 +37,12 @@ pub fn verify_signature(
     headers: &[(String, String)],
     body: &[u8],
 ) -> Result<(), ConnectorError> {
-    if secret.is_empty() {
-        return Err(ConnectorError::Unauthorized("connection secret `webhook-secret` is empty".into()));
-    }
-    let Some(signature) = header(headers, HMAC_HEADER).filter(|s| !s.is_empty()) else {
-        return Err(ConnectorError::Unauthorized(format!("the webhook has no {HMAC_HEADER} header")));
-    };
-    let signature = BASE64
-        .decode(signature)
-        .map_err(|_| ConnectorError::Unauthorized(format!("the webhook's {HMAC_HEADER} is not base64")))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-        .map_err(|e| ConnectorError::Fatal(format!("HMAC refused the webhook secret: {e}")))?;
-    mac.update(body);
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&signature).map_err(|_| {
-        ConnectorError::Unauthorized(format!(
-            "the webhook's {HMAC_HEADER} does not match its body; check the connection's `webhook-secret`"
-        ))
-    })
+    webhooks::verify_base64_hmac(secret, headers, HMAC_HEADER, body)
 }
 
 /// `X-Shopify-Topic`, which every delivery carries.
 pub fn topic(headers: &[(String, String)]) -> Result<String, ConnectorError> {
-    header(headers, TOPIC_HEADER)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .ok_or_else(|| ConnectorError::invalid(TOPIC_HEADER, "the webhook has no topic"))
+    webhooks::topic(headers, TOPIC_HEADER)
 }
 
 /// `X-Shopify-Event-Id`, else `X-Shopify-Webhook-Id`.
@@ -129,6 +104,10 @@ fn number(payload: &serde_json::Map<String, Value>, field: &str) -> Option<u64> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
 
     const SECRET: &str = "shpss_test_webhook_secret";
     const PRODUCT_UPDATE: &[u8] = br#"{"admin_graphql_api_id":"gid://shopify/Product/8100000000007","id":8100000000007,"title":"Trail Mug","status":"active","variants":[{"id":45000000000011,"inventory_item_id":47000000000011,"price":"12.00"}]}"#;

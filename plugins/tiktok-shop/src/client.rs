@@ -103,7 +103,10 @@ impl Client {
             Err(refusal)
                 if matches!(refusal.code, Some(TOKEN_EXPIRED | TOKEN_INVALID)) && self.refresh.is_some() =>
             {
-                log::info(&format!("tiktok access token refused ({:?}): path={path}; refreshing", refusal.code));
+                log::info(&format!(
+                    "tiktok access token refused ({:?}): path={path}; refreshing",
+                    refusal.code
+                ));
             }
             Err(refusal) => return Err(refusal.into_error()),
         }

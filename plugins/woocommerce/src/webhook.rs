@@ -6,11 +6,10 @@
 //! events in one second share it; the event id handed to the host adds a digest of the body,
 //! so only copies of the same payload count as duplicates.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use crossdock_plugin_sdk::types::ConnectorError;
+use crossdock_plugin_sdk::webhooks;
 use crossdock_plugin_sdk::webhooks::StoreEvent;
-use hmac::{Hmac, Mac};
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -21,10 +20,7 @@ pub const WEBHOOK_ID_HEADER: &str = "X-WC-Webhook-ID";
 /// The topic reported for a ping.
 pub const PING_TOPIC: &str = "ping";
 
-/// A header's value by case-insensitive name, trimmed; the first when it repeats.
-pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
-}
+pub use crossdock_plugin_sdk::webhooks::header;
 
 /// Whether this is the ping WooCommerce sends when a webhook is saved: no topic, no
 /// signature, and a form body `webhook_id=<digits>`. It must be answered 200, unsigned.
@@ -44,32 +40,12 @@ pub fn verify_signature(
     headers: &[(String, String)],
     body: &[u8],
 ) -> Result<(), ConnectorError> {
-    if secret.is_empty() {
-        return Err(ConnectorError::Unauthorized("connection secret `webhook-secret` is empty".into()));
-    }
-    let Some(signature) = header(headers, SIGNATURE_HEADER).filter(|s| !s.is_empty()) else {
-        return Err(ConnectorError::Unauthorized(format!("the webhook has no {SIGNATURE_HEADER} header")));
-    };
-    let signature = BASE64.decode(signature).map_err(|_| {
-        ConnectorError::Unauthorized(format!("the webhook's {SIGNATURE_HEADER} is not base64"))
-    })?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-        .map_err(|e| ConnectorError::Fatal(format!("HMAC refused the webhook secret: {e}")))?;
-    mac.update(body);
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&signature).map_err(|_| {
-        ConnectorError::Unauthorized(format!(
-            "the webhook's {SIGNATURE_HEADER} does not match its body; check the connection's `webhook-secret`"
-        ))
-    })
+    webhooks::verify_base64_hmac(secret, headers, SIGNATURE_HEADER, body)
 }
 
 /// `X-WC-Webhook-Topic` (`product.updated`).
 pub fn topic(headers: &[(String, String)]) -> Result<String, ConnectorError> {
-    header(headers, TOPIC_HEADER)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .ok_or_else(|| ConnectorError::invalid(TOPIC_HEADER, "the webhook has no topic"))
+    webhooks::topic(headers, TOPIC_HEADER)
 }
 
 /// `{delivery id}:{webhook id}:{body digest}`, or none without a delivery id.
@@ -116,6 +92,9 @@ fn product_id(payload: &serde_json::Map<String, Value>) -> Result<String, Connec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use hmac::{Hmac, Mac};
 
     const SECRET: &str = "wc_webhook_secret";
     const UPDATE: &[u8] = br#"{"id":101,"name":"Trail Mug","type":"simple","sku":"MUG-1","price":"12.00"}"#;
