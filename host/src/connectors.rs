@@ -18,6 +18,7 @@ pub mod plugin;
 pub mod rate_limit;
 pub mod registry;
 pub mod runtime;
+pub mod secret_sink;
 pub mod settings;
 pub mod store_connector;
 
@@ -29,6 +30,7 @@ pub use manifest::{Manifest, PluginKind};
 pub use plugin::Plugin;
 pub use registry::PluginRegistry;
 pub use runtime::PluginRuntime;
+pub use secret_sink::SecretSink;
 pub use settings::ConnectionSettings;
 pub use store_connector::{ProductPage, StoreConnector, StoreEvent, WebhookDelivery};
 
