@@ -39,6 +39,13 @@ pub struct ServeConfig {
     /// Seconds between checks of a listing under review.
     #[serde(default = "default_review_poll")]
     pub review_poll_secs: u64,
+    /// Seconds between read-backs of what each shop holds (drift from Seller Center edits).
+    #[serde(default = "default_drift_check")]
+    pub drift_check_secs: u64,
+    /// Seconds a claimed job stays with its worker unless renewed (renewed every third of
+    /// it while the job runs); a crashed process's jobs are taken back after this.
+    #[serde(default = "default_lease")]
+    pub lease_secs: u64,
     /// Jobs run at once.
     #[serde(default = "default_workers")]
     pub workers: usize,
@@ -138,6 +145,12 @@ fn default_poll() -> u64 {
 }
 fn default_review_poll() -> u64 {
     60
+}
+fn default_drift_check() -> u64 {
+    3_600
+}
+fn default_lease() -> u64 {
+    30
 }
 fn default_workers() -> usize {
     4

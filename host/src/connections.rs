@@ -5,7 +5,7 @@
 use crate::app::App;
 use crate::connectors::{ChannelConnector, ConnectionSettings, ConnectorError, PluginKind, StoreConnector};
 use crate::db::DbError;
-use crate::db::orgs::{ChannelRow, StoreRow};
+use crate::db::orgs::{ChannelRow, NewChannel, StoreRow};
 use crate::model::{ChannelId, OrgId, StoreId};
 use crate::rules::{DEFAULT_PRICE_RULE, DEFAULT_PRODUCT_RULE, RuleKind};
 use rust_decimal::Decimal;
@@ -27,25 +27,34 @@ pub enum SetupError {
 
 /// The store connector of a stored store connection.
 pub fn store_connector(app: &App, store: &StoreRow) -> Result<StoreConnector, SetupError> {
-    let plugin = app
-        .plugins
-        .get(&store.plugin_id)
-        .ok_or_else(|| SetupError::UnknownPlugin(store.plugin_id.clone()))?;
-    Ok(StoreConnector::new(&app.runtime, plugin, &format!("store {}", store.id), store.settings.clone())?)
+    new_store_connector(app, &store.plugin_id, &format!("store {}", store.id), &store.settings)
 }
 
 /// The channel connector of a stored channel connection.
 pub fn channel_connector(app: &App, channel: &ChannelRow) -> Result<ChannelConnector, SetupError> {
-    let plugin = app
-        .plugins
-        .get(&channel.plugin_id)
-        .ok_or_else(|| SetupError::UnknownPlugin(channel.plugin_id.clone()))?;
-    Ok(ChannelConnector::new(
-        &app.runtime,
-        plugin,
-        &format!("channel {}", channel.id),
-        channel.settings.clone(),
-    )?)
+    new_channel_connector(app, &channel.plugin_id, &format!("channel {}", channel.id), &channel.settings)
+}
+
+fn new_store_connector(
+    app: &App,
+    plugin_id: &str,
+    label: &str,
+    settings: &ConnectionSettings,
+) -> Result<StoreConnector, SetupError> {
+    let plugin =
+        app.plugins.get(plugin_id).ok_or_else(|| SetupError::UnknownPlugin(plugin_id.to_string()))?;
+    Ok(StoreConnector::new(&app.runtime, plugin, label, settings.clone())?)
+}
+
+fn new_channel_connector(
+    app: &App,
+    plugin_id: &str,
+    label: &str,
+    settings: &ConnectionSettings,
+) -> Result<ChannelConnector, SetupError> {
+    let plugin =
+        app.plugins.get(plugin_id).ok_or_else(|| SetupError::UnknownPlugin(plugin_id.to_string()))?;
+    Ok(ChannelConnector::new(&app.runtime, plugin, label, settings.clone())?)
 }
 
 fn check_kind(app: &App, plugin_id: &str, kind: PluginKind) -> Result<(), SetupError> {
@@ -65,6 +74,8 @@ fn check_kind(app: &App, plugin_id: &str, kind: PluginKind) -> Result<(), SetupE
 }
 
 /// Connects the organization's one store and records its currency, as the platform says.
+/// The connection is checked with the platform before anything is stored, so a failed check
+/// leaves nothing behind and can simply be tried again.
 #[tracing::instrument(skip_all, fields(org = %org, plugin = plugin_id))]
 pub async fn connect_store(
     app: &App,
@@ -74,16 +85,16 @@ pub async fn connect_store(
     settings: ConnectionSettings,
 ) -> Result<StoreId, SetupError> {
     check_kind(app, plugin_id, PluginKind::Store)?;
-    let id = app.db.connect_store(org, name, plugin_id, &settings).await?;
-    let row = app.db.store_of(org).await?.ok_or_else(|| DbError::NotFound(format!("store {id}")))?;
-    let info = store_connector(app, &row)?.store_info().await?;
-    app.db.set_store_currency(id, &info.currency).await?;
+    let label = format!("store {name} (connecting)");
+    let info = new_store_connector(app, plugin_id, &label, &settings)?.store_info().await?;
+    let id = app.db.connect_store(org, name, plugin_id, &settings, &info.currency).await?;
     tracing::info!(store = %id, currency = %info.currency, "store connected");
     Ok(id)
 }
 
 /// Adds a channel, reads its currency and region from the platform, and gives it the
-/// default rules (version 1).
+/// default rules (version 1). The connection is checked before anything is stored, and the
+/// channel with its rules is stored in one transaction.
 #[tracing::instrument(skip_all, fields(org = %org, plugin = plugin_id, channel = name))]
 pub async fn add_channel(
     app: &App,
@@ -93,12 +104,16 @@ pub async fn add_channel(
     settings: ConnectionSettings,
 ) -> Result<ChannelId, SetupError> {
     check_kind(app, plugin_id, PluginKind::Channel)?;
-    let id = app.db.add_channel(org, name, plugin_id, &settings).await?;
-    let row = app.db.channel(id).await?;
-    let info = channel_connector(app, &row)?.channel_info().await?;
-    app.db.set_channel_account(id, &info.currency, info.region.as_deref()).await?;
-    app.db.save_rule(id, RuleKind::Product, DEFAULT_PRODUCT_RULE).await?;
-    app.db.save_rule(id, RuleKind::Price, DEFAULT_PRICE_RULE).await?;
+    let label = format!("channel {name} (connecting)");
+    let info = new_channel_connector(app, plugin_id, &label, &settings)?.channel_info().await?;
+    let new = NewChannel {
+        name,
+        plugin_id,
+        currency: &info.currency,
+        region: info.region.as_deref(),
+        rules: &[(RuleKind::Product, DEFAULT_PRODUCT_RULE), (RuleKind::Price, DEFAULT_PRICE_RULE)],
+    };
+    let id = app.db.add_channel(org, &new, &settings).await?;
     tracing::info!(channel = %id, currency = %info.currency, region = ?info.region, "channel added");
     Ok(id)
 }

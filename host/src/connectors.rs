@@ -13,6 +13,7 @@ pub mod conformance;
 mod convert;
 pub mod error;
 mod host_imports;
+pub mod interim;
 pub mod manifest;
 pub mod plugin;
 pub mod rate_limit;
