@@ -171,12 +171,15 @@ impl ServeConfig {
     /// The configured secret key, read from where `secret-key` points; `None` when the file
     /// names none (the environment or the SQLite key file then provide it).
     pub fn secret_key(&self, path: &Path) -> Result<Option<SecretKey>, ConfigError> {
-        let Some(reference) = &self.secret_key else { return Ok(None) };
-        let text = zeroize::Zeroizing::new(resolve_secret(path, "secret-key", reference)?);
-        SecretKey::from_base64(&text, KeyOrigin::Config(reference.clone()))
-            .map(Some)
-            .map_err(|e| ConfigError::Invalid { path: path.into(), message: e.to_string() })
+        self.secret_key.as_deref().map(|reference| read_secret_key(path, reference)).transpose()
     }
+}
+
+/// The key behind `env:VARIABLE` or `file:PATH` (relative to the configuration file).
+pub fn read_secret_key(path: &Path, reference: &str) -> Result<SecretKey, ConfigError> {
+    let text = zeroize::Zeroizing::new(resolve_secret(path, "secret-key", reference)?);
+    SecretKey::from_base64(&text, KeyOrigin::Config(reference.to_string()))
+        .map_err(|e| ConfigError::Invalid { path: path.into(), message: e.to_string() })
 }
 
 /// The value behind `env:VARIABLE` or `file:PATH` (relative to the configuration file).

@@ -145,6 +145,11 @@ impl Db {
         self.backend
     }
 
+    /// Where the key sealing the connection secrets came from.
+    pub fn secret_key_origin(&self) -> &KeyOrigin {
+        self.cipher.origin()
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -1,9 +1,11 @@
-//! Secrets at rest: the key that encrypts connection secrets (`key`: where it comes from) and
-//! the cipher that seals one value to its connection and name (`cipher`). The database keeps
-//! only sealed values; see `db::secrets` for the rows and `docs/operations.md` for operators.
+//! Secrets at rest: the key that encrypts connection secrets (`key`: where it comes from),
+//! the cipher that seals one value to its connection and name (`cipher`), and replacing the
+//! key itself (`rotation`). The database keeps only sealed values; see `db::secrets` for the
+//! rows and `docs/operations.md` for operators.
 
 pub mod cipher;
 pub mod key;
+pub mod rotation;
 
 pub use cipher::{OpenError, SecretCipher};
 pub use key::{KEY_ENV, KeyOrigin, SecretKey};

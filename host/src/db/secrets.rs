@@ -8,7 +8,7 @@ use super::{Backend, Context, Db, DbError, now_ms};
 use crate::connectors::ConnectionSettings;
 use crate::connectors::secret_sink::{KeepFuture, SecretSink};
 use crate::model::{ChannelId, OrgId, StoreId};
-use crate::secrets::{KeyOrigin, OpenError, SecretError};
+use crate::secrets::{KeyOrigin, OpenError, SecretCipher, SecretError, SecretKey};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::{BTreeMap, HashMap};
@@ -405,6 +405,52 @@ impl Db {
             }
         }
         Ok(())
+    }
+}
+
+impl Db {
+    /// Seals every stored secret again with `new`, in one transaction: all under the new key
+    /// or, on any failure, all under the current one. Returns how many rows it sealed. Every
+    /// process using the database must be stopped first, since they hold the current key.
+    pub async fn reseal_secrets(&self, new: &SecretKey) -> Result<usize, DbError> {
+        let ctx = || "sealing the connection secrets with the new key".to_string();
+        let next = SecretCipher::new(new);
+        let mut tx = self.pool().begin().await.context(ctx)?;
+        let rows = sqlx::query(
+            "SELECT id, store_id, channel_id, name, value_encrypted, given_encrypted \
+             FROM connection_secrets ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .context(ctx)?;
+        for row in &rows {
+            let owner = SecretOwner::from_row(row)?;
+            let id: i64 = row.try_get("id").context(ctx)?;
+            let name: String = row.try_get("name").context(ctx)?;
+            let value = self.open(
+                owner,
+                Role::Value,
+                &name,
+                &row.try_get::<String, _>("value_encrypted").context(ctx)?,
+            )?;
+            let given = row
+                .try_get::<Option<String>, _>("given_encrypted")
+                .context(ctx)?
+                .map(|g| self.open(owner, Role::Given, &name, &g))
+                .transpose()?;
+            let given = given.map(|g| next.seal(&owner.place(Role::Given, &name), &g)).transpose()?;
+            sqlx::query(
+                "UPDATE connection_secrets SET value_encrypted = $1, given_encrypted = $2 WHERE id = $3",
+            )
+            .bind(next.seal(&owner.place(Role::Value, &name), &value)?)
+            .bind(given)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .context(ctx)?;
+        }
+        tx.commit().await.context(ctx)?;
+        Ok(rows.len())
     }
 }
 

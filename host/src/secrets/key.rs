@@ -112,6 +112,11 @@ impl SecretKey {
         &self.origin
     }
 
+    /// Whether both are the same 32 bytes, wherever they came from.
+    pub fn same_key_as(&self, other: &SecretKey) -> bool {
+        self.bytes == other.bytes
+    }
+
     pub(crate) fn bytes(&self) -> &[u8; 32] {
         &self.bytes
     }
@@ -178,6 +183,24 @@ fn load_or_create_key_file(path: &Path) -> Result<SecretKey, SecretError> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key_file(path),
         Err(e) => Err(io(e)),
     }
+}
+
+/// Writes `key` to `path` (replacing it), readable by the owner only, and syncs it.
+pub(crate) fn write_key_file(path: &Path, key: &SecretKey) -> Result<(), SecretError> {
+    let io = |source| SecretError::KeyFile { path: path.into(), source };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
+    file.write_all(key.to_base64().as_bytes()).map_err(io)?;
+    file.write_all(b"\n").map_err(io)?;
+    file.sync_all().map_err(io)
 }
 
 #[cfg(unix)]

@@ -332,3 +332,83 @@ async fn deleting_a_channel_deletes_its_secrets() {
         .expect("n");
     assert_eq!(left, 0);
 }
+
+/// A configuration file for `database_url` with `extra` lines, in a fresh directory.
+fn config_file(database_url: &str, extra: &str) -> std::path::PathBuf {
+    static DIRS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = DIRS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("crossdock-rotate-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("crossdock.toml");
+    let text = format!(
+        "database-url = \"{database_url}\"\norganization = \"Rotate\"\n{extra}\n\
+         [store]\nname = \"Shop\"\nplugin = \"shopify\"\n"
+    );
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_a_key_file_seals_every_secret_with_the_new_key() {
+    if std::env::var_os(KEY_ENV).is_some() {
+        eprintln!("skipped: {KEY_ENV} is set, so no key file is used");
+        return;
+    }
+    let url = fresh_sqlite_url();
+    let key_file = format!("{}.key", url.strip_prefix("sqlite:").expect("sqlite"));
+    let db = Db::connect(&url).await.expect("connects, making the key file");
+    let (org, _) = connect_one_store(&db).await;
+    db.close().await;
+    let old = std::fs::read_to_string(&key_file).expect("the key file");
+    let old = SecretKey::from_base64(&old, KeyOrigin::Config("the old key".into())).expect("a key");
+
+    let rotation =
+        crossdock::secrets::rotation::rotate_secret_key(&config_file(&url, ""), None).await.expect("rotated");
+    assert_eq!(rotation.secrets, 1, "the store's one secret");
+    assert!(!std::path::Path::new(&format!("{key_file}.new")).exists());
+
+    let db = Db::connect(&url).await.expect("the new key file opens the secrets");
+    let store = db.store_of(org).await.expect("db").expect("a store");
+    assert_eq!(store.settings.secrets["access-token"], "shop-token-31");
+    db.close().await;
+    let error = Db::connect_with_key(&url, Some(old)).await.expect_err("the old key opens nothing");
+    assert!(error.to_string().contains("wrong key?"), "{error}");
+}
+
+async fn rotating_a_configured_key(url: &str) {
+    let path = config_file(url, "secret-key = \"file:old.key\"");
+    let dir = path.parent().expect("dir");
+    // The keys as an operator writes them: base64 of 32 bytes.
+    std::fs::write(dir.join("old.key"), "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").expect("old");
+    std::fs::write(dir.join("new.key"), "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=").expect("new");
+    let old = crossdock::config::read_secret_key(&path, "file:old.key").expect("key");
+    let db = Db::connect_with_key(url, Some(old.clone())).await.expect("connects");
+    let (org, _) = connect_one_store(&db).await;
+    db.close().await;
+
+    let missing =
+        crossdock::secrets::rotation::rotate_secret_key(&path, None).await.expect_err("needs a new key");
+    assert!(missing.to_string().contains("--new-key"), "{missing}");
+    crossdock::secrets::rotation::rotate_secret_key(&path, Some("file:new.key")).await.expect("rotated");
+
+    let new = crossdock::config::read_secret_key(&path, "file:new.key").expect("key");
+    let db = Db::connect_with_key(url, Some(new)).await.expect("the new key opens the secrets");
+    assert_eq!(
+        db.store_of(org).await.expect("db").expect("a store").settings.secrets["access-token"],
+        "shop-token-31"
+    );
+    db.close().await;
+    assert!(Db::connect_with_key(url, Some(old)).await.is_err(), "the old key opens nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_a_configured_key_on_sqlite() {
+    rotating_a_configured_key(&fresh_sqlite_url()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_a_configured_key_on_postgres() {
+    let Some(url) = fresh_postgres_url().await else { return };
+    rotating_a_configured_key(&url).await;
+}
