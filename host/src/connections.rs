@@ -1,14 +1,20 @@
 //! Connecting an organization's store and channels: each connection is checked against its
 //! platform when it is made (credentials, currency), and a channel whose currency differs
-//! from the store's needs an exchange rate before anything is listed there.
+//! from the store's needs an exchange rate before anything is listed there. Re-applied
+//! credentials are checked the same way before they replace the stored ones, and a
+//! connector's rotated secrets are kept through a `DbSecretSink`.
 
 use crate::app::App;
-use crate::connectors::{ChannelConnector, ConnectionSettings, ConnectorError, PluginKind, StoreConnector};
+use crate::connectors::{
+    ChannelConnector, ConnectionSettings, ConnectorError, PluginKind, SecretSink, StoreConnector,
+};
 use crate::db::DbError;
 use crate::db::orgs::{ChannelRow, NewChannel, StoreRow};
+use crate::db::secrets::{ConnectionUpdate, DbSecretSink, SecretOwner};
 use crate::model::{ChannelId, OrgId, StoreId};
 use crate::rules::{DEFAULT_PRICE_RULE, DEFAULT_PRODUCT_RULE, RuleKind};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// Why a connection could not be made or used.
 #[derive(Debug, thiserror::Error)]
@@ -125,4 +131,68 @@ pub async fn set_exchange_rate(app: &App, channel: ChannelId, rate: Decimal) -> 
     }
     app.db.set_exchange_rate(channel, rate).await?;
     Ok(())
+}
+
+/// Where the store's connector keeps a secret it rotates: encrypted in the database.
+pub fn secret_sink_for_store(app: &App, store: StoreId) -> Arc<dyn SecretSink> {
+    Arc::new(DbSecretSink::new(app.db.clone(), SecretOwner::Store(store)))
+}
+
+/// Where the channel's connector keeps a secret it rotates (a refreshed access token):
+/// encrypted in the database.
+pub fn secret_sink_for_channel(app: &App, channel: ChannelId) -> Arc<dyn SecretSink> {
+    Arc::new(DbSecretSink::new(app.db.clone(), SecretOwner::Channel(channel)))
+}
+
+/// Brings a stored store connection in line with the operator's settings (a reconnected
+/// shop: a new token). New credentials are checked with the platform before they replace
+/// the stored ones; a secret the connector rotated stays while the operator's value is the
+/// one given before. Returns whether the credentials changed.
+#[tracing::instrument(skip_all, fields(store = %store.id))]
+pub async fn reconfigure_store(
+    app: &App,
+    store: &StoreRow,
+    configured: &ConnectionSettings,
+) -> Result<bool, SetupError> {
+    let owner = SecretOwner::Store(store.id);
+    let update = ConnectionUpdate::plan(&store.settings, &app.db.secret_entries(owner).await?, configured);
+    if update.is_empty() {
+        return Ok(false);
+    }
+    if !update.credentials_changed {
+        app.db.update_connection(owner, &update).await?;
+        return Ok(false);
+    }
+    let candidate = StoreRow { settings: update.settings.clone(), ..store.clone() };
+    let info = store_connector(app, &candidate)?.store_info().await?;
+    app.db.update_connection(owner, &update).await?;
+    app.db.set_store_currency(store.id, &info.currency).await?;
+    tracing::info!(currency = %info.currency, "store credentials updated");
+    Ok(true)
+}
+
+/// Brings a stored channel connection in line with the operator's settings (a reconnected
+/// shop: a new shop cipher, a new token), as `reconfigure_store` does, and records the
+/// shop's currency and region again.
+#[tracing::instrument(skip_all, fields(channel = %channel.id))]
+pub async fn reconfigure_channel(
+    app: &App,
+    channel: &ChannelRow,
+    configured: &ConnectionSettings,
+) -> Result<bool, SetupError> {
+    let owner = SecretOwner::Channel(channel.id);
+    let update = ConnectionUpdate::plan(&channel.settings, &app.db.secret_entries(owner).await?, configured);
+    if update.is_empty() {
+        return Ok(false);
+    }
+    if !update.credentials_changed {
+        app.db.update_connection(owner, &update).await?;
+        return Ok(false);
+    }
+    let candidate = ChannelRow { settings: update.settings.clone(), ..channel.clone() };
+    let info = channel_connector(app, &candidate)?.channel_info().await?;
+    app.db.update_connection(owner, &update).await?;
+    app.db.set_channel_account(channel.id, &info.currency, info.region.as_deref()).await?;
+    tracing::info!(currency = %info.currency, region = ?info.region, "channel credentials updated");
+    Ok(true)
 }

@@ -1,5 +1,6 @@
 //! `crossdock serve`: applies the configuration (organization, store, channels, rates,
-//! rules — idempotently), then syncs on a timer until Ctrl-C, finishing the jobs in hand.
+//! rules — idempotently; changed credentials replace the stored ones), then syncs on a timer
+//! until Ctrl-C, finishing the jobs in hand.
 
 use crate::api::{self, ApiState};
 use crate::app::App;
@@ -25,16 +26,24 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
         Some(org) => org,
         None => app.db.create_org(&config.organization).await?,
     };
-    if app.db.store_of(org).await?.is_none() {
-        let settings = config.store.resolve(path)?;
-        connections::connect_store(app, org, &config.store.name, &config.store.plugin, settings).await?;
+    let settings = config.store.resolve(path)?;
+    match app.db.store_of(org).await? {
+        Some(store) => {
+            connections::reconfigure_store(app, &store, &settings).await?;
+        }
+        None => {
+            connections::connect_store(app, org, &config.store.name, &config.store.plugin, settings).await?;
+        }
     }
     let existing = app.db.channels(org).await?;
     for channel in &config.channels {
+        let settings = channel.connection.resolve(path)?;
         let id = match existing.iter().find(|c| c.name == channel.connection.name) {
-            Some(row) => row.id,
+            Some(row) => {
+                connections::reconfigure_channel(app, row, &settings).await?;
+                row.id
+            }
             None => {
-                let settings = channel.connection.resolve(path)?;
                 connections::add_channel(
                     app,
                     org,
@@ -93,7 +102,8 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
 /// hand finish before it exits.
 pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let config = ServeConfig::load(config_path)?;
-    let app = App::start(&config.database_url).await?;
+    let key = config.secret_key(config_path)?;
+    let app = App::start_with_key(&config.database_url, key).await?;
     let org = apply_config(&app, &config, config_path).await?;
     let settings =
         SyncSettings { review_poll: Duration::from_secs(config.review_poll_secs), ..SyncSettings::default() };

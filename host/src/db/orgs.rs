@@ -1,6 +1,9 @@
 //! Organizations and their connections: exactly one store each (the schema's UNIQUE
-//! guarantees it) and any number of channels.
+//! guarantees it) and any number of channels. A connection's secrets are kept sealed in
+//! `connection_secrets` (see `secrets`), never in its settings JSON; rows read here carry
+//! them decrypted.
 
+use super::secrets::{SecretOwner, plain_settings_json};
 use super::{Context, Db, DbError, is_unique_violation, now_ms};
 use crate::connectors::ConnectionSettings;
 use crate::model::{ChannelId, Currency, OrgId, StoreId};
@@ -78,7 +81,7 @@ fn currency_from(value: Option<String>, what: &str) -> Result<Option<Currency>, 
 }
 
 fn settings_json(settings: &ConnectionSettings) -> String {
-    serde_json::to_string(settings).unwrap_or_else(|_| "{}".to_string())
+    plain_settings_json(settings)
 }
 
 impl Db {
@@ -119,6 +122,7 @@ impl Db {
         currency: &Currency,
     ) -> Result<StoreId, DbError> {
         self.organization_exists(org).await?;
+        let mut tx = self.pool().begin().await.context(|| format!("connecting store {name}"))?;
         let row = sqlx::query(
             "INSERT INTO stores (org_id, name, plugin_id, settings, currency, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -129,7 +133,7 @@ impl Db {
         .bind(settings_json(settings))
         .bind(currency.as_str())
         .bind(now_ms())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -141,7 +145,10 @@ impl Db {
                 DbError::Sqlx { context: format!("connecting store {name}"), source: e }
             }
         })?;
-        Ok(StoreId(row.try_get("id").context(|| "reading store id".into())?))
+        let id = StoreId(row.try_get("id").context(|| "reading store id".into())?);
+        self.put_given_secrets(&mut tx, SecretOwner::Store(id), &settings.secrets).await?;
+        tx.commit().await.context(|| format!("connecting store {name}"))?;
+        Ok(id)
     }
 
     pub async fn store_of(&self, org: OrgId) -> Result<Option<StoreRow>, DbError> {
@@ -154,14 +161,16 @@ impl Db {
         .context(|| format!("reading the store of organization {org}"))?;
         let Some(row) = row else { return Ok(None) };
         let ctx = || "reading store".to_string();
-        Ok(Some(StoreRow {
+        let mut store = StoreRow {
             id: StoreId(row.try_get("id").context(ctx)?),
             org_id: OrgId(row.try_get("org_id").context(ctx)?),
             name: row.try_get("name").context(ctx)?,
             plugin_id: row.try_get("plugin_id").context(ctx)?,
             currency: currency_from(row.try_get("currency").context(ctx)?, "store")?,
             settings: settings_from(&row, "store")?,
-        }))
+        };
+        store.settings.secrets.extend(self.secrets_of(SecretOwner::Store(store.id)).await?);
+        Ok(Some(store))
     }
 
     pub async fn set_store_currency(&self, store: StoreId, currency: &Currency) -> Result<(), DbError> {
@@ -209,6 +218,7 @@ impl Db {
             }
         })?;
         let id = ChannelId(row.try_get("id").context(|| "reading channel id".into())?);
+        self.put_given_secrets(&mut tx, SecretOwner::Channel(id), &settings.secrets).await?;
         for (kind, source) in new.rules {
             sqlx::query(
                 "INSERT INTO rules (channel_id, kind, version, source, hash, active, created_at) \
@@ -309,7 +319,14 @@ impl Db {
         .fetch_all(self.pool())
         .await
         .context(|| format!("listing the channels of organization {org}"))?;
-        rows.iter().map(channel_from).collect()
+        let mut secrets = self.channel_secrets_of_org(org).await?;
+        rows.iter()
+            .map(|row| {
+                let mut channel = channel_from(row)?;
+                channel.settings.secrets.extend(secrets.remove(&channel.id).unwrap_or_default());
+                Ok(channel)
+            })
+            .collect()
     }
 
     pub async fn channel(&self, id: ChannelId) -> Result<ChannelRow, DbError> {
@@ -322,7 +339,9 @@ impl Db {
         .await
         .context(|| format!("reading channel {id}"))?
         .ok_or_else(|| DbError::NotFound(format!("channel {id}")))?;
-        channel_from(&row)
+        let mut channel = channel_from(&row)?;
+        channel.settings.secrets.extend(self.secrets_of(SecretOwner::Channel(id)).await?);
+        Ok(channel)
     }
 
     /// Records what the channel's platform says about the shop.
