@@ -331,7 +331,9 @@ async fn limited(products: usize, variants: usize, shop_count: usize, events: &E
     println!(
         "\n## 3. First sync under the real limits (TikTok 50 requests/s per API per shop, Shopify cost bucket), store read and pushes together"
     );
-    println!("| products | shops | wall | store read | Shopify calls | TikTok calls | TikTok calls/s per shop |");
+    println!(
+        "| products | shops | wall | store read | Shopify calls | TikTok calls | TikTok calls/s per shop |"
+    );
     println!("|---|---|---|---|---|---|---|");
     println!(
         "| {} | {shop_count} | {:.1} s | {:.1} s | {shopify_calls} | {calls} | {per_shop_per_s:.1} |",
