@@ -116,23 +116,21 @@ async fn reconcile_batch(
             hand_category: hand.get(&stored.id),
         };
         let desired = derive(&engine.app.rules, channel, inputs);
-        // Not on the channel yet (or held by linking): linking decides first.
-        let unlinked = listing.is_none_or(|l| {
-            l.external_id.is_none() && l.create_started_at.is_none() && l.state == ListingState::Held
-        });
+        if !out_of_date(&desired, listing, sync_content) {
+            if listing.is_some_and(|l| l.state == ListingState::InReview) {
+                // A review check lost in a crash would leave the listing in review for good.
+                let due = now_ms() + engine.settings.review_poll.as_millis() as i64;
+                db.ensure_job(JobKind::CheckReview, id, stored.id, due).await?;
+            }
+            continue;
+        }
+        // Not on the channel yet, and no create may have reached it: linking decides first,
+        // so a listing the shop already has is adopted rather than listed twice.
+        let unlinked = listing.is_none_or(|l| l.external_id.is_none() && l.create_started_at.is_none());
         if matches!(desired, Desired::Listed(_)) && unlinked {
             to_link.push(stored.id);
-        } else if out_of_date(&desired, listing, sync_content) {
+        } else {
             to_push.push(stored.id);
-        } else if listing.is_some_and(|l| l.state == ListingState::InReview) {
-            // A review check lost in a crash would leave the listing in review for good.
-            db.ensure_job(
-                JobKind::CheckReview,
-                id,
-                stored.id,
-                now_ms() + engine.settings.review_poll.as_millis() as i64,
-            )
-            .await?;
         }
     }
     if !to_link.is_empty() {
