@@ -116,3 +116,195 @@ pub async fn serve_api(world: &SandboxWorld) -> crossdock_sandbox::server::Serve
         .await
         .expect("the API binds a port")
 }
+
+/// Works the queue until nothing is left, without reading the catalog: channel-wide changes
+/// (rules, rate, options, templates, channels added or removed) and changes made through the
+/// API must reach the channels this way alone.
+pub async fn run_queue(world: &SandboxWorld) {
+    let engine = world.engine(fast_settings()).await.expect("the sync engine loads");
+    let queue = QueueSettings { workers: 4, ..QueueSettings::default() };
+    run_until_idle(&engine, &queue, &|| {}).await.expect("the queue drains");
+}
+
+/// The shop's listings that carry `sku`, deleted ones left out.
+pub fn listings_with_sku(
+    world: &SandboxWorld,
+    cipher: &str,
+    sku: &str,
+) -> Vec<crossdock_sandbox::tiktok::SandboxProduct> {
+    world
+        .tiktok
+        .products(cipher)
+        .into_iter()
+        .filter(|p| p.status != "DELETED" && p.skus.iter().any(|s| s.seller_sku == sku))
+        .collect()
+}
+
+/// The one listing on the shop that carries `sku`; panics when there is none or several.
+pub fn listing_with_sku(
+    world: &SandboxWorld,
+    cipher: &str,
+    sku: &str,
+) -> crossdock_sandbox::tiktok::SandboxProduct {
+    let mut found = listings_with_sku(world, cipher, sku);
+    assert_eq!(found.len(), 1, "exactly one listing on shop {cipher} carries {sku}: {found:#?}");
+    found.remove(0)
+}
+
+/// The SKU `sku` as the shop holds it, in its one listing.
+pub fn sku_on_shop(world: &SandboxWorld, cipher: &str, sku: &str) -> crossdock_sandbox::tiktok::SandboxSku {
+    let listing = listing_with_sku(world, cipher, sku);
+    listing.skus.into_iter().find(|s| s.seller_sku == sku).expect("the listing carries the SKU")
+}
+
+/// The access token `SandboxWorld` gives its Shopify sandbox.
+pub const SHOPIFY_TOKEN: &str = "shpat_sandbox_demo_token";
+
+/// Settings that connect a Shopify sandbox as the store, as `SandboxWorld` does.
+pub fn shopify_settings(shopify_base_url: &str) -> crossdock::connectors::ConnectionSettings {
+    crossdock::connectors::ConnectionSettings::default()
+        .setting("base-url", shopify_base_url)
+        .secret("access-token", SHOPIFY_TOKEN)
+        .secret("webhook-secret", crossdock::demo::WEBHOOK_SECRET)
+}
+
+/// Settings that connect one shop of the world's TikTok sandbox as a channel, as
+/// `SandboxWorld` does.
+pub fn tiktok_settings(
+    world: &SandboxWorld,
+    shop: &crossdock_sandbox::tiktok::SandboxShop,
+) -> crossdock::connectors::ConnectionSettings {
+    let defaults = crossdock_sandbox::tiktok::TikTokConfig::default();
+    crossdock::connectors::ConnectionSettings::default()
+        .setting("base-url", world.tiktok.base_url())
+        .setting("app-key", defaults.app_key)
+        .setting("shop-cipher", shop.cipher.clone())
+        .setting("category-id", crossdock::demo::DEFAULT_CATEGORY)
+        .secret("app-secret", defaults.app_secret)
+        .secret("access-token", world.tiktok.access_token())
+}
+
+/// A base URL nothing listens on (a port bound and let go), for a platform that is down.
+pub fn unreachable_base_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("bound").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// One webhook delivery as a platform sandbox sent it: replaying it sends the very same
+/// request (headers, signature and event id included).
+#[derive(Debug, Clone)]
+pub struct RecordedDelivery {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RecordedDelivery {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// POSTs the delivery, as it was sent, to `url`.
+    pub async fn replay(&self, url: &str) -> reqwest::Response {
+        let mut request = reqwest::Client::new().post(url).body(self.body.clone());
+        for (name, value) in &self.headers {
+            if !["host", "content-length"].contains(&name.to_ascii_lowercase().as_str()) {
+                request = request.header(name, value);
+            }
+        }
+        request.send().await.expect("the receiver answers")
+    }
+}
+
+/// A webhook receiver that only records what it is sent (answering 200), so a test can
+/// replay a platform's signed delivery when and as often as it likes.
+#[derive(Debug)]
+pub struct WebhookRecorder {
+    server: crossdock_sandbox::server::ServerHandle,
+    deliveries: std::sync::Arc<std::sync::Mutex<Vec<RecordedDelivery>>>,
+}
+
+impl WebhookRecorder {
+    pub async fn start() -> Self {
+        let deliveries: std::sync::Arc<std::sync::Mutex<Vec<RecordedDelivery>>> = Default::default();
+        let kept = deliveries.clone();
+        let router = axum::Router::new().route(
+            "/recorded",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let kept = kept.clone();
+                async move {
+                    let headers = headers
+                        .iter()
+                        .map(|(n, v)| {
+                            (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())
+                        })
+                        .collect();
+                    kept.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(RecordedDelivery { headers, body: body.to_vec() });
+                    axum::http::StatusCode::OK
+                }
+            }),
+        );
+        let server = crossdock_sandbox::server::ServerHandle::start(router, 0)
+            .await
+            .expect("the recorder binds a port");
+        WebhookRecorder { server, deliveries }
+    }
+
+    /// The address to subscribe.
+    pub fn address(&self) -> String {
+        format!("{}/recorded", self.server.base_url())
+    }
+
+    /// Every delivery recorded so far, in arrival order.
+    pub fn deliveries(&self) -> Vec<RecordedDelivery> {
+        self.deliveries.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// The world's store product that has a variant with `sku` (deleted ones left out).
+pub async fn product_with_sku(world: &SandboxWorld, sku: &str) -> crossdock::model::ProductId {
+    let store = world.app.db.store_of(world.org).await.expect("reads").expect("a store is connected");
+    let found = world.app.db.products_with_sku(store.id, sku).await.expect("reads");
+    assert_eq!(found.len(), 1, "one store product has SKU {sku}: {found:?}");
+    found[0]
+}
+
+/// One JSON request to the API: its status and its body (`null` when the body is not JSON).
+pub async fn api_call(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<serde_json::Value>,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("the API answers");
+    let status = response.status();
+    let text = response.text().await.expect("the body reads");
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+/// [`api_call`] for a request that must succeed: its JSON body.
+pub async fn api_ok(
+    method: reqwest::Method,
+    url: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let (status, answer) = api_call(method.clone(), url, body).await;
+    assert!(status.is_success(), "{method} {url} answered {status}: {answer}");
+    answer
+}
+
+/// The app on `database_url` for a test that wires its own sandboxes, keyed as
+/// `SandboxWorld` keys its app: SQLite with its key file, PostgreSQL (without
+/// `CROSSDOCK_SECRET_KEY`) with a key for this process alone.
+pub async fn start_app(database_url: &str) -> crossdock::App {
+    use crossdock::secrets::{KEY_ENV, KeyOrigin, SecretKey};
+    let key = (!database_url.starts_with("sqlite:") && std::env::var_os(KEY_ENV).is_none())
+        .then(|| SecretKey::generate(KeyOrigin::Ephemeral).expect("a random key"));
+    crossdock::App::start_with_key(database_url, key).await.expect("the app starts")
+}
