@@ -35,7 +35,19 @@ impl ApiState {
     }
 
     pub(crate) async fn engine(&self, org: OrgId) -> Result<SyncEngine, ApiError> {
+        self.app.db.organization_exists(org).await?;
         Ok(SyncEngine::load(&self.app, org, self.settings.clone()).await?)
+    }
+
+    /// Refuses product ids that are not the organization's (404).
+    pub(crate) async fn check_products(&self, org: OrgId, products: &[ProductId]) -> Result<(), ApiError> {
+        let store = self
+            .app
+            .db
+            .store_of(org)
+            .await?
+            .ok_or_else(|| ApiError::Conflict(format!("organization {org} has no store connected")))?;
+        Ok(self.app.db.check_products_of(store.id, products).await?)
     }
 
     /// Brings `products` on `channel` back in step after a change the merchant made, and

@@ -38,6 +38,9 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
     Conflict(String),
+    /// A value outside what the record allows (a negative stock buffer).
+    #[error("{0}")]
+    Invalid(String),
     #[error("{0} not found")]
     NotFound(String),
     #[error("stored record is corrupt: {0}")]

@@ -53,10 +53,20 @@ async fn list(
     State(state): State<ApiState>,
     Path(org): Path<i64>,
 ) -> Result<Json<Vec<ChannelView>>, ApiError> {
-    let engine = state.engine(OrgId(org)).await?;
+    let org = OrgId(org);
+    state.app.db.organization_exists(org).await?;
+    // Without a store nothing can be listed, but the channels are still there to see.
+    let engine = match state.app.db.store_of(org).await? {
+        Some(_) => Some(state.engine(org).await?),
+        None => None,
+    };
     let mut views = Vec::new();
-    for channel in engine.channels.values() {
-        let row = &channel.row;
+    for row in state.app.db.channels(org).await? {
+        let blocked = match &engine {
+            Some(engine) => engine.channel(row.id).and_then(|c| c.blocked.clone()),
+            None => Some("no store connected: connect the organization's store".to_string()),
+        };
+        let row = &row;
         let counts = state.app.db.listing_counts(row.id).await?;
         views.push(ChannelView {
             id: row.id.0,
@@ -66,7 +76,7 @@ async fn list(
             region: row.region.clone(),
             exchange_rate: row.exchange_rate,
             options: row.options,
-            blocked: channel.blocked.clone(),
+            blocked,
             listings: counts.into_iter().map(|(s, n)| (s.as_str().to_string(), n)).collect(),
         });
     }

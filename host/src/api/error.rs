@@ -47,6 +47,7 @@ impl From<DbError> for ApiError {
         match e {
             DbError::NotFound(what) => ApiError::NotFound(what),
             DbError::Conflict(m) => ApiError::Conflict(m),
+            DbError::Invalid(m) => ApiError::BadRequest(m),
             other => ApiError::Internal(other.to_string()),
         }
     }

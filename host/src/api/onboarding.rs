@@ -33,6 +33,7 @@ async fn onboarding(
 ) -> Result<Json<Onboarding>, ApiError> {
     let db = &state.app.db;
     let org = OrgId(org);
+    db.organization_exists(org).await?;
     let mut steps = Vec::new();
     let store = db.store_of(org).await?;
     steps.push(Step {

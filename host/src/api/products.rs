@@ -68,6 +68,7 @@ async fn select(
     let channel = ChannelId(channel);
     let row = state.app.db.channel(channel).await?;
     let products: Vec<ProductId> = body.product_ids.iter().copied().map(ProductId).collect();
+    state.check_products(row.org_id, &products).await?;
     state.app.db.set_selection(channel, &products, body.selected).await?;
     let report = state.reconcile(row.org_id, &products, channel).await?;
     Ok(Json(
@@ -82,6 +83,7 @@ async fn map_by_hand(
 ) -> Result<Json<HandCategory>, ApiError> {
     let (channel, product) = (ChannelId(channel), ProductId(product));
     let row = state.app.db.channel(channel).await?;
+    state.check_products(row.org_id, &[product]).await?;
     state.app.db.set_hand_category(product, channel, &body).await?;
     state.reconcile(row.org_id, &[product], channel).await?;
     Ok(Json(body))
@@ -115,14 +117,16 @@ async fn templates(
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
 ) -> Result<Json<Vec<CategoryTemplate>>, ApiError> {
-    Ok(Json(state.app.db.templates(ChannelId(channel)).await?))
+    let channel = state.app.db.channel(ChannelId(channel)).await?;
+    Ok(Json(state.app.db.templates(channel.id).await?))
 }
 
 async fn link_issues(
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
 ) -> Result<Json<Vec<LinkIssue>>, ApiError> {
-    Ok(Json(state.app.db.link_issues(ChannelId(channel)).await?))
+    let channel = state.app.db.channel(ChannelId(channel)).await?;
+    Ok(Json(state.app.db.link_issues(channel.id).await?))
 }
 
 /// What the drift check found on the channel and corrected, newest first.

@@ -108,7 +108,6 @@ impl Pair<'_> {
         if !offer_same {
             return self.update_offer(draft, &listing_id).await;
         }
-        self.listing.explanation = Some(draft.explanation.clone());
         if !matches!(self.listing.state, ListingState::InReview | ListingState::Active) {
             self.listing.state = ListingState::Active;
             self.listing.reason = None;
@@ -153,7 +152,7 @@ impl Pair<'_> {
                     Ok(found) => {
                         if let Some(earlier) = earlier_listing(&found, &skus) {
                             tracing::info!(listing = %earlier.listing_id, "adopting the listing an earlier attempt created");
-                            return self.record_pushed(draft, earlier).await;
+                            return self.adopt(earlier).await;
                         }
                     }
                     Err(e) => return self.fail(e.into()).await,
@@ -179,6 +178,26 @@ impl Pair<'_> {
             }
         };
         self.record_pushed(draft, reference).await
+    }
+
+    /// Adopts a listing an earlier attempt created: its ids are recorded, but not what it
+    /// holds (that attempt may have sent an older draft), so once its review ends the push
+    /// brings its offer (and content, where the channel keeps content in step) up to date.
+    async fn adopt(&mut self, earlier: ListingRef) -> Result<JobOutcome, DbError> {
+        let listing = &mut self.listing;
+        listing.external_id = Some(earlier.listing_id);
+        listing.sku_ids = earlier.sku_ids;
+        listing.pushed_hash = None;
+        listing.offer_hash = None;
+        listing.state = ListingState::InReview;
+        listing.reason = None;
+        listing.create_started_at = None;
+        listing.deactivated = false;
+        listing.target_hash = None;
+        self.save().await?;
+        let first_check = now_ms() + self.engine.settings.review_poll.as_millis() as i64;
+        self.engine.app.db.enqueue(JobKind::CheckReview, self.job.channel_id, self.job.product_id, first_check).await?;
+        Ok(JobOutcome::Done)
     }
 
     /// Records a listing the channel now holds with this draft's content, and queues its
@@ -241,7 +260,10 @@ impl Pair<'_> {
         }
         let listing = &mut self.listing;
         listing.offer_hash = Some(draft.offer_hash.clone());
-        listing.explanation = Some(draft.explanation.clone());
+        if listing.pushed_hash.as_deref() == Some(draft.content_hash.as_str()) {
+            // The explanation names the category the shop holds: only with the content.
+            listing.explanation = Some(draft.explanation.clone());
+        }
         if listing.state != ListingState::InReview {
             listing.state = ListingState::Active;
             listing.reason = None;

@@ -386,6 +386,14 @@ impl Db {
     /// Puts a failed or dead job back in the queue now, with fresh attempts (the retry
     /// button). False when the job is not failed.
     pub async fn retry_now(&self, id: i64) -> Result<bool, DbError> {
+        let exists = sqlx::query("SELECT id FROM jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .context(|| format!("reading job {id}"))?;
+        if exists.is_none() {
+            return Err(DbError::NotFound(format!("job {id}")));
+        }
         let result = sqlx::query(
             "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $1, updated_at = $1 \
              WHERE id = $2 AND state IN ('failed', 'dead')",

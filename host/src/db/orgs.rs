@@ -65,7 +65,7 @@ pub struct ChannelOptions {
 
 impl Default for ChannelOptions {
     fn default() -> Self {
-        ChannelOptions { sync_content: false, auto_select: true, stock_buffer: 0, stock_share: 100 }
+        ChannelOptions { sync_content: false, auto_select: true, stock_buffer: 0, stock_share: 1 }
     }
 }
 
@@ -244,7 +244,7 @@ impl Db {
     }
 
     /// Refuses an organization id that does not exist.
-    async fn organization_exists(&self, org: OrgId) -> Result<(), DbError> {
+    pub async fn organization_exists(&self, org: OrgId) -> Result<(), DbError> {
         let row = sqlx::query("SELECT id FROM organizations WHERE id = $1")
             .bind(org.0)
             .fetch_optional(self.pool())
@@ -364,7 +364,7 @@ impl Db {
     /// Sets how the channel syncs.
     pub async fn set_channel_options(&self, id: ChannelId, options: ChannelOptions) -> Result<(), DbError> {
         if options.stock_share < 0 || options.stock_buffer < 0 {
-            return Err(DbError::Conflict(format!(
+            return Err(DbError::Invalid(format!(
                 "channel {id}: the stock share and the stock buffer cannot be negative"
             )));
         }
@@ -450,6 +450,7 @@ impl Db {
     }
 
     pub async fn set_auto_link(&self, org: OrgId, on: bool) -> Result<(), DbError> {
+        self.organization_exists(org).await?;
         sqlx::query("UPDATE organizations SET auto_link = $1 WHERE id = $2")
             .bind(i64::from(on))
             .bind(org.0)

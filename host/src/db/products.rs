@@ -29,8 +29,19 @@ pub fn product_hash(product: &Product) -> String {
 }
 
 impl Db {
-    /// Inserts or updates a store product, reporting whether its content changed.
+    /// Inserts or updates a store product, reporting whether its content changed. Two
+    /// processes storing the same new product at once both succeed: the one whose insert
+    /// loses the race updates instead.
     pub async fn upsert_product(&self, store: StoreId, product: &Product) -> Result<Upserted, DbError> {
+        match self.try_upsert_product(store, product).await {
+            Err(DbError::Sqlx { source, .. }) if super::is_unique_violation(&source) => {
+                self.try_upsert_product(store, product).await
+            }
+            other => other,
+        }
+    }
+
+    async fn try_upsert_product(&self, store: StoreId, product: &Product) -> Result<Upserted, DbError> {
         let hash = product_hash(product);
         let record = serde_json::to_string(product)
             .map_err(|e| DbError::Corrupt(format!("product {}: {e}", product.external_id)))?;
@@ -176,6 +187,29 @@ impl Db {
             .map(|r| r.try_get("id").map(ProductId))
             .collect::<Result<_, _>>()
             .context(|| "reading product ids".into())
+    }
+
+    /// Refuses ids that are not products of `store` (unknown, or another organization's).
+    pub async fn check_products_of(&self, store: StoreId, ids: &[ProductId]) -> Result<(), DbError> {
+        let mut known = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id FROM products WHERE store_id = $1 AND id IN ({})",
+                super::placement::id_list(chunk)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(store.0)
+                .fetch_all(self.pool())
+                .await
+                .context(|| format!("checking products of store {store}"))?;
+            for row in &rows {
+                known.insert(row.try_get::<i64, _>("id").context(|| "reading product id".into())?);
+            }
+        }
+        match ids.iter().find(|id| !known.contains(&id.0)) {
+            Some(missing) => Err(DbError::NotFound(format!("product {missing} of this organization's store"))),
+            None => Ok(()),
+        }
     }
 
     /// Products by id with their deleted flag, in id order; ids that do not exist are left out.

@@ -112,7 +112,7 @@ enum Drained {
     Stale,
 }
 
-/// How often a drain checks that its engine is still current.
+/// How often a drain checks that its engine is still current and takes back expired leases.
 const STALE_CHECK: Duration = Duration::from_millis(500);
 
 /// Runs every job of the engine's channels that is due now, `workers` at a time. Channels
@@ -138,6 +138,13 @@ async fn drain(
         if !stale && checked.elapsed() >= STALE_CHECK {
             checked = tokio::time::Instant::now();
             stale = engine.is_stale().await?;
+            // A process that died holds jobs until their lease runs out; take them back now,
+            // not when this process's own backlog is done.
+            let rescued = engine.app.db.rescue_expired_jobs().await?;
+            if rescued > 0 {
+                tracing::warn!(rescued, "took back jobs whose lease ran out");
+                exhausted = false;
+            }
         }
         while !exhausted && !stale && running.len() < workers {
             let mut claimed = None;
@@ -164,7 +171,12 @@ async fn drain(
                 None => exhausted = true,
             }
         }
-        match running.join_next_with_id().await {
+        let joined = tokio::select! {
+            joined = running.join_next_with_id() => joined,
+            // Long jobs in hand: look for expired leases and staleness meanwhile.
+            _ = tokio::time::sleep(STALE_CHECK), if !running.is_empty() => continue,
+        };
+        match joined {
             None => return Ok(if stale { Drained::Stale } else { Drained::Idle }),
             Some(joined) => {
                 let task = match &joined {
