@@ -4,7 +4,9 @@
 //! The host's sandbox tests use it to prove one bad call fails its job and nothing else.
 
 use crossdock_plugin_sdk::http::Request;
-use crossdock_plugin_sdk::listings::{ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock};
+use crossdock_plugin_sdk::listings::{
+    ListingDraft, ListingRef, ListingSnapshot, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
+};
 use crossdock_plugin_sdk::types::{AccountInfo, Attribute, Category, ConnectorError};
 use crossdock_plugin_sdk::{ChannelListings, Result, config, export_channel, manifest};
 
@@ -37,6 +39,15 @@ fn misbehave(title: &str) -> Result<()> {
         Request::get(format!("{base}/sleep")).send()?;
     }
     Ok(())
+}
+
+/// Listings this plugin made are `chaos-…`; anything else is not-found.
+fn chaos_listing(listing_id: &str) -> Result<()> {
+    if listing_id.starts_with("chaos-") {
+        Ok(())
+    } else {
+        Err(ConnectorError::NotFound(format!("{listing_id:?} is not a chaos listing")))
+    }
 }
 
 impl ChannelListings for Chaos {
@@ -84,6 +95,15 @@ impl ChannelListings for Chaos {
     }
     fn deactivate_listing(_listing_id: String) -> Result<()> {
         Ok(())
+    }
+    fn activate_listing(listing_id: String) -> Result<()> {
+        chaos_listing(&listing_id)
+    }
+    /// Its listings hold nothing it could report; unlike `listing-status`, unknown ids are
+    /// answered honestly.
+    fn read_listing(listing_id: String) -> Result<ListingSnapshot> {
+        chaos_listing(&listing_id)?;
+        Ok(ListingSnapshot { status: ReviewStatus::Active, skus: Vec::new() })
     }
     /// The chaos channel holds no listings of its own.
     fn find_skus(_seller_skus: Vec<String>) -> Result<Vec<SkuMatch>> {
