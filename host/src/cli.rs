@@ -206,7 +206,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
             let loaded = std::sync::Arc::new(Plugin::load(&runtime, &plugin_bytes(&plugin)?, &plugin)?);
             let options = crate::connectors::conformance::CheckOptions { listing_id: listing };
-            let results = crate::connectors::conformance::check_with(&runtime, loaded, settings, &options).await?;
+            let results =
+                crate::connectors::conformance::check_with(&runtime, loaded, settings, &options).await?;
             let failed = results.iter().filter(|r| !r.passed).count();
             for r in &results {
                 let mark = if r.passed { "pass" } else { "FAIL" };
@@ -264,7 +265,11 @@ fn pacing(limits: &crate::connectors::manifest::Limits) -> String {
     if parts.is_empty() {
         return "none".into();
     }
-    format!("{} (per-API limits paced to {} %)", parts.join("; "), (crate::connectors::rate_limit::PACE_SHARE * 100.0).round())
+    format!(
+        "{} (per-API limits paced to {} %)",
+        parts.join("; "),
+        (crate::connectors::rate_limit::PACE_SHARE * 100.0).round()
+    )
 }
 
 fn inspect(plugin: &str) -> anyhow::Result<()> {
@@ -295,7 +300,10 @@ fn inspect(plugin: &str) -> anyhow::Result<()> {
     println!("hash:       {}", loaded.hash);
     println!("size:       {} bytes", bytes.len());
     println!("hosts:      {}", m.allowed_hosts.join(", "));
-    println!("secrets:    {}", if m.secrets.is_empty() { "(none declared)".to_string() } else { m.secrets.join(", ") });
+    println!(
+        "secrets:    {}",
+        if m.secrets.is_empty() { "(none declared)".to_string() } else { m.secrets.join(", ") }
+    );
     println!(
         "limits:     memory {} MiB, cpu {} ms, timeout {} ms",
         m.limits.memory_bytes() / (1024 * 1024),

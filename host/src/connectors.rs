@@ -28,8 +28,8 @@ pub mod settings;
 pub mod store_connector;
 
 pub use channel_connector::{
-    ChannelConnector, ListingDraft, ListingRef, ListingSku, ListingSnapshot, ReviewStatus, SkuMatch, SkuPrice,
-    SkuSnapshot, SkuStock,
+    ChannelConnector, ListingDraft, ListingRef, ListingSku, ListingSnapshot, ReviewStatus, SkuMatch,
+    SkuPrice, SkuSnapshot, SkuStock,
 };
 pub use contract::Contract;
 pub use error::{ConnectorError, ErrorKind};

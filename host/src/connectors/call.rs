@@ -44,7 +44,12 @@ pub(crate) struct ConnectionContext {
 }
 
 impl ConnectionContext {
-    pub fn new(runtime: &PluginRuntime, plugin: &Plugin, label: &str, mut settings: ConnectionSettings) -> Self {
+    pub fn new(
+        runtime: &PluginRuntime,
+        plugin: &Plugin,
+        label: &str,
+        mut settings: ConnectionSettings,
+    ) -> Self {
         let manifest = &plugin.manifest;
         let secrets = ConnectionSecrets::new(std::mem::take(&mut settings.secrets), &manifest.secrets);
         ConnectionContext {

@@ -296,9 +296,12 @@ impl ChannelConnector {
     /// cannot: `ErrorKind::Unsupported`.
     pub async fn activate_listing(&self, listing_id: &str) -> Result<(), ConnectorError> {
         match &self.pre {
-            ChannelPre::V0_1(_) => Err(self.unsupported("activate-listing", "put deactivated listings back on sale")),
+            ChannelPre::V0_1(_) => {
+                Err(self.unsupported("activate-listing", "put deactivated listings back on sale"))
+            }
             ChannelPre::V0_2(pre) => {
-                run_in!(self, pre, "activate-listing", |inst, store| inst.call_activate_listing(&mut store, listing_id))
+                run_in!(self, pre, "activate-listing", |inst, store| inst
+                    .call_activate_listing(&mut store, listing_id))
             }
         }
     }
@@ -312,8 +315,8 @@ impl ChannelConnector {
                 Err(self.unsupported("read-listing", "notice listings changed in the platform's back office"))
             }
             ChannelPre::V0_2(pre) => {
-                let snapshot =
-                    run_in!(self, pre, "read-listing", |inst, store| inst.call_read_listing(&mut store, listing_id))?;
+                let snapshot = run_in!(self, pre, "read-listing", |inst, store| inst
+                    .call_read_listing(&mut store, listing_id))?;
                 convert::v0_2::snapshot_from_wit(snapshot).map_err(|k| self.invalid("read-listing", k))
             }
         }

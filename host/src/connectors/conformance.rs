@@ -81,7 +81,13 @@ impl Report {
 
     /// A check that did not run, and why; it does not count as failed.
     fn skip(&mut self, operation: &str, check: &str, why: String) {
-        let result = CheckResult { operation: operation.into(), check: check.into(), passed: true, detail: why, millis: 0 };
+        let result = CheckResult {
+            operation: operation.into(),
+            check: check.into(),
+            passed: true,
+            detail: why,
+            millis: 0,
+        };
         self.0.push(result);
     }
 }
@@ -288,7 +294,11 @@ async fn check_activation_and_read_back(
         .await;
     let Some(listing) = options.listing_id.as_deref() else {
         let why = "skipped: name a live listing the kit may change and put back (`--listing ID`)".to_string();
-        report.skip("read-listing", "reads back the price and stock update-prices and update-stock set", why.clone());
+        report.skip(
+            "read-listing",
+            "reads back the price and stock update-prices and update-stock set",
+            why.clone(),
+        );
         report.skip("activate-listing", "deactivate, read inactive, activate, read active", why);
         return;
     };
@@ -300,8 +310,16 @@ async fn check_activation_and_read_back(
             if snapshot.status != ReviewStatus::Active {
                 return Err(format!("listing {listing} is {:?}; the kit needs a live one", snapshot.status));
             }
-            let Some(sku) = snapshot.skus.first() else { return Err(format!("listing {listing} has no SKUs")) };
-            let detail = format!("{} SKUs; {} at {} with {} in stock", snapshot.skus.len(), sku.sku_id, sku.price, sku.stock);
+            let Some(sku) = snapshot.skus.first() else {
+                return Err(format!("listing {listing} has no SKUs"));
+            };
+            let detail = format!(
+                "{} SKUs; {} at {} with {} in stock",
+                snapshot.skus.len(),
+                sku.sku_id,
+                sku.price,
+                sku.stock
+            );
             before = Some(snapshot);
             Ok(detail)
         })
@@ -311,7 +329,8 @@ async fn check_activation_and_read_back(
 
     report
         .run("update-prices", "read-listing shows the price update-prices set", async {
-            let changed = Money { amount: sku.price.amount + Decimal::ONE, currency: sku.price.currency.clone() };
+            let changed =
+                Money { amount: sku.price.amount + Decimal::ONE, currency: sku.price.currency.clone() };
             let set = |price: &Money| {
                 vec![SkuPrice { sku_id: sku.sku_id.clone(), price: price.clone(), compare_at_price: None }]
             };
@@ -322,7 +341,9 @@ async fn check_activation_and_read_back(
             let restored = channel.update_prices(listing, &set(&sku.price)).await;
             match read {
                 Some(price) if price == changed => {
-                    restored.map_err(|e| format!("set and read {changed}, but putting {} back failed: {e}", sku.price))?;
+                    restored.map_err(|e| {
+                        format!("set and read {changed}, but putting {} back failed: {e}", sku.price)
+                    })?;
                     Ok(format!("set {changed}, read {price}, put {} back", sku.price))
                 }
                 Some(price) => Err(format!("set {changed} on SKU {}, read {price}", sku.sku_id)),
@@ -340,7 +361,9 @@ async fn check_activation_and_read_back(
             let restored = channel.update_stock(listing, &set(sku.stock)).await;
             match read {
                 Some(stock) if stock == changed => {
-                    restored.map_err(|e| format!("set and read {changed}, but putting {} back failed: {e}", sku.stock))?;
+                    restored.map_err(|e| {
+                        format!("set and read {changed}, but putting {} back failed: {e}", sku.stock)
+                    })?;
                     Ok(format!("set {changed}, read {stock}, put {} back", sku.stock))
                 }
                 Some(stock) => Err(format!("set {changed} on SKU {}, read {stock}", sku.sku_id)),

@@ -138,7 +138,10 @@ macro_rules! exported_records {
                         options: s
                             .options
                             .iter()
-                            .map(|(name, value)| wit::OptionValue { name: name.clone(), value: value.clone() })
+                            .map(|(name, value)| wit::OptionValue {
+                                name: name.clone(),
+                                value: value.clone(),
+                            })
                             .collect(),
                         barcode: s.barcode.clone(),
                         image: s.image.as_ref().map(image_to_wit),
@@ -158,7 +161,12 @@ macro_rules! exported_records {
         }
 
         pub(crate) fn sku_match_from_wit(m: wit_listings::SkuMatch) -> SkuMatch {
-            SkuMatch { seller_sku: m.seller_sku, listing_id: m.listing_id, sku_id: m.sku_id, status: m.status }
+            SkuMatch {
+                seller_sku: m.seller_sku,
+                listing_id: m.listing_id,
+                sku_id: m.sku_id,
+                status: m.status,
+            }
         }
 
         pub(crate) fn delivery_from_wit(d: wit_webhooks::WebhookDelivery) -> WebhookDelivery {
@@ -202,7 +210,10 @@ macro_rules! exported_records {
         }
 
         pub(crate) fn stock_to_wit(stock: &[SkuStock]) -> Vec<wit_listings::SkuStock> {
-            stock.iter().map(|s| wit_listings::SkuStock { sku_id: s.sku_id.clone(), stock: s.stock }).collect()
+            stock
+                .iter()
+                .map(|s| wit_listings::SkuStock { sku_id: s.sku_id.clone(), stock: s.stock })
+                .collect()
         }
     };
 }
@@ -212,7 +223,9 @@ pub(crate) mod v0_1 {
     use super::{image_to_wit, money_to_wit, wit};
     use crate::connectors::bindings::v0_1::channel_world::exports::crossdock::connector::channel_listings as wit_listings;
     use crate::connectors::bindings::v0_1::store_world::exports::crossdock::connector::store_webhooks as wit_webhooks;
-    use crate::connectors::channel_connector::{ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock};
+    use crate::connectors::channel_connector::{
+        ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
+    };
     use crate::connectors::store_connector::{StoreEvent, WebhookDelivery};
 
     exported_records!();

@@ -124,6 +124,9 @@ mod tests {
         );
         assert!(!error.is_retryable());
         assert!(!error.is_plugin_fault());
-        assert_eq!(error.to_string(), "plugin `old` activate-listing: not supported: built for contract 0.1.0");
+        assert_eq!(
+            error.to_string(),
+            "plugin `old` activate-listing: not supported: built for contract 0.1.0"
+        );
     }
 }

@@ -95,7 +95,9 @@ async fn send(ctx: Arc<ConnectionContext>, req: Outgoing) -> Result<Incoming, Se
     let headers = response
         .headers()
         .iter()
-        .map(|(name, value)| (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .map(|(name, value)| {
+            (name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned())
+        })
         .collect();
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
@@ -162,7 +164,11 @@ macro_rules! shared_imports {
                 Ok(match send(self.ctx.clone(), outgoing).await {
                     Ok(r) => Ok(wit::Response {
                         status: r.status,
-                        headers: r.headers.into_iter().map(|(name, value)| wit::Header { name, value }).collect(),
+                        headers: r
+                            .headers
+                            .into_iter()
+                            .map(|(name, value)| wit::Header { name, value })
+                            .collect(),
                         body: r.body,
                     }),
                     Err(SendError::Denied(host)) => Err(wit::HttpError::Denied(host)),

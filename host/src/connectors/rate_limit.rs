@@ -71,7 +71,8 @@ impl TokenBucket {
             let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
             let now = Instant::now();
             let (tokens, last) = *state;
-            let refilled = (tokens + now.saturating_duration_since(last).as_secs_f64() * self.rate).min(self.burst);
+            let refilled =
+                (tokens + now.saturating_duration_since(last).as_secs_f64() * self.rate).min(self.burst);
             let left = refilled - 1.0;
             *state = (left, now);
             if left >= 0.0 { Duration::ZERO } else { Duration::from_secs_f64(-left / self.rate) }
@@ -111,7 +112,9 @@ pub struct Pacer {
 impl Pacer {
     /// The pacer `limits` ask for; none when they ask for no pacing at all.
     pub fn new(limits: &Limits) -> Option<Self> {
-        if limits.requests_per_second.is_none() && limits.per_api_per_second.is_none() && limits.api.is_empty()
+        if limits.requests_per_second.is_none()
+            && limits.per_api_per_second.is_none()
+            && limits.api.is_empty()
         {
             return None;
         }
@@ -258,7 +261,10 @@ mod tests {
             api("GET", "/product/202309/products/1729592969712207008"),
             Some(("GET h/product/*/products/*".into(), 50))
         );
-        assert_eq!(api("PUT", "/product/202309/products/17"), Some(("PUT h/product/*/products/*".into(), 50)));
+        assert_eq!(
+            api("PUT", "/product/202309/products/17"),
+            Some(("PUT h/product/*/products/*".into(), 50))
+        );
         assert_eq!(
             api("POST", "/product/202309/products/activate"),
             Some(("POST h/product/*/products/activate".into(), 50))
@@ -285,8 +291,8 @@ mod tests {
         let elapsed = start.elapsed().as_secs_f64();
         assert!((1.9..2.1).contains(&elapsed), "{elapsed}");
 
-        let capped = Pacer::new(&Limits { requests_per_second: Some(10), ..limits(Some(50), vec![]) })
-            .expect("paces");
+        let capped =
+            Pacer::new(&Limits { requests_per_second: Some(10), ..limits(Some(50), vec![]) }).expect("paces");
         let start = Instant::now();
         for i in 0..30 {
             capped.acquire("GET", "h", &format!("/x{}", i % 3)).await;

@@ -66,12 +66,14 @@ impl PluginRuntime {
                     (PluginKind::Store, Contract::V0_2) => {
                         v0_2::store_world::Store::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?
                     }
-                    (PluginKind::Channel, Contract::V0_1) => {
-                        v0_1::channel_world::Channel::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?
-                    }
-                    (PluginKind::Channel, Contract::V0_2) => {
-                        v0_2::channel_world::Channel::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?
-                    }
+                    (PluginKind::Channel, Contract::V0_1) => v0_1::channel_world::Channel::add_to_linker::<
+                        _,
+                        HasSelf<CallState>,
+                    >(&mut linker, |s| s)?,
+                    (PluginKind::Channel, Contract::V0_2) => v0_2::channel_world::Channel::add_to_linker::<
+                        _,
+                        HasSelf<CallState>,
+                    >(&mut linker, |s| s)?,
                 }
                 linkers.insert((kind, contract), linker);
             }
@@ -81,9 +83,7 @@ impl PluginRuntime {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .build()?;
-        Ok(PluginRuntime {
-            inner: Arc::new(Inner { engine, linkers, http, pacers: Mutex::default() }),
-        })
+        Ok(PluginRuntime { inner: Arc::new(Inner { engine, linkers, http, pacers: Mutex::default() }) })
     }
 
     pub fn engine(&self) -> &Engine {

@@ -148,8 +148,11 @@ impl StoreConnector {
             "store-info",
             crossdock_connector_store_catalog,
             |inst, store, conv| inst.call_store_info(&mut store),
-            |info| convert::account_from_wit(info)
-                .map_err(|k| ConnectorError::new(self.plugin.id(), "store-info", k))
+            |info| convert::account_from_wit(info).map_err(|k| ConnectorError::new(
+                self.plugin.id(),
+                "store-info",
+                k
+            ))
         )
     }
 
@@ -205,10 +208,11 @@ impl StoreConnector {
             "get-product",
             crossdock_connector_store_catalog,
             |inst, store, conv| inst.call_get_product(&mut store, id),
-            |product| product
-                .map(convert::product_from_wit)
-                .transpose()
-                .map_err(|k| ConnectorError::new(self.plugin.id(), "get-product", k))
+            |product| product.map(convert::product_from_wit).transpose().map_err(|k| ConnectorError::new(
+                self.plugin.id(),
+                "get-product",
+                k
+            ))
         )
     }
 
