@@ -1,7 +1,10 @@
 //! A channel connector that misbehaves on purpose, chosen by the product title: `[loop]`
 //! spins forever, `[alloc]` allocates without end, `[panic]` panics, `[forbidden]` calls a
-//! host it is not allowed, `[sleep]` blocks in a host call. Anything else is listed at once.
-//! The host's sandbox tests use it to prove one bad call fails its job and nothing else.
+//! host it is not allowed, `[sleep]` blocks in a host call, `[secrets]` tries to set secrets
+//! it may not (an undeclared name, a huge value, too many in one call) and `[read-secret]`
+//! reads its `token` back; both report what the host answered as an `invalid` error on field
+//! `secrets`. Anything else is listed at once. The host's sandbox tests use it to prove one bad
+//! call fails its job and nothing else.
 
 use crossdock_plugin_sdk::http::Request;
 use crossdock_plugin_sdk::listings::{
@@ -37,6 +40,20 @@ fn misbehave(title: &str) -> Result<()> {
     if title.contains("[sleep]") {
         let base = config::require("base-url")?;
         Request::get(format!("{base}/sleep")).send()?;
+    }
+    if title.contains("[secrets]") {
+        let mut answers = vec![
+            format!("undeclared: {:?}", config::set_secret("not-declared", "x")),
+            format!("huge: {:?}", config::set_secret("token", &"x".repeat(64 * 1024))),
+        ];
+        for i in 0..6 {
+            answers.push(format!("set {i}: {:?}", config::set_secret("token", &format!("v{i}"))));
+        }
+        answers.push(format!("read: {:?}", config::secret("token")));
+        return Err(ConnectorError::invalid("secrets", answers.join("; ")));
+    }
+    if title.contains("[read-secret]") {
+        return Err(ConnectorError::invalid("secrets", format!("read: {:?}", config::secret("token"))));
     }
     Ok(())
 }
