@@ -15,14 +15,19 @@ use exports::crossdock::connector::channel_listings::{
 // The manifest section the host reads before anything else (what the SDK's `manifest!` does).
 #[unsafe(link_section = "crossdock-manifest")]
 #[used]
-static CROSSDOCK_MANIFEST: [u8; include_bytes!("../crossdock.toml").len()] = *include_bytes!("../crossdock.toml");
+static CROSSDOCK_MANIFEST: [u8; include_bytes!("../crossdock.toml").len()] =
+    *include_bytes!("../crossdock.toml");
 
 struct Legacy;
 
 fn listing_ref(listing_id: String, draft: &ListingDraft) -> ListingRef {
     ListingRef {
         listing_id,
-        sku_ids: draft.skus.iter().map(|s| (s.seller_sku.clone(), format!("legacy-sku-{}", s.seller_sku))).collect(),
+        sku_ids: draft
+            .skus
+            .iter()
+            .map(|s| (s.seller_sku.clone(), format!("legacy-sku-{}", s.seller_sku)))
+            .collect(),
     }
 }
 
@@ -49,7 +54,10 @@ impl Guest for Legacy {
         })
     }
     fn create_listing(draft: ListingDraft) -> Result<ListingRef, ConnectorError> {
-        log::log(log::Level::Info, &format!("legacy listing {} at {}", draft.external_id, clock::now_millis()));
+        log::log(
+            log::Level::Info,
+            &format!("legacy listing {} at {}", draft.external_id, clock::now_millis()),
+        );
         Ok(listing_ref(format!("legacy-{}", draft.external_id), &draft))
     }
     fn update_listing(listing_id: String, draft: ListingDraft) -> Result<ListingRef, ConnectorError> {

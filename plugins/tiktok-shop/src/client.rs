@@ -111,7 +111,8 @@ impl Client {
             }
             Err(refusal) => return Err(refusal.into_error()),
         }
-        let kept = config::secret(ACCESS_TOKEN).filter(|t| !t.is_empty() && *t != *self.access_token.borrow());
+        let kept =
+            config::secret(ACCESS_TOKEN).filter(|t| !t.is_empty() && *t != *self.access_token.borrow());
         let token = match kept {
             Some(token) => token,
             None => self.refresh_access_token()?,
@@ -309,7 +310,8 @@ mod tests {
             br#"{"code":0,"message":"success","data":{"access_token":"TTP_new","access_token_expire_in":1}}"#;
         let tokens = tokens_of(200, ok).ok();
         assert_eq!(tokens, Some(Tokens { access_token: "TTP_new".into(), refresh_token: None }));
-        let rotated = br#"{"code":0,"message":"success","data":{"access_token":"TTP_a","refresh_token":"TTP_r"}}"#;
+        let rotated =
+            br#"{"code":0,"message":"success","data":{"access_token":"TTP_a","refresh_token":"TTP_r"}}"#;
         assert_eq!(tokens_of(200, rotated).ok().and_then(|t| t.refresh_token).as_deref(), Some("TTP_r"));
         let expired = br#"{"code":36004001,"message":"rt has expired","data":null}"#;
         assert!(matches!(tokens_of(200, expired), Err(ConnectorError::Unauthorized(_))));

@@ -226,7 +226,10 @@ impl ChannelListings for TikTokShop {
                     Some("ACTIVATE" | "PENDING") => Ok(()),
                     Some(status) => Err(ConnectorError::invalid(
                         "status",
-                        format!("TikTok product {listing_id} is {status} and cannot be activated: {}", refused.message),
+                        format!(
+                            "TikTok product {listing_id} is {status} and cannot be activated: {}",
+                            refused.message
+                        ),
                     )),
                     None => Err(ConnectorError::Invalid(refused)),
                 }

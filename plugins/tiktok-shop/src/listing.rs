@@ -389,13 +389,13 @@ mod tests {
                 { "id": 10002, "price": { "tax_exclusive_price": "9.5", "currency": "USD" }, "inventory": [] },
             ],
         });
-        let snapshot = snapshot(&data).expect("reads");
-        assert!(matches!(&snapshot.status, ReviewStatus::Inactive(s) if s == "SELLER_DEACTIVATED"));
-        let first = &snapshot.skus[0];
+        let held = snapshot(&data).expect("reads");
+        assert!(matches!(&held.status, ReviewStatus::Inactive(s) if s == "SELLER_DEACTIVATED"));
+        let first = &held.skus[0];
         assert_eq!((first.sku_id.as_str(), first.seller_sku.as_str(), first.stock), ("10001", "TEE-S", 1000));
         assert_eq!(first.price.amount, "117.5");
         assert_eq!(first.compare_at_price.as_ref().map(|m| m.amount.as_str()), Some("150"));
-        let second = &snapshot.skus[1];
+        let second = &held.skus[1];
         assert_eq!((second.sku_id.as_str(), second.price.amount.as_str(), second.stock), ("10002", "9.5", 0));
         assert!(second.compare_at_price.is_none());
         assert!(snapshot(&json!({ "status": "ACTIVATE", "skus": [{ "id": "1" }] })).is_err());
