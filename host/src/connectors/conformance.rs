@@ -314,7 +314,7 @@ async fn check_activation_and_read_back(
                 return Err(format!("listing {listing} has no SKUs"));
             };
             let detail = format!(
-                "{} SKUs; {} at {} with {} in stock",
+                "{} SKU(s), the first {} at {} with {} in stock",
                 snapshot.skus.len(),
                 sku.sku_id,
                 sku.price,
