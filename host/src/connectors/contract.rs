@@ -121,4 +121,11 @@ mod tests {
         assert!(Contract::CURRENT.missing_channel_operations().is_empty());
         assert_eq!(Contract::spoken(), "0.1.0 and 0.2.0");
     }
+
+    #[test]
+    fn the_published_version_constants_agree() {
+        let all: Vec<&str> = Contract::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(all, crate::connectors::CONTRACT_VERSIONS);
+        assert_eq!(Contract::CURRENT.as_str(), crate::connectors::CONTRACT_VERSION);
+    }
 }

@@ -166,4 +166,24 @@ mod tests {
         assert_eq!(flood, Err(SetRefusal::TooManyCalls(MAX_SETS_PER_CALL)));
         assert_eq!(secrets.get("access-token").as_deref(), Some("b"));
     }
+
+    #[derive(Debug)]
+    struct Broken;
+
+    impl SecretSink for Broken {
+        fn keep<'a>(&'a self, _name: &'a str, _value: &'a str) -> KeepFuture<'a> {
+            Box::pin(async { Err("the database is down".to_string()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_value_the_sink_could_not_keep_still_serves_this_process() {
+        let secrets = secrets();
+        secrets.set_sink(Arc::new(Broken));
+        let mut sets = 0;
+        let kept = secrets.set(("p", "c"), &mut sets, "access-token", "new".into()).await;
+        assert_eq!(kept, Err(SetRefusal::NotKept("the database is down".into())));
+        assert_eq!(secrets.get("access-token").as_deref(), Some("new"));
+        assert!(!format!("{secrets:?}").contains("new"), "values never reach Debug");
+    }
 }

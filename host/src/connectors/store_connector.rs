@@ -166,29 +166,15 @@ impl StoreConnector {
         cursor: Option<String>,
         limit: u32,
     ) -> Result<ProductPage, ConnectorError> {
-        let started = tokio::time::Instant::now();
-        let mut wait = PREPARING_WAIT_FIRST;
-        let mut cursor = cursor;
-        loop {
-            let page = self.read_page(cursor.as_deref(), limit).await?;
-            match &page.next_cursor {
-                Some(next) if page.products.is_empty() && started.elapsed() < PREPARING_PATIENCE => {
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, "store is preparing the page");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(PREPARING_WAIT_MAX);
-                    cursor = Some(next.clone());
-                }
-                _ => return Ok(page),
-            }
-        }
+        read_while_preparing(cursor, |cursor| self.read_page(cursor, limit)).await
     }
 
-    async fn read_page(&self, cursor: Option<&str>, limit: u32) -> Result<ProductPage, ConnectorError> {
+    async fn read_page(&self, cursor: Option<String>, limit: u32) -> Result<ProductPage, ConnectorError> {
         store_call!(
             self,
             "list-products",
             crossdock_connector_store_catalog,
-            |inst, store, conv| inst.call_list_products(&mut store, cursor, limit),
+            |inst, store, conv| inst.call_list_products(&mut store, cursor.as_deref(), limit),
             |page| {
                 let products = page
                     .products
@@ -229,5 +215,97 @@ impl StoreConnector {
             |inst, store, conv| inst.call_verify_webhook(&mut store, &headers, &body),
             |delivery| Ok(conv::delivery_from_wit(delivery))
         )
+    }
+}
+
+/// Reads pages from `cursor` on while the store answers an empty page that still has a
+/// cursor (it is preparing the data), waiting 250 ms, then twice as long up to 2 s, between
+/// tries, for at most `PREPARING_PATIENCE`.
+async fn read_while_preparing<F, Fut>(
+    cursor: Option<String>,
+    mut read: F,
+) -> Result<ProductPage, ConnectorError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<ProductPage, ConnectorError>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut wait = PREPARING_WAIT_FIRST;
+    let mut cursor = cursor;
+    loop {
+        let page = read(cursor.clone()).await?;
+        match &page.next_cursor {
+            Some(next) if page.products.is_empty() && started.elapsed() < PREPARING_PATIENCE => {
+                tracing::debug!(wait_ms = wait.as_millis() as u64, "store is preparing the page");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(PREPARING_WAIT_MAX);
+                cursor = Some(next.clone());
+            }
+            _ => return Ok(page),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use tokio::time::Instant;
+
+    fn page(products: usize, next: Option<&str>) -> ProductPage {
+        let product = |i: usize| Product {
+            external_id: format!("p{i}"),
+            title: String::new(),
+            description_html: String::new(),
+            vendor: None,
+            product_type: None,
+            tags: Vec::new(),
+            status: crate::model::ProductStatus::Active,
+            images: Vec::new(),
+            variants: Vec::new(),
+            updated_at_ms: 0,
+        };
+        ProductPage { products: (0..products).map(product).collect(), next_cursor: next.map(str::to_string) }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_empty_page_with_a_cursor_is_asked_again_after_a_growing_wait() {
+        let asked = Mutex::new(Vec::new());
+        let start = Instant::now();
+        let answers = Mutex::new(vec![
+            page(0, Some("bulk-1")),
+            page(0, Some("bulk-2")),
+            page(0, Some("bulk-3")),
+            page(0, Some("bulk-4")),
+            page(0, Some("bulk-5")),
+            page(2, Some("next")),
+        ]);
+        let got = read_while_preparing(None, |cursor| {
+            asked.lock().expect("not poisoned").push((cursor, start.elapsed().as_millis()));
+            let answer = answers.lock().expect("not poisoned").remove(0);
+            async move { Ok(answer) }
+        })
+        .await
+        .expect("a page");
+        assert_eq!((got.products.len(), got.next_cursor.as_deref()), (2, Some("next")));
+        let asked = asked.into_inner().expect("not poisoned");
+        let cursors: Vec<Option<&str>> = asked.iter().map(|(c, _)| c.as_deref()).collect();
+        assert_eq!(
+            cursors,
+            [None, Some("bulk-1"), Some("bulk-2"), Some("bulk-3"), Some("bulk-4"), Some("bulk-5")]
+        );
+        let at: Vec<u128> = asked.iter().map(|(_, ms)| *ms).collect();
+        assert_eq!(at, [0, 250, 750, 1750, 3750, 5750], "250 ms, doubling, at most 2 s");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_page_and_pages_with_products_come_back_at_once() {
+        let last =
+            read_while_preparing(Some("c".into()), |_| async { Ok(page(0, None)) }).await.expect("page");
+        assert!(last.products.is_empty() && last.next_cursor.is_none());
+        let start = Instant::now();
+        let full = read_while_preparing(None, |_| async { Ok(page(3, Some("n"))) }).await.expect("page");
+        assert_eq!(full.products.len(), 3);
+        assert_eq!(start.elapsed(), Duration::ZERO);
     }
 }

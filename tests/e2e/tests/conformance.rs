@@ -109,6 +109,41 @@ async fn the_tiktok_connector_passes_the_activation_and_read_back_checks_on_a_li
     assert_eq!(after.skus, before.skus, "price and stock were put back");
 }
 
+/// A store plugin as it was built for contract 0.1.0 (the Shopify component with every
+/// interface and its manifest saying 0.1.0: a store connector that never rotates a secret
+/// imports and exports exactly what 0.1.0 had) loads as 0.1.0 and passes the store suite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_plugin_built_for_contract_0_1_still_passes_the_kit() {
+    let shopify = ShopifySandbox::start(ShopifyConfig {
+        shop_name: "Old".into(),
+        currency: "USD".into(),
+        access_token: "tok".into(),
+        catalog: active_products(30),
+    })
+    .await
+    .expect("sandbox");
+    let runtime = PluginRuntime::new().expect("runtime");
+    let mut bytes = builtin::SHOPIFY.to_vec();
+    for (from, to) in [("@0.2.0", "@0.1.0"), ("contract = \"0.2.0\"", "contract = \"0.1.0\"")] {
+        let (from, to) = (from.as_bytes(), to.as_bytes());
+        for at in 0..=bytes.len() - from.len() {
+            if &bytes[at..at + from.len()] == from {
+                bytes[at..at + from.len()].copy_from_slice(to);
+            }
+        }
+    }
+    let old = Plugin::load(&runtime, &bytes, "shopify built for 0.1.0").expect("a 0.1.0 store plugin loads");
+    assert_eq!(old.contract(), crossdock::connectors::Contract::V0_1);
+    let settings = ConnectionSettings::default()
+        .setting("base-url", shopify.base_url())
+        .secret("access-token", "tok")
+        .secret("webhook-secret", "kit-secret");
+    let results = check(&runtime, Arc::new(old), settings).await.expect("runs");
+    assert_all_pass(&results);
+    let paging = results.iter().find(|r| r.check.contains("pages to the end")).expect("paging check");
+    assert!(paging.detail.starts_with("30 products"), "{}", paging.detail);
+}
+
 /// A 0.1.0 channel plugin has no activation or read-back: the kit says so, and fails nothing.
 #[tokio::test]
 async fn a_contract_0_1_plugin_is_told_activation_and_read_back_are_not_available() {
