@@ -13,7 +13,8 @@ mod webhooks;
 pub use error::ApiError;
 
 use crate::app::App;
-use crate::model::OrgId;
+use crate::catalog::reconcile::{ReconcileReport, reconcile_products};
+use crate::model::{ChannelId, OrgId, ProductId};
 use crate::sync::{SyncEngine, SyncSettings};
 use axum::Router;
 use std::sync::Arc;
@@ -35,6 +36,22 @@ impl ApiState {
 
     pub(crate) async fn engine(&self, org: OrgId) -> Result<SyncEngine, ApiError> {
         Ok(SyncEngine::load(&self.app, org, self.settings.clone()).await?)
+    }
+
+    /// Brings `products` on `channel` back in step after a change the merchant made, and
+    /// wakes the workers for what it queued.
+    pub(crate) async fn reconcile(
+        &self,
+        org: OrgId,
+        products: &[ProductId],
+        channel: ChannelId,
+    ) -> Result<ReconcileReport, ApiError> {
+        let engine = self.engine(org).await?;
+        let report = reconcile_products(&engine, products, Some(channel)).await?;
+        if report.queued > 0 {
+            self.work_queued.notify_one();
+        }
+        Ok(report)
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::connectors::{ConnectorError, PluginRegistry, PluginRuntime};
 use crate::db::{Db, DbError};
 use crate::rules::RuleEngine;
+use crate::secrets::SecretKey;
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -26,9 +27,17 @@ pub struct App {
 }
 
 impl App {
-    /// Connects to the database (applying migrations) and loads the built-in plugins.
+    /// Connects to the database (applying migrations) and loads the built-in plugins; the
+    /// secret key comes from `CROSSDOCK_SECRET_KEY` or, for SQLite, the key file beside the
+    /// database.
     pub async fn start(database_url: &str) -> Result<Self, StartError> {
-        let db = Db::connect(database_url).await?;
+        Self::start_with_key(database_url, None).await
+    }
+
+    /// As `start`, with the operator's configured secret key first (see
+    /// `SecretKey::for_database`).
+    pub async fn start_with_key(database_url: &str, key: Option<SecretKey>) -> Result<Self, StartError> {
+        let db = Db::connect_with_key(database_url, key).await?;
         let runtime = PluginRuntime::new().map_err(|e| StartError::Runtime(format!("{e:#}")))?;
         let plugins = PluginRegistry::with_builtins(&runtime)?;
         Ok(App { db, runtime, plugins, rules: RuleEngine::default() })

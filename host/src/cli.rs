@@ -68,6 +68,15 @@ pub enum Command {
         #[arg(long, env = "CROSSDOCK_DATABASE_URL", default_value = "sqlite:crossdock.db")]
         database_url: String,
     },
+    /// Seal every stored connection secret with a new key (stop every `serve` first).
+    RotateSecretKey {
+        #[arg(long, short, default_value = "crossdock.toml")]
+        config: PathBuf,
+        /// The new key, `env:NAME` or `file:PATH` (base64 of 32 bytes); a database that keeps
+        /// its key in a key file gets a new random one there when this is left out.
+        #[arg(long)]
+        new_key: Option<String>,
+    },
     /// Connector plugins.
     Plugin {
         #[command(subcommand)]
@@ -182,6 +191,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { database_url } => {
             App::start(&database_url).await?;
             println!("database at {database_url} is up to date");
+            Ok(())
+        }
+        Command::RotateSecretKey { config, new_key } => {
+            let rotation = crate::secrets::rotation::rotate_secret_key(&config, new_key.as_deref()).await?;
+            println!("sealed {} connection secrets with the new key", rotation.secrets);
+            match rotation.key_file {
+                Some(path) => println!("the new key is in {}: back it up", path.display()),
+                None => println!(
+                    "start serve with the new key now: point secret-key (or CROSSDOCK_SECRET_KEY) at it"
+                ),
+            }
             Ok(())
         }
         Command::Plugin { command: PluginCommand::List } => {

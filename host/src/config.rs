@@ -3,6 +3,7 @@
 //! (`file:PATH`), never kept in the configuration itself.
 
 use crate::connectors::ConnectionSettings;
+use crate::secrets::{KeyOrigin, SecretKey};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -39,9 +40,21 @@ pub struct ServeConfig {
     /// Seconds between checks of a listing under review.
     #[serde(default = "default_review_poll")]
     pub review_poll_secs: u64,
+    /// Seconds between read-backs of what each shop holds (drift from Seller Center edits).
+    #[serde(default = "default_drift_check")]
+    pub drift_check_secs: u64,
+    /// Seconds a claimed job stays with its worker unless renewed (renewed every third of
+    /// it while the job runs); a crashed process's jobs are taken back after this.
+    #[serde(default = "default_lease")]
+    pub lease_secs: u64,
     /// Jobs run at once.
     #[serde(default = "default_workers")]
     pub workers: usize,
+    /// The key that encrypts connection secrets in the database (base64 of 32 random bytes),
+    /// as `env:VARIABLE` or `file:PATH`. Required for PostgreSQL unless `CROSSDOCK_SECRET_KEY`
+    /// is set; a SQLite database without one keeps its key in `<database file>.key`.
+    #[serde(default)]
+    pub secret_key: Option<String>,
     /// The organization's one store.
     pub store: ConnectionConfig,
     /// TikTok Shops.
@@ -139,6 +152,12 @@ fn default_poll() -> u64 {
 fn default_review_poll() -> u64 {
     60
 }
+fn default_drift_check() -> u64 {
+    3_600
+}
+fn default_lease() -> u64 {
+    30
+}
 fn default_workers() -> usize {
     4
 }
@@ -161,6 +180,44 @@ impl ServeConfig {
         }
         Ok(config)
     }
+
+    /// The configured secret key, read from where `secret-key` points; `None` when the file
+    /// names none (the environment or the SQLite key file then provide it).
+    pub fn secret_key(&self, path: &Path) -> Result<Option<SecretKey>, ConfigError> {
+        self.secret_key.as_deref().map(|reference| read_secret_key(path, reference)).transpose()
+    }
+}
+
+/// The key behind `env:VARIABLE` or `file:PATH` (relative to the configuration file).
+pub fn read_secret_key(path: &Path, reference: &str) -> Result<SecretKey, ConfigError> {
+    let text = zeroize::Zeroizing::new(resolve_secret(path, "secret-key", reference)?);
+    SecretKey::from_base64(&text, KeyOrigin::Config(reference.to_string()))
+        .map_err(|e| ConfigError::Invalid { path: path.into(), message: e.to_string() })
+}
+
+/// The value behind `env:VARIABLE` or `file:PATH` (relative to the configuration file).
+fn resolve_secret(path: &Path, name: &str, reference: &str) -> Result<String, ConfigError> {
+    if let Some(var) = reference.strip_prefix("env:") {
+        std::env::var(var).map_err(|_| ConfigError::MissingEnv {
+            path: path.into(),
+            name: name.to_string(),
+            var: var.to_string(),
+        })
+    } else if let Some(file) = reference.strip_prefix("file:") {
+        let file = path.parent().unwrap_or(Path::new(".")).join(file);
+        Ok(std::fs::read_to_string(&file)
+            .map_err(|e| ConfigError::Invalid {
+                path: path.into(),
+                message: format!("secret `{name}`: reading {}: {e}", file.display()),
+            })?
+            .trim()
+            .to_string())
+    } else {
+        Err(ConfigError::Invalid {
+            path: path.into(),
+            message: format!("secret `{name}` must be written as env:VARIABLE or file:PATH, never inline"),
+        })
+    }
 }
 
 impl ConnectionConfig {
@@ -168,30 +225,7 @@ impl ConnectionConfig {
     pub fn resolve(&self, path: &Path) -> Result<ConnectionSettings, ConfigError> {
         let mut secrets = BTreeMap::new();
         for (name, value) in &self.secrets {
-            let resolved = if let Some(var) = value.strip_prefix("env:") {
-                std::env::var(var).map_err(|_| ConfigError::MissingEnv {
-                    path: path.into(),
-                    name: name.clone(),
-                    var: var.to_string(),
-                })?
-            } else if let Some(file) = value.strip_prefix("file:") {
-                let file = path.parent().unwrap_or(Path::new(".")).join(file);
-                std::fs::read_to_string(&file)
-                    .map_err(|e| ConfigError::Invalid {
-                        path: path.into(),
-                        message: format!("secret `{name}`: reading {}: {e}", file.display()),
-                    })?
-                    .trim()
-                    .to_string()
-            } else {
-                return Err(ConfigError::Invalid {
-                    path: path.into(),
-                    message: format!(
-                        "secret `{name}` must be written as env:VARIABLE or file:PATH, never inline"
-                    ),
-                });
-            };
-            secrets.insert(name.clone(), resolved);
+            secrets.insert(name.clone(), resolve_secret(path, name, value)?);
         }
         Ok(ConnectionSettings {
             settings: self.settings.clone(),

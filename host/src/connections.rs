@@ -1,14 +1,20 @@
 //! Connecting an organization's store and channels: each connection is checked against its
 //! platform when it is made (credentials, currency), and a channel whose currency differs
-//! from the store's needs an exchange rate before anything is listed there.
+//! from the store's needs an exchange rate before anything is listed there. Re-applied
+//! credentials are checked the same way before they replace the stored ones, and a
+//! connector's rotated secrets are kept through a `DbSecretSink`.
 
 use crate::app::App;
-use crate::connectors::{ChannelConnector, ConnectionSettings, ConnectorError, PluginKind, StoreConnector};
+use crate::connectors::{
+    ChannelConnector, ConnectionSettings, ConnectorError, PluginKind, SecretSink, StoreConnector,
+};
 use crate::db::DbError;
-use crate::db::orgs::{ChannelRow, StoreRow};
+use crate::db::orgs::{ChannelRow, NewChannel, StoreRow};
+use crate::db::secrets::{ConnectionUpdate, DbSecretSink, SecretOwner};
 use crate::model::{ChannelId, OrgId, StoreId};
 use crate::rules::{DEFAULT_PRICE_RULE, DEFAULT_PRODUCT_RULE, RuleKind};
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// Why a connection could not be made or used.
 #[derive(Debug, thiserror::Error)]
@@ -25,27 +31,41 @@ pub enum SetupError {
     BadRate(Decimal),
 }
 
-/// The store connector of a stored store connection.
+/// The store connector of a stored store connection; the secrets it rotates are kept.
 pub fn store_connector(app: &App, store: &StoreRow) -> Result<StoreConnector, SetupError> {
-    let plugin = app
-        .plugins
-        .get(&store.plugin_id)
-        .ok_or_else(|| SetupError::UnknownPlugin(store.plugin_id.clone()))?;
-    Ok(StoreConnector::new(&app.runtime, plugin, &format!("store {}", store.id), store.settings.clone())?)
+    let connector =
+        new_store_connector(app, &store.plugin_id, &format!("store {}", store.id), &store.settings)?;
+    Ok(connector.with_secret_sink(secret_sink_for_store(app, store.id)))
 }
 
-/// The channel connector of a stored channel connection.
+/// The channel connector of a stored channel connection; the secrets it rotates (a refreshed
+/// access token) are kept.
 pub fn channel_connector(app: &App, channel: &ChannelRow) -> Result<ChannelConnector, SetupError> {
-    let plugin = app
-        .plugins
-        .get(&channel.plugin_id)
-        .ok_or_else(|| SetupError::UnknownPlugin(channel.plugin_id.clone()))?;
-    Ok(ChannelConnector::new(
-        &app.runtime,
-        plugin,
-        &format!("channel {}", channel.id),
-        channel.settings.clone(),
-    )?)
+    let label = format!("channel {}", channel.id);
+    let connector = new_channel_connector(app, &channel.plugin_id, &label, &channel.settings)?;
+    Ok(connector.with_secret_sink(secret_sink_for_channel(app, channel.id)))
+}
+
+fn new_store_connector(
+    app: &App,
+    plugin_id: &str,
+    label: &str,
+    settings: &ConnectionSettings,
+) -> Result<StoreConnector, SetupError> {
+    let plugin =
+        app.plugins.get(plugin_id).ok_or_else(|| SetupError::UnknownPlugin(plugin_id.to_string()))?;
+    Ok(StoreConnector::new(&app.runtime, plugin, label, settings.clone())?)
+}
+
+fn new_channel_connector(
+    app: &App,
+    plugin_id: &str,
+    label: &str,
+    settings: &ConnectionSettings,
+) -> Result<ChannelConnector, SetupError> {
+    let plugin =
+        app.plugins.get(plugin_id).ok_or_else(|| SetupError::UnknownPlugin(plugin_id.to_string()))?;
+    Ok(ChannelConnector::new(&app.runtime, plugin, label, settings.clone())?)
 }
 
 fn check_kind(app: &App, plugin_id: &str, kind: PluginKind) -> Result<(), SetupError> {
@@ -65,6 +85,8 @@ fn check_kind(app: &App, plugin_id: &str, kind: PluginKind) -> Result<(), SetupE
 }
 
 /// Connects the organization's one store and records its currency, as the platform says.
+/// The connection is checked with the platform before anything is stored, so a failed check
+/// leaves nothing behind and can simply be tried again.
 #[tracing::instrument(skip_all, fields(org = %org, plugin = plugin_id))]
 pub async fn connect_store(
     app: &App,
@@ -74,16 +96,16 @@ pub async fn connect_store(
     settings: ConnectionSettings,
 ) -> Result<StoreId, SetupError> {
     check_kind(app, plugin_id, PluginKind::Store)?;
-    let id = app.db.connect_store(org, name, plugin_id, &settings).await?;
-    let row = app.db.store_of(org).await?.ok_or_else(|| DbError::NotFound(format!("store {id}")))?;
-    let info = store_connector(app, &row)?.store_info().await?;
-    app.db.set_store_currency(id, &info.currency).await?;
+    let label = format!("store {name} (connecting)");
+    let info = new_store_connector(app, plugin_id, &label, &settings)?.store_info().await?;
+    let id = app.db.connect_store(org, name, plugin_id, &settings, &info.currency).await?;
     tracing::info!(store = %id, currency = %info.currency, "store connected");
     Ok(id)
 }
 
 /// Adds a channel, reads its currency and region from the platform, and gives it the
-/// default rules (version 1).
+/// default rules (version 1). The connection is checked before anything is stored, and the
+/// channel with its rules is stored in one transaction.
 #[tracing::instrument(skip_all, fields(org = %org, plugin = plugin_id, channel = name))]
 pub async fn add_channel(
     app: &App,
@@ -93,12 +115,16 @@ pub async fn add_channel(
     settings: ConnectionSettings,
 ) -> Result<ChannelId, SetupError> {
     check_kind(app, plugin_id, PluginKind::Channel)?;
-    let id = app.db.add_channel(org, name, plugin_id, &settings).await?;
-    let row = app.db.channel(id).await?;
-    let info = channel_connector(app, &row)?.channel_info().await?;
-    app.db.set_channel_account(id, &info.currency, info.region.as_deref()).await?;
-    app.db.save_rule(id, RuleKind::Product, DEFAULT_PRODUCT_RULE).await?;
-    app.db.save_rule(id, RuleKind::Price, DEFAULT_PRICE_RULE).await?;
+    let label = format!("channel {name} (connecting)");
+    let info = new_channel_connector(app, plugin_id, &label, &settings)?.channel_info().await?;
+    let new = NewChannel {
+        name,
+        plugin_id,
+        currency: &info.currency,
+        region: info.region.as_deref(),
+        rules: &[(RuleKind::Product, DEFAULT_PRODUCT_RULE), (RuleKind::Price, DEFAULT_PRICE_RULE)],
+    };
+    let id = app.db.add_channel(org, &new, &settings).await?;
     tracing::info!(channel = %id, currency = %info.currency, region = ?info.region, "channel added");
     Ok(id)
 }
@@ -110,4 +136,68 @@ pub async fn set_exchange_rate(app: &App, channel: ChannelId, rate: Decimal) -> 
     }
     app.db.set_exchange_rate(channel, rate).await?;
     Ok(())
+}
+
+/// Where the store's connector keeps a secret it rotates: encrypted in the database.
+pub fn secret_sink_for_store(app: &App, store: StoreId) -> Arc<dyn SecretSink> {
+    Arc::new(DbSecretSink::new(app.db.clone(), SecretOwner::Store(store)))
+}
+
+/// Where the channel's connector keeps a secret it rotates (a refreshed access token):
+/// encrypted in the database.
+pub fn secret_sink_for_channel(app: &App, channel: ChannelId) -> Arc<dyn SecretSink> {
+    Arc::new(DbSecretSink::new(app.db.clone(), SecretOwner::Channel(channel)))
+}
+
+/// Brings a stored store connection in line with the operator's settings (a reconnected
+/// shop: a new token). New credentials are checked with the platform before they replace
+/// the stored ones; a secret the connector rotated stays while the operator's value is the
+/// one given before. Returns whether the credentials changed.
+#[tracing::instrument(skip_all, fields(store = %store.id))]
+pub async fn reconfigure_store(
+    app: &App,
+    store: &StoreRow,
+    configured: &ConnectionSettings,
+) -> Result<bool, SetupError> {
+    let owner = SecretOwner::Store(store.id);
+    let update = ConnectionUpdate::plan(&store.settings, &app.db.secret_entries(owner).await?, configured);
+    if update.is_empty() {
+        return Ok(false);
+    }
+    if !update.credentials_changed {
+        app.db.update_connection(owner, &update).await?;
+        return Ok(false);
+    }
+    let candidate = StoreRow { settings: update.settings.clone(), ..store.clone() };
+    let info = store_connector(app, &candidate)?.store_info().await?;
+    app.db.update_connection(owner, &update).await?;
+    app.db.set_store_currency(store.id, &info.currency).await?;
+    tracing::info!(currency = %info.currency, "store credentials updated");
+    Ok(true)
+}
+
+/// Brings a stored channel connection in line with the operator's settings (a reconnected
+/// shop: a new shop cipher, a new token), as `reconfigure_store` does, and records the
+/// shop's currency and region again.
+#[tracing::instrument(skip_all, fields(channel = %channel.id))]
+pub async fn reconfigure_channel(
+    app: &App,
+    channel: &ChannelRow,
+    configured: &ConnectionSettings,
+) -> Result<bool, SetupError> {
+    let owner = SecretOwner::Channel(channel.id);
+    let update = ConnectionUpdate::plan(&channel.settings, &app.db.secret_entries(owner).await?, configured);
+    if update.is_empty() {
+        return Ok(false);
+    }
+    if !update.credentials_changed {
+        app.db.update_connection(owner, &update).await?;
+        return Ok(false);
+    }
+    let candidate = ChannelRow { settings: update.settings.clone(), ..channel.clone() };
+    let info = channel_connector(app, &candidate)?.channel_info().await?;
+    app.db.update_connection(owner, &update).await?;
+    app.db.set_channel_account(channel.id, &info.currency, info.region.as_deref()).await?;
+    tracing::info!(currency = %info.currency, region = ?info.region, "channel credentials updated");
+    Ok(true)
 }

@@ -1,6 +1,7 @@
 //! Persistence through sqlx's `Any` driver: one set of queries for SQLite (the embedded
 //! default: WAL, one writer) and PostgreSQL (scale-out), with one migration folder per
 //! backend applied at start. Where the two dialects differ, the query says so beside it.
+//! Connection secrets are sealed with the key given at connect (see `secrets`).
 
 pub mod jobs;
 pub mod listings;
@@ -8,7 +9,9 @@ pub mod orgs;
 pub mod placement;
 pub mod products;
 pub mod rules;
+pub mod secrets;
 
+use crate::secrets::{KeyOrigin, SecretCipher, SecretError, SecretKey};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -39,6 +42,8 @@ pub enum DbError {
     NotFound(String),
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
 }
 
 /// Attaches a description of the operation to a sqlx error.
@@ -57,16 +62,26 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-/// The connection pool and its backend. Cheap to clone.
+/// The connection pool, its backend and the cipher of connection secrets. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    cipher: SecretCipher,
 }
 
 impl Db {
-    /// Connects (creating a SQLite file when missing) and applies the migrations.
+    /// Connects (creating a SQLite file when missing) and applies the migrations, with the
+    /// secret key from `CROSSDOCK_SECRET_KEY` or, for SQLite, the key file beside the database.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_with_key(url, None).await
+    }
+
+    /// Connects and applies the migrations; `key` (the operator's configured key) comes
+    /// before `CROSSDOCK_SECRET_KEY` and the SQLite key file (see `SecretKey::for_database`).
+    /// Plaintext secrets left by an older version are encrypted here, and every stored
+    /// secret is opened once, so a wrong key stops the start with a clear message.
+    pub async fn connect_with_key(url: &str, key: Option<SecretKey>) -> Result<Self, DbError> {
         install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -103,8 +118,18 @@ impl Db {
                 .await
                 .context(|| "connecting to PostgreSQL".to_string())?,
         };
-        let db = Db { pool, backend };
+        let cipher = SecretCipher::new(&SecretKey::for_database(url, key)?);
+        let db = Db { pool, backend, cipher };
         db.migrate().await?;
+        // Check before sealing: until then nothing is sealed with a key file made just now,
+        // so a key file that opens nothing can go again, leaving room for the original.
+        if let Err(error) = db.check_secrets_open().await {
+            if let KeyOrigin::NewFile(path) = db.cipher.origin() {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(error);
+        }
+        db.seal_plaintext_secrets().await?;
         Ok(db)
     }
 
@@ -118,6 +143,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Where the key sealing the connection secrets came from.
+    pub fn secret_key_origin(&self) -> &KeyOrigin {
+        self.cipher.origin()
     }
 
     pub fn pool(&self) -> &AnyPool {

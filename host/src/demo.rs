@@ -11,6 +11,7 @@ use crate::db::listings::ListingState;
 use crate::model::{ChannelId, OrgId};
 use crate::queue::{QueueSettings, run_until_idle};
 use crate::rules::RuleKind;
+use crate::secrets::{KeyOrigin, SecretKey};
 use crate::sync::{SyncEngine, SyncSettings};
 use crossdock_sandbox::catalog::CatalogProduct;
 use crossdock_sandbox::shopify::{ShopifyConfig, ShopifySandbox};
@@ -72,7 +73,7 @@ impl SandboxWorld {
             TikTokConfig { shops: spec.shops, review: spec.review, ..TikTokConfig::default() };
         let (app_key, app_secret) = (tiktok_config.app_key.clone(), tiktok_config.app_secret.clone());
         let tiktok = TikTokSandbox::start(tiktok_config).await?;
-        let app = App::start(database_url).await?;
+        let app = App::start_with_key(database_url, sandbox_key(database_url)?).await?;
         let org = app.db.create_org("Crossdock Demo Outfitters").await?;
         let store_settings = ConnectionSettings::default()
             .setting("base-url", shopify.base_url())
@@ -98,6 +99,17 @@ impl SandboxWorld {
     pub async fn engine(&self, settings: SyncSettings) -> anyhow::Result<SyncEngine> {
         Ok(SyncEngine::load(&self.app, self.org, settings).await?)
     }
+}
+
+/// The sandbox world holds sandbox credentials only, so on PostgreSQL without
+/// `CROSSDOCK_SECRET_KEY` it encrypts them with a key for this process alone; SQLite uses
+/// its key file as a real deployment does.
+fn sandbox_key(database_url: &str) -> anyhow::Result<Option<SecretKey>> {
+    let operator_key = std::env::var_os(crate::secrets::KEY_ENV).is_some();
+    if database_url.starts_with("sqlite:") || operator_key {
+        return Ok(None);
+    }
+    Ok(Some(SecretKey::generate(KeyOrigin::Ephemeral)?))
 }
 
 /// The demo's shops: one US shop in USD, one UK shop in GBP.

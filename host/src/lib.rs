@@ -18,6 +18,7 @@ pub mod queue;
 pub mod rules;
 #[cfg(feature = "demo")]
 pub mod sandboxes;
+pub mod secrets;
 pub mod serve;
 pub mod sync;
 

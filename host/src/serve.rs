@@ -1,12 +1,13 @@
 //! `crossdock serve`: applies the configuration (organization, store, channels, rates,
-//! rules — idempotently), then syncs on a timer until Ctrl-C, finishing the jobs in hand.
+//! rules — idempotently; changed credentials replace the stored ones), then syncs on a timer
+//! until Ctrl-C, finishing the jobs in hand.
 
 use crate::api::{self, ApiState};
 use crate::app::App;
+use crate::catalog::drift::schedule_drift_checks;
 use crate::catalog::import::import_catalog;
 use crate::config::ServeConfig;
 use crate::connections;
-use crate::db::now_ms;
 use crate::db::orgs::ChannelOptions;
 use crate::db::placement::CategoryTemplate;
 use crate::model::OrgId;
@@ -25,16 +26,24 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
         Some(org) => org,
         None => app.db.create_org(&config.organization).await?,
     };
-    if app.db.store_of(org).await?.is_none() {
-        let settings = config.store.resolve(path)?;
-        connections::connect_store(app, org, &config.store.name, &config.store.plugin, settings).await?;
+    let settings = config.store.resolve(path)?;
+    match app.db.store_of(org).await? {
+        Some(store) => {
+            connections::reconfigure_store(app, &store, &settings).await?;
+        }
+        None => {
+            connections::connect_store(app, org, &config.store.name, &config.store.plugin, settings).await?;
+        }
     }
     let existing = app.db.channels(org).await?;
     for channel in &config.channels {
+        let settings = channel.connection.resolve(path)?;
         let id = match existing.iter().find(|c| c.name == channel.connection.name) {
-            Some(row) => row.id,
+            Some(row) => {
+                connections::reconfigure_channel(app, row, &settings).await?;
+                row.id
+            }
             None => {
-                let settings = channel.connection.resolve(path)?;
                 connections::add_channel(
                     app,
                     org,
@@ -87,15 +96,22 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
     Ok(org)
 }
 
-/// Serves the API and webhooks, works the queue continuously and reads the whole catalog
-/// every poll interval, until Ctrl-C; jobs in hand finish before it exits.
+/// Serves the API and webhooks, works the queue continuously (reconciling channels whose
+/// inputs changed and taking back jobs of crashed workers), reads the whole catalog every poll
+/// interval and reads back what each shop holds every drift interval, until Ctrl-C; jobs in
+/// hand finish before it exits.
 pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let config = ServeConfig::load(config_path)?;
-    let app = App::start(&config.database_url).await?;
+    let key = config.secret_key(config_path)?;
+    let app = App::start_with_key(&config.database_url, key).await?;
     let org = apply_config(&app, &config, config_path).await?;
     let settings =
         SyncSettings { review_poll: Duration::from_secs(config.review_poll_secs), ..SyncSettings::default() };
-    let queue = QueueSettings { workers: config.workers, ..QueueSettings::default() };
+    let queue = QueueSettings {
+        workers: config.workers,
+        lease: Duration::from_secs(config.lease_secs.max(3)),
+        ..QueueSettings::default()
+    };
     let state = ApiState::new(app.clone(), settings.clone());
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
@@ -112,11 +128,21 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let (stop, woken) = (cancel.clone(), state.work_queued.clone());
     let (worker_app, worker_settings) = (app.clone(), settings.clone());
     tasks.spawn(async move {
+        let mut engine: Option<SyncEngine> = None;
         loop {
-            if worker_app.db.next_job_due(None).await?.is_some_and(|due| due <= now_ms()) {
-                match SyncEngine::load(&worker_app, org, worker_settings.clone()).await {
-                    Ok(engine) => run_due(&engine, &queue, &|| {}).await?,
-                    Err(error) => tracing::error!(%error, "cannot load the sync engine; retrying"),
+            let round = async {
+                let loaded = match engine.take() {
+                    Some(e) => e,
+                    None => SyncEngine::load(&worker_app, org, worker_settings.clone()).await?,
+                };
+                // Takes back expired leases and reconciles changed channels even when no job
+                // is due, then works what is due.
+                anyhow::Ok(run_due(loaded, &queue, &|| {}).await?)
+            };
+            match round.await {
+                Ok(e) => engine = Some(e),
+                Err(error) => {
+                    tracing::error!(error = %format!("{error:#}"), "the queue round failed; retrying")
                 }
             }
             tokio::select! {
@@ -128,22 +154,42 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     });
 
     let (stop, woken) = (cancel.clone(), state.work_queued.clone());
+    let (catalog_app, catalog_settings) = (app.clone(), settings.clone());
     tasks.spawn(async move {
         loop {
             let round = async {
-                let engine = SyncEngine::load(&app, org, settings.clone()).await?;
-                import_catalog(&engine, &|_| {}).await?;
+                let engine = SyncEngine::load(&catalog_app, org, catalog_settings.clone()).await?;
+                // Each page is reconciled as it is read: wake the workers so pushing starts
+                // while the rest of the catalog is still being read.
+                import_catalog(&engine, &|_| woken.notify_one()).await?;
                 anyhow::Ok(())
             };
-            match round.await {
-                Ok(()) => woken.notify_one(),
-                Err(error) => {
-                    tracing::error!(error = %format!("{error:#}"), "catalog read failed; next round retries")
-                }
+            if let Err(error) = round.await {
+                tracing::error!(error = %format!("{error:#}"), "catalog read failed; next round retries");
             }
             tokio::select! {
                 _ = stop.cancelled() => return anyhow::Ok(()),
                 _ = tokio::time::sleep(Duration::from_secs(config.poll_interval_secs)) => {}
+            }
+        }
+    });
+
+    let (stop, woken) = (cancel.clone(), state.work_queued.clone());
+    let drift_every = Duration::from_secs(config.drift_check_secs.max(60));
+    tasks.spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return anyhow::Ok(()),
+                _ = tokio::time::sleep(drift_every) => {}
+            }
+            let round = async {
+                let engine = SyncEngine::load(&app, org, settings.clone()).await?;
+                schedule_drift_checks(&engine).await?;
+                anyhow::Ok(())
+            };
+            match round.await {
+                Ok(()) => woken.notify_one(),
+                Err(error) => tracing::error!(error = %format!("{error:#}"), "drift checks not queued; next round retries"),
             }
         }
     });

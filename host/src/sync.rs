@@ -5,7 +5,7 @@
 use crate::app::App;
 use crate::catalog::category::CategoryMapper;
 use crate::catalog::draft::{ChannelRules, StockPolicy};
-use crate::catalog::{push, review};
+use crate::catalog::{drift, push, review};
 use crate::connections::{self, SetupError};
 use crate::connectors::{ChannelConnector, StoreConnector};
 use crate::db::DbError;
@@ -104,7 +104,8 @@ impl SyncEngine {
         let store_connector = connections::store_connector(app, &store)?;
         let mut channels = BTreeMap::new();
         let rows = app.db.channels(org).await?;
-        let total_shares: i64 = rows.iter().map(|r| r.options.stock_share.max(0)).sum();
+        let total_shares: i64 =
+            rows.iter().map(|r| r.options.stock_share.max(0)).fold(0, i64::saturating_add);
         for row in rows {
             let connector = connections::channel_connector(app, &row)?;
             let (rules, blocked) = match channel_rules(app, &store, &row, total_shares).await? {
@@ -138,7 +139,18 @@ impl SyncEngine {
         match job.kind {
             JobKind::PushListing => push::push_listing(self, job).await,
             JobKind::CheckReview => review::check_review(self, job).await,
+            JobKind::CheckDrift => drift::check_drift(self, job).await,
         }
+    }
+
+    /// Whether the channels' channel-wide inputs (rules, rate, options, templates) or the
+    /// set of channels changed since this engine was loaded: then it must be reloaded, so
+    /// that jobs work from the state current when they run.
+    pub async fn is_stale(&self) -> Result<bool, DbError> {
+        let now = self.app.db.channel_versions(self.org).await?;
+        let loaded: Vec<(ChannelId, i64)> =
+            self.channels.values().map(|c| (c.row.id, c.row.inputs_version)).collect();
+        Ok(now != loaded)
     }
 }
 

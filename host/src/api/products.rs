@@ -3,9 +3,7 @@
 //! what SKU linking could not decide.
 
 use super::{ApiError, ApiState};
-use crate::db::jobs::JobKind;
-use crate::db::listings::ProductCenterRow;
-use crate::db::now_ms;
+use crate::db::listings::{DriftCorrection, ProductCenterRow};
 use crate::db::placement::{CategoryTemplate, HandCategory, LinkIssue, MatchField};
 use crate::model::{AttributeValue, ChannelId, ProductId};
 use axum::extract::{Path, State};
@@ -43,6 +41,7 @@ pub fn router() -> Router<ApiState> {
         .route("/api/channels/{channel}/products/{product}/category", put(map_by_hand))
         .route("/api/channels/{channel}/templates", put(save_template).get(templates))
         .route("/api/channels/{channel}/link-issues", get(link_issues))
+        .route("/api/channels/{channel}/drift", get(drift))
 }
 
 async fn product_center(
@@ -59,21 +58,21 @@ async fn product_center(
     Ok(Json(state.app.db.product_center(store.id, row.id).await?))
 }
 
-/// Selects or deselects products and queues them, so the channel follows at once.
+/// Selects or deselects products and reconciles them, so the channel follows at once: a
+/// deselected live listing is deactivated, a selected one listed or reactivated.
 async fn select(
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     Json(body): Json<SelectionBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let channel = ChannelId(channel);
-    state.app.db.channel(channel).await?;
+    let row = state.app.db.channel(channel).await?;
     let products: Vec<ProductId> = body.product_ids.iter().copied().map(ProductId).collect();
     state.app.db.set_selection(channel, &products, body.selected).await?;
-    for product in &products {
-        state.app.db.enqueue(JobKind::PushListing, channel, *product, now_ms()).await?;
-    }
-    state.work_queued.notify_one();
-    Ok(Json(serde_json::json!({ "products": products.len(), "selected": body.selected })))
+    let report = state.reconcile(row.org_id, &products, channel).await?;
+    Ok(Json(
+        serde_json::json!({ "products": products.len(), "selected": body.selected, "queued": report.queued }),
+    ))
 }
 
 async fn map_by_hand(
@@ -82,9 +81,9 @@ async fn map_by_hand(
     Json(body): Json<HandCategory>,
 ) -> Result<Json<HandCategory>, ApiError> {
     let (channel, product) = (ChannelId(channel), ProductId(product));
+    let row = state.app.db.channel(channel).await?;
     state.app.db.set_hand_category(product, channel, &body).await?;
-    state.app.db.enqueue(JobKind::PushListing, channel, product, now_ms()).await?;
-    state.work_queued.notify_one();
+    state.reconcile(row.org_id, &[product], channel).await?;
     Ok(Json(body))
 }
 
@@ -108,6 +107,7 @@ async fn save_template(
             priority: body.priority,
         })
         .await?;
+    state.work_queued.notify_one();
     Ok(Json(state.app.db.templates(channel).await?))
 }
 
@@ -123,4 +123,13 @@ async fn link_issues(
     Path(channel): Path<i64>,
 ) -> Result<Json<Vec<LinkIssue>>, ApiError> {
     Ok(Json(state.app.db.link_issues(ChannelId(channel)).await?))
+}
+
+/// What the drift check found on the channel and corrected, newest first.
+async fn drift(
+    State(state): State<ApiState>,
+    Path(channel): Path<i64>,
+) -> Result<Json<Vec<DriftCorrection>>, ApiError> {
+    let channel = state.app.db.channel(ChannelId(channel)).await?;
+    Ok(Json(state.app.db.drift_corrections(channel.id, 200).await?))
 }

@@ -41,6 +41,8 @@ async fn save(
     let label = format!("channel {channel} {} rule (new version)", kind.as_str());
     crate::rules::check(&state.app.rules, kind, &label, &body.source)?;
     let saved = state.app.db.save_rule(channel, kind, &body.source).await?;
+    // Every pair of the channel is reconciled with the new version by the workers.
+    state.work_queued.notify_one();
     Ok(Json(serde_json::json!({ "kind": kind.as_str(), "version": saved.version, "hash": saved.hash })))
 }
 

@@ -1,16 +1,15 @@
 //! Reading the store's catalog page by page: each product is stored with its content hash,
-//! and a push job is queued for every (product, channel) pair that has something new.
+//! and each page is reconciled on every channel as soon as it is stored, so pushing starts
+//! while the rest of the catalog is still being read. A complete read also notices products
+//! the store no longer has (deleted without a webhook reaching us).
 
-use super::link::link_products;
+use super::reconcile::{ReconcileReport, reconcile_products};
 use crate::connectors::{ConnectorError, ProductPage};
-use crate::db::jobs::JobKind;
-use crate::db::listings::ListingState;
-use crate::db::now_ms;
 use crate::db::products::Upserted;
-use crate::model::{ChannelId, ProductId};
 use crate::queue::retry_inline;
 use crate::sync::{SyncEngine, SyncError};
-use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::time::Duration;
 
 /// What one import found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -19,16 +18,29 @@ pub struct ImportReport {
     pub new: usize,
     pub changed: usize,
     pub unchanged: usize,
+    /// Products the store no longer returned, now marked deleted.
+    pub deleted: usize,
     /// Products adopted from existing channel listings by SKU.
     pub linked: usize,
     /// Products held because their SKUs could not be linked for sure.
     pub held: usize,
     /// Push jobs queued.
     pub queued: usize,
+    /// Products whose SKU linking failed (the channel was down); the next read retries.
+    pub unlinked: usize,
 }
 
-/// Pages through the whole store catalog once, then links and queues what is new to
-/// each channel.
+impl ImportReport {
+    fn add(&mut self, reconciled: ReconcileReport) {
+        self.linked += reconciled.linked;
+        self.held += reconciled.held;
+        self.queued += reconciled.queued;
+        self.unlinked += reconciled.unlinked;
+    }
+}
+
+/// Pages through the whole store catalog once; each page is stored and reconciled on every
+/// channel before the next is read (`on_page` is told, e.g. to wake the workers).
 #[tracing::instrument(skip_all, fields(org = %engine.org))]
 pub async fn import_catalog(
     engine: &SyncEngine,
@@ -36,108 +48,60 @@ pub async fn import_catalog(
 ) -> Result<ImportReport, SyncError> {
     let db = &engine.app.db;
     let mut report = ImportReport::default();
-    let mut plan = PushPlan::default();
+    let mut seen = HashSet::new();
     let mut cursor = None;
+    let mut waiting = Duration::ZERO;
     loop {
         let page = read_page(engine, cursor.take()).await?;
+        if page.products.is_empty() && page.next_cursor.is_some() {
+            // The store is preparing the data (a bulk export): ask again in a moment.
+            waiting = (waiting * 2).clamp(Duration::from_millis(250), Duration::from_secs(2));
+            tokio::time::sleep(waiting).await;
+            cursor = page.next_cursor;
+            continue;
+        }
+        waiting = Duration::ZERO;
+        let mut ids = Vec::with_capacity(page.products.len());
         for product in &page.products {
             report.products += 1;
+            seen.insert(product.external_id.clone());
             let upserted = db.upsert_product(engine.store.id, product).await?;
-            let changed = match upserted {
-                Upserted::New(_) => {
-                    report.new += 1;
-                    true
-                }
-                Upserted::Changed(_) => {
-                    report.changed += 1;
-                    true
-                }
-                Upserted::Unchanged(_) => {
-                    report.unchanged += 1;
-                    false
-                }
-            };
-            plan.add(engine, upserted.id(), changed).await?;
+            match upserted {
+                Upserted::New(_) => report.new += 1,
+                Upserted::Changed(_) => report.changed += 1,
+                Upserted::Unchanged(_) => report.unchanged += 1,
+            }
+            ids.push(upserted.id());
         }
+        report.add(reconcile_products(engine, &ids, None).await?);
         on_page(&report);
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => break,
         }
     }
-    plan.queue(engine, &mut report).await?;
+    let gone = db.mark_unseen_deleted(engine.store.id, &seen).await?;
+    report.deleted = gone.len();
+    report.add(reconcile_products(engine, &gone, None).await?);
+    if report.unlinked == 0 {
+        // Every product was reconciled on every channel with the inputs this engine loaded.
+        for channel in engine.channels.values().filter(|c| c.rules.is_some()) {
+            db.channel_reconciled(channel.row.id, channel.row.inputs_version).await?;
+        }
+    }
+    on_page(&report);
     tracing::info!(
         products = report.products,
         new = report.new,
         changed = report.changed,
         unchanged = report.unchanged,
+        deleted = report.deleted,
         linked = report.linked,
         held = report.held,
         queued = report.queued,
         "catalog imported"
     );
     Ok(report)
-}
-
-/// Which products each channel needs to hear about: those not yet on it go through SKU
-/// linking first; changed ones are pushed.
-#[derive(Debug, Default)]
-pub(crate) struct PushPlan {
-    to_push: BTreeMap<ChannelId, Vec<ProductId>>,
-    to_link: BTreeMap<ChannelId, Vec<ProductId>>,
-}
-
-impl PushPlan {
-    pub(crate) async fn add(
-        &mut self,
-        engine: &SyncEngine,
-        product: ProductId,
-        changed: bool,
-    ) -> Result<(), SyncError> {
-        for channel in engine.channels.values().filter(|c| c.rules.is_some()) {
-            let listing = engine.app.db.listing(product, channel.row.id).await?;
-            // Not yet on the channel (or held by linking): linking decides first.
-            let unlinked =
-                listing.as_ref().is_none_or(|l| l.external_id.is_none() && l.state == ListingState::Held);
-            if unlinked {
-                self.to_link.entry(channel.row.id).or_default().push(product);
-            } else if changed {
-                self.to_push.entry(channel.row.id).or_default().push(product);
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn queue(
-        mut self,
-        engine: &SyncEngine,
-        report: &mut ImportReport,
-    ) -> Result<(), SyncError> {
-        let db = &engine.app.db;
-        let auto_link = db.auto_link(engine.org).await?;
-        for (channel_id, products) in std::mem::take(&mut self.to_link) {
-            let Some(channel) = engine.channel(channel_id) else {
-                continue;
-            };
-            let ready = if auto_link {
-                let linked = link_products(engine, channel, &products).await?;
-                db.replace_link_issues(channel_id, &linked.issues).await?;
-                report.held += linked.held.len();
-                report.linked += linked.linked.len();
-                linked.linked.into_iter().chain(linked.missing).collect()
-            } else {
-                products
-            };
-            self.to_push.entry(channel_id).or_default().extend(ready);
-        }
-        for (channel_id, products) in self.to_push {
-            for product in products {
-                db.enqueue(JobKind::PushListing, channel_id, product, now_ms()).await?;
-                report.queued += 1;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Reads one page, waiting out throttling and transient failures.

@@ -55,7 +55,7 @@ pub async fn link_products(
 
     let mut report = LinkReport::default();
     for (product, skus) in skus_of {
-        match decide(db, engine.store.id, channel, &skus, &on_channel).await? {
+        match decide(db, engine.store.id, channel, product, &skus, &on_channel).await? {
             Decision::Missing => report.missing.push(product),
             Decision::Hold(issues) => {
                 let mut listing = ListingRow::new(product, channel.row.id);
@@ -99,6 +99,7 @@ async fn decide(
     db: &crate::db::Db,
     store: StoreId,
     channel: &ChannelRuntime,
+    product: ProductId,
     skus: &[String],
     on_channel: &HashMap<String, Vec<SkuMatch>>,
 ) -> Result<Decision, SyncError> {
@@ -108,6 +109,7 @@ async fn decide(
     }
     let issue = |sku: &str, kind: &str, detail: String| LinkIssue {
         channel_id: channel.row.id,
+        product_id: product,
         sku: sku.to_string(),
         kind: kind.to_string(),
         detail,

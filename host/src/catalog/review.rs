@@ -1,9 +1,11 @@
 //! Following a channel's review of a pushed listing until it is live or refused, polling
-//! at the sync's review interval.
+//! at the sync's review interval. When the review ends, a push the review held back (new
+//! stock or prices, a withdrawal) runs at once.
 
 use crate::connectors::ReviewStatus;
-use crate::db::jobs::Job;
+use crate::db::jobs::{Job, JobKind};
 use crate::db::listings::ListingState;
+use crate::db::now_ms;
 use crate::queue::{JobOutcome, Retry};
 use crate::sync::SyncEngine;
 
@@ -31,12 +33,24 @@ pub async fn check_review(engine: &SyncEngine, job: &Job) -> JobOutcome {
         ReviewStatus::InReview => return JobOutcome::Again(engine.settings.review_poll),
         ReviewStatus::Active => (ListingState::Active, None),
         ReviewStatus::Rejected(reasons) => (ListingState::Rejected, Some(reasons.join("; "))),
-        ReviewStatus::Inactive(status) => (ListingState::Inactive, Some(format!("channel status {status}"))),
+        ReviewStatus::Inactive(status) => {
+            // Hidden on the channel: if the product should be on sale, the push activates it.
+            listing.deactivated = true;
+            listing.target_hash = None;
+            (ListingState::Inactive, Some(format!("channel status {status}")))
+        }
         ReviewStatus::Draft => (ListingState::Inactive, Some("saved as a draft on the channel".into())),
     };
     listing.state = state;
     listing.reason = reason;
-    if let Err(e) = db.save_listing(&listing).await {
+    let result = async {
+        db.save_listing(&listing).await?;
+        if listing.target_hash.is_none() {
+            db.enqueue(JobKind::PushListing, job.channel_id, job.product_id, now_ms()).await?;
+        }
+        Ok::<_, crate::db::DbError>(())
+    };
+    if let Err(e) = result.await {
         return JobOutcome::Failed { reason: format!("database: {e}"), retry: Retry::After(None) };
     }
     JobOutcome::Done

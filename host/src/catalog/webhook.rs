@@ -1,8 +1,10 @@
-//! Store webhooks: a delivery is verified by the store's connector, deduplicated by its
-//! event id, and each product it names is re-read from the store (webhooks are hints, not
-//! data) and queued for every channel. Missed deliveries are caught by the periodic import.
+//! Store webhooks: a delivery is verified by the store's connector, each product it names is
+//! re-read from the store (webhooks are hints, not data) and reconciled on every channel.
+//! The event id is recorded only once the delivery was handled, so a delivery that failed
+//! half-way (answered 503) is handled again when the platform retries it, and a true
+//! duplicate is answered at once. Missed deliveries are caught by the periodic import.
 
-use super::import::{ImportReport, PushPlan};
+use super::reconcile::reconcile_products;
 use crate::connectors::{ConnectorError, ErrorKind, StoreEvent};
 use crate::db::DbError;
 use crate::sync::{SyncEngine, SyncError};
@@ -53,12 +55,12 @@ pub async fn receive_store_webhook(
     let db = &engine.app.db;
     let mut outcome = WebhookOutcome { topic: delivery.topic.clone(), ..Default::default() };
     if let Some(event_id) = &delivery.event_id
-        && !db.first_delivery(engine.store.id, event_id).await?
+        && db.delivery_handled(engine.store.id, event_id).await?
     {
         outcome.duplicate = true;
         return Ok(outcome);
     }
-    let mut plan = PushPlan::default();
+    let mut products = Vec::new();
     for event in delivery.events {
         let product_id = match event {
             StoreEvent::ProductChanged(id) => match engine.store_connector.get_product(&id).await {
@@ -72,11 +74,13 @@ pub async fn receive_store_webhook(
             continue;
         };
         outcome.products += 1;
-        plan.add(engine, product_id, true).await.map_err(unavailable)?;
+        products.push(product_id);
     }
-    let mut report = ImportReport::default();
-    plan.queue(engine, &mut report).await.map_err(unavailable)?;
+    let report = reconcile_products(engine, &products, None).await.map_err(unavailable)?;
     outcome.queued = report.queued;
+    if let Some(event_id) = &delivery.event_id {
+        db.record_delivery(engine.store.id, event_id).await?;
+    }
     tracing::info!(topic = %outcome.topic, products = outcome.products, queued = outcome.queued, "store webhook");
     Ok(outcome)
 }

@@ -5,8 +5,9 @@ use super::manifest::Manifest;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// What the operator configured for one connection (a store or a channel).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What the operator configured for one connection (a store or a channel). `Debug` names
+/// the secrets but never shows their values.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConnectionSettings {
     /// Plain settings the plugin reads with `config.get` (`base-url`, `shop-cipher`…).
@@ -19,6 +20,17 @@ pub struct ConnectionSettings {
     /// both this list and its manifest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_hosts: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for ConnectionSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secrets: BTreeMap<&str, &str> = self.secrets.keys().map(|k| (k.as_str(), "<redacted>")).collect();
+        f.debug_struct("ConnectionSettings")
+            .field("settings", &self.settings)
+            .field("secrets", &secrets)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .finish()
+    }
 }
 
 impl ConnectionSettings {
@@ -133,6 +145,14 @@ mod tests {
         let list = HostAllowList::resolve(&manifest(&["a.example.com", "b.example.com"]), &s);
         assert!(list.allows("a.example.com"));
         assert!(!list.allows("b.example.com"));
+    }
+
+    #[test]
+    fn debug_names_secrets_without_their_values() {
+        let s = ConnectionSettings::default().setting("shop-cipher", "C1").secret("access-token", "tok-123");
+        let shown = format!("{s:?}");
+        assert!(shown.contains("access-token") && shown.contains("C1"), "{shown}");
+        assert!(!shown.contains("tok-123"), "{shown}");
     }
 
     #[test]

@@ -1,6 +1,11 @@
-//! The job queue's storage: one row per (kind, channel, product), claimed with a lease so
-//! a crashed worker's job is picked up again. PostgreSQL claims with `FOR UPDATE SKIP
-//! LOCKED` so several processes share the queue; SQLite has one writer anyway.
+//! The job queue's storage: one row per (kind, channel, product), claimed with a short lease
+//! that the worker renews while the job runs, so a crashed worker's job is taken back within
+//! a lease by any process. PostgreSQL claims with `FOR UPDATE SKIP LOCKED` so several
+//! processes share the queue; SQLite has one writer anyway.
+//!
+//! Queueing a job that a worker holds never drops the news: every enqueue bumps the job's
+//! generation, and settling a job whose generation moved since its claim queues it again, so
+//! the job runs once more from the state current then.
 
 use super::{Backend, Context, Db, DbError, now_ms};
 use crate::model::{ChannelId, ProductId};
@@ -15,6 +20,8 @@ pub enum JobKind {
     PushListing,
     /// Ask the channel where its review of a listing stands.
     CheckReview,
+    /// Read back what the channel holds and correct drift (an edit in Seller Center).
+    CheckDrift,
 }
 
 impl JobKind {
@@ -22,10 +29,13 @@ impl JobKind {
         match self {
             JobKind::PushListing => "push_listing",
             JobKind::CheckReview => "check_review",
+            JobKind::CheckDrift => "check_drift",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [JobKind::PushListing, JobKind::CheckReview].into_iter().find(|k| k.as_str() == s)
+        [JobKind::PushListing, JobKind::CheckReview, JobKind::CheckDrift]
+            .into_iter()
+            .find(|k| k.as_str() == s)
     }
 }
 
@@ -77,6 +87,21 @@ pub struct Job {
     pub product_id: ProductId,
     /// Including this one.
     pub attempts: i64,
+    /// The job's generation when it was claimed; a later enqueue moves it on.
+    pub generation: i64,
+    /// Proves this claim still holds the job (renewing, settling).
+    pub lease_token: String,
+}
+
+/// What settling a claimed job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    /// Recorded as asked.
+    Recorded,
+    /// Work was queued for the pair while the job ran: it was queued to run again now.
+    Requeued,
+    /// The lease had run out and the job was taken back; this claim no longer holds it.
+    LeaseLost,
 }
 
 /// A job that ended badly, for the failure list.
@@ -93,17 +118,33 @@ pub struct FailedJob {
 
 /// Claims the oldest due job of one channel (index `jobs_ready_by_channel`).
 const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
-     updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND channel_id = $3 \
-     AND run_after <= $2 ORDER BY run_after, id LIMIT 1) \
-     RETURNING id, kind, channel_id, product_id, attempts";
+     lease_token = $4, updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
+     AND channel_id = $3 AND run_after <= $2 ORDER BY run_after, id LIMIT 1) \
+     RETURNING id, kind, channel_id, product_id, attempts, generation";
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
-     updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND channel_id = $3 \
-     AND run_after <= $2 ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, kind, channel_id, product_id, attempts";
+     lease_token = $4, updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
+     AND channel_id = $3 AND run_after <= $2 ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, kind, channel_id, product_id, attempts, generation";
+
+/// Ends a claimed job: as asked when its generation did not move, else queued again now.
+const SETTLE: &str = "UPDATE jobs SET \
+     state = CASE WHEN generation = $1 THEN $2 ELSE 'queued' END, \
+     run_after = CASE WHEN generation = $1 THEN $3 ELSE $4 END, \
+     attempts = CASE WHEN generation = $1 AND $8 = 0 THEN attempts ELSE 0 END, \
+     last_error = $5, lease_until = NULL, lease_token = NULL, updated_at = $4 \
+     WHERE id = $6 AND lease_token = $7 AND state = 'running' RETURNING state";
+
+/// A random lease token: unique per claim, across processes.
+fn lease_token() -> String {
+    use rand::Rng;
+    let bytes: [u8; 12] = rand::rng().random();
+    hex::encode(bytes)
+}
 
 impl Db {
-    /// Queues a job, or re-queues the existing one for the same (kind, channel, product)
-    /// unless a worker holds it right now.
+    /// Queues a job, or re-queues the existing one for the same (kind, channel, product). A
+    /// job a worker holds right now stays with it, but its generation moves on, so it runs
+    /// once more when the worker settles it. A queued job keeps the earlier of its due times.
     pub async fn enqueue(
         &self,
         kind: JobKind,
@@ -115,9 +156,15 @@ impl Db {
         sqlx::query(
             "INSERT INTO jobs (kind, channel_id, product_id, state, attempts, run_after, created_at, updated_at) \
              VALUES ($1, $2, $3, 'queued', 0, $4, $5, $5) \
-             ON CONFLICT (kind, channel_id, product_id) DO UPDATE SET state = 'queued', attempts = 0, \
-             run_after = excluded.run_after, last_error = NULL, updated_at = excluded.updated_at \
-             WHERE jobs.state <> 'running'",
+             ON CONFLICT (kind, channel_id, product_id) DO UPDATE SET \
+             generation = jobs.generation + 1, \
+             state = CASE WHEN jobs.state = 'running' THEN 'running' ELSE 'queued' END, \
+             attempts = CASE WHEN jobs.state = 'running' THEN jobs.attempts ELSE 0 END, \
+             run_after = CASE WHEN jobs.state = 'running' THEN jobs.run_after \
+                 WHEN jobs.state = 'queued' AND jobs.run_after < excluded.run_after THEN jobs.run_after \
+                 ELSE excluded.run_after END, \
+             last_error = CASE WHEN jobs.state = 'running' THEN jobs.last_error ELSE NULL END, \
+             updated_at = excluded.updated_at",
         )
         .bind(kind.as_str())
         .bind(channel.0)
@@ -130,6 +177,34 @@ impl Db {
         Ok(())
     }
 
+    /// Makes sure a job exists and will run: queued when absent or ended, left alone while
+    /// queued or running.
+    pub async fn ensure_job(
+        &self,
+        kind: JobKind,
+        channel: ChannelId,
+        product: ProductId,
+        run_after: i64,
+    ) -> Result<(), DbError> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO jobs (kind, channel_id, product_id, state, attempts, run_after, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'queued', 0, $4, $5, $5) \
+             ON CONFLICT (kind, channel_id, product_id) DO UPDATE SET state = 'queued', attempts = 0, \
+             run_after = excluded.run_after, last_error = NULL, updated_at = excluded.updated_at \
+             WHERE jobs.state NOT IN ('queued', 'running')",
+        )
+        .bind(kind.as_str())
+        .bind(channel.0)
+        .bind(product.0)
+        .bind(run_after)
+        .bind(now)
+        .execute(self.pool())
+        .await
+        .context(|| format!("ensuring {} of product {product} on channel {channel}", kind.as_str()))?;
+        Ok(())
+    }
+
     /// Claims the oldest due job of `channel`, leasing it for `lease`.
     pub async fn claim_job(&self, lease: Duration, channel: ChannelId) -> Result<Option<Job>, DbError> {
         let now = now_ms();
@@ -137,10 +212,12 @@ impl Db {
             Backend::Sqlite => CLAIM_SQLITE,
             Backend::Postgres => CLAIM_POSTGRES,
         };
+        let token = lease_token();
         let row = sqlx::query(sql)
             .bind(now + lease.as_millis() as i64)
             .bind(now)
             .bind(channel.0)
+            .bind(&token)
             .fetch_optional(self.pool())
             .await
             .context(|| format!("claiming a job of channel {channel}"))?;
@@ -153,45 +230,73 @@ impl Db {
             channel_id: ChannelId(row.try_get("channel_id").context(ctx)?),
             product_id: ProductId(row.try_get("product_id").context(ctx)?),
             attempts: row.try_get("attempts").context(ctx)?,
+            generation: row.try_get("generation").context(ctx)?,
+            lease_token: token,
         }))
     }
 
-    /// Ends a job as done, skipped, failed or dead, with the reason when there is one.
-    pub async fn settle_job(&self, id: i64, state: JobState, reason: Option<&str>) -> Result<(), DbError> {
-        sqlx::query(
-            "UPDATE jobs SET state = $1, last_error = $2, lease_until = NULL, updated_at = $3 WHERE id = $4",
+    /// Extends a claimed job's lease; false when this claim no longer holds it.
+    pub async fn renew_lease(&self, job: &Job, lease: Duration) -> Result<bool, DbError> {
+        let result = sqlx::query(
+            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND lease_token = $3 AND state = 'running'",
         )
-        .bind(state.as_str())
-        .bind(reason)
-        .bind(now_ms())
-        .bind(id)
+        .bind(now_ms() + lease.as_millis() as i64)
+        .bind(job.id)
+        .bind(&job.lease_token)
         .execute(self.pool())
         .await
-        .context(|| format!("settling job {id}"))?;
-        Ok(())
+        .context(|| format!("renewing the lease of job {}", job.id))?;
+        Ok(result.rows_affected() == 1)
     }
 
-    /// Puts a job back in the queue to run again at `run_after`.
-    pub async fn retry_job(&self, id: i64, run_after: i64, reason: &str) -> Result<(), DbError> {
-        sqlx::query(
-            "UPDATE jobs SET state = 'queued', run_after = $1, last_error = $2, lease_until = NULL, \
-             updated_at = $3 WHERE id = $4",
-        )
-        .bind(run_after)
-        .bind(reason)
-        .bind(now_ms())
-        .bind(id)
-        .execute(self.pool())
-        .await
-        .context(|| format!("re-queueing job {id}"))?;
-        Ok(())
+    async fn settle(
+        &self,
+        job: &Job,
+        state: JobState,
+        run_after: Option<i64>,
+        reason: Option<&str>,
+        reset_attempts: bool,
+    ) -> Result<Settled, DbError> {
+        let now = now_ms();
+        let row = sqlx::query(SETTLE)
+            .bind(job.generation)
+            .bind(state.as_str())
+            .bind(run_after.unwrap_or(now))
+            .bind(now)
+            .bind(reason)
+            .bind(job.id)
+            .bind(&job.lease_token)
+            .bind(i64::from(reset_attempts))
+            .fetch_optional(self.pool())
+            .await
+            .context(|| format!("settling job {}", job.id))?;
+        let Some(row) = row else { return Ok(Settled::LeaseLost) };
+        let stored: String = row.try_get("state").context(|| format!("settling job {}", job.id))?;
+        Ok(if stored == state.as_str() { Settled::Recorded } else { Settled::Requeued })
     }
 
-    /// Returns jobs whose worker's lease ran out (a crash mid-job) to the queue.
+    /// Ends a claimed job as done, skipped, failed or dead, with the reason when there is
+    /// one — or queues it again now when work came for it while it ran.
+    pub async fn settle_job(
+        &self,
+        job: &Job,
+        state: JobState,
+        reason: Option<&str>,
+    ) -> Result<Settled, DbError> {
+        self.settle(job, state, None, reason, false).await
+    }
+
+    /// Puts a claimed job back in the queue to run again at `run_after` (a retry: attempts
+    /// count on), or now when work came for it while it ran.
+    pub async fn retry_job(&self, job: &Job, run_after: i64, reason: &str) -> Result<Settled, DbError> {
+        self.settle(job, JobState::Queued, Some(run_after), Some(reason), false).await
+    }
+
+    /// Returns jobs whose worker's lease ran out (a crash mid-job) to the queue, due now.
     pub async fn rescue_expired_jobs(&self) -> Result<u64, DbError> {
         let result = sqlx::query(
-            "UPDATE jobs SET state = 'queued', lease_until = NULL, updated_at = $1 \
-             WHERE state = 'running' AND lease_until < $1",
+            "UPDATE jobs SET state = 'queued', lease_until = NULL, lease_token = NULL, run_after = $1, \
+             updated_at = $1 WHERE state = 'running' AND lease_until < $1",
         )
         .bind(now_ms())
         .execute(self.pool())
@@ -270,19 +375,10 @@ impl Db {
 }
 
 impl Db {
-    /// Queues the job again at `run_after` as a fresh poll (attempts reset, no error).
-    pub async fn reschedule_job(&self, id: i64, run_after: i64) -> Result<(), DbError> {
-        sqlx::query(
-            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $1, last_error = NULL, \
-             lease_until = NULL, updated_at = $2 WHERE id = $3",
-        )
-        .bind(run_after)
-        .bind(now_ms())
-        .bind(id)
-        .execute(self.pool())
-        .await
-        .context(|| format!("rescheduling job {id}"))?;
-        Ok(())
+    /// Queues a claimed job again at `run_after` as a fresh poll (attempts reset, no error),
+    /// or now when work came for it while it ran.
+    pub async fn reschedule_job(&self, job: &Job, run_after: i64) -> Result<Settled, DbError> {
+        self.settle(job, JobState::Queued, Some(run_after), None, true).await
     }
 }
 

@@ -81,6 +81,14 @@ pub struct ListingRow {
     pub reason: Option<String>,
     /// Which rule versions produced the pushed draft.
     pub explanation: Option<String>,
+    /// Fingerprint of the desired state the last finished push acted on (see
+    /// `catalog::desired`); the pair is out of date when its desired state hashes otherwise.
+    pub target_hash: Option<String>,
+    /// When a create call went out whose answer is not recorded yet: an earlier attempt may
+    /// have created the listing, so the next one searches the channel first.
+    pub create_started_at: Option<i64>,
+    /// The listing is deactivated on the channel (by Crossdock, or as the channel says).
+    pub deactivated: bool,
 }
 
 impl ListingRow {
@@ -95,12 +103,15 @@ impl ListingRow {
             offer_hash: None,
             reason: None,
             explanation: None,
+            target_hash: None,
+            create_started_at: None,
+            deactivated: false,
         }
     }
 }
 
-const COLUMNS: &str =
-    "product_id, channel_id, state, external_id, sku_ids, pushed_hash, offer_hash, reason, explanation";
+const COLUMNS: &str = "product_id, channel_id, state, external_id, sku_ids, pushed_hash, offer_hash, reason, \
+     explanation, target_hash, create_started_at, deactivated";
 
 fn listing_from(row: &AnyRow) -> Result<ListingRow, DbError> {
     let ctx = || "reading listing".to_string();
@@ -122,6 +133,9 @@ fn listing_from(row: &AnyRow) -> Result<ListingRow, DbError> {
         offer_hash: row.try_get("offer_hash").context(ctx)?,
         reason: row.try_get("reason").context(ctx)?,
         explanation: row.try_get("explanation").context(ctx)?,
+        target_hash: row.try_get("target_hash").context(ctx)?,
+        create_started_at: row.try_get("create_started_at").context(ctx)?,
+        deactivated: row.try_get::<i64, _>("deactivated").context(ctx)? != 0,
     })
 }
 
@@ -148,11 +162,14 @@ impl Db {
         let sku_ids = serde_json::to_string(&l.sku_ids).unwrap_or_else(|_| "{}".into());
         sqlx::query(
             "INSERT INTO listings (product_id, channel_id, state, external_id, sku_ids, pushed_hash, \
-             offer_hash, reason, explanation, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             offer_hash, reason, explanation, target_hash, create_started_at, deactivated, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $12, $13, $10) \
              ON CONFLICT (product_id, channel_id) DO UPDATE SET state = excluded.state, \
              external_id = excluded.external_id, sku_ids = excluded.sku_ids, \
              pushed_hash = excluded.pushed_hash, offer_hash = excluded.offer_hash, reason = excluded.reason, \
-             explanation = excluded.explanation, updated_at = excluded.updated_at",
+             explanation = excluded.explanation, target_hash = excluded.target_hash, \
+             create_started_at = excluded.create_started_at, deactivated = excluded.deactivated, \
+             updated_at = excluded.updated_at",
         )
         .bind(l.product_id.0)
         .bind(l.channel_id.0)
@@ -164,6 +181,9 @@ impl Db {
         .bind(l.reason.as_deref())
         .bind(l.explanation.as_deref())
         .bind(now_ms())
+        .bind(l.target_hash.as_deref())
+        .bind(l.create_started_at)
+        .bind(i64::from(l.deactivated))
         .execute(self.pool())
         .await
         .context(|| format!("saving listing of product {} on channel {}", l.product_id, l.channel_id))?;
@@ -186,6 +206,49 @@ impl Db {
             .await
             .context(|| format!("listing {} listings of channel {channel}", state.as_str()))?;
         rows.iter().map(listing_from).collect()
+    }
+
+    /// The listings of `products` on a channel, by product.
+    pub async fn listings_for(
+        &self,
+        channel: ChannelId,
+        products: &[ProductId],
+    ) -> Result<BTreeMap<ProductId, ListingRow>, DbError> {
+        let mut found = BTreeMap::new();
+        for chunk in products.chunks(500) {
+            // Ids are integers from the database, never from input.
+            let ids: Vec<String> = chunk.iter().map(|p| p.0.to_string()).collect();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM listings WHERE channel_id = $1 AND product_id IN ({})",
+                ids.join(", ")
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(channel.0)
+                .fetch_all(self.pool())
+                .await
+                .context(|| format!("reading listings of channel {channel}"))?;
+            for row in &rows {
+                let listing = listing_from(row)?;
+                found.insert(listing.product_id, listing);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Forgets what was applied to a listing, so the next reconciliation pushes it again
+    /// (the channel drifted from it).
+    pub async fn mark_listing_stale(&self, product: ProductId, channel: ChannelId) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE listings SET target_hash = NULL, offer_hash = NULL, updated_at = $1 \
+             WHERE product_id = $2 AND channel_id = $3",
+        )
+        .bind(now_ms())
+        .bind(product.0)
+        .bind(channel.0)
+        .execute(self.pool())
+        .await
+        .context(|| format!("marking the listing of product {product} on channel {channel} stale"))?;
+        Ok(())
     }
 
     /// All listings of a channel.
@@ -266,6 +329,69 @@ impl Db {
                     reason: row.try_get("reason").context(ctx)?,
                     channel_product_id: row.try_get("channel_product_id").context(ctx)?,
                     explanation: row.try_get("explanation").context(ctx)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One correction the drift check made on a channel.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DriftCorrection {
+    pub product_id: i64,
+    /// `status`, `price`, `stock` or `removed`.
+    pub kind: String,
+    pub detail: String,
+    pub corrected_at: i64,
+}
+
+impl Db {
+    /// Records a correction the drift check made.
+    pub async fn record_drift(
+        &self,
+        channel: ChannelId,
+        product: ProductId,
+        kind: &str,
+        detail: &str,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO drift_corrections (channel_id, product_id, kind, detail, corrected_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(channel.0)
+        .bind(product.0)
+        .bind(kind)
+        .bind(detail)
+        .bind(now_ms())
+        .execute(self.pool())
+        .await
+        .context(|| format!("recording drift of product {product} on channel {channel}"))?;
+        Ok(())
+    }
+
+    /// The channel's latest drift corrections, newest first.
+    pub async fn drift_corrections(
+        &self,
+        channel: ChannelId,
+        limit: i64,
+    ) -> Result<Vec<DriftCorrection>, DbError> {
+        let rows = sqlx::query(
+            "SELECT product_id, kind, detail, corrected_at FROM drift_corrections WHERE channel_id = $1 \
+             ORDER BY corrected_at DESC, id DESC LIMIT $2",
+        )
+        .bind(channel.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await
+        .context(|| format!("reading drift corrections of channel {channel}"))?;
+        rows.iter()
+            .map(|row| {
+                let ctx = || "reading drift correction".to_string();
+                Ok(DriftCorrection {
+                    product_id: row.try_get("product_id").context(ctx)?,
+                    kind: row.try_get("kind").context(ctx)?,
+                    detail: row.try_get("detail").context(ctx)?,
+                    corrected_at: row.try_get("corrected_at").context(ctx)?,
                 })
             })
             .collect()

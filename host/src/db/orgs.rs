@@ -1,6 +1,9 @@
 //! Organizations and their connections: exactly one store each (the schema's UNIQUE
-//! guarantees it) and any number of channels.
+//! guarantees it) and any number of channels. A connection's secrets are kept sealed in
+//! `connection_secrets` (see `secrets`), never in its settings JSON; rows read here carry
+//! them decrypted.
 
+use super::secrets::{SecretOwner, plain_settings_json};
 use super::{Context, Db, DbError, is_unique_violation, now_ms};
 use crate::connectors::ConnectionSettings;
 use crate::model::{ChannelId, Currency, OrgId, StoreId};
@@ -32,6 +35,18 @@ pub struct ChannelRow {
     pub exchange_rate: Option<Decimal>,
     pub settings: ConnectionSettings,
     pub options: ChannelOptions,
+    /// Version of the channel's channel-wide inputs when this row was read.
+    pub inputs_version: i64,
+}
+
+/// A channel being connected: what its platform reported, and its first rules.
+#[derive(Debug, Clone)]
+pub struct NewChannel<'a> {
+    pub name: &'a str,
+    pub plugin_id: &'a str,
+    pub currency: &'a Currency,
+    pub region: Option<&'a str>,
+    pub rules: &'a [(crate::rules::RuleKind, &'a str)],
 }
 
 /// How a channel syncs, beyond its rules.
@@ -66,7 +81,7 @@ fn currency_from(value: Option<String>, what: &str) -> Result<Option<Currency>, 
 }
 
 fn settings_json(settings: &ConnectionSettings) -> String {
-    serde_json::to_string(settings).unwrap_or_else(|_| "{}".to_string())
+    plain_settings_json(settings)
 }
 
 impl Db {
@@ -95,24 +110,30 @@ impl Db {
         row.map(|r| r.try_get("id").map(OrgId)).transpose().context(|| "reading organization id".into())
     }
 
-    /// Connects the organization's one store; a second is refused with what to do instead.
+    /// Connects the organization's one store, with the currency its platform reported, in one
+    /// statement: a connection whose check failed leaves nothing behind. A second store is
+    /// refused with what to do instead.
     pub async fn connect_store(
         &self,
         org: OrgId,
         name: &str,
         plugin_id: &str,
         settings: &ConnectionSettings,
+        currency: &Currency,
     ) -> Result<StoreId, DbError> {
+        self.organization_exists(org).await?;
+        let mut tx = self.pool().begin().await.context(|| format!("connecting store {name}"))?;
         let row = sqlx::query(
-            "INSERT INTO stores (org_id, name, plugin_id, settings, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO stores (org_id, name, plugin_id, settings, currency, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(org.0)
         .bind(name)
         .bind(plugin_id)
         .bind(settings_json(settings))
+        .bind(currency.as_str())
         .bind(now_ms())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -124,7 +145,10 @@ impl Db {
                 DbError::Sqlx { context: format!("connecting store {name}"), source: e }
             }
         })?;
-        Ok(StoreId(row.try_get("id").context(|| "reading store id".into())?))
+        let id = StoreId(row.try_get("id").context(|| "reading store id".into())?);
+        self.put_given_secrets(&mut tx, SecretOwner::Store(id), &settings.secrets).await?;
+        tx.commit().await.context(|| format!("connecting store {name}"))?;
+        Ok(id)
     }
 
     pub async fn store_of(&self, org: OrgId) -> Result<Option<StoreRow>, DbError> {
@@ -137,14 +161,16 @@ impl Db {
         .context(|| format!("reading the store of organization {org}"))?;
         let Some(row) = row else { return Ok(None) };
         let ctx = || "reading store".to_string();
-        Ok(Some(StoreRow {
+        let mut store = StoreRow {
             id: StoreId(row.try_get("id").context(ctx)?),
             org_id: OrgId(row.try_get("org_id").context(ctx)?),
             name: row.try_get("name").context(ctx)?,
             plugin_id: row.try_get("plugin_id").context(ctx)?,
             currency: currency_from(row.try_get("currency").context(ctx)?, "store")?,
             settings: settings_from(&row, "store")?,
-        }))
+        };
+        store.settings.secrets.extend(self.secrets_of(SecretOwner::Store(store.id)).await?);
+        Ok(Some(store))
     }
 
     pub async fn set_store_currency(&self, store: StoreId, currency: &Currency) -> Result<(), DbError> {
@@ -157,23 +183,32 @@ impl Db {
         Ok(())
     }
 
+    /// Adds a channel with what its platform reported (currency, region) and its first
+    /// rules, all in one transaction: a connection whose check failed leaves nothing behind.
+    /// The organization's other channels are marked out of date (their share of the stock
+    /// changes).
     pub async fn add_channel(
         &self,
         org: OrgId,
-        name: &str,
-        plugin_id: &str,
+        new: &NewChannel<'_>,
         settings: &ConnectionSettings,
     ) -> Result<ChannelId, DbError> {
+        self.organization_exists(org).await?;
+        let name = new.name;
+        let what = || format!("adding channel {name}");
+        let mut tx = self.pool().begin().await.context(what)?;
         let row = sqlx::query(
-            "INSERT INTO channels (org_id, name, plugin_id, settings, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO channels (org_id, name, plugin_id, settings, currency, region, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(org.0)
         .bind(name)
-        .bind(plugin_id)
+        .bind(new.plugin_id)
         .bind(settings_json(settings))
+        .bind(new.currency.as_str())
+        .bind(new.region)
         .bind(now_ms())
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -182,32 +217,131 @@ impl Db {
                 DbError::Sqlx { context: format!("adding channel {name}"), source: e }
             }
         })?;
-        Ok(ChannelId(row.try_get("id").context(|| "reading channel id".into())?))
+        let id = ChannelId(row.try_get("id").context(|| "reading channel id".into())?);
+        self.put_given_secrets(&mut tx, SecretOwner::Channel(id), &settings.secrets).await?;
+        for (kind, source) in new.rules {
+            sqlx::query(
+                "INSERT INTO rules (channel_id, kind, version, source, hash, active, created_at) \
+                 VALUES ($1, $2, 1, $3, $4, 1, $5)",
+            )
+            .bind(id.0)
+            .bind(kind.as_str())
+            .bind(*source)
+            .bind(crate::rules::script::source_hash(source))
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await
+            .context(what)?;
+        }
+        sqlx::query("UPDATE channels SET inputs_version = inputs_version + 1 WHERE org_id = $1 AND id <> $2")
+            .bind(org.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .context(what)?;
+        tx.commit().await.context(what)?;
+        Ok(id)
+    }
+
+    /// Refuses an organization id that does not exist.
+    async fn organization_exists(&self, org: OrgId) -> Result<(), DbError> {
+        let row = sqlx::query("SELECT id FROM organizations WHERE id = $1")
+            .bind(org.0)
+            .fetch_optional(self.pool())
+            .await
+            .context(|| format!("reading organization {org}"))?;
+        row.map(|_| ()).ok_or_else(|| DbError::NotFound(format!("organization {org}")))
+    }
+
+    /// Marks a channel's pairs out of date: one of its channel-wide inputs changed (a rule,
+    /// the rate, a template, its options). The reconciler recomputes them.
+    pub async fn channel_inputs_changed(&self, channel: ChannelId) -> Result<(), DbError> {
+        sqlx::query("UPDATE channels SET inputs_version = inputs_version + 1 WHERE id = $1")
+            .bind(channel.0)
+            .execute(self.pool())
+            .await
+            .context(|| format!("marking channel {channel} out of date"))?;
+        Ok(())
+    }
+
+    /// Each channel of the organization with the version of its channel-wide inputs; a
+    /// loaded sync engine compares it to tell that it is stale.
+    pub async fn channel_versions(&self, org: OrgId) -> Result<Vec<(ChannelId, i64)>, DbError> {
+        let rows = sqlx::query("SELECT id, inputs_version FROM channels WHERE org_id = $1 ORDER BY id")
+            .bind(org.0)
+            .fetch_all(self.pool())
+            .await
+            .context(|| format!("reading channel versions of organization {org}"))?;
+        rows.iter()
+            .map(|r| {
+                let ctx = || "reading channel version".to_string();
+                Ok((ChannelId(r.try_get("id").context(ctx)?), r.try_get("inputs_version").context(ctx)?))
+            })
+            .collect()
+    }
+
+    /// Channels of the organization whose channel-wide inputs changed since they were last
+    /// reconciled, with the version to reconcile.
+    pub async fn channels_to_reconcile(&self, org: OrgId) -> Result<Vec<(ChannelId, i64)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, inputs_version FROM channels WHERE org_id = $1 AND inputs_version > reconciled_version \
+             ORDER BY id",
+        )
+        .bind(org.0)
+        .fetch_all(self.pool())
+        .await
+        .context(|| format!("reading channels to reconcile of organization {org}"))?;
+        rows.iter()
+            .map(|r| {
+                let ctx = || "reading channel version".to_string();
+                Ok((ChannelId(r.try_get("id").context(ctx)?), r.try_get("inputs_version").context(ctx)?))
+            })
+            .collect()
+    }
+
+    /// Records that the channel's pairs were recomputed for `version` of its inputs.
+    pub async fn channel_reconciled(&self, channel: ChannelId, version: i64) -> Result<(), DbError> {
+        sqlx::query("UPDATE channels SET reconciled_version = $1 WHERE id = $2 AND reconciled_version < $1")
+            .bind(version)
+            .bind(channel.0)
+            .execute(self.pool())
+            .await
+            .context(|| format!("recording the reconciliation of channel {channel}"))?;
+        Ok(())
     }
 
     pub async fn channels(&self, org: OrgId) -> Result<Vec<ChannelRow>, DbError> {
         let rows = sqlx::query(
             "SELECT id, org_id, name, plugin_id, currency, region, exchange_rate, settings, sync_content, \
-             auto_select, stock_buffer, stock_share FROM channels WHERE org_id = $1 ORDER BY id",
+             auto_select, stock_buffer, stock_share, inputs_version FROM channels WHERE org_id = $1 ORDER BY id",
         )
         .bind(org.0)
         .fetch_all(self.pool())
         .await
         .context(|| format!("listing the channels of organization {org}"))?;
-        rows.iter().map(channel_from).collect()
+        let mut secrets = self.channel_secrets_of_org(org).await?;
+        rows.iter()
+            .map(|row| {
+                let mut channel = channel_from(row)?;
+                channel.settings.secrets.extend(secrets.remove(&channel.id).unwrap_or_default());
+                Ok(channel)
+            })
+            .collect()
     }
 
     pub async fn channel(&self, id: ChannelId) -> Result<ChannelRow, DbError> {
         let row = sqlx::query(
             "SELECT id, org_id, name, plugin_id, currency, region, exchange_rate, settings, sync_content, \
-             auto_select, stock_buffer, stock_share FROM channels WHERE id = $1",
+             auto_select, stock_buffer, stock_share, inputs_version FROM channels WHERE id = $1",
         )
         .bind(id.0)
         .fetch_optional(self.pool())
         .await
         .context(|| format!("reading channel {id}"))?
         .ok_or_else(|| DbError::NotFound(format!("channel {id}")))?;
-        channel_from(&row)
+        let mut channel = channel_from(&row)?;
+        channel.settings.secrets.extend(self.secrets_of(SecretOwner::Channel(id)).await?);
+        Ok(channel)
     }
 
     /// Records what the channel's platform says about the shop.
@@ -234,9 +368,10 @@ impl Db {
                 "channel {id}: the stock share and the stock buffer cannot be negative"
             )));
         }
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE channels SET sync_content = $1, auto_select = $2, stock_buffer = $3, \
-             stock_share = $4 WHERE id = $5",
+             stock_share = $4 WHERE id = $5 AND (sync_content <> $1 OR auto_select <> $2 \
+             OR stock_buffer <> $3 OR stock_share <> $4)",
         )
         .bind(i64::from(options.sync_content))
         .bind(i64::from(options.auto_select))
@@ -246,11 +381,23 @@ impl Db {
         .execute(self.pool())
         .await
         .context(|| format!("setting the options of channel {id}"))?;
+        if changed.rows_affected() > 0 {
+            // The channel's own pairs change, and so may every channel's share of the stock.
+            sqlx::query(
+                "UPDATE channels SET inputs_version = inputs_version + 1 \
+                 WHERE org_id = (SELECT org_id FROM channels WHERE id = $1)",
+            )
+            .bind(id.0)
+            .execute(self.pool())
+            .await
+            .context(|| format!("marking the channels beside channel {id} out of date"))?;
+        }
         Ok(())
     }
 
     /// Removes a channel and everything listed for it locally (not on the channel itself).
     pub async fn delete_channel(&self, id: ChannelId) -> Result<(), DbError> {
+        let row = self.channel(id).await?;
         for sql in [
             "DELETE FROM jobs WHERE channel_id = $1",
             "DELETE FROM listings WHERE channel_id = $1",
@@ -262,6 +409,12 @@ impl Db {
                 .await
                 .context(|| format!("deleting channel {id}"))?;
         }
+        // The others' shares of the stock grow.
+        sqlx::query("UPDATE channels SET inputs_version = inputs_version + 1 WHERE org_id = $1")
+            .bind(row.org_id.0)
+            .execute(self.pool())
+            .await
+            .context(|| format!("marking the channels of organization {} out of date", row.org_id))?;
         Ok(())
     }
 
@@ -308,12 +461,15 @@ impl Db {
 
     /// Sets the channel's exchange rate: channel currency per unit of store currency.
     pub async fn set_exchange_rate(&self, id: ChannelId, rate: Decimal) -> Result<(), DbError> {
-        sqlx::query("UPDATE channels SET exchange_rate = $1 WHERE id = $2")
-            .bind(rate.to_string())
-            .bind(id.0)
-            .execute(self.pool())
-            .await
-            .context(|| format!("setting the exchange rate of channel {id}"))?;
+        sqlx::query(
+            "UPDATE channels SET exchange_rate = $1, inputs_version = inputs_version + 1 \
+             WHERE id = $2 AND (exchange_rate IS NULL OR exchange_rate <> $1)",
+        )
+        .bind(rate.to_string())
+        .bind(id.0)
+        .execute(self.pool())
+        .await
+        .context(|| format!("setting the exchange rate of channel {id}"))?;
         Ok(())
     }
 }
@@ -339,5 +495,6 @@ fn channel_from(row: &AnyRow) -> Result<ChannelRow, DbError> {
             stock_buffer: row.try_get("stock_buffer").context(ctx)?,
             stock_share: row.try_get("stock_share").context(ctx)?,
         },
+        inputs_version: row.try_get("inputs_version").context(ctx)?,
     })
 }

@@ -5,6 +5,13 @@ use super::{Context, Db, DbError, now_ms};
 use crate::model::{AttributeValue, ChannelId, ProductId};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use std::collections::HashMap;
+
+/// A comma-separated list of row ids for an `IN (…)`: integers from the database, never
+/// from input.
+pub(crate) fn id_list(ids: &[ProductId]) -> String {
+    ids.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(", ")
+}
 
 /// Which store field a category template matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,6 +143,67 @@ impl Db {
         }))
     }
 
+    /// The merchant's explicit choices for `products` on a channel.
+    pub async fn selections_for(
+        &self,
+        channel: ChannelId,
+        products: &[ProductId],
+    ) -> Result<HashMap<ProductId, bool>, DbError> {
+        let mut found = HashMap::new();
+        for chunk in products.chunks(500) {
+            let sql = format!(
+                "SELECT product_id, selected FROM product_selections WHERE channel_id = $1 AND product_id IN ({})",
+                id_list(chunk)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(channel.0)
+                .fetch_all(self.pool())
+                .await
+                .context(|| format!("reading selections of channel {channel}"))?;
+            for row in &rows {
+                let ctx = || "reading selection".to_string();
+                found.insert(
+                    ProductId(row.try_get("product_id").context(ctx)?),
+                    row.try_get::<i64, _>("selected").context(ctx)? != 0,
+                );
+            }
+        }
+        Ok(found)
+    }
+
+    /// The categories chosen by hand for `products` on a channel.
+    pub async fn hand_categories_for(
+        &self,
+        channel: ChannelId,
+        products: &[ProductId],
+    ) -> Result<HashMap<ProductId, HandCategory>, DbError> {
+        let mut found = HashMap::new();
+        for chunk in products.chunks(500) {
+            let sql = format!(
+                "SELECT product_id, category_id, attributes FROM product_categories WHERE channel_id = $1 \
+                 AND product_id IN ({})",
+                id_list(chunk)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(channel.0)
+                .fetch_all(self.pool())
+                .await
+                .context(|| format!("reading hand categories of channel {channel}"))?;
+            for row in &rows {
+                let ctx = || "reading category".to_string();
+                let attributes: String = row.try_get("attributes").context(ctx)?;
+                found.insert(
+                    ProductId(row.try_get("product_id").context(ctx)?),
+                    HandCategory {
+                        category_id: row.try_get("category_id").context(ctx)?,
+                        attributes: attributes_from(&attributes)?,
+                    },
+                );
+            }
+        }
+        Ok(found)
+    }
+
     /// Adds or replaces the template for (channel, field, value).
     pub async fn save_template(&self, t: &CategoryTemplate) -> Result<(), DbError> {
         sqlx::query(
@@ -152,7 +220,7 @@ impl Db {
         .execute(self.pool())
         .await
         .context(|| format!("saving a category template of channel {}", t.channel_id))?;
-        Ok(())
+        self.channel_inputs_changed(t.channel_id).await
     }
 
     pub async fn templates(&self, channel: ChannelId) -> Result<Vec<CategoryTemplate>, DbError> {
@@ -188,6 +256,8 @@ impl Db {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LinkIssue {
     pub channel_id: ChannelId,
+    /// The store product held because of it.
+    pub product_id: ProductId,
     pub sku: String,
     /// `duplicate_in_store`, `ambiguous_on_channel`, `split_on_channel`, `partial`.
     pub kind: String,
@@ -195,41 +265,60 @@ pub struct LinkIssue {
 }
 
 impl Db {
-    /// Replaces the link issues of a channel with a fresh report.
-    pub async fn replace_link_issues(&self, channel: ChannelId, issues: &[LinkIssue]) -> Result<(), DbError> {
+    /// Replaces the link issues of `products` on a channel with a fresh report; other
+    /// products' issues stay.
+    pub async fn replace_link_issues(
+        &self,
+        channel: ChannelId,
+        products: &[ProductId],
+        issues: &[LinkIssue],
+    ) -> Result<(), DbError> {
         let mut tx = self.pool().begin().await.context(|| "saving link issues".into())?;
-        sqlx::query("DELETE FROM link_issues WHERE channel_id = $1")
-            .bind(channel.0)
-            .execute(&mut *tx)
-            .await
-            .context(|| "clearing link issues".into())?;
-        for issue in issues {
-            sqlx::query("INSERT INTO link_issues (channel_id, sku, kind, detail, created_at) VALUES ($1, $2, $3, $4, $5)")
+        for chunk in products.chunks(500) {
+            let sql = format!(
+                "DELETE FROM link_issues WHERE channel_id = $1 AND (product_id IN ({}) OR product_id IS NULL)",
+                id_list(chunk)
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(channel.0)
-                .bind(&issue.sku)
-                .bind(&issue.kind)
-                .bind(&issue.detail)
-                .bind(now_ms())
                 .execute(&mut *tx)
                 .await
-                .context(|| "saving a link issue".into())?;
+                .context(|| "clearing link issues".into())?;
+        }
+        for issue in issues {
+            sqlx::query(
+                "INSERT INTO link_issues (channel_id, product_id, sku, kind, detail, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(channel.0)
+            .bind(issue.product_id.0)
+            .bind(&issue.sku)
+            .bind(&issue.kind)
+            .bind(&issue.detail)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await
+            .context(|| "saving a link issue".into())?;
         }
         tx.commit().await.context(|| "saving link issues".into())?;
         Ok(())
     }
 
     pub async fn link_issues(&self, channel: ChannelId) -> Result<Vec<LinkIssue>, DbError> {
-        let rows =
-            sqlx::query("SELECT sku, kind, detail FROM link_issues WHERE channel_id = $1 ORDER BY sku, id")
-                .bind(channel.0)
-                .fetch_all(self.pool())
-                .await
-                .context(|| format!("reading link issues of channel {channel}"))?;
+        let rows = sqlx::query(
+            "SELECT product_id, sku, kind, detail FROM link_issues WHERE channel_id = $1 \
+                 AND product_id IS NOT NULL ORDER BY sku, id",
+        )
+        .bind(channel.0)
+        .fetch_all(self.pool())
+        .await
+        .context(|| format!("reading link issues of channel {channel}"))?;
         rows.iter()
             .map(|row| {
                 let ctx = || "reading link issue".to_string();
                 Ok(LinkIssue {
                     channel_id: channel,
+                    product_id: ProductId(row.try_get("product_id").context(ctx)?),
                     sku: row.try_get("sku").context(ctx)?,
                     kind: row.try_get("kind").context(ctx)?,
                     detail: row.try_get("detail").context(ctx)?,
@@ -238,13 +327,27 @@ impl Db {
             .collect()
     }
 
-    /// Records a webhook delivery; false when it was already handled (a duplicate).
-    pub async fn first_delivery(
+    /// Whether a webhook delivery was handled before (a duplicate).
+    pub async fn delivery_handled(
         &self,
         store: crate::model::StoreId,
         event_id: &str,
     ) -> Result<bool, DbError> {
-        let result = sqlx::query(
+        let row =
+            sqlx::query("SELECT 1 AS seen FROM webhook_deliveries WHERE store_id = $1 AND event_id = $2")
+                .bind(store.0)
+                .bind(event_id)
+                .fetch_optional(self.pool())
+                .await
+                .context(|| format!("looking up webhook delivery {event_id}"))?;
+        Ok(row.is_some())
+    }
+
+    /// Records a delivery once it was handled, so a redelivery is known as a duplicate.
+    /// Recorded after, never before: a delivery that failed half-way is handled again when
+    /// the platform retries it.
+    pub async fn record_delivery(&self, store: crate::model::StoreId, event_id: &str) -> Result<(), DbError> {
+        sqlx::query(
             "INSERT INTO webhook_deliveries (store_id, event_id, received_at) VALUES ($1, $2, $3) \
              ON CONFLICT (store_id, event_id) DO NOTHING",
         )
@@ -254,6 +357,6 @@ impl Db {
         .execute(self.pool())
         .await
         .context(|| format!("recording webhook delivery {event_id}"))?;
-        Ok(result.rows_affected() == 1)
+        Ok(())
     }
 }

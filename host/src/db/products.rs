@@ -35,19 +35,22 @@ impl Db {
         let record = serde_json::to_string(product)
             .map_err(|e| DbError::Corrupt(format!("product {}: {e}", product.external_id)))?;
         let what = || format!("storing product {}", product.external_id);
-        let existing =
-            sqlx::query("SELECT id, content_hash FROM products WHERE store_id = $1 AND external_id = $2")
-                .bind(store.0)
-                .bind(&product.external_id)
-                .fetch_optional(self.pool())
-                .await
-                .context(what)?;
+        let existing = sqlx::query(
+            "SELECT id, content_hash, deleted FROM products WHERE store_id = $1 AND external_id = $2",
+        )
+        .bind(store.0)
+        .bind(&product.external_id)
+        .fetch_optional(self.pool())
+        .await
+        .context(what)?;
         let mut tx = self.pool().begin().await.context(what)?;
         let outcome = match existing {
             Some(row) => {
                 let id = ProductId(row.try_get("id").context(what)?);
                 let old: String = row.try_get("content_hash").context(what)?;
-                if old == hash {
+                let deleted = row.try_get::<i64, _>("deleted").context(what)? != 0;
+                // A product the store has again (restored) is changed even with the same content.
+                if old == hash && !deleted {
                     return Ok(Upserted::Unchanged(id));
                 }
                 sqlx::query(
@@ -174,4 +177,64 @@ impl Db {
             .collect::<Result<_, _>>()
             .context(|| "reading product ids".into())
     }
+
+    /// Products by id with their deleted flag, in id order; ids that do not exist are left out.
+    pub async fn products_for(&self, ids: &[ProductId]) -> Result<Vec<StoredProduct>, DbError> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, record, deleted FROM products WHERE id IN ({}) ORDER BY id",
+                super::placement::id_list(chunk)
+            );
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(self.pool())
+                .await
+                .context(|| "reading products".into())?;
+            for row in &rows {
+                let ctx = || "reading product".to_string();
+                let id = ProductId(row.try_get("id").context(ctx)?);
+                let record: String = row.try_get("record").context(ctx)?;
+                found.push(StoredProduct {
+                    id,
+                    product: serde_json::from_str(&record)
+                        .map_err(|e| DbError::Corrupt(format!("product {id}: {e}")))?,
+                    deleted: row.try_get::<i64, _>("deleted").context(ctx)? != 0,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// Marks deleted every product of the store that a complete read of its catalog did not
+    /// return (`seen` holds the store ids it did); returns their ids.
+    pub async fn mark_unseen_deleted(
+        &self,
+        store: StoreId,
+        seen: &std::collections::HashSet<String>,
+    ) -> Result<Vec<ProductId>, DbError> {
+        let rows = sqlx::query("SELECT id, external_id FROM products WHERE store_id = $1 AND deleted = 0")
+            .bind(store.0)
+            .fetch_all(self.pool())
+            .await
+            .context(|| format!("listing products of store {store}"))?;
+        let mut gone = Vec::new();
+        for row in &rows {
+            let ctx = || "reading product".to_string();
+            let external: String = row.try_get("external_id").context(ctx)?;
+            if !seen.contains(&external)
+                && let Some(id) = self.mark_product_deleted(store, &external).await?
+            {
+                gone.push(id);
+            }
+        }
+        Ok(gone)
+    }
+}
+
+/// A stored product with its local id and whether the store deleted it.
+#[derive(Debug, Clone)]
+pub struct StoredProduct {
+    pub id: ProductId,
+    pub product: Product,
+    pub deleted: bool,
 }

@@ -61,6 +61,12 @@ impl Db {
         .execute(&mut *tx)
         .await
         .context(|| format!("saving {} rule v{version} of channel {channel}", kind.as_str()))?;
+        // Every pair of the channel is recomputed with the new version.
+        sqlx::query("UPDATE channels SET inputs_version = inputs_version + 1 WHERE id = $1")
+            .bind(channel.0)
+            .execute(&mut *tx)
+            .await
+            .context(|| format!("marking channel {channel} out of date"))?;
         tx.commit().await.context(|| "committing the rule".into())?;
         Ok(RuleRow { channel_id: channel, kind, version, source: source.to_string(), hash })
     }

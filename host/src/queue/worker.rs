@@ -1,12 +1,15 @@
 //! Workers that drain the job queue for one organization's sync engine. Each claimed job
-//! is leased, so a worker that dies mid-job leaves it to be rescued, never lost.
+//! is leased for a short time and the lease is renewed while the job runs, so a worker (or
+//! a whole process) that dies mid-job leaves it to be taken back within one lease, never
+//! lost; a worker that loses its lease stops the job rather than race the new holder.
 
 use super::{Backoff, JobOutcome, Retry};
+use crate::catalog::reconcile::reconcile_changed_channels;
 use crate::db::DbError;
-use crate::db::jobs::{Job, JobState};
+use crate::db::jobs::{Job, JobState, Settled};
 use crate::db::now_ms;
 use crate::model::ChannelId;
-use crate::sync::SyncEngine;
+use crate::sync::{SyncEngine, SyncError};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -16,7 +19,8 @@ use tokio::task::JoinSet;
 pub struct QueueSettings {
     /// Jobs run at once in this process.
     pub workers: usize,
-    /// How long a claimed job stays with its worker before another may take it.
+    /// How long a claimed job stays with its worker before another may take it; renewed every
+    /// third of it while the job runs.
     pub lease: Duration,
     /// Attempts before a retryable failure is given up (dead letter).
     pub max_attempts: i64,
@@ -27,7 +31,7 @@ impl Default for QueueSettings {
     fn default() -> Self {
         QueueSettings {
             workers: 4,
-            lease: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
             max_attempts: 8,
             backoff: Backoff::default(),
         }
@@ -35,16 +39,26 @@ impl Default for QueueSettings {
 }
 
 /// Runs jobs until none is queued, sleeping until scheduled ones (review checks, retries)
-/// fall due. `on_settled` is told after every job (for progress displays).
+/// fall due. Channels whose channel-wide inputs changed are reconciled first, and the engine
+/// is reloaded whenever they change, so every job works from the state current when it runs.
+/// `on_settled` is told after every job (for progress displays).
 pub async fn run_until_idle(
     engine: &SyncEngine,
     settings: &QueueSettings,
     on_settled: &(dyn Fn() + Send + Sync),
-) -> Result<(), DbError> {
+) -> Result<(), SyncError> {
+    let mut engine = engine.clone();
     loop {
-        engine.app.db.rescue_expired_jobs().await?;
-        drain(engine, settings, on_settled).await?;
+        engine = prepare(engine).await?;
+        if drain(&engine, settings, on_settled).await? == Drained::Stale {
+            continue;
+        }
         let channels: Vec<ChannelId> = engine.channels.keys().copied().collect();
+        let stale = engine.is_stale().await?;
+        let changed = !engine.app.db.channels_to_reconcile(engine.org).await?.is_empty();
+        if stale || changed {
+            continue;
+        }
         match engine.app.db.next_job_due(Some(&channels)).await? {
             None => return Ok(()),
             Some(due) => {
@@ -55,26 +69,61 @@ pub async fn run_until_idle(
     }
 }
 
-/// Runs every job that is due now, `workers` at a time, and returns when none is left;
-/// jobs in hand always finish.
+/// Runs every job that is due now, `workers` at a time, and returns the engine it ended
+/// with (reloaded when the channels' inputs changed); jobs in hand always finish.
 pub async fn run_due(
-    engine: &SyncEngine,
+    engine: SyncEngine,
     settings: &QueueSettings,
     on_settled: &(dyn Fn() + Send + Sync),
-) -> Result<(), DbError> {
-    engine.app.db.rescue_expired_jobs().await?;
-    drain(engine, settings, on_settled).await
+) -> Result<SyncEngine, SyncError> {
+    let mut engine = engine;
+    loop {
+        engine = prepare(engine).await?;
+        if drain(&engine, settings, on_settled).await? == Drained::Idle {
+            return Ok(engine);
+        }
+    }
 }
+
+/// Before claiming: takes back jobs whose lease ran out (a crashed worker or process),
+/// reloads a stale engine, and reconciles the channels whose inputs changed.
+async fn prepare(mut engine: SyncEngine) -> Result<SyncEngine, SyncError> {
+    let rescued = engine.app.db.rescue_expired_jobs().await?;
+    if rescued > 0 {
+        tracing::warn!(rescued, "took back jobs whose lease ran out");
+    }
+    loop {
+        if engine.is_stale().await? {
+            engine = SyncEngine::load(&engine.app, engine.org, engine.settings.clone()).await?;
+        }
+        if reconcile_changed_channels(&engine).await?.is_some() {
+            return Ok(engine);
+        }
+        engine = SyncEngine::load(&engine.app, engine.org, engine.settings.clone()).await?;
+    }
+}
+
+/// Why a drain ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drained {
+    /// Nothing is due.
+    Idle,
+    /// The channels' inputs changed: reload the engine and go on.
+    Stale,
+}
+
+/// How often a drain checks that its engine is still current.
+const STALE_CHECK: Duration = Duration::from_millis(500);
 
 /// Runs every job of the engine's channels that is due now, `workers` at a time. Channels
 /// take turns, and none takes more than its fair share of the workers (`workers / channels`,
 /// rounded up): a connection that waits on its rate limit, or a slow platform, holds only its
-/// own share while the other channels move on.
+/// own share while the other channels move on. Stops claiming when the engine goes stale.
 async fn drain(
     engine: &SyncEngine,
     settings: &QueueSettings,
     on_settled: &(dyn Fn() + Send + Sync),
-) -> Result<(), DbError> {
+) -> Result<Drained, DbError> {
     let workers = settings.workers.max(1);
     let channels: Vec<ChannelId> = engine.channels.keys().copied().collect();
     let share = fair_share(workers, channels.len());
@@ -83,8 +132,14 @@ async fn drain(
     let mut channel_of: HashMap<tokio::task::Id, ChannelId> = HashMap::new();
     let mut busy: HashMap<ChannelId, usize> = HashMap::new();
     let mut exhausted = false;
+    let mut stale = false;
+    let mut checked = tokio::time::Instant::now();
     loop {
-        while !exhausted && running.len() < workers {
+        if !stale && checked.elapsed() >= STALE_CHECK {
+            checked = tokio::time::Instant::now();
+            stale = engine.is_stale().await?;
+        }
+        while !exhausted && !stale && running.len() < workers {
             let mut claimed = None;
             for k in 0..channels.len() {
                 let channel = channels[(turn + k) % channels.len()];
@@ -110,7 +165,7 @@ async fn drain(
             }
         }
         match running.join_next_with_id().await {
-            None => return Ok(()),
+            None => return Ok(if stale { Drained::Stale } else { Drained::Idle }),
             Some(joined) => {
                 let task = match &joined {
                     Ok((id, _)) => *id,
@@ -141,26 +196,54 @@ fn fair_share(workers: usize, channels: usize) -> usize {
 
 #[tracing::instrument(skip_all, fields(job = job.id, kind = job.kind.as_str(), channel = %job.channel_id, product = %job.product_id))]
 async fn run_one(engine: &SyncEngine, settings: &QueueSettings, job: Job) -> Result<(), DbError> {
-    let outcome = engine.handle(&job).await;
     let db = &engine.app.db;
-    match outcome {
-        JobOutcome::Done => db.settle_job(job.id, JobState::Done, None).await,
-        JobOutcome::Skipped(reason) => db.settle_job(job.id, JobState::Skipped, Some(&reason)).await,
-        JobOutcome::Again(after) => db.reschedule_job(job.id, now_ms() + after.as_millis() as i64).await,
+    let outcome = tokio::select! {
+        outcome = engine.handle(&job) => outcome,
+        lost = keep_lease(engine, settings, &job) => {
+            lost?;
+            tracing::warn!("lease lost (the job was taken back); stopping it");
+            return Ok(());
+        }
+    };
+    let settled = match outcome {
+        JobOutcome::Done => db.settle_job(&job, JobState::Done, None).await?,
+        JobOutcome::Skipped(reason) => db.settle_job(&job, JobState::Skipped, Some(&reason)).await?,
+        JobOutcome::Again(after) => db.reschedule_job(&job, now_ms() + after.as_millis() as i64).await?,
         JobOutcome::Failed { reason, retry: Retry::Never } => {
             tracing::warn!(%reason, "job failed");
-            db.settle_job(job.id, JobState::Failed, Some(&reason)).await
+            db.settle_job(&job, JobState::Failed, Some(&reason)).await?
         }
         JobOutcome::Failed { reason, retry: Retry::After(retry_after) } => {
             if job.attempts >= settings.max_attempts {
                 let reason = format!("gave up after {} attempts: {reason}", job.attempts);
                 tracing::warn!(%reason, "job dead");
-                db.settle_job(job.id, JobState::Dead, Some(&reason)).await
+                db.settle_job(&job, JobState::Dead, Some(&reason)).await?
             } else {
                 let delay = settings.backoff.delay(job.attempts, retry_after, rand_unit());
                 tracing::info!(%reason, delay_ms = delay.as_millis() as u64, "job will retry");
-                db.retry_job(job.id, now_ms() + delay.as_millis() as i64, &reason).await
+                db.retry_job(&job, now_ms() + delay.as_millis() as i64, &reason).await?
             }
+        }
+    };
+    match settled {
+        Settled::Recorded => {}
+        Settled::Requeued => tracing::debug!("work came in while the job ran; it runs again"),
+        Settled::LeaseLost => tracing::warn!("the lease ran out before the job ended; another worker has it"),
+    }
+    Ok(())
+}
+
+/// Renews the job's lease every third of it; returns only when the lease was lost (or the
+/// database failed), so the job can be stopped.
+async fn keep_lease(engine: &SyncEngine, settings: &QueueSettings, job: &Job) -> Result<(), DbError> {
+    let every = (settings.lease / 3).max(Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(every).await;
+        match engine.app.db.renew_lease(job, settings.lease).await {
+            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            // A database hiccup: keep working, the next renewal may pass.
+            Err(error) => tracing::warn!(%error, "renewing a lease failed"),
         }
     }
 }

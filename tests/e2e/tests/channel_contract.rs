@@ -221,3 +221,33 @@ async fn a_plugin_abusing_set_secret_is_refused_cleanly() {
     assert!(error.to_string().contains(r#"read: Some("v1")"#), "{error}");
     chaos.create_listing(&draft("a fine product")).await.expect("the plugin still works");
 }
+
+/// The wiring the sync engine uses: a stored channel's connector hands what its plugin rotates
+/// to the database, so the refreshed token is what the next process reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_refreshed_through_a_stored_channel_is_stored_for_the_next_process() {
+    let world = crossdock_e2e::world(
+        &crossdock_e2e::fresh_sqlite_url(),
+        crossdock_e2e::active_products(1),
+        vec![crossdock_sandbox::tiktok::ShopSpec::new("US", "US", "USD")],
+    )
+    .await;
+    let shop = world.channels[0].shop.clone();
+    let settings = tiktok_settings(&world.tiktok, &shop);
+    let id =
+        crossdock::connections::add_channel(&world.app, world.org, "Refreshing", "tiktok-shop", settings)
+            .await
+            .expect("connects");
+    let row = world.app.db.channel(id).await.expect("stored");
+    let connector = crossdock::connections::channel_connector(&world.app, &row).expect("binds");
+    let listing = world.tiktok.seed_product(&shop.cipher, "Kettle", &["KETTLE-1"]);
+
+    world.tiktok.expire_access_token();
+    for _ in 0..5 {
+        connector.read_listing(&listing).await.expect("answers");
+    }
+    assert_eq!(world.tiktok.token_refreshes(), 1);
+    let stored = world.app.db.channel(id).await.expect("stored").settings.secrets;
+    assert_eq!(stored["access-token"], world.tiktok.access_token(), "the next process starts with it");
+    assert_eq!(stored["refresh-token"], world.tiktok.refresh_token());
+}

@@ -5,7 +5,7 @@ use crossdock::catalog::import::import_catalog;
 use crossdock::connectors::{ChannelConnector, ConnectionSettings, Plugin, PluginRuntime, builtin};
 use crossdock::db::jobs::JobState;
 use crossdock::queue::{Backoff, QueueSettings, run_due, run_until_idle};
-use crossdock_e2e::{active_products, fast_settings, fresh_sqlite_url, world};
+use crossdock_e2e::{active_products, fast_settings, fresh_sqlite_url, init_tracing, world};
 use crossdock_sandbox::chaos::Chaos;
 use crossdock_sandbox::tiktok::{ShopSpec, TikTokConfig, TikTokSandbox};
 use std::collections::BTreeMap;
@@ -107,11 +107,11 @@ async fn the_tiktok_connector_refreshes_an_expired_token_and_retries_the_call() 
 }
 
 /// A create whose answer was lost (the listing exists, Crossdock never learnt its id) is not
-/// repeated blind: the retry finds the listing by its SKUs and adopts it.
+/// repeated blind: the next attempt finds the listing by its SKUs and adopts it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retried_create_adopts_the_listing_an_earlier_attempt_made_instead_of_listing_twice() {
+    init_tracing();
     let catalog = active_products(1);
-    let skus: Vec<&str> = catalog[0].variants.iter().map(|v| v.sku.as_str()).collect();
     let world = world(&fresh_sqlite_url(), catalog.clone(), vec![ShopSpec::new("US", "US", "USD")]).await;
     let cipher = world.channels[0].shop.cipher.clone();
     let engine = world.engine(fast_settings()).await.expect("engine");
@@ -121,10 +121,16 @@ async fn a_retried_create_adopts_the_listing_an_earlier_attempt_made_instead_of_
         backoff: Backoff { base: Duration::from_millis(1), max: Duration::from_millis(5) },
         ..QueueSettings::default()
     };
-    // The first attempt fails; meanwhile the listing appears as if that attempt had created it.
+    // The category's attributes are read (and kept) first, so the create call is the one that
+    // fails; then the listing appears as if that call had reached the shop before its answer
+    // was lost.
+    let channel = engine.channel(world.channels[0].id).expect("the channel");
+    let category = channel.rules.as_ref().and_then(|r| r.categories.default_category.clone());
+    channel.category_attributes(&category.expect("a default category")).await.expect("attributes");
     world.tiktok.set_chaos(Chaos { error_rate: 1.0, ..Chaos::default() });
-    run_due(&engine, &queue, &|| {}).await.expect("the first attempt runs");
+    run_due(engine.clone(), &queue, &|| {}).await.expect("the first attempt runs");
     world.tiktok.set_chaos(Chaos::default());
+    let skus: Vec<&str> = catalog[0].variants.iter().map(|v| v.sku.as_str()).collect();
     let earlier = world.tiktok.seed_product(&cipher, &catalog[0].title, &skus);
 
     run_until_idle(&engine, &queue, &|| {}).await.expect("the queue drains");
