@@ -1,7 +1,7 @@
 //! The command line: `demo`, `serve`, `migrate`, `plugin` and `rules`.
 
 use crate::app::App;
-use crate::connectors::{Plugin, PluginRuntime, builtin};
+use crate::connectors::{Contract, Plugin, PluginRuntime, builtin};
 use crate::rules::{RuleEngine, RuleKind};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -103,6 +103,11 @@ pub enum PluginCommand {
         /// The connection: `settings`, `secrets` (`env:NAME` or `file:PATH`), `allowed-hosts`.
         #[arg(long)]
         config: PathBuf,
+        /// A live listing of the shop (channel plugins, contract 0.2.0): the kit changes its
+        /// first SKU's price and stock and puts them back, deactivates and activates it, and
+        /// reads it back after each step. Without it the kit only reads.
+        #[arg(long)]
+        listing: Option<String>,
     },
 }
 
@@ -209,18 +214,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     m.id,
                     m.kind.as_str(),
                     m.version,
-                    m.contract,
+                    plugin.contract(),
                     plugin.hash
                 );
             }
             Ok(())
         }
         Command::Plugin { command: PluginCommand::Inspect { plugin } } => inspect(&plugin),
-        Command::Plugin { command: PluginCommand::Check { plugin, config } } => {
+        Command::Plugin { command: PluginCommand::Check { plugin, config, listing } } => {
             let settings = crate::config::ConnectionFile::load(&config)?;
             let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
             let loaded = std::sync::Arc::new(Plugin::load(&runtime, &plugin_bytes(&plugin)?, &plugin)?);
-            let results = crate::connectors::conformance::check(&runtime, loaded, settings).await?;
+            let options = crate::connectors::conformance::CheckOptions { listing_id: listing };
+            let results =
+                crate::connectors::conformance::check_with(&runtime, loaded, settings, &options).await?;
             let failed = results.iter().filter(|r| !r.passed).count();
             for r in &results {
                 let mark = if r.passed { "pass" } else { "FAIL" };
@@ -263,6 +270,28 @@ fn plugin_bytes(plugin: &str) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// The manifest's rate limits in a line: the per-connection cap and the per-API limits.
+fn pacing(limits: &crate::connectors::manifest::Limits) -> String {
+    let mut parts = Vec::new();
+    if let Some(rate) = limits.requests_per_second {
+        parts.push(format!("{rate}/s per connection"));
+    }
+    for api in &limits.api {
+        parts.push(format!("{} {} {}/s", api.method.as_deref().unwrap_or("*"), api.path, api.per_second));
+    }
+    if let Some(rate) = limits.per_api_per_second {
+        parts.push(format!("{rate}/s for each other API"));
+    }
+    if parts.is_empty() {
+        return "none".into();
+    }
+    format!(
+        "{} (per-API limits paced to {} %)",
+        parts.join("; "),
+        (crate::connectors::rate_limit::PACE_SHARE * 100.0).round()
+    )
+}
+
 fn inspect(plugin: &str) -> anyhow::Result<()> {
     let bytes = plugin_bytes(plugin)?;
     let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
@@ -272,16 +301,36 @@ fn inspect(plugin: &str) -> anyhow::Result<()> {
     println!("name:       {}", m.name);
     println!("version:    {}", m.version);
     println!("kind:       {}", m.kind.as_str());
-    println!("contract:   crossdock:connector@{}", m.contract);
+    let contract = loaded.contract();
+    let current = if contract == Contract::CURRENT { " (current)" } else { "" };
+    println!("contract:   crossdock:connector@{}{current}", m.contract);
+    if m.kind == crate::connectors::PluginKind::Channel {
+        let missing = contract.missing_channel_operations();
+        if !missing.is_empty() {
+            println!(
+                "            built for {contract}: activation and read-back (drift) are not available; \
+                 rebuild against {} for them",
+                Contract::CURRENT
+            );
+            for operation in missing {
+                println!("            - no {operation}");
+            }
+        }
+    }
     println!("hash:       {}", loaded.hash);
     println!("size:       {} bytes", bytes.len());
     println!("hosts:      {}", m.allowed_hosts.join(", "));
+    println!(
+        "secrets:    {}",
+        if m.secrets.is_empty() { "(none declared)".to_string() } else { m.secrets.join(", ") }
+    );
     println!(
         "limits:     memory {} MiB, cpu {} ms, timeout {} ms",
         m.limits.memory_bytes() / (1024 * 1024),
         m.limits.cpu().as_millis(),
         m.limits.timeout().as_millis()
     );
+    println!("pacing:     {}", pacing(&m.limits));
     let component = wasmtime::component::Component::new(runtime.engine(), &bytes)
         .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let ty = component.component_type();

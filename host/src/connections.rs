@@ -31,14 +31,19 @@ pub enum SetupError {
     BadRate(Decimal),
 }
 
-/// The store connector of a stored store connection.
+/// The store connector of a stored store connection; the secrets it rotates are kept.
 pub fn store_connector(app: &App, store: &StoreRow) -> Result<StoreConnector, SetupError> {
-    new_store_connector(app, &store.plugin_id, &format!("store {}", store.id), &store.settings)
+    let connector =
+        new_store_connector(app, &store.plugin_id, &format!("store {}", store.id), &store.settings)?;
+    Ok(connector.with_secret_sink(secret_sink_for_store(app, store.id)))
 }
 
-/// The channel connector of a stored channel connection.
+/// The channel connector of a stored channel connection; the secrets it rotates (a refreshed
+/// access token) are kept.
 pub fn channel_connector(app: &App, channel: &ChannelRow) -> Result<ChannelConnector, SetupError> {
-    new_channel_connector(app, &channel.plugin_id, &format!("channel {}", channel.id), &channel.settings)
+    let label = format!("channel {}", channel.id);
+    let connector = new_channel_connector(app, &channel.plugin_id, &label, &channel.settings)?;
+    Ok(connector.with_secret_sink(secret_sink_for_channel(app, channel.id)))
 }
 
 fn new_store_connector(

@@ -4,8 +4,7 @@
 //! so the merchant sees what was put right.
 
 use super::desired::{Desired, PairInputs, derive};
-use crate::connectors::interim::ListingSnapshot;
-use crate::connectors::{ErrorKind, ReviewStatus};
+use crate::connectors::{ErrorKind, ListingSnapshot, ReviewStatus};
 use crate::db::jobs::{Job, JobKind};
 use crate::db::listings::{ListingRow, ListingState};
 use crate::db::{DbError, now_ms};
@@ -72,7 +71,7 @@ async fn check(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
                     format!("listing {listing_id} is gone from the channel; listing the product again");
                 return correct(engine, job, listing, &[("removed", detail)], true).await;
             }
-            ErrorKind::Fatal(_) | ErrorKind::Load(_) if !e.is_retryable() && is_unsupported(&e) => {
+            ErrorKind::Unsupported(_) => {
                 return Ok(JobOutcome::Skipped(format!(
                     "the channel's plugin cannot read listings back: {e}"
                 )));
@@ -90,11 +89,6 @@ async fn check(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
     }
     let relist = found.iter().any(|(kind, _)| *kind == "status");
     correct(engine, job, listing, &found, relist).await
-}
-
-/// Whether the plugin lacks the read-back operation (built for an older contract).
-fn is_unsupported(e: &crate::connectors::ConnectorError) -> bool {
-    e.to_string().contains("not available")
 }
 
 /// What the channel holds that differs from what was applied: (kind, detail) pairs.

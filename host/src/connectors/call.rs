@@ -5,7 +5,10 @@
 
 use super::error::{ConnectorError, ErrorKind};
 use super::manifest::Limits;
+use super::plugin::Plugin;
+use super::rate_limit::Pacer;
 use super::runtime::{EPOCH_TICK, PluginRuntime};
+use super::secrets::ConnectionSecrets;
 use super::settings::{ConnectionSettings, HostAllowList};
 use std::future::Future;
 use std::sync::Arc;
@@ -22,23 +25,51 @@ const STDERR_BYTES: usize = 16 * 1024;
 /// Most bytes of an HTTP response body handed to the guest.
 pub(crate) const HTTP_RESPONSE_BYTES: u64 = 8 * 1024 * 1024;
 
-/// Everything a call into one connection's plugin needs besides the component.
+/// Everything a call into one connection's plugin needs besides the component. Shared by
+/// every call through one connector (and its clones).
 #[derive(Debug)]
 pub(crate) struct ConnectionContext {
     pub plugin_id: String,
     /// Which connection this is, for logs (`channel 2`).
     pub label: String,
+    /// Plain settings and the operator's host list; the secrets live in `secrets`.
     pub settings: ConnectionSettings,
+    /// The secrets as calls see them, rotations included.
+    pub secrets: ConnectionSecrets,
     pub hosts: HostAllowList,
     pub limits: Limits,
     pub http: reqwest::Client,
-    /// Paces this connection's HTTP requests to the platform's limit.
-    pub bucket: Option<Arc<super::rate_limit::TokenBucket>>,
+    /// Paces this connection's HTTP requests to the platform's limits.
+    pub pacer: Option<Arc<Pacer>>,
+}
+
+impl ConnectionContext {
+    pub fn new(
+        runtime: &PluginRuntime,
+        plugin: &Plugin,
+        label: &str,
+        mut settings: ConnectionSettings,
+    ) -> Self {
+        let manifest = &plugin.manifest;
+        let secrets = ConnectionSecrets::new(std::mem::take(&mut settings.secrets), &manifest.secrets);
+        ConnectionContext {
+            plugin_id: plugin.id().to_string(),
+            label: label.to_string(),
+            hosts: HostAllowList::resolve(manifest, &settings),
+            limits: manifest.limits.clone(),
+            settings,
+            secrets,
+            http: runtime.http().clone(),
+            pacer: runtime.pacer(label, &manifest.limits),
+        }
+    }
 }
 
 /// The data of one `wasmtime::Store`: lives for exactly one call.
 pub(crate) struct CallState {
     pub ctx: Arc<ConnectionContext>,
+    /// `config.set-secret` calls so far in this call, refused ones included.
+    pub secret_sets: u32,
     wasi: WasiCtx,
     table: ResourceTable,
     limiter: MemoryLimiter,
@@ -99,6 +130,7 @@ pub(crate) fn new_store(
     table.set_max_capacity(1_000);
     let state = CallState {
         ctx,
+        secret_sets: 0,
         wasi,
         table,
         limiter: MemoryLimiter {

@@ -1,26 +1,49 @@
 //! The conformance kit behind `crossdock plugin check`: the standard suite of contract calls
 //! run against a live endpoint (a sandbox or a real shop), each reported as passed or failed
-//! with the reason, so a plugin author knows exactly what to fix.
+//! with the reason, so a plugin author knows exactly what to fix. Operations a plugin's
+//! contract version lacks are reported as not available, not as failures.
 
-use super::channel_connector::{ChannelConnector, ReviewStatus};
+use super::channel_connector::{ChannelConnector, ListingSnapshot, ReviewStatus, SkuPrice, SkuStock};
 use super::error::ErrorKind;
 use super::store_connector::StoreConnector;
+use crate::model::Money;
+use rust_decimal::Decimal;
 use std::collections::HashSet;
 use std::future::Future;
 use std::time::Instant;
 
-/// Runs the suite that fits the plugin's kind against the connection `settings`.
+/// What the kit may do besides reading.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// A live listing of the shop (channel plugins): the kit changes its first SKU's price and
+    /// stock and puts them back, then deactivates and activates it, reading it back after each
+    /// step. Without one those checks are skipped and the kit only reads.
+    pub listing_id: Option<String>,
+}
+
+/// Runs the suite that fits the plugin's kind against the connection `settings`, reading only.
 pub async fn check(
     runtime: &super::PluginRuntime,
     plugin: std::sync::Arc<super::Plugin>,
     settings: super::ConnectionSettings,
+) -> Result<Vec<CheckResult>, super::ConnectorError> {
+    check_with(runtime, plugin, settings, &CheckOptions::default()).await
+}
+
+/// Runs the suite that fits the plugin's kind, with `options`.
+pub async fn check_with(
+    runtime: &super::PluginRuntime,
+    plugin: std::sync::Arc<super::Plugin>,
+    settings: super::ConnectionSettings,
+    options: &CheckOptions,
 ) -> Result<Vec<CheckResult>, super::ConnectorError> {
     Ok(match plugin.kind() {
         super::PluginKind::Store => {
             check_store(&StoreConnector::new(runtime, plugin, "check", settings)?).await
         }
         super::PluginKind::Channel => {
-            check_channel(&ChannelConnector::new(runtime, plugin, "check", settings)?).await
+            let channel = ChannelConnector::new(runtime, plugin, "check", settings)?;
+            check_channel_with(&channel, options).await
         }
     })
 }
@@ -54,6 +77,18 @@ impl Report {
             Err(d) => (false, d),
         };
         self.0.push(CheckResult { operation: operation.into(), check: check.into(), passed, detail, millis });
+    }
+
+    /// A check that did not run, and why; it does not count as failed.
+    fn skip(&mut self, operation: &str, check: &str, why: String) {
+        let result = CheckResult {
+            operation: operation.into(),
+            check: check.into(),
+            passed: true,
+            detail: why,
+            millis: 0,
+        };
+        self.0.push(result);
     }
 }
 
@@ -150,9 +185,15 @@ pub async fn check_store(store: &StoreConnector) -> Vec<CheckResult> {
     report.0
 }
 
-/// The channel suite: account, categories, a leaf's attributes, SKU search, and an unknown
-/// listing. Read-only: nothing is created on the shop.
+/// The channel suite, reading only: account, categories, a leaf's attributes, SKU search, and
+/// an unknown listing (status, read-back, activation).
 pub async fn check_channel(channel: &ChannelConnector) -> Vec<CheckResult> {
+    check_channel_with(channel, &CheckOptions::default()).await
+}
+
+/// The channel suite; with `options.listing_id`, also the round trips on that live listing
+/// (price, stock, deactivation and activation read back). Nothing is ever created.
+pub async fn check_channel_with(channel: &ChannelConnector, options: &CheckOptions) -> Vec<CheckResult> {
     let mut report = Report::default();
     report
         .run("channel-info", "describes the shop with a valid currency", async {
@@ -213,7 +254,146 @@ pub async fn check_channel(channel: &ChannelConnector) -> Vec<CheckResult> {
             }
         })
         .await;
+    check_activation_and_read_back(channel, options, &mut report).await;
     report.0
+}
+
+/// An id no shop has.
+const UNKNOWN_LISTING: &str = "1000000000000000001";
+
+/// `activate-listing` and `read-listing` (contract 0.2.0): unknown listings, then, on the
+/// listing the author named, price and stock read back and a deactivate/activate round trip.
+async fn check_activation_and_read_back(
+    channel: &ChannelConnector,
+    options: &CheckOptions,
+    report: &mut Report,
+) {
+    if !channel.supports_read_listing() || !channel.supports_activation() {
+        let why = format!("not available (contract {})", channel.contract());
+        report.skip("read-listing", "reads back what the channel holds", why.clone());
+        report.skip("activate-listing", "puts a deactivated listing back on sale", why);
+        return;
+    }
+    report
+        .run("read-listing", "answers not-found for an unknown listing", async {
+            match channel.read_listing(UNKNOWN_LISTING).await {
+                Err(e) if matches!(e.kind, ErrorKind::NotFound(_)) => Ok(e.to_string()),
+                Err(e) => Err(format!("expected not-found, got: {e}")),
+                Ok(s) => Err(format!("read an unknown listing as {:?} with {} SKUs", s.status, s.skus.len())),
+            }
+        })
+        .await;
+    report
+        .run("activate-listing", "answers not-found for an unknown listing", async {
+            match channel.activate_listing(UNKNOWN_LISTING).await {
+                Err(e) if matches!(e.kind, ErrorKind::NotFound(_)) => Ok(e.to_string()),
+                Err(e) => Err(format!("expected not-found, got: {e}")),
+                Ok(()) => Err("activated a listing that does not exist".into()),
+            }
+        })
+        .await;
+    let Some(listing) = options.listing_id.as_deref() else {
+        let why = "skipped: name a live listing the kit may change and put back (`--listing ID`)".to_string();
+        report.skip(
+            "read-listing",
+            "reads back the price and stock update-prices and update-stock set",
+            why.clone(),
+        );
+        report.skip("activate-listing", "deactivate, read inactive, activate, read active", why);
+        return;
+    };
+
+    let mut before: Option<ListingSnapshot> = None;
+    report
+        .run("read-listing", "reads a live listing with its SKUs", async {
+            let snapshot = channel.read_listing(listing).await.map_err(|e| e.to_string())?;
+            if snapshot.status != ReviewStatus::Active {
+                return Err(format!("listing {listing} is {:?}; the kit needs a live one", snapshot.status));
+            }
+            let Some(sku) = snapshot.skus.first() else {
+                return Err(format!("listing {listing} has no SKUs"));
+            };
+            let detail = format!(
+                "{} SKU(s), the first {} at {} with {} in stock",
+                snapshot.skus.len(),
+                sku.sku_id,
+                sku.price,
+                sku.stock
+            );
+            before = Some(snapshot);
+            Ok(detail)
+        })
+        .await;
+    let Some(before) = before else { return };
+    let Some(sku) = before.skus.first().cloned() else { return };
+
+    report
+        .run("update-prices", "read-listing shows the price update-prices set", async {
+            let changed =
+                Money { amount: sku.price.amount + Decimal::ONE, currency: sku.price.currency.clone() };
+            let set = |price: &Money| {
+                vec![SkuPrice { sku_id: sku.sku_id.clone(), price: price.clone(), compare_at_price: None }]
+            };
+            channel.update_prices(listing, &set(&changed)).await.map_err(|e| e.to_string())?;
+            let after = channel.read_listing(listing).await.map_err(|e| e.to_string())?;
+            let read = after.sku(&sku.sku_id).map(|s| s.price.clone());
+            // Put the price back whatever the outcome.
+            let restored = channel.update_prices(listing, &set(&sku.price)).await;
+            match read {
+                Some(price) if price == changed => {
+                    restored.map_err(|e| {
+                        format!("set and read {changed}, but putting {} back failed: {e}", sku.price)
+                    })?;
+                    Ok(format!("set {changed}, read {price}, put {} back", sku.price))
+                }
+                Some(price) => Err(format!("set {changed} on SKU {}, read {price}", sku.sku_id)),
+                None => Err(format!("SKU {} is missing from the read-back", sku.sku_id)),
+            }
+        })
+        .await;
+    report
+        .run("update-stock", "read-listing shows the stock update-stock set", async {
+            let changed = if sku.stock >= 99_998 { sku.stock - 1 } else { sku.stock + 1 };
+            let set = |stock: i64| vec![SkuStock { sku_id: sku.sku_id.clone(), stock }];
+            channel.update_stock(listing, &set(changed)).await.map_err(|e| e.to_string())?;
+            let after = channel.read_listing(listing).await.map_err(|e| e.to_string())?;
+            let read = after.sku(&sku.sku_id).map(|s| s.stock);
+            let restored = channel.update_stock(listing, &set(sku.stock)).await;
+            match read {
+                Some(stock) if stock == changed => {
+                    restored.map_err(|e| {
+                        format!("set and read {changed}, but putting {} back failed: {e}", sku.stock)
+                    })?;
+                    Ok(format!("set {changed}, read {stock}, put {} back", sku.stock))
+                }
+                Some(stock) => Err(format!("set {changed} on SKU {}, read {stock}", sku.sku_id)),
+                None => Err(format!("SKU {} is missing from the read-back", sku.sku_id)),
+            }
+        })
+        .await;
+    report
+        .run("deactivate-listing", "read-listing shows a deactivated listing as inactive", async {
+            channel.deactivate_listing(listing).await.map_err(|e| e.to_string())?;
+            match channel.read_listing(listing).await.map_err(|e| e.to_string())?.status {
+                ReviewStatus::Inactive(status) => Ok(format!("inactive ({status})")),
+                other => Err(format!("deactivated, but read-listing says {other:?}")),
+            }
+        })
+        .await;
+    report
+        .run("activate-listing", "puts it back on sale: read-listing shows it active or in review", async {
+            channel.activate_listing(listing).await.map_err(|e| e.to_string())?;
+            match channel.read_listing(listing).await.map_err(|e| e.to_string())?.status {
+                status @ (ReviewStatus::Active | ReviewStatus::InReview) => Ok(format!("{status:?}")),
+                other => Err(format!("activated, but read-listing says {other:?}")),
+            }
+        })
+        .await;
+    report
+        .run("activate-listing", "activating a listing that is on sale succeeds", async {
+            channel.activate_listing(listing).await.map(|()| "ok".to_string()).map_err(|e| e.to_string())
+        })
+        .await;
 }
 
 /// Retries throttled calls a few times, as the sync loop would.

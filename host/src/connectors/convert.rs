@@ -1,12 +1,12 @@
 //! The one place where WIT records become domain types and back. Data a plugin returns is
 //! checked here (money, currencies), so the flows only ever see valid records.
+//!
+//! The shared records (`types`) are one set of Rust types for every contract version; the
+//! records of the exported interfaces are generated per version, so their conversions are
+//! written once (`exported_records!`) and stamped out in `v0_1` and `v0_2`.
 
-use super::bindings::channel_world::exports::crossdock::connector::channel_listings as wit_listings;
-use super::bindings::store_world::exports::crossdock::connector::store_webhooks as wit_webhooks;
 use super::bindings::types as wit;
-use super::channel_connector::{ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock};
 use super::error::ErrorKind;
-use super::store_connector::{StoreEvent, WebhookDelivery};
 use crate::model::{AccountInfo, Currency, Image, Money, Product, ProductStatus, Variant};
 use crate::model::{Attribute, Category};
 use std::time::Duration;
@@ -44,7 +44,7 @@ fn image_from_wit(i: wit::Image) -> Image {
     Image { url: i.url, alt: i.alt }
 }
 
-fn image_to_wit(i: &Image) -> wit::Image {
+pub(crate) fn image_to_wit(i: &Image) -> wit::Image {
     wit::Image { url: i.url.clone(), alt: i.alt.clone() }
 }
 
@@ -98,49 +98,6 @@ pub(crate) fn product_from_wit(p: wit::Product) -> Result<Product, ErrorKind> {
     })
 }
 
-pub(crate) fn draft_to_wit(d: &ListingDraft) -> wit_listings::ListingDraft {
-    wit_listings::ListingDraft {
-        external_id: d.external_id.clone(),
-        title: d.title.clone(),
-        description_html: d.description_html.clone(),
-        category_id: d.category_id.clone(),
-        brand: d.brand.clone(),
-        images: d.images.iter().map(image_to_wit).collect(),
-        weight_grams: d.weight_grams,
-        skus: d
-            .skus
-            .iter()
-            .map(|s| wit_listings::ListingSku {
-                seller_sku: s.seller_sku.clone(),
-                price: money_to_wit(&s.price),
-                compare_at_price: s.compare_at_price.as_ref().map(money_to_wit),
-                stock: s.stock,
-                options: s
-                    .options
-                    .iter()
-                    .map(|(name, value)| wit::OptionValue { name: name.clone(), value: value.clone() })
-                    .collect(),
-                barcode: s.barcode.clone(),
-                image: s.image.as_ref().map(image_to_wit),
-            })
-            .collect(),
-        attributes: d
-            .attributes
-            .iter()
-            .map(|a| wit::AttributeValue {
-                attribute_id: a.attribute_id.clone(),
-                option_ids: a.option_ids.clone(),
-                custom_values: a.custom_values.clone(),
-            })
-            .collect(),
-        idempotency_key: d.idempotency_key.clone(),
-    }
-}
-
-pub(crate) fn sku_match_from_wit(m: wit_listings::SkuMatch) -> SkuMatch {
-    SkuMatch { seller_sku: m.seller_sku, listing_id: m.listing_id, sku_id: m.sku_id, status: m.status }
-}
-
 pub(crate) fn category_from_wit(c: wit::Category) -> Category {
     Category { id: c.id, parent_id: c.parent_id, name: c.name, is_leaf: c.is_leaf }
 }
@@ -156,46 +113,158 @@ pub(crate) fn attribute_from_wit(a: wit::Attribute) -> Attribute {
     }
 }
 
-pub(crate) fn delivery_from_wit(d: wit_webhooks::WebhookDelivery) -> WebhookDelivery {
-    WebhookDelivery {
-        event_id: d.event_id,
-        topic: d.topic,
-        events: d
-            .events
+/// The conversions of the records in the exported interfaces, for one contract version: the
+/// caller brings `wit_listings` (channel-listings) and `wit_webhooks` (store-webhooks) into
+/// scope, along with the domain types.
+macro_rules! exported_records {
+    () => {
+        pub(crate) fn draft_to_wit(d: &ListingDraft) -> wit_listings::ListingDraft {
+            wit_listings::ListingDraft {
+                external_id: d.external_id.clone(),
+                title: d.title.clone(),
+                description_html: d.description_html.clone(),
+                category_id: d.category_id.clone(),
+                brand: d.brand.clone(),
+                images: d.images.iter().map(image_to_wit).collect(),
+                weight_grams: d.weight_grams,
+                skus: d
+                    .skus
+                    .iter()
+                    .map(|s| wit_listings::ListingSku {
+                        seller_sku: s.seller_sku.clone(),
+                        price: money_to_wit(&s.price),
+                        compare_at_price: s.compare_at_price.as_ref().map(money_to_wit),
+                        stock: s.stock,
+                        options: s
+                            .options
+                            .iter()
+                            .map(|(name, value)| wit::OptionValue {
+                                name: name.clone(),
+                                value: value.clone(),
+                            })
+                            .collect(),
+                        barcode: s.barcode.clone(),
+                        image: s.image.as_ref().map(image_to_wit),
+                    })
+                    .collect(),
+                attributes: d
+                    .attributes
+                    .iter()
+                    .map(|a| wit::AttributeValue {
+                        attribute_id: a.attribute_id.clone(),
+                        option_ids: a.option_ids.clone(),
+                        custom_values: a.custom_values.clone(),
+                    })
+                    .collect(),
+                idempotency_key: d.idempotency_key.clone(),
+            }
+        }
+
+        pub(crate) fn sku_match_from_wit(m: wit_listings::SkuMatch) -> SkuMatch {
+            SkuMatch {
+                seller_sku: m.seller_sku,
+                listing_id: m.listing_id,
+                sku_id: m.sku_id,
+                status: m.status,
+            }
+        }
+
+        pub(crate) fn delivery_from_wit(d: wit_webhooks::WebhookDelivery) -> WebhookDelivery {
+            WebhookDelivery {
+                event_id: d.event_id,
+                topic: d.topic,
+                events: d
+                    .events
+                    .into_iter()
+                    .map(|e| match e {
+                        wit_webhooks::StoreEvent::ProductChanged(id) => StoreEvent::ProductChanged(id),
+                        wit_webhooks::StoreEvent::ProductDeleted(id) => StoreEvent::ProductDeleted(id),
+                    })
+                    .collect(),
+            }
+        }
+
+        pub(crate) fn listing_ref_from_wit(r: wit_listings::ListingRef) -> ListingRef {
+            ListingRef { listing_id: r.listing_id, sku_ids: r.sku_ids.into_iter().collect() }
+        }
+
+        pub(crate) fn review_from_wit(s: wit_listings::ReviewStatus) -> ReviewStatus {
+            match s {
+                wit_listings::ReviewStatus::InReview => ReviewStatus::InReview,
+                wit_listings::ReviewStatus::Active => ReviewStatus::Active,
+                wit_listings::ReviewStatus::Rejected(reasons) => ReviewStatus::Rejected(reasons),
+                wit_listings::ReviewStatus::Inactive(status) => ReviewStatus::Inactive(status),
+                wit_listings::ReviewStatus::Draft => ReviewStatus::Draft,
+            }
+        }
+
+        pub(crate) fn prices_to_wit(prices: &[SkuPrice]) -> Vec<wit_listings::SkuPrice> {
+            prices
+                .iter()
+                .map(|p| wit_listings::SkuPrice {
+                    sku_id: p.sku_id.clone(),
+                    price: money_to_wit(&p.price),
+                    compare_at_price: p.compare_at_price.as_ref().map(money_to_wit),
+                })
+                .collect()
+        }
+
+        pub(crate) fn stock_to_wit(stock: &[SkuStock]) -> Vec<wit_listings::SkuStock> {
+            stock
+                .iter()
+                .map(|s| wit_listings::SkuStock { sku_id: s.sku_id.clone(), stock: s.stock })
+                .collect()
+        }
+    };
+}
+
+/// Contract 0.1.0's exported records.
+pub(crate) mod v0_1 {
+    use super::{image_to_wit, money_to_wit, wit};
+    use crate::connectors::bindings::v0_1::channel_world::exports::crossdock::connector::channel_listings as wit_listings;
+    use crate::connectors::bindings::v0_1::store_world::exports::crossdock::connector::store_webhooks as wit_webhooks;
+    use crate::connectors::channel_connector::{
+        ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
+    };
+    use crate::connectors::store_connector::{StoreEvent, WebhookDelivery};
+
+    exported_records!();
+}
+
+/// Contract 0.2.0's exported records, and what 0.2.0 added.
+pub(crate) mod v0_2 {
+    use super::{image_to_wit, money_from_wit, money_to_wit, wit};
+    use crate::connectors::bindings::v0_2::channel_world::exports::crossdock::connector::channel_listings as wit_listings;
+    use crate::connectors::bindings::v0_2::store_world::exports::crossdock::connector::store_webhooks as wit_webhooks;
+    use crate::connectors::channel_connector::{
+        ListingDraft, ListingRef, ListingSnapshot, ReviewStatus, SkuMatch, SkuPrice, SkuSnapshot, SkuStock,
+    };
+    use crate::connectors::error::ErrorKind;
+    use crate::connectors::store_connector::{StoreEvent, WebhookDelivery};
+
+    exported_records!();
+
+    /// What the channel holds for a listing; prices are checked like every money a plugin
+    /// returns.
+    pub(crate) fn snapshot_from_wit(s: wit_listings::ListingSnapshot) -> Result<ListingSnapshot, ErrorKind> {
+        let skus = s
+            .skus
             .into_iter()
-            .map(|e| match e {
-                wit_webhooks::StoreEvent::ProductChanged(id) => StoreEvent::ProductChanged(id),
-                wit_webhooks::StoreEvent::ProductDeleted(id) => StoreEvent::ProductDeleted(id),
+            .map(|sku| {
+                let at = format!("SKU {}", sku.sku_id);
+                Ok(SkuSnapshot {
+                    price: money_from_wit(&sku.price, &format!("{at} price"))?,
+                    compare_at_price: sku
+                        .compare_at_price
+                        .as_ref()
+                        .map(|m| money_from_wit(m, &format!("{at} compare-at price")))
+                        .transpose()?,
+                    sku_id: sku.sku_id,
+                    seller_sku: sku.seller_sku,
+                    stock: sku.stock,
+                })
             })
-            .collect(),
+            .collect::<Result<Vec<_>, ErrorKind>>()?;
+        Ok(ListingSnapshot { status: review_from_wit(s.status), skus })
     }
-}
-
-pub(crate) fn listing_ref_from_wit(r: wit_listings::ListingRef) -> ListingRef {
-    ListingRef { listing_id: r.listing_id, sku_ids: r.sku_ids.into_iter().collect() }
-}
-
-pub(crate) fn review_from_wit(s: wit_listings::ReviewStatus) -> ReviewStatus {
-    match s {
-        wit_listings::ReviewStatus::InReview => ReviewStatus::InReview,
-        wit_listings::ReviewStatus::Active => ReviewStatus::Active,
-        wit_listings::ReviewStatus::Rejected(reasons) => ReviewStatus::Rejected(reasons),
-        wit_listings::ReviewStatus::Inactive(status) => ReviewStatus::Inactive(status),
-        wit_listings::ReviewStatus::Draft => ReviewStatus::Draft,
-    }
-}
-
-pub(crate) fn prices_to_wit(prices: &[SkuPrice]) -> Vec<wit_listings::SkuPrice> {
-    prices
-        .iter()
-        .map(|p| wit_listings::SkuPrice {
-            sku_id: p.sku_id.clone(),
-            price: money_to_wit(&p.price),
-            compare_at_price: p.compare_at_price.as_ref().map(money_to_wit),
-        })
-        .collect()
-}
-
-pub(crate) fn stock_to_wit(stock: &[SkuStock]) -> Vec<wit_listings::SkuStock> {
-    stock.iter().map(|s| wit_listings::SkuStock { sku_id: s.sku_id.clone(), stock: s.stock }).collect()
 }

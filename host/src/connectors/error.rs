@@ -30,6 +30,9 @@ pub enum ErrorKind {
     Timeout { after: Duration },
     /// The component could not be loaded or does not fit this host.
     Load(String),
+    /// The plugin was built for a contract version without this operation (a 0.1.0 channel
+    /// plugin asked to activate or read back a listing); only a newer build of it helps.
+    Unsupported(String),
 }
 
 /// A failed connector call, naming the plugin and the operation.
@@ -103,6 +106,27 @@ impl fmt::Display for ConnectorError {
                 write!(f, "did not finish within {} ms", after.as_millis())
             }
             ErrorKind::Load(m) => write!(f, "cannot be loaded: {m}"),
+            ErrorKind::Unsupported(m) => write!(f, "not supported: {m}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unsupported_operation_is_not_retried_and_not_the_plugins_fault() {
+        let error = ConnectorError::new(
+            "old",
+            "activate-listing",
+            ErrorKind::Unsupported("built for contract 0.1.0".into()),
+        );
+        assert!(!error.is_retryable());
+        assert!(!error.is_plugin_fault());
+        assert_eq!(
+            error.to_string(),
+            "plugin `old` activate-listing: not supported: built for contract 0.1.0"
+        );
     }
 }

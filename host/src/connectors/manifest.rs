@@ -10,7 +10,7 @@ use std::time::Duration;
 pub const SECTION: &str = "crossdock-manifest";
 
 /// Which world a plugin implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PluginKind {
     /// The merchant's eCommerce store (source of truth).
@@ -41,10 +41,33 @@ pub struct Limits {
     /// Wall-clock limit per call including HTTP waits, ms.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
-    /// HTTP requests per second one connection may make (the platform's limit, with some
-    /// headroom); unset means the platform throttles by other means.
+    /// HTTP requests per second one connection may make, all APIs together (a cap of the
+    /// platform's, or of the plugin's own); unset means no such cap. Paced exactly: bursts of
+    /// up to one second's worth.
     #[serde(default)]
     pub requests_per_second: Option<u32>,
+    /// The platform's limit for each API of one connection that no `[[limits.api]]` entry
+    /// names, requests per second; unset means APIs are not paced one by one. See
+    /// `rate_limit` for what counts as one API.
+    #[serde(default)]
+    pub per_api_per_second: Option<u32>,
+    /// The platform's limits for named APIs (`[[limits.api]]`), first match wins.
+    #[serde(default)]
+    pub api: Vec<ApiLimit>,
+}
+
+/// The platform's limit for one API (`[[limits.api]]` in the manifest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ApiLimit {
+    /// HTTP method (`POST`); unset matches every method.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// URL path, `*` standing for exactly one segment:
+    /// `/product/202309/products/*/inventory/update`.
+    pub path: String,
+    /// Requests per second the platform allows on this API for one connection.
+    pub per_second: u32,
 }
 
 fn default_memory_mb() -> u64 {
@@ -64,6 +87,8 @@ impl Default for Limits {
             cpu_ms: default_cpu_ms(),
             timeout_ms: default_timeout_ms(),
             requests_per_second: None,
+            per_api_per_second: None,
+            api: Vec::new(),
         }
     }
 }
@@ -72,6 +97,10 @@ impl Default for Limits {
 pub const MAX_MEMORY_MB: u64 = 256;
 pub const MAX_CPU_MS: u64 = 30_000;
 pub const MAX_TIMEOUT_MS: u64 = 300_000;
+/// The highest request rate a manifest can declare, per connection or per API.
+pub const MAX_PER_SECOND: u32 = 10_000;
+/// The most `[[limits.api]]` entries a manifest can have.
+pub const MAX_API_LIMITS: usize = 64;
 
 impl Limits {
     pub fn memory_bytes(&self) -> u64 {
@@ -82,6 +111,40 @@ impl Limits {
     }
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms.clamp(1, MAX_TIMEOUT_MS))
+    }
+
+    /// Whether the rate limits make sense: rates within 1..=`MAX_PER_SECOND`, API paths that
+    /// start with `/`, known methods, at most `MAX_API_LIMITS` entries.
+    pub fn check_rates(&self) -> Result<(), String> {
+        let rate = |what: &str, value: u32| {
+            if (1..=MAX_PER_SECOND).contains(&value) {
+                Ok(())
+            } else {
+                Err(format!("{what} is {value}; it must be between 1 and {MAX_PER_SECOND}"))
+            }
+        };
+        if let Some(value) = self.requests_per_second {
+            rate("limits.requests-per-second", value)?;
+        }
+        if let Some(value) = self.per_api_per_second {
+            rate("limits.per-api-per-second", value)?;
+        }
+        if self.api.len() > MAX_API_LIMITS {
+            return Err(format!("{} [[limits.api]] entries; at most {MAX_API_LIMITS}", self.api.len()));
+        }
+        for (i, api) in self.api.iter().enumerate() {
+            let at = format!("limits.api[{i}]");
+            rate(&format!("{at}.per-second"), api.per_second)?;
+            if !api.path.starts_with('/') || api.path.contains(['?', '#']) {
+                return Err(format!("{at}.path {:?} must be a URL path starting with `/`", api.path));
+            }
+            if let Some(method) = &api.method
+                && !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.to_ascii_uppercase().as_str())
+            {
+                return Err(format!("{at}.method {method:?} is not GET, POST, PUT, PATCH or DELETE"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -102,6 +165,10 @@ pub struct Manifest {
     /// the host of the connection's `base-url` setting.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Secrets the plugin reads or rotates, by name (`access-token`, `refresh-token`). A
+    /// plugin may `set-secret` only these and the secrets its connection already has.
+    #[serde(default)]
+    pub secrets: Vec<String>,
     #[serde(default)]
     pub limits: Limits,
 }
@@ -132,22 +199,6 @@ impl Manifest {
         }
         Err(ManifestError::Missing)
     }
-
-    /// Whether this host can run a plugin built for `self.contract`: within 0.x the minor
-    /// version must match, as semver prescribes for pre-1.0 versions.
-    pub fn contract_compatible(&self, host_contract: &str) -> bool {
-        fn major_minor(v: &str) -> Option<(u64, u64)> {
-            let mut parts = v.trim().split('.');
-            let major = parts.next()?.parse().ok()?;
-            let minor = parts.next()?.parse().ok()?;
-            Some((major, minor))
-        }
-        match (major_minor(&self.contract), major_minor(host_contract)) {
-            (Some((0, a)), Some((0, b))) => a == b,
-            (Some((a, _)), Some((b, _))) => a == b,
-            _ => false,
-        }
-    }
 }
 
 /// `sha256:<hex>` of the component bytes: the plugin's identity.
@@ -159,32 +210,48 @@ pub fn content_hash(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn manifest(contract: &str) -> Manifest {
-        Manifest {
-            id: "x".into(),
-            name: "X".into(),
-            version: "1.0.0".into(),
-            contract: contract.into(),
-            kind: PluginKind::Store,
-            allowed_hosts: vec![],
-            limits: Limits::default(),
-        }
-    }
-
-    #[test]
-    fn contract_versions_follow_semver_for_zero_major() {
-        assert!(manifest("0.1.0").contract_compatible("0.1.3"));
-        assert!(!manifest("0.2.0").contract_compatible("0.1.0"));
-        assert!(!manifest("1.0.0").contract_compatible("0.1.0"));
-        assert!(manifest("1.4.0").contract_compatible("1.0.0"));
-        assert!(!manifest("garbage").contract_compatible("0.1.0"));
-    }
-
     #[test]
     fn limits_are_clamped_to_host_ceilings() {
-        let l = Limits { memory_mb: 100_000, cpu_ms: 0, timeout_ms: u64::MAX, requests_per_second: None };
+        let l = Limits { memory_mb: 100_000, cpu_ms: 0, timeout_ms: u64::MAX, ..Limits::default() };
         assert_eq!(l.memory_bytes(), MAX_MEMORY_MB * 1024 * 1024);
         assert_eq!(l.cpu(), Duration::from_millis(1));
         assert_eq!(l.timeout(), Duration::from_millis(MAX_TIMEOUT_MS));
+    }
+
+    #[test]
+    fn per_api_limits_are_read_from_the_manifest_and_checked() {
+        let text = r#"
+            id = "t"
+            name = "T"
+            version = "1"
+            contract = "0.2.0"
+            kind = "channel"
+            secrets = ["access-token"]
+
+            [limits]
+            per-api-per-second = 50
+
+            [[limits.api]]
+            method = "POST"
+            path = "/product/202309/products/*/inventory/update"
+            per-second = 50
+        "#;
+        let m: Manifest = toml::from_str(text).expect("parses");
+        assert_eq!(m.secrets, ["access-token"]);
+        assert_eq!(m.limits.per_api_per_second, Some(50));
+        assert_eq!(m.limits.api[0].method.as_deref(), Some("POST"));
+        assert_eq!(m.limits.api[0].per_second, 50);
+        assert_eq!(m.limits.requests_per_second, None);
+        assert!(m.limits.check_rates().is_ok());
+
+        let mut bad = m.limits.clone();
+        bad.api[0].per_second = 0;
+        assert!(bad.check_rates().is_err_and(|e| e.contains("limits.api[0].per-second")));
+        let mut bad = m.limits.clone();
+        bad.api[0].path = "product/x".into();
+        assert!(bad.check_rates().is_err_and(|e| e.contains("starting with `/`")));
+        let mut bad = m.limits;
+        bad.requests_per_second = Some(MAX_PER_SECOND + 1);
+        assert!(bad.check_rates().is_err());
     }
 }

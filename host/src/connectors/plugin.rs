@@ -1,10 +1,11 @@
-//! Loading a plugin: read and check its manifest, refuse another contract version with a
-//! message naming both, compile the component once and resolve its imports once
-//! (`InstancePre`), so each call only instantiates.
+//! Loading a plugin: read and check its manifest, refuse a contract version this host does
+//! not speak with a message naming both, check that the component really exports that
+//! version, compile it once and resolve its imports once (`InstancePre`) with that version's
+//! linker, so each call only instantiates.
 
-use super::CONTRACT_VERSION;
-use super::bindings::{channel_world, store_world};
+use super::bindings::{v0_1, v0_2};
 use super::call::CallState;
+use super::contract::Contract;
 use super::error::{ConnectorError, ErrorKind};
 use super::manifest::{self, Manifest, PluginKind};
 use super::runtime::PluginRuntime;
@@ -15,12 +16,28 @@ pub struct Plugin {
     pub manifest: Manifest,
     /// `sha256:<hex>` of the component bytes.
     pub hash: String,
+    /// The contract version it was built for (its manifest and exports agree).
+    contract: Contract,
     pub(crate) pre: Pre,
 }
 
+/// A store plugin's instance template, per contract version.
+#[derive(Clone)]
+pub(crate) enum StorePre {
+    V0_1(v0_1::store_world::StorePre<CallState>),
+    V0_2(v0_2::store_world::StorePre<CallState>),
+}
+
+/// A channel plugin's instance template, per contract version.
+#[derive(Clone)]
+pub(crate) enum ChannelPre {
+    V0_1(v0_1::channel_world::ChannelPre<CallState>),
+    V0_2(v0_2::channel_world::ChannelPre<CallState>),
+}
+
 pub(crate) enum Pre {
-    Store(store_world::StorePre<CallState>),
-    Channel(channel_world::ChannelPre<CallState>),
+    Store(StorePre),
+    Channel(ChannelPre),
 }
 
 impl std::fmt::Debug for Plugin {
@@ -28,6 +45,7 @@ impl std::fmt::Debug for Plugin {
         f.debug_struct("Plugin")
             .field("id", &self.manifest.id)
             .field("version", &self.manifest.version)
+            .field("contract", &self.contract)
             .field("hash", &self.hash)
             .finish_non_exhaustive()
     }
@@ -41,38 +59,51 @@ impl Plugin {
             |plugin: &str, message: String| ConnectorError::new(plugin, "load", ErrorKind::Load(message));
         let manifest = Manifest::from_component(bytes).map_err(|e| fail(origin, e.to_string()))?;
         let id = manifest.id.clone();
-        if !manifest.contract_compatible(CONTRACT_VERSION) {
-            return Err(fail(
-                &id,
-                format!(
-                    "it was built for connector contract {}, but this host speaks {CONTRACT_VERSION}; \
-                     rebuild the plugin against crossdock:connector@{CONTRACT_VERSION} or upgrade Crossdock",
-                    manifest.contract
-                ),
-            ));
-        }
-        let component = Component::new(runtime.engine(), bytes).map_err(|e| fail(&id, format!("{e:#}")))?;
-        check_exports(runtime, &component, &manifest).map_err(|m| fail(&id, m))?;
-        let pre = match manifest.kind {
-            PluginKind::Store => runtime
-                .store_linker()
-                .instantiate_pre(&component)
-                .and_then(store_world::StorePre::new)
-                .map(Pre::Store),
-            PluginKind::Channel => runtime
-                .channel_linker()
-                .instantiate_pre(&component)
-                .and_then(channel_world::ChannelPre::new)
-                .map(Pre::Channel),
-        }
-        .map_err(|e| {
+        let contract = Contract::of(&manifest.contract).ok_or_else(|| {
             fail(
                 &id,
-                format!("its imports or exports do not fit the {} world: {e:#}", manifest.kind.as_str()),
+                format!(
+                    "it was built for connector contract {}, but this host speaks {}; rebuild the plugin \
+                     against crossdock:connector@{} or upgrade Crossdock",
+                    manifest.contract,
+                    Contract::spoken(),
+                    Contract::CURRENT
+                ),
             )
         })?;
-        tracing::info!(plugin = %id, version = %manifest.version, %hash, "plugin loaded");
-        Ok(Plugin { manifest, hash, pre })
+        manifest.limits.check_rates().map_err(|m| fail(&id, format!("its manifest's limits: {m}")))?;
+        let component = Component::new(runtime.engine(), bytes).map_err(|e| fail(&id, format!("{e:#}")))?;
+        check_exports(runtime, &component, &manifest, contract).map_err(|m| fail(&id, m))?;
+        let linker = runtime.linker(manifest.kind, contract);
+        let pre = linker
+            .instantiate_pre(&component)
+            .and_then(|pre| {
+                Ok(match (manifest.kind, contract) {
+                    (PluginKind::Store, Contract::V0_1) => {
+                        Pre::Store(StorePre::V0_1(v0_1::store_world::StorePre::new(pre)?))
+                    }
+                    (PluginKind::Store, Contract::V0_2) => {
+                        Pre::Store(StorePre::V0_2(v0_2::store_world::StorePre::new(pre)?))
+                    }
+                    (PluginKind::Channel, Contract::V0_1) => {
+                        Pre::Channel(ChannelPre::V0_1(v0_1::channel_world::ChannelPre::new(pre)?))
+                    }
+                    (PluginKind::Channel, Contract::V0_2) => {
+                        Pre::Channel(ChannelPre::V0_2(v0_2::channel_world::ChannelPre::new(pre)?))
+                    }
+                })
+            })
+            .map_err(|e| {
+                fail(
+                    &id,
+                    format!(
+                        "its imports or exports do not fit the {} world of contract {contract}: {e:#}",
+                        manifest.kind.as_str()
+                    ),
+                )
+            })?;
+        tracing::info!(plugin = %id, version = %manifest.version, %contract, %hash, "plugin loaded");
+        Ok(Plugin { manifest, hash, contract, pre })
     }
 
     pub fn id(&self) -> &str {
@@ -82,11 +113,21 @@ impl Plugin {
     pub fn kind(&self) -> PluginKind {
         self.manifest.kind
     }
+
+    /// The contract version it speaks (`0.2.0`).
+    pub fn contract(&self) -> Contract {
+        self.contract
+    }
 }
 
-/// The component's exports must be the world's interface at a version this host speaks;
+/// The component's exports must be the world's interface at the version its manifest names;
 /// the manifest alone is not trusted for that.
-fn check_exports(runtime: &PluginRuntime, component: &Component, manifest: &Manifest) -> Result<(), String> {
+fn check_exports(
+    runtime: &PluginRuntime,
+    component: &Component,
+    manifest: &Manifest,
+    contract: Contract,
+) -> Result<(), String> {
     let wanted = match manifest.kind {
         PluginKind::Store => "crossdock:connector/store-catalog",
         PluginKind::Channel => "crossdock:connector/channel-listings",
@@ -95,13 +136,17 @@ fn check_exports(runtime: &PluginRuntime, component: &Component, manifest: &Mani
     let exports: Vec<String> = ty.exports(runtime.engine()).map(|(name, _)| name.to_string()).collect();
     for name in &exports {
         if let Some(version) = name.strip_prefix(wanted).and_then(|rest| rest.strip_prefix('@')) {
-            let exported = Manifest { contract: version.to_string(), ..manifest.clone() };
-            if exported.contract_compatible(CONTRACT_VERSION) {
-                return Ok(());
-            }
-            return Err(format!(
-                "it exports {name}, built for connector contract {version}, but this host speaks {CONTRACT_VERSION}"
-            ));
+            return match Contract::of(version) {
+                Some(exported) if exported == contract => Ok(()),
+                Some(exported) => Err(format!(
+                    "its manifest says contract {}, but it exports {name} (contract {exported})",
+                    manifest.contract
+                )),
+                None => Err(format!(
+                    "it exports {name}, built for connector contract {version}, but this host speaks {}",
+                    Contract::spoken()
+                )),
+            };
         }
     }
     Err(format!(

@@ -1,9 +1,11 @@
 //! The one wasmtime `Engine` of the process, its pooling allocator, the epoch ticker that
 //! measures plugin CPU time, and the linkers that grant plugins their imports.
 
-use super::bindings::{channel_world, store_world};
+use super::bindings::{v0_1, v0_2};
 use super::call::CallState;
-use super::rate_limit::TokenBucket;
+use super::contract::Contract;
+use super::manifest::{Limits, PluginKind};
+use super::rate_limit::Pacer;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,11 +27,11 @@ pub struct PluginRuntime {
 
 struct Inner {
     engine: Engine,
-    store_linker: Linker<CallState>,
-    channel_linker: Linker<CallState>,
+    /// One linker per (world, contract version): each grants that version's imports.
+    linkers: HashMap<(PluginKind, Contract), Linker<CallState>>,
     http: reqwest::Client,
-    /// Token buckets by connection label, kept for the life of the process.
-    buckets: Mutex<HashMap<String, Arc<TokenBucket>>>,
+    /// Pacers by connection label, kept for the life of the process.
+    pacers: Mutex<HashMap<String, Arc<Pacer>>>,
 }
 
 impl std::fmt::Debug for PluginRuntime {
@@ -52,46 +54,61 @@ impl PluginRuntime {
         };
         start_epoch_ticker(&engine);
 
-        let mut store_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut store_linker)?;
-        store_world::Store::add_to_linker::<_, HasSelf<CallState>>(&mut store_linker, |s| s)?;
-
-        let mut channel_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut channel_linker)?;
-        channel_world::Channel::add_to_linker::<_, HasSelf<CallState>>(&mut channel_linker, |s| s)?;
+        let mut linkers = HashMap::new();
+        for kind in [PluginKind::Store, PluginKind::Channel] {
+            for contract in Contract::ALL {
+                let mut linker = Linker::new(&engine);
+                wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+                match (kind, contract) {
+                    (PluginKind::Store, Contract::V0_1) => {
+                        v0_1::store_world::Store::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?
+                    }
+                    (PluginKind::Store, Contract::V0_2) => {
+                        v0_2::store_world::Store::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?
+                    }
+                    (PluginKind::Channel, Contract::V0_1) => v0_1::channel_world::Channel::add_to_linker::<
+                        _,
+                        HasSelf<CallState>,
+                    >(&mut linker, |s| s)?,
+                    (PluginKind::Channel, Contract::V0_2) => v0_2::channel_world::Channel::add_to_linker::<
+                        _,
+                        HasSelf<CallState>,
+                    >(&mut linker, |s| s)?,
+                }
+                linkers.insert((kind, contract), linker);
+            }
+        }
 
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .build()?;
-        Ok(PluginRuntime {
-            inner: Arc::new(Inner { engine, store_linker, channel_linker, http, buckets: Mutex::default() }),
-        })
+        Ok(PluginRuntime { inner: Arc::new(Inner { engine, linkers, http, pacers: Mutex::default() }) })
     }
 
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
     }
-    pub(crate) fn store_linker(&self) -> &Linker<CallState> {
-        &self.inner.store_linker
-    }
-    pub(crate) fn channel_linker(&self) -> &Linker<CallState> {
-        &self.inner.channel_linker
+    /// The linker granting `contract`'s imports to a plugin of `kind`.
+    pub(crate) fn linker(&self, kind: PluginKind, contract: Contract) -> &Linker<CallState> {
+        self.inner.linkers.get(&(kind, contract)).expect("PluginRuntime::new links every kind and version")
     }
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
     }
 
-    /// The token bucket of one connection, created on first use.
-    pub(crate) fn bucket(&self, connection: &str, per_second: Option<u32>) -> Option<Arc<TokenBucket>> {
-        let per_second = per_second?;
-        let mut buckets = self.inner.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        Some(
-            buckets
-                .entry(connection.to_string())
-                .or_insert_with(|| Arc::new(TokenBucket::new(per_second)))
-                .clone(),
-        )
+    /// The pacer of one connection, created on first use; a plugin whose manifest changed
+    /// limits gets a new one. None when the manifest asks for no pacing.
+    pub(crate) fn pacer(&self, connection: &str, limits: &Limits) -> Option<Arc<Pacer>> {
+        let mut pacers = self.inner.pacers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(pacer) = pacers.get(connection)
+            && pacer.limits() == limits
+        {
+            return Some(pacer.clone());
+        }
+        let pacer = Arc::new(Pacer::new(limits)?);
+        pacers.insert(connection.to_string(), pacer.clone());
+        Some(pacer)
     }
 }
 

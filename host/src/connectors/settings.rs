@@ -115,6 +115,7 @@ mod tests {
             contract: "0.1.0".into(),
             kind: PluginKind::Channel,
             allowed_hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            secrets: Vec::new(),
             limits: Limits::default(),
         }
     }

@@ -1,11 +1,16 @@
 //! Guest SDK for Crossdock connectors: the contract's types and traits, the export macros,
 //! and friendly wrappers over the four host imports (http, log, clock, config).
 //!
-//! A store connector implements [`StoreCatalog`] and calls [`export_store!`]; a channel
-//! connector implements [`ChannelListings`] and calls [`export_channel!`]. Both declare their
-//! manifest with [`manifest!`]. Authors never touch the generated bindings.
+//! It builds against `crossdock:connector@0.2.0` ([`CONTRACT`]): set `contract = "0.2.0"` in
+//! the manifest. A store connector implements [`StoreCatalog`] and calls [`export_store!`];
+//! a channel connector implements [`ChannelListings`] and calls [`export_channel!`]. Both
+//! declare their manifest with [`manifest!`]. Authors never touch the generated bindings.
 
 pub mod http;
+
+/// The `crossdock:connector` version this SDK builds against; a plugin's manifest names the
+/// same in `contract`.
+pub const CONTRACT: &str = "0.2.0";
 
 /// Generated bindings for the `store` world. Kept public for the export macro only.
 #[doc(hidden)]
@@ -26,11 +31,11 @@ pub mod channel_bindings {
         world: "channel",
         path: "../../wit",
         with: {
-            "crossdock:connector/types@0.1.0": crate::store_bindings::crossdock::connector::types,
-            "crossdock:connector/http@0.1.0": crate::store_bindings::crossdock::connector::http,
-            "crossdock:connector/log@0.1.0": crate::store_bindings::crossdock::connector::log,
-            "crossdock:connector/clock@0.1.0": crate::store_bindings::crossdock::connector::clock,
-            "crossdock:connector/config@0.1.0": crate::store_bindings::crossdock::connector::config,
+            "crossdock:connector/types@0.2.0": crate::store_bindings::crossdock::connector::types,
+            "crossdock:connector/http@0.2.0": crate::store_bindings::crossdock::connector::http,
+            "crossdock:connector/log@0.2.0": crate::store_bindings::crossdock::connector::log,
+            "crossdock:connector/clock@0.2.0": crate::store_bindings::crossdock::connector::clock,
+            "crossdock:connector/config@0.2.0": crate::store_bindings::crossdock::connector::config,
         },
         pub_export_macro: true,
         export_macro_name: "export_channel_bindings",
@@ -99,10 +104,12 @@ pub mod webhooks {
     }
 }
 
-/// Channel-side records: listing drafts, SKUs, review status.
+/// Channel-side records: listing drafts, SKUs, review status, and what a listing holds on
+/// the channel (`read-listing`).
 pub mod listings {
     pub use crate::channel_bindings::exports::crossdock::connector::channel_listings::{
-        ListingDraft, ListingRef, ListingSku, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
+        ListingDraft, ListingRef, ListingSku, ListingSnapshot, ReviewStatus, SkuMatch, SkuPrice, SkuSnapshot,
+        SkuStock,
     };
 }
 pub use channel_bindings::exports::crossdock::connector::channel_listings::Guest as ChannelListings;
@@ -174,10 +181,12 @@ pub mod clock {
     }
 }
 
-/// This connection's settings and secrets.
+/// This connection's settings and secrets, and keeping a rotated secret.
 pub mod config {
     use crate::store_bindings::crossdock::connector::config as imports;
     use crate::types::ConnectorError;
+
+    pub use imports::SetSecretError;
 
     /// A setting, or none.
     pub fn get(key: &str) -> Option<String> {
@@ -196,6 +205,14 @@ pub mod config {
     /// A secret, or none.
     pub fn secret(name: &str) -> Option<String> {
         imports::secret(name)
+    }
+    /// Keeps a rotated credential (a refreshed access token, its new refresh token): later
+    /// [`secret`] calls, in this call and in later ones, return `value`. Only names the
+    /// connection has or the manifest declares (`secrets = [...]`), at most 8 KiB, at most 4
+    /// per call; the host logs the name, never the value. A refusal is not fatal to the call:
+    /// the credential still works now, it just will not be kept.
+    pub fn set_secret(name: &str, value: &str) -> std::result::Result<(), SetSecretError> {
+        imports::set_secret(name, value)
     }
 }
 

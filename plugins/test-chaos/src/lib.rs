@@ -1,10 +1,15 @@
 //! A channel connector that misbehaves on purpose, chosen by the product title: `[loop]`
 //! spins forever, `[alloc]` allocates without end, `[panic]` panics, `[forbidden]` calls a
-//! host it is not allowed, `[sleep]` blocks in a host call. Anything else is listed at once.
-//! The host's sandbox tests use it to prove one bad call fails its job and nothing else.
+//! host it is not allowed, `[sleep]` blocks in a host call, `[secrets]` tries to set secrets
+//! it may not (an undeclared name, a huge value, too many in one call) and `[read-secret]`
+//! reads its `token` back; both report what the host answered as an `invalid` error on field
+//! `secrets`. Anything else is listed at once. The host's sandbox tests use it to prove one bad
+//! call fails its job and nothing else.
 
 use crossdock_plugin_sdk::http::Request;
-use crossdock_plugin_sdk::listings::{ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock};
+use crossdock_plugin_sdk::listings::{
+    ListingDraft, ListingRef, ListingSnapshot, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
+};
 use crossdock_plugin_sdk::types::{AccountInfo, Attribute, Category, ConnectorError};
 use crossdock_plugin_sdk::{ChannelListings, Result, config, export_channel, manifest};
 
@@ -36,7 +41,30 @@ fn misbehave(title: &str) -> Result<()> {
         let base = config::require("base-url")?;
         Request::get(format!("{base}/sleep")).send()?;
     }
+    if title.contains("[secrets]") {
+        let mut answers = vec![
+            format!("undeclared: {:?}", config::set_secret("not-declared", "x")),
+            format!("huge: {:?}", config::set_secret("token", &"x".repeat(64 * 1024))),
+        ];
+        for i in 0..6 {
+            answers.push(format!("set {i}: {:?}", config::set_secret("token", &format!("v{i}"))));
+        }
+        answers.push(format!("read: {:?}", config::secret("token")));
+        return Err(ConnectorError::invalid("secrets", answers.join("; ")));
+    }
+    if title.contains("[read-secret]") {
+        return Err(ConnectorError::invalid("secrets", format!("read: {:?}", config::secret("token"))));
+    }
     Ok(())
+}
+
+/// Listings this plugin made are `chaos-…`; anything else is not-found.
+fn chaos_listing(listing_id: &str) -> Result<()> {
+    if listing_id.starts_with("chaos-") {
+        Ok(())
+    } else {
+        Err(ConnectorError::NotFound(format!("{listing_id:?} is not a chaos listing")))
+    }
 }
 
 impl ChannelListings for Chaos {
@@ -84,6 +112,15 @@ impl ChannelListings for Chaos {
     }
     fn deactivate_listing(_listing_id: String) -> Result<()> {
         Ok(())
+    }
+    fn activate_listing(listing_id: String) -> Result<()> {
+        chaos_listing(&listing_id)
+    }
+    /// Its listings hold nothing it could report; unlike `listing-status`, unknown ids are
+    /// answered honestly.
+    fn read_listing(listing_id: String) -> Result<ListingSnapshot> {
+        chaos_listing(&listing_id)?;
+        Ok(ListingSnapshot { status: ReviewStatus::Active, skus: Vec::new() })
     }
     /// The chaos channel holds no listings of its own.
     fn find_skus(_seller_skus: Vec<String>) -> Result<Vec<SkuMatch>> {

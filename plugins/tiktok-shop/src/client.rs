@@ -1,7 +1,8 @@
 //! One signed TikTok Shop Open API call through the host: common query parameters, the
 //! signature over the exact body bytes, the access-token header, and the envelope unwrapped
 //! into `data` or a typed error. An expired access token (105002) is refreshed once through
-//! the auth host when a `refresh-token` secret is configured, and the call retried.
+//! the auth host when a `refresh-token` secret is configured, the new tokens handed to the
+//! host to keep (`config.set-secret`), and the call retried: one refresh per expiry.
 
 use crate::errors;
 use crate::sign::sign;
@@ -18,9 +19,12 @@ pub const DEFAULT_BASE_URL: &str = "https://open-api.tiktokglobalshop.com";
 pub const DEFAULT_AUTH_BASE_URL: &str = "https://auth.tiktok-shops.com";
 /// "access token is expired, please refresh it".
 const TOKEN_EXPIRED: i64 = 105002;
-/// "Invalid credentials": also what a token replaced by an earlier refresh gets (the refreshed
-/// one is not stored yet, see [`Client::call`]), so it is refreshed too, once.
+/// "Invalid credentials": also what a token replaced by a refresh elsewhere gets (another call
+/// of the connection, or another process that shares the app), so it is refreshed too, once.
 const TOKEN_INVALID: i64 = 36009004;
+/// The secrets a refresh replaces.
+const ACCESS_TOKEN: &str = "access-token";
+const REFRESH_TOKEN: &str = "refresh-token";
 /// Per-request timeout asked of the host (it caps it at the connection's limit).
 const TIMEOUT_MS: u32 = 20_000;
 
@@ -39,7 +43,7 @@ pub struct Client {
     base_url: String,
     app_key: String,
     app_secret: String,
-    /// Replaced by a refresh; later calls of the same plugin call use the new one.
+    /// Replaced by a refresh (and kept by the host, so later plugin calls start with it).
     access_token: RefCell<String>,
     /// The `refresh-token` secret and the `auth-base-url` setting, when a refresh is possible.
     refresh: Option<(String, String)>,
@@ -84,12 +88,9 @@ impl Client {
     }
 
     /// Sends one call and returns the envelope's `data` (null when absent). On 105002 (expired)
-    /// or 36009004 (invalid) with a refresh token at hand, refreshes the access token and sends
-    /// the call once more; a second refusal is returned as it is.
-    ///
-    /// The new token lives only as long as this plugin call: the contract gives plugins no
-    /// way to store it, so the host will need a token store (and to keep the refresh token
-    /// rotating) before expired tokens stop costing a refresh per call.
+    /// or 36009004 (invalid) with a refresh token at hand, takes the newer token another call
+    /// of this connection already kept, else refreshes it (and has the host keep it), then
+    /// sends the call once more; a second refusal is returned as it is.
     pub fn call(
         &self,
         method: Method,
@@ -110,19 +111,30 @@ impl Client {
             }
             Err(refusal) => return Err(refusal.into_error()),
         }
-        let token = self.refresh_access_token()?;
+        let kept =
+            config::secret(ACCESS_TOKEN).filter(|t| !t.is_empty() && *t != *self.access_token.borrow());
+        let token = match kept {
+            Some(token) => token,
+            None => self.refresh_access_token()?,
+        };
         self.access_token.replace(token);
         self.send(method, path, scope, extra, body)?.map_err(Refusal::into_error)
     }
 
-    /// GET /api/v2/token/refresh on the auth host; the new access token.
+    /// GET /api/v2/token/refresh on the auth host; the new access token, after handing it
+    /// (and a new refresh token, when the answer has one) to the host to keep.
     fn refresh_access_token(&self) -> Result<String> {
         let Some((refresh_token, auth_base)) = &self.refresh else {
             return Err(ConnectorError::Unauthorized("no refresh-token secret".into()));
         };
         let url = refresh_url(auth_base, &self.app_key, &self.app_secret, refresh_token);
         let response = Request::new(Method::Get, url).timeout_ms(TIMEOUT_MS).send()?;
-        access_token_of(response.status, &response.body)
+        let tokens = tokens_of(response.status, &response.body)?;
+        keep(ACCESS_TOKEN, &tokens.access_token);
+        if let Some(rotated) = tokens.refresh_token.as_deref().filter(|t| t != refresh_token) {
+            keep(REFRESH_TOKEN, rotated);
+        }
+        Ok(tokens.access_token)
     }
 
     /// One attempt with the current access token.
@@ -209,9 +221,25 @@ pub fn refresh_url(auth_base: &str, app_key: &str, app_secret: &str, refresh_tok
     format!("{auth_base}/api/v2/token/refresh?{}", encode_query(&query))
 }
 
-/// The access token of a refresh answer; a refused refresh (expired or unknown refresh
-/// token) means the seller must authorize again.
-pub fn access_token_of(status: u16, body: &[u8]) -> Result<String> {
+/// Asks the host to keep a rotated secret. A refusal costs only a refresh in a later call,
+/// so it is logged (by name) and the call goes on with the new token.
+fn keep(name: &str, value: &str) {
+    if let Err(refused) = config::set_secret(name, value) {
+        log::warn(&format!("tiktok refreshed {name} not kept by the host: {refused:?}"));
+    }
+}
+
+/// The tokens of a refresh answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tokens {
+    pub access_token: String,
+    /// The refresh token to use next time, when the answer carries one.
+    pub refresh_token: Option<String>,
+}
+
+/// The tokens of a refresh answer; a refused refresh (expired or unknown refresh token) means
+/// the seller must authorize again.
+pub fn tokens_of(status: u16, body: &[u8]) -> Result<Tokens> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|_| {
         ConnectorError::Transient(format!("the TikTok auth host answered HTTP {status} without an envelope"))
     })?;
@@ -221,8 +249,15 @@ pub fn access_token_of(status: u16, body: &[u8]) -> Result<String> {
             envelope.message
         )));
     }
-    match envelope.data.as_ref().and_then(|d| d["access_token"].as_str()) {
-        Some(token) if envelope.code == 0 && !token.is_empty() => Ok(token.to_owned()),
+    let data = envelope.data.as_ref();
+    match data.and_then(|d| d["access_token"].as_str()) {
+        Some(token) if envelope.code == 0 && !token.is_empty() => Ok(Tokens {
+            access_token: token.to_owned(),
+            refresh_token: data
+                .and_then(|d| d["refresh_token"].as_str())
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        }),
         _ => Err(ConnectorError::Unauthorized(format!(
             "TikTok token refresh refused ({}): {}; the seller must authorize again",
             envelope.code, envelope.message
@@ -270,12 +305,16 @@ mod tests {
     }
 
     #[test]
-    fn a_refresh_answer_gives_the_new_token_or_asks_for_authorization() {
+    fn a_refresh_answer_gives_the_new_tokens_or_asks_for_authorization() {
         let ok =
             br#"{"code":0,"message":"success","data":{"access_token":"TTP_new","access_token_expire_in":1}}"#;
-        assert_eq!(access_token_of(200, ok).ok().as_deref(), Some("TTP_new"));
+        let tokens = tokens_of(200, ok).ok();
+        assert_eq!(tokens, Some(Tokens { access_token: "TTP_new".into(), refresh_token: None }));
+        let rotated =
+            br#"{"code":0,"message":"success","data":{"access_token":"TTP_a","refresh_token":"TTP_r"}}"#;
+        assert_eq!(tokens_of(200, rotated).ok().and_then(|t| t.refresh_token).as_deref(), Some("TTP_r"));
         let expired = br#"{"code":36004001,"message":"rt has expired","data":null}"#;
-        assert!(matches!(access_token_of(200, expired), Err(ConnectorError::Unauthorized(_))));
-        assert!(matches!(access_token_of(502, b"<html>"), Err(ConnectorError::Transient(_))));
+        assert!(matches!(tokens_of(200, expired), Err(ConnectorError::Unauthorized(_))));
+        assert!(matches!(tokens_of(502, b"<html>"), Err(ConnectorError::Transient(_))));
     }
 }

@@ -1,9 +1,11 @@
 //! The TikTok Shop channel connector: lists store products on one TikTok Shop through the
 //! Open API (version 202309), keeps prices and stock in step, reports the review status,
-//! deactivates listings, finds existing SKUs for linking, and reads the category tree and its
-//! attributes. Settings: `base-url`, `app-key`, `shop-cipher`, optional `warehouse-id`,
-//! `category-id`, `category-version` and `auth-base-url`; secrets: `app-secret`, `access-token`
-//! and optional `refresh-token` (an expired access token is then refreshed within the call).
+//! deactivates and re-activates listings, reads a listing back as the shop holds it, finds
+//! existing SKUs for linking, and reads the category tree and its attributes. Settings:
+//! `base-url`, `app-key`, `shop-cipher`, optional `warehouse-id`, `category-id`,
+//! `category-version` and `auth-base-url`; secrets: `app-secret`, `access-token` and optional
+//! `refresh-token` (an expired access token is then refreshed within the call and the new
+//! tokens kept by the host, so each expiry costs one refresh).
 
 mod client;
 mod errors;
@@ -14,7 +16,9 @@ mod taxonomy;
 
 use client::{Client, Scope};
 use crossdock_plugin_sdk::http::Method;
-use crossdock_plugin_sdk::listings::{ListingDraft, ListingRef, ReviewStatus, SkuMatch, SkuPrice, SkuStock};
+use crossdock_plugin_sdk::listings::{
+    ListingDraft, ListingRef, ListingSnapshot, ReviewStatus, SkuMatch, SkuPrice, SkuStock,
+};
 use crossdock_plugin_sdk::types::{AccountInfo, Attribute, Category, ConnectorError};
 use crossdock_plugin_sdk::{ChannelListings, Result, config, export_channel, manifest};
 use listing::Placement;
@@ -28,6 +32,7 @@ const WAREHOUSES: &str = "/logistics/202309/warehouses";
 const PRODUCTS: &str = "/product/202309/products";
 const SEARCH: &str = "/product/202309/products/search";
 const DEACTIVATE: &str = "/product/202309/products/deactivate";
+const ACTIVATE: &str = "/product/202309/products/activate";
 const CATEGORIES: &str = "/product/202309/categories";
 
 struct TikTokShop;
@@ -203,6 +208,41 @@ impl ChannelListings for TikTokShop {
             }
             Some(error) => Err(error),
         }
+    }
+
+    fn activate_listing(listing_id: String) -> Result<()> {
+        let client = Client::from_config()?;
+        let path = product_path(&listing_id)?;
+        let body = json!({ "product_ids": [listing_id] });
+        let data = client.call(Method::Post, ACTIVATE, Scope::Shop, &[], Some(&body))?;
+        match errors::batch_failure(&data, "product_id") {
+            None => Ok(()),
+            // Only deactivated products can be activated (12052901): one that is live or under
+            // review already is where activation would put it.
+            Some(ConnectorError::Invalid(refused)) if refused.field == "status" => {
+                // Get Product hides DELETED and FREEZE products: not-found says so.
+                let current = client.call(Method::Get, &path, Scope::Shop, &[], None)?;
+                match current["status"].as_str() {
+                    Some("ACTIVATE" | "PENDING") => Ok(()),
+                    Some(status) => Err(ConnectorError::invalid(
+                        "status",
+                        format!(
+                            "TikTok product {listing_id} is {status} and cannot be activated: {}",
+                            refused.message
+                        ),
+                    )),
+                    None => Err(ConnectorError::Invalid(refused)),
+                }
+            }
+            Some(error) => Err(error),
+        }
+    }
+
+    fn read_listing(listing_id: String) -> Result<ListingSnapshot> {
+        let client = Client::from_config()?;
+        // The live version: what buyers see, and what an edit in Seller Center changed.
+        let data = client.call(Method::Get, &product_path(&listing_id)?, Scope::Shop, &[], None)?;
+        listing::snapshot(&data)
     }
 
     fn find_skus(seller_skus: Vec<String>) -> Result<Vec<SkuMatch>> {

@@ -1,12 +1,13 @@
 //! Between the contract's listing records and TikTok Shop's product JSON (reference §5): the
 //! Create/Edit Product body with its product attributes, the price and inventory update
-//! bodies, and reading ids and review status back. Pure, so it is tested natively.
+//! bodies, and reading ids, review status and the listing as the shop holds it back. Pure, so
+//! it is tested natively.
 
 use crossdock_plugin_sdk::Result;
 use crossdock_plugin_sdk::listings::{
-    ListingDraft, ListingRef, ListingSku, ReviewStatus, SkuPrice, SkuStock,
+    ListingDraft, ListingRef, ListingSku, ListingSnapshot, ReviewStatus, SkuPrice, SkuSnapshot, SkuStock,
 };
-use crossdock_plugin_sdk::types::{AttributeValue, ConnectorError};
+use crossdock_plugin_sdk::types::{AttributeValue, ConnectorError, Money};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -192,6 +193,52 @@ pub fn review_status(data: &Value) -> Result<ReviewStatus> {
     })
 }
 
+/// A Get Product answer as the contract's snapshot: the status, and per SKU the price buyers
+/// see and the stock summed over warehouses (reference §5.3 response fields).
+pub fn snapshot(data: &Value) -> Result<ListingSnapshot> {
+    let status = review_status(data)?;
+    let skus = data["skus"]
+        .as_array()
+        .ok_or_else(|| unexpected("skus", data))?
+        .iter()
+        .map(|sku| {
+            let sku_id = id_of(&sku["id"]).ok_or_else(|| unexpected("skus[].id", data))?;
+            let price = sku_price(&sku["price"]).ok_or_else(|| unexpected("skus[].price", data))?;
+            let stock = sku["inventory"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|entry| entry["quantity"].as_i64())
+                .sum();
+            Ok(SkuSnapshot {
+                sku_id,
+                seller_sku: sku["seller_sku"].as_str().unwrap_or_default().to_owned(),
+                price,
+                compare_at_price: list_price(&sku["list_price"]),
+                stock,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ListingSnapshot { status, skus })
+}
+
+/// `price{sale_price, tax_exclusive_price, currency}`: the price buyers see, which is what
+/// Update Price sets for local sellers; the tax-exclusive one when there is no sale price.
+fn sku_price(price: &Value) -> Option<Money> {
+    let amount = [&price["sale_price"], &price["tax_exclusive_price"]]
+        .into_iter()
+        .find_map(|v| v.as_str().filter(|a| !a.is_empty()))?;
+    let currency = price["currency"].as_str().filter(|c| !c.is_empty())?;
+    Some(Money::new(amount, currency))
+}
+
+/// `list_price{amount, currency}` (the US "was" price), when the SKU has one.
+fn list_price(price: &Value) -> Option<Money> {
+    let amount = price["amount"].as_str().filter(|a| !a.is_empty())?;
+    let currency = price["currency"].as_str().filter(|c| !c.is_empty())?;
+    Some(Money::new(amount, currency))
+}
+
 /// `audit_failed_reasons[].reasons[]`, flattened; never empty for a failed review.
 fn failed_reasons(data: &Value) -> Vec<String> {
     let reasons: Vec<String> = data["audit_failed_reasons"]
@@ -328,6 +375,30 @@ mod tests {
         assert!(
             matches!(review_status(&failed), Ok(ReviewStatus::Rejected(r)) if r == ["blurry", "no brand"])
         );
+    }
+
+    #[test]
+    fn a_product_reads_back_as_status_prices_and_summed_stock() {
+        let data = json!({
+            "status": "SELLER_DEACTIVATED",
+            "skus": [
+                { "id": "10001", "seller_sku": "TEE-S",
+                  "price": { "tax_exclusive_price": "110", "sale_price": "117.5", "currency": "USD" },
+                  "list_price": { "amount": "150", "currency": "USD" },
+                  "inventory": [{ "warehouse_id": "1", "quantity": 999 }, { "warehouse_id": "2", "quantity": 1 }] },
+                { "id": 10002, "price": { "tax_exclusive_price": "9.5", "currency": "USD" }, "inventory": [] },
+            ],
+        });
+        let held = snapshot(&data).expect("reads");
+        assert!(matches!(&held.status, ReviewStatus::Inactive(s) if s == "SELLER_DEACTIVATED"));
+        let first = &held.skus[0];
+        assert_eq!((first.sku_id.as_str(), first.seller_sku.as_str(), first.stock), ("10001", "TEE-S", 1000));
+        assert_eq!(first.price.amount, "117.5");
+        assert_eq!(first.compare_at_price.as_ref().map(|m| m.amount.as_str()), Some("150"));
+        let second = &held.skus[1];
+        assert_eq!((second.sku_id.as_str(), second.price.amount.as_str(), second.stock), ("10002", "9.5", 0));
+        assert!(second.compare_at_price.is_none());
+        assert!(snapshot(&json!({ "status": "ACTIVATE", "skus": [{ "id": "1" }] })).is_err());
     }
 
     #[test]

@@ -145,15 +145,18 @@ async fn world(
             single_query_max: 1_000_000,
         });
         world.tiktok.set_rate_limit(None);
-        // The connector paces itself to TikTok's real limit (manifest requests-per-second);
-        // with the sandbox limit off, lift that too, or the run would measure the pacing.
+        // The connector paces itself to TikTok's real limits (the manifest's per-API limits);
+        // with the sandbox limit off, lift them too, or the run would measure the pacing.
         let mut unpaced = crossdock::connectors::Plugin::load(
             &world.app.runtime,
             crossdock::connectors::builtin::TIKTOK_SHOP,
             "bench",
         )
         .expect("the built-in TikTok plugin loads");
-        unpaced.manifest.limits.requests_per_second = None;
+        let limits = &mut unpaced.manifest.limits;
+        limits.requests_per_second = None;
+        limits.per_api_per_second = None;
+        limits.api.clear();
         world.app.plugins.add(unpaced);
     }
     for c in &world.channels {

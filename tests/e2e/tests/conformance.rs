@@ -2,7 +2,7 @@
 //! connectors pass every check, and a connector that breaks the contract is told which
 //! check failed and why.
 
-use crossdock::connectors::conformance::{CheckResult, check};
+use crossdock::connectors::conformance::{CheckOptions, CheckResult, check, check_with};
 use crossdock::connectors::{ConnectionSettings, Plugin, PluginRuntime, builtin};
 use crossdock_e2e::active_products;
 use crossdock_sandbox::shopify::{ShopifyConfig, ShopifySandbox};
@@ -62,6 +62,103 @@ async fn the_tiktok_connector_passes_the_kit_against_its_sandbox() {
     assert_all_pass(&check(&runtime, builtin_plugin(&runtime, "tiktok-shop"), settings).await.expect("runs"));
 }
 
+/// With a live listing to work on, the kit also changes its price and stock and reads them
+/// back, deactivates it and reads it inactive, activates it and reads it live; the listing
+/// ends as it began.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tiktok_connector_passes_the_activation_and_read_back_checks_on_a_live_listing() {
+    let tiktok = TikTokSandbox::start(TikTokConfig {
+        shops: vec![ShopSpec::new("UK", "GB", "GBP")],
+        ..Default::default()
+    })
+    .await
+    .expect("sandbox");
+    let shop = tiktok.shops()[0].clone();
+    let listing = tiktok.seed_product(&shop.cipher, "Kit kettle", &["KIT-KETTLE"]);
+    let before = tiktok.product(&shop.cipher, &listing).expect("seeded");
+    let runtime = PluginRuntime::new().expect("runtime");
+    let settings = ConnectionSettings::default()
+        .setting("base-url", tiktok.base_url())
+        .setting("app-key", "sandbox-app-key")
+        .setting("shop-cipher", shop.cipher.clone())
+        .secret("app-secret", "sandbox-app-secret")
+        .secret("access-token", tiktok.access_token());
+    let options = CheckOptions { listing_id: Some(listing.clone()) };
+    let results = check_with(&runtime, builtin_plugin(&runtime, "tiktok-shop"), settings, &options)
+        .await
+        .expect("runs");
+    assert_all_pass(&results);
+    for (operation, check) in [
+        ("read-listing", "answers not-found for an unknown listing"),
+        ("activate-listing", "answers not-found for an unknown listing"),
+        ("read-listing", "reads a live listing with its SKUs"),
+        ("update-prices", "read-listing shows the price update-prices set"),
+        ("update-stock", "read-listing shows the stock update-stock set"),
+        ("deactivate-listing", "read-listing shows a deactivated listing as inactive"),
+        ("activate-listing", "puts it back on sale: read-listing shows it active or in review"),
+        ("activate-listing", "activating a listing that is on sale succeeds"),
+    ] {
+        let ran = results.iter().find(|r| r.operation == operation && r.check == check);
+        assert!(
+            ran.is_some_and(|r| !r.detail.starts_with("skipped")),
+            "{operation}: {check} ran: {results:#?}"
+        );
+    }
+    let after = tiktok.product(&shop.cipher, &listing).expect("still there");
+    assert_eq!(after.status, "ACTIVATE");
+    assert_eq!(after.skus, before.skus, "price and stock were put back");
+}
+
+/// A store plugin as it was built for contract 0.1.0 (the Shopify component with every
+/// interface and its manifest saying 0.1.0: a store connector that never rotates a secret
+/// imports and exports exactly what 0.1.0 had) loads as 0.1.0 and passes the store suite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_plugin_built_for_contract_0_1_still_passes_the_kit() {
+    let shopify = ShopifySandbox::start(ShopifyConfig {
+        shop_name: "Old".into(),
+        currency: "USD".into(),
+        access_token: "tok".into(),
+        catalog: active_products(30),
+    })
+    .await
+    .expect("sandbox");
+    let runtime = PluginRuntime::new().expect("runtime");
+    let mut bytes = builtin::SHOPIFY.to_vec();
+    for (from, to) in [("@0.2.0", "@0.1.0"), ("contract = \"0.2.0\"", "contract = \"0.1.0\"")] {
+        let (from, to) = (from.as_bytes(), to.as_bytes());
+        for at in 0..=bytes.len() - from.len() {
+            if &bytes[at..at + from.len()] == from {
+                bytes[at..at + from.len()].copy_from_slice(to);
+            }
+        }
+    }
+    let old = Plugin::load(&runtime, &bytes, "shopify built for 0.1.0").expect("a 0.1.0 store plugin loads");
+    assert_eq!(old.contract(), crossdock::connectors::Contract::V0_1);
+    let settings = ConnectionSettings::default()
+        .setting("base-url", shopify.base_url())
+        .secret("access-token", "tok")
+        .secret("webhook-secret", "kit-secret");
+    let results = check(&runtime, Arc::new(old), settings).await.expect("runs");
+    assert_all_pass(&results);
+    let paging = results.iter().find(|r| r.check.contains("pages to the end")).expect("paging check");
+    assert!(paging.detail.starts_with("30 products"), "{}", paging.detail);
+}
+
+/// A 0.1.0 channel plugin has no activation or read-back: the kit says so, and fails nothing.
+#[tokio::test]
+async fn a_contract_0_1_plugin_is_told_activation_and_read_back_are_not_available() {
+    let runtime = PluginRuntime::new().expect("runtime");
+    let bytes = std::fs::read(format!("{}/test-legacy.wasm", builtin::PLUGIN_DIR)).expect("built");
+    let legacy = Arc::new(Plugin::load(&runtime, &bytes, "test-legacy").expect("loads"));
+    let options = CheckOptions { listing_id: Some("legacy-1".into()) };
+    let results = check_with(&runtime, legacy, ConnectionSettings::default(), &options).await.expect("runs");
+    assert_all_pass(&results);
+    for operation in ["read-listing", "activate-listing"] {
+        let result = results.iter().find(|r| r.operation == operation).expect("reported");
+        assert_eq!(result.detail, "not available (contract 0.1.0)");
+    }
+}
+
 #[tokio::test]
 async fn a_connector_that_breaks_the_contract_is_told_which_check_failed() {
     let runtime = PluginRuntime::new().expect("runtime");
@@ -72,6 +169,8 @@ async fn a_connector_that_breaks_the_contract_is_told_which_check_failed() {
     assert!(!status.passed);
     assert_eq!(status.detail, "reported an unknown listing as active");
     assert!(results.iter().filter(|r| r.operation != "listing-status").all(|r| r.passed), "{results:#?}");
+    let read_back = results.iter().find(|r| r.operation == "read-listing").expect("checked (contract 0.2.0)");
+    assert!(read_back.detail.contains("not found"), "{read_back:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

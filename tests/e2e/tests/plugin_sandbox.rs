@@ -1,9 +1,12 @@
 //! The plugin sandbox on the real path: a channel plugin that loops forever, allocates
 //! without end, panics or calls a host it is not allowed fails exactly that job, with an
 //! error naming the plugin and the cause, while every other job runs fine. A component
-//! built for another contract version is refused before it runs.
+//! built for a contract version the host does not speak is refused before it runs; one built
+//! for the older 0.1.0 still runs.
 
-use crossdock::connectors::{ConnectionSettings, Plugin, builtin};
+use crossdock::connectors::{
+    ChannelConnector, ConnectionSettings, Contract, ErrorKind, Plugin, ReviewStatus, builtin,
+};
 use crossdock::db::jobs::JobState;
 use crossdock::db::listings::ListingState;
 use crossdock_e2e::{fresh_sqlite_url, init_tracing, sync, world};
@@ -70,24 +73,91 @@ async fn a_misbehaving_plugin_fails_only_its_own_jobs_with_the_cause() {
     assert_eq!(world.tiktok.products(&shop.shop.cipher).len(), 8, "the TikTok channel is untouched");
 }
 
-#[tokio::test]
-async fn a_plugin_built_for_another_contract_version_is_refused_naming_both_versions() {
-    let runtime = crossdock::connectors::PluginRuntime::new().expect("runtime");
-    let mut bytes = chaos_bytes();
-    // Rebuild the component "for 0.2.0": every interface name and the manifest say so.
-    for (from, to) in [(&b"@0.1.0"[..], &b"@0.2.0"[..]), (b"contract = \"0.1.0\"", b"contract = \"0.2.0\"")] {
-        let mut i = 0;
-        while i + from.len() <= bytes.len() {
-            if &bytes[i..i + from.len()] == from {
-                bytes[i..i + from.len()].copy_from_slice(to);
-            }
-            i += 1;
+/// Every `from` in `bytes` becomes `to` (same length, so the bytes stay a valid component).
+fn replace_all(mut bytes: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    let (from, to) = (from.as_bytes(), to.as_bytes());
+    assert_eq!(from.len(), to.len());
+    let mut i = 0;
+    while i + from.len() <= bytes.len() {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + from.len()].copy_from_slice(to);
         }
+        i += 1;
     }
-    let error = Plugin::load(&runtime, &bytes, "future.wasm").expect_err("refused");
-    let message = error.to_string();
-    assert!(message.contains("test-chaos"), "{message}");
-    assert!(message.contains("0.2.0") && message.contains("0.1.0"), "{message}");
+    bytes
+}
+
+/// The manifest's `contract = "…"` line, `from` becoming `to`.
+fn manifest_says(bytes: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    replace_all(bytes, &format!("contract = \"{from}\""), &format!("contract = \"{to}\""))
+}
+
+/// The component, "rebuilt" for another contract: every interface name and the manifest say
+/// `to` where they said `from`.
+fn rewritten_for(bytes: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    manifest_says(replace_all(bytes, &format!("@{from}"), &format!("@{to}")), from, to)
+}
+
+#[tokio::test]
+async fn a_plugin_built_for_a_contract_version_the_host_does_not_speak_is_refused_naming_them() {
+    let runtime = crossdock::connectors::PluginRuntime::new().expect("runtime");
+    for future in ["0.3.0", "1.0.0"] {
+        let bytes = rewritten_for(chaos_bytes(), "0.2.0", future);
+        let error = Plugin::load(&runtime, &bytes, "future.wasm").expect_err("refused");
+        let message = error.to_string();
+        assert!(message.contains("test-chaos"), "{message}");
+        assert!(message.contains(future) && message.contains("0.1.0 and 0.2.0"), "{message}");
+        assert!(message.contains("crossdock:connector@0.2.0"), "names what to rebuild against: {message}");
+    }
+}
+
+#[tokio::test]
+async fn a_manifest_that_names_another_version_than_the_exports_is_refused() {
+    let runtime = crossdock::connectors::PluginRuntime::new().expect("runtime");
+    let bytes = manifest_says(chaos_bytes(), "0.2.0", "0.1.0");
+    let message = Plugin::load(&runtime, &bytes, "mixed.wasm").expect_err("refused").to_string();
+    assert!(message.contains("manifest says contract 0.1.0") && message.contains("@0.2.0"), "{message}");
+}
+
+/// A plugin built before 0.2.0 (`plugins/test-legacy`, generated from `wit/0.1.0`) loads, lists
+/// the catalog through its 0.1.0 imports and exports, and is told plainly what it cannot do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_built_for_contract_0_1_still_loads_and_syncs_the_catalog() {
+    init_tracing();
+    let products = catalog().into_iter().filter(|p| !p.title.starts_with('[')).collect::<Vec<_>>();
+    let world = world(&fresh_sqlite_url(), products.clone(), vec![ShopSpec::new("US", "US", "USD")]).await;
+    let bytes = std::fs::read(format!("{}/test-legacy.wasm", builtin::PLUGIN_DIR)).expect("built");
+    let plugin = Plugin::load(&world.app.runtime, &bytes, "test-legacy.wasm").expect("a 0.1.0 plugin loads");
+    assert_eq!(plugin.contract(), Contract::V0_1);
+    let plugin = world.app.plugins.add(plugin);
+    let settings = ConnectionSettings::default()
+        .setting("base-url", world.tiktok.base_url())
+        .setting("category-id", "1");
+    let legacy =
+        crossdock::connections::add_channel(&world.app, world.org, "Legacy", "test-legacy", settings.clone())
+            .await
+            .expect("the 0.1.0 channel connects (channel-info over its http import)");
+
+    sync(&world).await;
+
+    let counts = world.app.db.listing_counts(legacy).await.expect("counts");
+    assert_eq!(counts.get(&ListingState::Active), Some(&(products.len() as i64)), "{counts:?}");
+    assert!(world.app.db.failed_jobs().await.expect("failed jobs").is_empty());
+
+    let connector =
+        ChannelConnector::new(&world.app.runtime, plugin, "legacy check", settings).expect("binds");
+    assert_eq!(connector.contract(), "0.1.0");
+    assert!(!connector.supports_activation() && !connector.supports_read_listing());
+    for error in [
+        connector.activate_listing("legacy-1").await.expect_err("no activation in 0.1.0"),
+        connector.read_listing("legacy-1").await.map(|_| ()).expect_err("no read-back in 0.1.0"),
+    ] {
+        assert!(matches!(error.kind, ErrorKind::Unsupported(_)), "{error}");
+        assert!(!error.is_retryable());
+        let message = error.to_string();
+        assert!(message.contains("contract 0.1.0") && message.contains("0.2.0"), "{message}");
+    }
+    assert_eq!(connector.listing_status("legacy-1").await.expect("0.1.0 calls work"), ReviewStatus::Active);
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //! Beside the catalog: OAuth token calls, orders and their status machine, packages shipped
 //! with tracking, cancellations and returns, signed webhooks with retries (product reviews and
 //! status moves included, sent when a review is decided), chaos knobs, and a control API over
-//! HTTP under `/_sandbox/` (see `control`).
+//! HTTP under `/_sandbox/` (see `control`, `seller_center` for edits made outside the Open
+//! API, `usage` for calls per API and token refreshes).
 //! It follows ../shared/reference/tiktok-shop-api.md §1–9 and §11.
 
 mod auth;
@@ -23,15 +24,19 @@ mod region;
 mod returns;
 mod reviewer;
 mod routes;
+mod seller_center;
 mod shops;
 mod state;
 mod taxonomy;
 #[cfg(test)]
 mod tests;
+mod usage;
 mod webhooks;
 
 pub use auth::sign;
 pub use orders::OrderStatus;
+pub use seller_center::SellerEdit;
+pub use usage::ApiCalls;
 pub use webhooks::webhook_signature;
 
 use crate::chaos::{Chaos, ChaosState};
@@ -283,6 +288,25 @@ impl TikTokSandbox {
     /// API calls received so far, refused ones included.
     pub fn request_count(&self) -> u64 {
         self.app.requests.load(Ordering::Relaxed)
+    }
+
+    /// The shop's calls per API (the unit of the rate limit): admitted, throttled, and when
+    /// the first and last were admitted. Empty for an unknown cipher.
+    pub fn api_calls(&self, cipher: &str) -> Vec<ApiCalls> {
+        self.app.api_calls(cipher)
+    }
+
+    /// Access tokens issued by `/api/v2/token/refresh` so far.
+    pub fn token_refreshes(&self) -> u64 {
+        self.app.token_refreshes()
+    }
+
+    /// The seller changes a product in Seller Center, outside the Open API (a SKU's price or
+    /// stock, or hides it): what a connector sees only by reading the product back. Returns
+    /// the product. Panics on an unknown shop, product or SKU, or a deactivation of a product
+    /// that is not live.
+    pub fn seller_edit(&self, cipher: &str, product_id: &str, edit: &SellerEdit) -> SandboxProduct {
+        self.app.seller_edit(cipher, product_id, edit).unwrap_or_else(|e| panic!("seller_edit: {e}"))
     }
 
     /// A fresh single-use authorization code, valid 30 minutes on tokio's clock, as the

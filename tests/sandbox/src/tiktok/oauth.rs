@@ -32,6 +32,8 @@ pub(crate) struct Grants {
     codes: HashMap<String, Instant>,
     pub refresh_token: String,
     pub refresh_expires_at: i64,
+    /// Access tokens issued by `/api/v2/token/refresh` so far.
+    pub refreshes: u64,
 }
 
 impl Grants {
@@ -40,6 +42,7 @@ impl Grants {
             codes: HashMap::new(),
             refresh_token: format!("TTP_{}", random_text(40)),
             refresh_expires_at: now + REFRESH_LIFETIME_SECS,
+            refreshes: 0,
         }
     }
 
@@ -102,6 +105,7 @@ fn serve(app: &App, method: &Method, uri: &Uri) -> Result<Value, ApiError> {
         if now >= state.grants.refresh_expires_at {
             return Err(ApiError::new(code::REFRESH_TOKEN_EXPIRED, "rt has expired"));
         }
+        state.grants.refreshes += 1;
     } else {
         let code = param("auth_code").unwrap_or_default();
         if !state.grants.redeem(code, Instant::now()) {

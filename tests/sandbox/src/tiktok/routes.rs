@@ -6,7 +6,9 @@ use super::App;
 use super::auth::{self, ApiRequest, CipherRule};
 use super::envelope::{self, ApiError, code};
 use super::lifecycle::{self, Operation};
-use super::{control, fulfillment, logistics, oauth, orders, products, returns, shops, taxonomy};
+use super::{
+    control, fulfillment, logistics, oauth, orders, products, returns, seller_center, shops, taxonomy, usage,
+};
 use crate::chaos::{self, Fate};
 use axum::Router;
 use axum::body::Bytes;
@@ -104,7 +106,9 @@ impl Endpoint {
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     let chaos = chaos::routes(Arc::clone(&app.chaos));
-    let control = control::routes(Arc::clone(&app));
+    let control = control::routes(Arc::clone(&app))
+        .merge(seller_center::routes(Arc::clone(&app)))
+        .merge(usage::routes(Arc::clone(&app)));
     Router::new().fallback(handle).with_state(app).merge(chaos).merge(control)
 }
 

@@ -256,6 +256,15 @@ struct Bucket {
 
 const RATE_PER_SEC: f64 = 50.0;
 
+/// What one (shop, API) bucket let through and refused, for pacing measurements.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ApiUsage {
+    pub admitted: u64,
+    pub throttled: u64,
+    pub first_admitted: Option<Instant>,
+    pub last_admitted: Option<Instant>,
+}
+
 /// Everything the sandbox knows, behind one mutex.
 #[derive(Debug)]
 pub(crate) struct State {
@@ -278,6 +287,8 @@ pub(crate) struct State {
     buckets: HashMap<(String, &'static str), Bucket>,
     /// Requests per second per (shop, API); None turns the limit off (benchmarks).
     pub rate_per_sec: Option<f64>,
+    /// Calls admitted and throttled per (shop cipher, API), whether or not a limit is on.
+    pub usage: BTreeMap<(String, &'static str), ApiUsage>,
 }
 
 impl State {
@@ -305,6 +316,7 @@ impl State {
             id_next: 0,
             buckets: HashMap::new(),
             rate_per_sec: Some(RATE_PER_SEC),
+            usage: BTreeMap::new(),
         };
         for spec in specs {
             let expected = region::currency(&spec.region).ok_or_else(|| {
@@ -408,20 +420,36 @@ impl State {
         self.orders.outbox.push(event);
     }
 
-    /// Takes one token from the (shop, API) bucket; false when it is empty.
+    /// Takes one token from the (shop, API) bucket; false when it is empty. Either way the
+    /// call is counted in `usage`.
     pub fn admit(&mut self, cipher: &str, api: &'static str, now: Instant) -> bool {
-        let Some(rate) = self.rate_per_sec else { return true };
-        let bucket =
-            self.buckets.entry((cipher.to_owned(), api)).or_insert(Bucket { tokens: rate, last: now });
-        let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rate).min(rate);
-        bucket.last = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            true
+        let admitted = match self.rate_per_sec {
+            None => true,
+            Some(rate) => {
+                let bucket = self
+                    .buckets
+                    .entry((cipher.to_owned(), api))
+                    .or_insert(Bucket { tokens: rate, last: now });
+                let elapsed = now.saturating_duration_since(bucket.last).as_secs_f64();
+                bucket.tokens = (bucket.tokens + elapsed * rate).min(rate);
+                bucket.last = now;
+                if bucket.tokens >= 1.0 {
+                    bucket.tokens -= 1.0;
+                    true
+                } else {
+                    false
+                }
+            }
+        };
+        let usage = self.usage.entry((cipher.to_owned(), api)).or_default();
+        if admitted {
+            usage.admitted += 1;
+            usage.first_admitted.get_or_insert(now);
+            usage.last_admitted = Some(now);
         } else {
-            false
+            usage.throttled += 1;
         }
+        admitted
     }
 
     pub fn sandbox_shops(&self) -> Vec<SandboxShop> {

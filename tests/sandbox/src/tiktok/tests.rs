@@ -411,6 +411,7 @@ async fn shops_with_a_currency_not_of_their_region_are_refused_at_start() {
 
 mod attributes;
 mod control;
+mod drift;
 mod lifecycle;
 mod orders;
 mod product_webhooks;
