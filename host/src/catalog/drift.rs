@@ -16,7 +16,10 @@ use crate::sync::{SyncEngine, SyncError};
 pub async fn schedule_drift_checks(engine: &SyncEngine) -> Result<usize, SyncError> {
     let db = &engine.app.db;
     let mut queued = 0;
-    for channel in engine.channels.values().filter(|c| c.rules.is_some()) {
+    // A plugin built for contract 0.1.0 cannot read listings back.
+    let checkable =
+        engine.channels.values().filter(|c| c.rules.is_some() && c.connector.supports_read_listing());
+    for channel in checkable {
         for listing in db.listings_in_state(channel.row.id, ListingState::Active).await? {
             if listing.external_id.is_some() && !listing.deactivated {
                 db.ensure_job(JobKind::CheckDrift, channel.row.id, listing.product_id, now_ms()).await?;

@@ -196,7 +196,11 @@ impl Pair<'_> {
         listing.target_hash = None;
         self.save().await?;
         let first_check = now_ms() + self.engine.settings.review_poll.as_millis() as i64;
-        self.engine.app.db.enqueue(JobKind::CheckReview, self.job.channel_id, self.job.product_id, first_check).await?;
+        self.engine
+            .app
+            .db
+            .enqueue(JobKind::CheckReview, self.job.channel_id, self.job.product_id, first_check)
+            .await?;
         Ok(JobOutcome::Done)
     }
 

@@ -207,7 +207,9 @@ impl Db {
             }
         }
         match ids.iter().find(|id| !known.contains(&id.0)) {
-            Some(missing) => Err(DbError::NotFound(format!("product {missing} of this organization's store"))),
+            Some(missing) => {
+                Err(DbError::NotFound(format!("product {missing} of this organization's store")))
+            }
             None => Ok(()),
         }
     }
