@@ -6,10 +6,12 @@
 //! acted on (`listings.target_hash`), tells whether a pair is out of date.
 
 use super::draft::{Draft, DraftOutcome, build_draft};
+use crate::db::DbError;
 use crate::db::listings::{ListingRow, ListingState};
 use crate::db::placement::HandCategory;
+use crate::model::ProductId;
 use crate::model::{Product, ProductStatus};
-use crate::sync::ChannelRuntime;
+use crate::sync::{ChannelRuntime, SyncEngine};
 use sha2::{Digest, Sha256};
 
 /// The state one channel should hold for one product.
@@ -65,6 +67,25 @@ pub fn derive(
         Ok(DraftOutcome::Unplaced(reason)) => Desired::Blocked(reason),
         Err(rule_error) => Desired::Blocked(rule_error.to_string()),
     }
+}
+
+/// What `channel` should hold for one product now, read from the database; None when the
+/// product no longer exists.
+pub async fn desired_now(
+    engine: &SyncEngine,
+    channel: &ChannelRuntime,
+    product: ProductId,
+) -> Result<Option<Desired>, DbError> {
+    let db = &engine.app.db;
+    let Some(stored) = db.products_for(&[product]).await?.pop() else { return Ok(None) };
+    let hand = db.hand_category(product, channel.row.id).await?;
+    let inputs = PairInputs {
+        product: &stored.product,
+        deleted: stored.deleted,
+        selected: db.selection(product, channel.row.id).await?,
+        hand_category: hand.as_ref(),
+    };
+    Ok(Some(derive(&engine.app.rules, channel, inputs)))
 }
 
 impl Desired {

@@ -3,7 +3,7 @@
 //! edited or deactivated in Seller Center, or deleted there. Every correction is recorded,
 //! so the merchant sees what was put right.
 
-use super::desired::{Desired, PairInputs, derive};
+use super::desired::{Desired, desired_now};
 use crate::connectors::{ErrorKind, ListingSnapshot, ReviewStatus};
 use crate::db::jobs::{Job, JobKind};
 use crate::db::listings::{ListingRow, ListingState};
@@ -53,17 +53,7 @@ async fn check(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
     if listing.state != ListingState::Active || listing.deactivated {
         return Ok(JobOutcome::Skipped("not live".into()));
     }
-    let Some(stored) = db.products_for(&[job.product_id]).await?.pop() else {
-        return Ok(JobOutcome::Skipped("product gone".into()));
-    };
-    let hand = db.hand_category(job.product_id, job.channel_id).await?;
-    let inputs = PairInputs {
-        product: &stored.product,
-        deleted: stored.deleted,
-        selected: db.selection(job.product_id, job.channel_id).await?,
-        hand_category: hand.as_ref(),
-    };
-    let Desired::Listed(draft) = derive(&engine.app.rules, channel, inputs) else {
+    let Some(Desired::Listed(draft)) = desired_now(engine, channel, job.product_id).await? else {
         return Ok(JobOutcome::Skipped("not meant to be on sale".into()));
     };
     let snapshot = match channel.connector.read_listing(&listing_id).await {

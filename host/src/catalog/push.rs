@@ -8,7 +8,7 @@
 //! fingerprint of the desired state it acted on, so reconciliation knows the pair is in step.
 
 use super::category::missing_attributes;
-use super::desired::{Desired, PairInputs, derive};
+use super::desired::{Desired, desired_now};
 use super::draft::Draft;
 use crate::connectors::{ListingRef, SkuMatch, SkuPrice, SkuStock};
 use crate::db::jobs::{Job, JobKind};
@@ -32,21 +32,13 @@ async fn push(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
     let Some(channel) = engine.channel(job.channel_id) else {
         return Ok(JobOutcome::failed(format!("channel {} no longer exists", job.channel_id)));
     };
-    let Some(stored) = db.products_for(&[job.product_id]).await?.pop() else {
+    let Some(desired) = desired_now(engine, channel, job.product_id).await? else {
         return Ok(JobOutcome::Skipped(format!("product {} no longer exists", job.product_id)));
     };
     let listing = db
         .listing(job.product_id, job.channel_id)
         .await?
         .unwrap_or_else(|| ListingRow::new(job.product_id, job.channel_id));
-    let hand = db.hand_category(job.product_id, job.channel_id).await?;
-    let inputs = PairInputs {
-        product: &stored.product,
-        deleted: stored.deleted,
-        selected: db.selection(job.product_id, job.channel_id).await?,
-        hand_category: hand.as_ref(),
-    };
-    let desired = derive(&engine.app.rules, channel, inputs);
     let target = desired.fingerprint(channel.row.options.sync_content);
     let mut pair = Pair { engine, channel, job, listing, target };
     match desired {

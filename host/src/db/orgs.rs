@@ -267,30 +267,22 @@ impl Db {
     /// Each channel of the organization with the version of its channel-wide inputs; a
     /// loaded sync engine compares it to tell that it is stale.
     pub async fn channel_versions(&self, org: OrgId) -> Result<Vec<(ChannelId, i64)>, DbError> {
-        let rows = sqlx::query("SELECT id, inputs_version FROM channels WHERE org_id = $1 ORDER BY id")
-            .bind(org.0)
-            .fetch_all(self.pool())
-            .await
-            .context(|| format!("reading channel versions of organization {org}"))?;
-        rows.iter()
-            .map(|r| {
-                let ctx = || "reading channel version".to_string();
-                Ok((ChannelId(r.try_get("id").context(ctx)?), r.try_get("inputs_version").context(ctx)?))
-            })
-            .collect()
+        self.versions(org, "").await
     }
 
     /// Channels of the organization whose channel-wide inputs changed since they were last
     /// reconciled, with the version to reconcile.
     pub async fn channels_to_reconcile(&self, org: OrgId) -> Result<Vec<(ChannelId, i64)>, DbError> {
-        let rows = sqlx::query(
-            "SELECT id, inputs_version FROM channels WHERE org_id = $1 AND inputs_version > reconciled_version \
-             ORDER BY id",
-        )
-        .bind(org.0)
-        .fetch_all(self.pool())
-        .await
-        .context(|| format!("reading channels to reconcile of organization {org}"))?;
+        self.versions(org, "AND inputs_version > reconciled_version").await
+    }
+
+    async fn versions(&self, org: OrgId, filter: &'static str) -> Result<Vec<(ChannelId, i64)>, DbError> {
+        let sql = format!("SELECT id, inputs_version FROM channels WHERE org_id = $1 {filter} ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(org.0)
+            .fetch_all(self.pool())
+            .await
+            .context(|| format!("reading channel versions of organization {org}"))?;
         rows.iter()
             .map(|r| {
                 let ctx = || "reading channel version".to_string();
