@@ -20,6 +20,31 @@ const PRODUCTS: &str = "{ products(sortKey: ID) { edges { node {
   images { edges { node { id url altText } } }
   variants { edges { node { id title sku price inventoryQuantity selectedOptions { name value } } } } } } } }";
 
+/// The shopify plugin's bulk read, as plugins/shopify/src/query.rs writes it: `BULK_RUN`,
+/// `BULK_PRODUCTS` and `BULK_POLL`.
+const PLUGIN_RUN: &str = "mutation BulkProducts($query: String!) {
+  bulkOperationRunQuery(query: $query, groupObjects: true) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}";
+const PLUGIN_PRODUCTS: &str = "{
+  products(sortKey: ID) {
+    edges { node {
+      id title handle descriptionHtml vendor productType tags status updatedAt
+      images { edges { node { id url altText } } }
+      variants { edges { node { id title sku barcode price compareAtPrice inventoryQuantity
+  selectedOptions { name value }
+  image { url altText }
+  inventoryItem { measurement { weight { value unit } } } } } }
+    } }
+  }
+}";
+const PLUGIN_POLL: &str = "query BulkOperation($id: ID!) {
+  shop { currencyCode }
+  node(id: $id) { ... on BulkOperation { id status errorCode objectCount rootObjectCount fileSize url } }
+}";
+
 fn fast(run_ms: u64) -> BulkSettings {
     BulkSettings { run_time: Duration::from_millis(run_ms), ..BulkSettings::default() }
 }
@@ -312,6 +337,249 @@ async fn node_finds_products_variants_and_bulk_operations() {
     ] {
         let body = query(&shop, q, json!({"id": id})).await;
         assert_eq!(body["data"]["node"]["__typename"], typename, "{id}: {body}");
+    }
+    shop.stop().await;
+}
+
+/// The shopify plugin's bulk read (plugins/shopify/src/query.rs, `BULK_RUN` with
+/// `BULK_PRODUCTS`), polled as it polls (`BULK_POLL`). With `CROSSDOCK_PRINT_BULK_FILE` set it
+/// prints the file: plugins/shopify/testdata/bulk-products.jsonl is that output.
+#[tokio::test]
+async fn the_plugins_bulk_read_runs_and_groups_each_product_with_its_variants_and_images() {
+    let mut catalog = generated_catalog(1, 2, 21);
+    catalog.extend(generated_catalog(1, 1, 22));
+    catalog.extend(generated_catalog(1, 3, 23));
+    for (i, product) in catalog.iter_mut().enumerate() {
+        product.handle = format!("{}-{i}", product.handle);
+    }
+    let shop = ShopifySandbox::start(config(catalog)).await.expect("starts");
+    shop.set_bulk_settings(fast(0));
+    let body = query(&shop, PLUGIN_RUN, json!({"query": PLUGIN_PRODUCTS})).await;
+    let payload = &body["data"]["bulkOperationRunQuery"];
+    assert_eq!(payload["userErrors"], json!([]), "{body}");
+    assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 10);
+    let id = payload["bulkOperation"]["id"].clone();
+    let body = query(&shop, PLUGIN_POLL, json!({"id": id})).await;
+    assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 2);
+    let operation = &body["data"]["node"];
+    assert_eq!(operation["status"], "COMPLETED", "{body}");
+    assert_eq!(operation["rootObjectCount"], "3");
+    let text = download(operation["url"].as_str().expect("url"), None).await.text().await.expect("body");
+    let lines = lines(&text);
+    let kinds: Vec<&str> =
+        lines.iter().map(|l| l["id"].as_str().and_then(|id| id.split('/').nth(3)).unwrap_or("?")).collect();
+    assert_eq!(
+        kinds,
+        [
+            "Product",
+            "ProductImage",
+            "ProductVariant",
+            "ProductVariant",
+            "Product",
+            "ProductImage",
+            "ProductVariant",
+            "Product",
+            "ProductImage",
+            "ProductVariant",
+            "ProductVariant",
+            "ProductVariant",
+        ],
+        "{text}"
+    );
+    if std::env::var_os("CROSSDOCK_PRINT_BULK_FILE").is_some() {
+        print!("{text}");
+    }
+    shop.stop().await;
+}
+
+/// The shopify plugin's list page (plugins/shopify/src/query.rs, `LIST_PRODUCTS` with its
+/// fragments) at the size it asks for a host page of 50: 13 products.
+const PLUGIN_LIST: &str = "query ListProducts($first: Int!, $after: String) {
+  shop { currencyCode }
+  products(first: $first, after: $after, sortKey: ID) {
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { ...ProductFields variants(first: 10) { pageInfo { hasNextPage endCursor } nodes { ...VariantFields } } } }
+  }
+}
+fragment ProductFields on Product {
+  id title handle descriptionHtml vendor productType tags status updatedAt
+  images(first: 10) { nodes { url altText } }
+}
+fragment VariantFields on ProductVariant {
+  id title sku barcode price compareAtPrice inventoryQuantity
+  selectedOptions { name value }
+  image { url altText }
+  inventoryItem { measurement { weight { value unit } } }
+}";
+
+/// Shopify's Standard plan bucket, as the sandbox's default.
+fn standard() -> CostLimits {
+    CostLimits::default()
+}
+
+/// Seconds a run of pages takes against `limits` when each page asks `requested` points, costs
+/// `actual` and takes `work` seconds: the leaky bucket the sandbox enforces, replayed.
+fn throttled_seconds(pages: &[(f64, f64, f64)], limits: CostLimits) -> f64 {
+    let (mut clock, mut available) = (0.0, limits.maximum_available);
+    for &(requested, actual, work) in pages {
+        if available < requested {
+            let wait = (requested - available) / limits.restore_rate;
+            clock += wait;
+            available = requested;
+        }
+        available -= actual;
+        clock += work;
+        available = (available + work * limits.restore_rate).min(limits.maximum_available);
+    }
+    clock
+}
+
+/// How long reading `products` × 3 takes over the sandbox's HTTP: in bulk, as the shopify plugin
+/// reads it (a poll and one byte window per host page of 50), against paging with the plugin's
+/// list query under Shopify's standard cost limits. Prints the figures; asserts only that both
+/// reads see every product. `CROSSDOCK_BENCH_PRODUCTS` sets the size (default 10,000);
+/// `CROSSDOCK_BENCH_THROTTLED=N` also pages N products for real under the standard bucket, to
+/// check the replayed figure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run with --ignored --nocapture, ideally with the crate optimized"]
+async fn bulk_read_versus_paging_of_a_large_catalog() {
+    use std::time::Instant;
+    let env = |name: &str, default: usize| -> usize {
+        std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    };
+    let products = env("CROSSDOCK_BENCH_PRODUCTS", 10_000);
+    let shop = ShopifySandbox::start(config(generated_catalog(products, 3, 42))).await.expect("starts");
+    shop.set_bulk_settings(fast(0));
+
+    // Bulk, as the plugin reads it.
+    let started = Instant::now();
+    let body = query(&shop, PLUGIN_RUN, json!({"query": PLUGIN_PRODUCTS})).await;
+    let submitted = started.elapsed();
+    let id = body["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"].clone();
+    let mut offset = 0u64;
+    let (mut pages, mut downloaded, mut seen, mut points) = (0, 0u64, 0usize, 10u64);
+    loop {
+        let body = query(&shop, PLUGIN_POLL, json!({"id": id})).await;
+        points += body["extensions"]["cost"]["actualQueryCost"].as_u64().unwrap_or(0);
+        let operation = &body["data"]["node"];
+        assert_eq!(operation["status"], "COMPLETED", "{body}");
+        let size: u64 = operation["fileSize"].as_str().and_then(|s| s.parse().ok()).expect("a size");
+        let roots: u64 = operation["rootObjectCount"].as_str().and_then(|s| s.parse().ok()).expect("a count");
+        if offset >= size {
+            break;
+        }
+        // The plugin's window for 50 products (bulk::window_size).
+        let window = (size.div_ceil(roots) * 51 * 5 / 4).clamp(64 * 1024, 4 * 1024 * 1024);
+        let url = operation["url"].as_str().expect("url");
+        let response = download(url, Some(&format!("bytes={offset}-{}", offset + window - 1))).await;
+        let bytes = response.bytes().await.expect("a body");
+        downloaded += bytes.len() as u64;
+        pages += 1;
+        let at_end = offset + bytes.len() as u64 >= size;
+        // Group as the plugin does: whole lines, a product whole once the next one starts.
+        let (mut pos, mut page, mut current, mut next) = (0usize, 0usize, None, None);
+        while pos < bytes.len() {
+            let Some(newline) = bytes[pos..].iter().position(|b| *b == b'\n') else { break };
+            let line: Value = serde_json::from_slice(&bytes[pos..pos + newline]).expect("a JSON line");
+            if line.get("__parentId").is_none() {
+                if current.is_some() {
+                    page += 1;
+                }
+                if page == 50 {
+                    next = Some(pos);
+                    break;
+                }
+                current = Some(pos);
+            }
+            pos += newline + 1;
+        }
+        if next.is_none() {
+            if at_end {
+                page += usize::from(current.is_some());
+            } else {
+                next = current;
+            }
+        }
+        seen += page;
+        match next {
+            Some(next) => offset += next as u64,
+            None => offset = size,
+        }
+    }
+    let bulk = started.elapsed();
+    assert_eq!(seen, products);
+
+    // Paging, as the plugin pages, without limits; then the standard bucket replayed.
+    shop.set_cost_limits(CostLimits { maximum_available: 1e12, restore_rate: 1e12, single_query_max: 1000 });
+    let started = Instant::now();
+    let (mut after, mut records, mut count) = (Value::Null, Vec::new(), 0usize);
+    loop {
+        let page_started = Instant::now();
+        let body = query(&shop, PLUGIN_LIST, json!({"first": 13, "after": after})).await;
+        let cost = &body["extensions"]["cost"];
+        let requested = cost["requestedQueryCost"].as_f64().expect("requested");
+        let actual = cost["actualQueryCost"].as_f64().expect("actual");
+        records.push((requested, actual, page_started.elapsed().as_secs_f64()));
+        let connection = &body["data"]["products"];
+        count += connection["edges"].as_array().map_or(0, Vec::len);
+        if connection["pageInfo"]["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"].clone();
+    }
+    let unthrottled = started.elapsed();
+    assert_eq!(count, products);
+    let replayed = throttled_seconds(&records, standard());
+    let actual_points: f64 = records.iter().map(|r| r.1).sum();
+
+    println!("catalog: {products} products × 3 variants, Shopify sandbox over HTTP on 127.0.0.1");
+    println!(
+        "bulk: {:.2} s in all; bulkOperationRunQuery answered in {:.2} s (the sandbox runs the query then); \
+         {pages} pages of ≤ 50 products, each a poll and one byte window; {:.1} MiB downloaded; {points} cost points",
+        bulk.as_secs_f64(),
+        submitted.as_secs_f64(),
+        downloaded as f64 / 1_048_576.0,
+    );
+    println!(
+        "paging: {} pages of 13; {:.2} s without limits; {actual_points:.0} points actually spent ({:.0} a page); \
+         at the standard bucket (2,000 points, 100/s) {:.0} s ({:.1} min)",
+        records.len(),
+        unthrottled.as_secs_f64(),
+        actual_points / records.len() as f64,
+        replayed,
+        replayed / 60.0,
+    );
+
+    let throttled = env("CROSSDOCK_BENCH_THROTTLED", 0).min(products);
+    if throttled > 0 {
+        shop.set_cost_limits(standard());
+        let started = Instant::now();
+        let (mut after, mut count, mut throttles, mut records) = (Value::Null, 0usize, 0, Vec::new());
+        while count < throttled {
+            let page_started = Instant::now();
+            let body = query(&shop, PLUGIN_LIST, json!({"first": 13, "after": after})).await;
+            let cost = &body["extensions"]["cost"];
+            if body["errors"][0]["extensions"]["code"] == "THROTTLED" {
+                throttles += 1;
+                // The plugin's wait: until the bucket holds the requested points.
+                let requested = cost["requestedQueryCost"].as_f64().unwrap_or(1000.0);
+                let available = cost["throttleStatus"]["currentlyAvailable"].as_f64().unwrap_or(0.0);
+                let wait = ((requested - available).max(0.0) / 100.0).max(0.1);
+                tokio::time::sleep(Duration::from_secs_f64(wait)).await;
+                continue;
+            }
+            let requested = cost["requestedQueryCost"].as_f64().expect("requested");
+            let actual = cost["actualQueryCost"].as_f64().expect("actual");
+            records.push((requested, actual, page_started.elapsed().as_secs_f64()));
+            let connection = &body["data"]["products"];
+            count += connection["edges"].as_array().map_or(0, Vec::len);
+            after = connection["pageInfo"]["endCursor"].clone();
+        }
+        println!(
+            "paging {count} products for real at the standard bucket: {:.1} s, {throttles} throttled answers; replayed: {:.1} s",
+            started.elapsed().as_secs_f64(),
+            throttled_seconds(&records, standard()),
+        );
     }
     shop.stop().await;
 }
