@@ -457,6 +457,7 @@ async fn bulk_read_versus_paging_of_a_large_catalog() {
     let submitted = started.elapsed();
     let id = body["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"].clone();
     let mut offset = 0u64;
+    let mut file_size;
     let (mut pages, mut downloaded, mut seen, mut points) = (0, 0u64, 0usize, 10u64);
     loop {
         let body = query(&shop, PLUGIN_POLL, json!({"id": id})).await;
@@ -465,6 +466,7 @@ async fn bulk_read_versus_paging_of_a_large_catalog() {
         assert_eq!(operation["status"], "COMPLETED", "{body}");
         let size: u64 = operation["fileSize"].as_str().and_then(|s| s.parse().ok()).expect("a size");
         let roots: u64 = operation["rootObjectCount"].as_str().and_then(|s| s.parse().ok()).expect("a count");
+        file_size = size;
         if offset >= size {
             break;
         }
@@ -535,10 +537,12 @@ async fn bulk_read_versus_paging_of_a_large_catalog() {
     println!("catalog: {products} products × 3 variants, Shopify sandbox over HTTP on 127.0.0.1");
     println!(
         "bulk: {:.2} s in all; bulkOperationRunQuery answered in {:.2} s (the sandbox runs the query then); \
-         {pages} pages of ≤ 50 products, each a poll and one byte window; {:.1} MiB downloaded; {points} cost points",
+         {pages} pages of ≤ 50 products, each a poll and one byte window; {:.1} MiB downloaded of a {:.1} MiB file; \
+         {points} cost points",
         bulk.as_secs_f64(),
         submitted.as_secs_f64(),
         downloaded as f64 / 1_048_576.0,
+        file_size as f64 / 1_048_576.0,
     );
     println!(
         "paging: {} pages of 13; {:.2} s without limits; {actual_points:.0} points actually spent ({:.0} a page); \
