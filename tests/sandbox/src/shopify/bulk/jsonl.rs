@@ -49,8 +49,9 @@ impl BulkFile {
         let (mut objects, mut roots) = (0, 0);
         for line in lines {
             objects += 1;
-            // A root line is the one without a parent key; a child's key is never in a value.
-            if !line.windows(PARENT_KEY.len()).any(|w| w == PARENT_KEY.as_bytes()) {
+            let line: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(line).unwrap_or_default();
+            if !line.contains_key(PARENT_KEY) {
                 roots += 1;
             }
         }
