@@ -1,13 +1,16 @@
 //! Shopify store connector: reads the merchant's catalog through the Admin GraphQL API and
 //! hands it to the host as contract records, and verifies and decodes Shopify's webhooks.
-//! Settings: `base-url` (required), `api-version` (default `2026-01`); secrets:
+//! Settings: `base-url` (required), `api-version` (default `2026-01`), `bulk-read` (`never`,
+//! `auto`, `always`; default `auto`) and `bulk-threshold` (default 250); secrets:
 //! `access-token`, `webhook-secret` (the app's client secret, which signs webhooks).
 //!
 //! A list page reads 10 variants per product (see [`query`] for why). A product with more
 //! ends the page; the next call reads that product alone, so no call repeats a list query to
-//! finish a product. Only this file calls host imports; the other modules are pure and tested
-//! natively.
+//! finish a product. A catalog above `bulk-threshold` products is read with a bulk operation
+//! instead (see [`bulk`]): empty pages while Shopify prepares the file, then windows of it.
+//! Only this file calls host imports; the other modules are pure and tested natively.
 
+mod bulk;
 mod cursor;
 mod gid;
 mod iso8601;
@@ -15,6 +18,8 @@ mod mapping;
 mod query;
 mod webhook;
 
+use bulk::window::{self, Cut};
+use bulk::{BulkPollData, BulkRunData, Mode, ProductsCountData, Progress, Started};
 use crossdock_plugin_sdk::http::Request;
 use crossdock_plugin_sdk::types::{AccountInfo, ConnectorError, Product};
 use crossdock_plugin_sdk::webhooks::{StoreEvent, WebhookDelivery};
@@ -135,6 +140,104 @@ impl Admin {
         Ok(data.product_id())
     }
 
+    /// Starts a bulk read when the settings and the catalog's size call for one; returns its
+    /// operation's id, or none to read by pages.
+    fn start_bulk_read(&self) -> Result<Option<String>> {
+        let settings = bulk::Settings::parse(
+            config::get("bulk-read").as_deref(),
+            config::get("bulk-threshold").as_deref(),
+        )?;
+        let big = match settings.mode {
+            Mode::Never => false,
+            Mode::Always => true,
+            Mode::Auto => {
+                let count: ProductsCountData = mapping::decode(self.post(&query::products_count())?)?;
+                count.above(settings.threshold)
+            }
+        };
+        if !big {
+            return Ok(None);
+        }
+        let run: BulkRunData = mapping::decode(self.post(&query::bulk_run())?)?;
+        match run.started()? {
+            Started::Operation(id) => {
+                log::info(&format!("shopify bulk read started operation={id}"));
+                Ok(Some(id))
+            }
+            Started::Busy(why) => {
+                log::warn(&format!("shopify bulk read not started, reading by pages: {why}"));
+                Ok(None)
+            }
+        }
+    }
+
+    /// One page of a bulk read: polls the operation, then reads the file from `offset`.
+    fn bulk_page(&self, operation: String, offset: u64, limit: u32) -> Result<ProductPage> {
+        let poll: BulkPollData = mapping::decode(self.post(&query::bulk_poll(&operation))?)?;
+        let (url, size, products) = match poll.progress(&operation)? {
+            Progress::Preparing(objects) => {
+                log::debug(&format!("shopify bulk read preparing operation={operation} objects={objects}"));
+                return Ok(preparing(operation, offset));
+            }
+            Progress::Empty => return Ok(ProductPage { products: Vec::new(), next_cursor: None }),
+            Progress::Ready { url, size, products } => (url, size, products),
+        };
+        let currency = poll.shop.currency_code;
+        let mut window = bulk::window_size(limit, size, products);
+        loop {
+            let Some(downloaded) = self.download(&operation, &url, offset, window, size)? else {
+                return Ok(ProductPage { products: Vec::new(), next_cursor: None });
+            };
+            let read = downloaded.bytes.len();
+            match window::read(&downloaded.bytes, offset, downloaded.at_end, limit, &currency)? {
+                Cut::Page { products, next } => {
+                    log::debug(&format!(
+                        "shopify bulk page operation={operation} offset={offset} bytes={read} products={} next={next:?}",
+                        products.len()
+                    ));
+                    let next_cursor = next.and_then(|offset| Cursor::Bulk { operation, offset }.encode());
+                    return Ok(ProductPage { products, next_cursor });
+                }
+                Cut::TooSmall if window < bulk::LARGEST_WINDOW => {
+                    window = (window * 2).min(bulk::LARGEST_WINDOW);
+                }
+                Cut::TooSmall => {
+                    return Err(ConnectorError::Fatal(format!(
+                        "the product at byte {offset} of bulk operation {operation}'s file is larger than {} bytes; set `bulk-read = \"never\"` to read by pages",
+                        bulk::LARGEST_WINDOW
+                    )));
+                }
+            }
+        }
+    }
+
+    /// `len` bytes of a bulk result file from `offset`. The URL is signed: it carries no
+    /// access token and is never logged.
+    fn download(
+        &self,
+        operation: &str,
+        url: &str,
+        offset: u64,
+        len: u64,
+        size: u64,
+    ) -> Result<Option<bulk::Downloaded>> {
+        let response = Request::get(url)
+            .header("Range", bulk::range_header(offset, len))
+            .header("accept", "application/jsonl")
+            .send()?;
+        let content_range = response.header("content-range").map(str::to_string);
+        let retry_after_ms = response.retry_after_ms();
+        bulk::check_download(
+            operation,
+            response.status,
+            content_range.as_deref(),
+            retry_after_ms,
+            response.body,
+            offset,
+            size,
+        )
+    }
+
     /// A list page; it ends before the first product with more variants than the page reads.
     fn list_page(&self, after: Option<&str>, limit: u32) -> Result<ProductPage> {
         let data: ListProductsData = mapping::decode(self.post(&query::list_products(limit, after))?)?;
@@ -151,6 +254,12 @@ impl Admin {
         }
         Ok(ProductPage { products, next_cursor: end.and_then(|c| Cursor::After(c).encode()) })
     }
+}
+
+/// The empty page that tells the host Shopify is still preparing a bulk read: ask again, with
+/// this cursor, in a moment.
+fn preparing(operation: String, offset: u64) -> ProductPage {
+    ProductPage { products: Vec::new(), next_cursor: Cursor::Bulk { operation, offset }.encode() }
 }
 
 /// `host[:port]` of a URL, lower case.
@@ -177,7 +286,11 @@ impl StoreCatalog for Shopify {
     fn list_products(cursor: Option<String>, limit: u32) -> Result<ProductPage> {
         let admin = Admin::from_config()?;
         match Cursor::decode(cursor.as_deref()) {
-            Cursor::Start => admin.list_page(None, limit),
+            Cursor::Start => match admin.start_bulk_read()? {
+                Some(operation) => Ok(preparing(operation, 0)),
+                None => admin.list_page(None, limit),
+            },
+            Cursor::Bulk { operation, offset } => admin.bulk_page(operation, offset, limit),
             Cursor::After(after) => admin.list_page(Some(&after), limit),
             Cursor::Product { id, after } => {
                 let products = admin.whole_product(&id)?.into_iter().collect();

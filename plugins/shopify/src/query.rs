@@ -5,6 +5,10 @@
 //! running the query. A page of 250 products with 100 variants each would request ~150,000
 //! points and be refused, so a list page reads 10 variants per product; a product with more is
 //! read alone with [`PRODUCT`] (100 variants) and, past 100, [`PRODUCT_VARIANTS`].
+//!
+//! A big catalog is read in bulk instead ([`BULK_PRODUCTS`], see `bulk.rs`): the same fields,
+//! every variant and image, in one JSONL file. The field lists are written once (the
+//! `*_fields!` macros) so the paged and the bulk reads map the very same records.
 
 use serde_json::{Value, json};
 
@@ -27,12 +31,32 @@ const PRODUCT_COST: u32 = 1 + (2 + IMAGES_PER_PRODUCT) + (2 + VARIANTS_ON_PAGE *
 /// `shop` (1) and the products connection's own 2 points.
 const PAGE_OVERHEAD: u32 = 3;
 
-const VARIANT_FIELDS: &str = "fragment VariantFields on ProductVariant {
-  id title sku barcode price compareAtPrice inventoryQuantity
+/// The fields of a product that `mapping::ProductNode` reads, besides its connections.
+macro_rules! product_fields {
+    () => {
+        "id title handle descriptionHtml vendor productType tags status updatedAt"
+    };
+}
+
+/// The fields of an image that `mapping::ImageNode` reads.
+macro_rules! image_fields {
+    () => {
+        "url altText"
+    };
+}
+
+/// The fields of a variant that `mapping::VariantNode` reads.
+macro_rules! variant_fields {
+    () => {
+        "id title sku barcode price compareAtPrice inventoryQuantity
   selectedOptions { name value }
   image { url altText }
-  inventoryItem { measurement { weight { value unit } } }
-}";
+  inventoryItem { measurement { weight { value unit } } }"
+    };
+}
+
+const VARIANT_FIELDS: &str =
+    concat!("fragment VariantFields on ProductVariant {\n  ", variant_fields!(), "\n}");
 
 /// One page of products, oldest id first, with the shop's currency.
 pub const LIST_PRODUCTS: &str = "query ListProducts($first: Int!, $after: String) {
@@ -43,10 +67,13 @@ pub const LIST_PRODUCTS: &str = "query ListProducts($first: Int!, $after: String
   }
 }";
 
-const PRODUCT_FIELDS: &str = "fragment ProductFields on Product {
-  id title handle descriptionHtml vendor productType tags status updatedAt
-  images(first: 10) { nodes { url altText } }
-}";
+const PRODUCT_FIELDS: &str = concat!(
+    "fragment ProductFields on Product {\n  ",
+    product_fields!(),
+    "\n  images(first: 10) { nodes { ",
+    image_fields!(),
+    " } }\n}"
+);
 
 /// One product with its first 100 variants.
 pub const PRODUCT: &str = "query Product($id: ID!) {
@@ -71,6 +98,37 @@ pub const INVENTORY_ITEM_PRODUCT: &str = "query InventoryItemProduct($id: ID!) {
 
 /// The shop's name and currency.
 pub const SHOP_INFO: &str = "query ShopInfo { shop { name currencyCode } }";
+
+/// How many products the shop has (counted up to Shopify's default limit, 10,000).
+pub const PRODUCTS_COUNT: &str = "query ProductsCount { productsCount { count precision } }";
+
+/// Every product with every image and variant, oldest id first, as a bulk query: connections
+/// are `edges { node }` without `first` (a bulk query reads them whole), and each nested node
+/// selects `id`, which is how the JSONL lines tell variants from images.
+pub const BULK_PRODUCTS: &str = concat!(
+    "{\n  products(sortKey: ID) {\n    edges { node {\n      ",
+    product_fields!(),
+    "\n      images { edges { node { id ",
+    image_fields!(),
+    " } } }\n      variants { edges { node { ",
+    variant_fields!(),
+    " } } }\n    } }\n  }\n}"
+);
+
+/// Starts [`BULK_PRODUCTS`] with each product's lines grouped together, which reading the file
+/// in windows relies on.
+pub const BULK_RUN: &str = "mutation BulkProducts($query: String!) {
+  bulkOperationRunQuery(query: $query, groupObjects: true) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}";
+
+/// A bulk operation's progress, with the shop's currency (the file has no prices' currency).
+pub const BULK_POLL: &str = "query BulkOperation($id: ID!) {
+  shop { currencyCode }
+  node(id: $id) { ... on BulkOperation { id status errorCode objectCount rootObjectCount fileSize url } }
+}";
 
 /// Products per list page: what the host asked for, within Shopify's page and cost limits.
 pub fn page_size(limit: u32) -> u32 {
@@ -119,6 +177,21 @@ pub fn shop_info() -> Value {
     json!({"query": SHOP_INFO, "operationName": "ShopInfo"})
 }
 
+/// The request body for the product count.
+pub fn products_count() -> Value {
+    json!({"query": PRODUCTS_COUNT, "operationName": "ProductsCount"})
+}
+
+/// The request body that starts a bulk read of the catalog.
+pub fn bulk_run() -> Value {
+    json!({"query": BULK_RUN, "operationName": "BulkProducts", "variables": {"query": BULK_PRODUCTS}})
+}
+
+/// The request body that polls a bulk operation (`gid://shopify/BulkOperation/…`).
+pub fn bulk_poll(operation_id: &str) -> Value {
+    json!({"query": BULK_POLL, "operationName": "BulkOperation", "variables": {"id": operation_id}})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +220,20 @@ mod tests {
         let whole = 1 + 1 + (2 + IMAGES_PER_PRODUCT) + (2 + VARIANTS_PER_FOLLOW_UP * VARIANT_COST);
         assert_eq!(whole, 616);
         assert!(whole <= MAX_QUERY_COST);
+    }
+
+    #[test]
+    fn the_bulk_query_reads_what_the_pages_read() {
+        assert!(PRODUCT_FIELDS.contains(product_fields!()) && BULK_PRODUCTS.contains(product_fields!()));
+        assert!(VARIANT_FIELDS.contains(variant_fields!()) && BULK_PRODUCTS.contains(variant_fields!()));
+        assert!(BULK_PRODUCTS.contains(concat!("images { edges { node { id ", image_fields!(), " } } }")));
+        assert!(BULK_PRODUCTS.contains("variants { edges { node { id title"));
+        assert!(!BULK_PRODUCTS.contains("first:") && !BULK_PRODUCTS.contains("nodes"));
+        assert_eq!(bulk_run()["variables"]["query"], BULK_PRODUCTS);
+        assert_eq!(
+            bulk_poll("gid://shopify/BulkOperation/1")["variables"]["id"],
+            "gid://shopify/BulkOperation/1"
+        );
     }
 
     #[test]

@@ -174,7 +174,7 @@ async fn replace(
     Ok(Json(chaos))
 }
 
-mod millis {
+pub(crate) mod millis {
     use serde::{Deserialize, Deserializer, Serializer};
     use std::time::Duration;
 

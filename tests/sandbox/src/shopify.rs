@@ -2,16 +2,18 @@
 //! variants from a [`CatalogProduct`] catalog, locations and inventory levels, orders with
 //! fulfillment orders, fulfillments, cancellations and refunds, `X-Shopify-Access-Token` auth,
 //! calculated query cost with a leaky bucket and `THROTTLED` errors, Relay cursors, the
-//! `@idempotent` directive, signed webhooks, and chaos knobs. Control methods change the shop
-//! as a merchant would, and emit the webhooks Shopify would, for propagation tests.
+//! `@idempotent` directive, bulk query operations with their JSONL files at signed URLs
+//! (`bulk.rs`), signed webhooks, and chaos knobs. Control methods change the shop as a
+//! merchant would, and emit the webhooks Shopify would, for propagation tests.
 //!
 //! **Control API.** Besides Rust, the sandbox is driven over HTTP at `/_sandbox/*`
 //! (unauthenticated, never throttled or failed by chaos, JSON in and out, errors as
 //! `{"error": "..."}`): `GET|PUT /_sandbox/chaos`, `POST /_sandbox/products`,
 //! `PUT /_sandbox/products/{handle}/status|title`, `DELETE /_sandbox/products/{handle}`,
 //! `PUT /_sandbox/stock`, `POST /_sandbox/locations`, `PUT /_sandbox/webhooks`,
-//! `PUT /_sandbox/cost-limits`, `GET /_sandbox/orders`, `GET /_sandbox/stats`. Each route calls
-//! the Rust method of the same name below (see `shopify/control.rs`).
+//! `PUT /_sandbox/cost-limits`, `GET|PUT /_sandbox/bulk`, `GET /_sandbox/orders`,
+//! `GET /_sandbox/stats`. Each route calls the Rust method of the same name below (see
+//! `shopify/control.rs`).
 //!
 //! Choices where ../shared/reference marks Shopify's behaviour unconfirmed (more in each
 //! module's header): the cost bucket's throttling answers HTTP 200, chaos's 429 (Shopify is
@@ -19,6 +21,7 @@
 //! the product's `updatedAt` and sends only `inventory_levels/update`; the shop's domain is its
 //! name made a `*.myshopify.com` handle.
 
+mod bulk;
 mod control;
 mod cost;
 mod data;
@@ -38,6 +41,7 @@ mod user_error;
 mod webhooks;
 
 pub use crate::chaos::Chaos;
+pub use bulk::{BulkErrorCode, BulkOperationState, BulkSettings, BulkStatus};
 pub use cost::CostLimits;
 pub use webhooks::TOPICS as WEBHOOK_TOPICS;
 
@@ -47,6 +51,7 @@ use crate::server::ServerHandle;
 use axum::Router;
 use axum::middleware;
 use axum::routing::post;
+use bulk::BulkOperations;
 use cost::Bucket;
 use data::{InventoryPolicy, PRIMARY_LOCATION_ID, ShopData};
 use schema::{ShopInfo, ShopSchema};
@@ -117,6 +122,7 @@ struct AppState {
     chaos: Arc<ChaosState>,
     /// Chaos failures so far; they rotate through 500, 502 and 503.
     failures: AtomicU64,
+    bulk: Arc<BulkOperations>,
 }
 
 impl AppState {
@@ -150,6 +156,8 @@ pub struct SandboxStats {
     pub webhook_deliveries: u64,
     pub products: usize,
     pub orders: usize,
+    /// Bulk operation result downloads, refused ones included.
+    pub bulk_downloads: u64,
 }
 
 impl ShopifySandbox {
@@ -167,17 +175,20 @@ impl ShopifySandbox {
             currency: config.currency.clone(),
         });
         let info = ShopInfo { name: config.shop_name, currency: config.currency };
+        let bulk = Arc::new(BulkOperations::default());
         let state = Arc::new(AppState {
-            schema: schema::build(info, Arc::clone(&shop)),
+            schema: schema::build(info, Arc::clone(&shop), Arc::clone(&bulk)),
             access_token: config.access_token,
             shop,
             bucket: Mutex::new(Bucket::new(CostLimits::default())),
             requests: AtomicU64::new(0),
             chaos: Arc::default(),
             failures: AtomicU64::new(0),
+            bulk,
         });
         let control = ShopifyControl { state };
         let server = ServerHandle::start(router(control.clone()), port).await?;
+        control.state.bulk.set_base_url(server.base_url());
         tracing::info!(base_url = %server.base_url(), version = API_VERSION, "shopify sandbox started");
         Ok(ShopifySandbox { server, control })
     }
@@ -282,6 +293,7 @@ impl ShopifyControl {
             webhook_deliveries: self.webhook_deliveries(),
             products: snapshot.products.len(),
             orders: snapshot.orders.len(),
+            bulk_downloads: self.state.bulk.downloads(),
         }
     }
 
@@ -415,6 +427,22 @@ impl ShopifyControl {
     pub fn chaos(&self) -> Chaos {
         self.state.chaos.get()
     }
+
+    /// Replaces how bulk operations run: how long they stay `RUNNING`, how many may run at
+    /// once, and whether the next one fails.
+    pub fn set_bulk_settings(&self, settings: BulkSettings) {
+        self.state.bulk.set_settings(settings);
+    }
+
+    /// How bulk operations run now.
+    pub fn bulk_settings(&self) -> BulkSettings {
+        self.state.bulk.settings()
+    }
+
+    /// Every bulk operation, oldest first, as a client would read it now.
+    pub fn bulk_operations(&self) -> Vec<BulkOperationState> {
+        self.state.bulk.all()
+    }
 }
 
 /// The shop's name as a `*.myshopify.com` domain (`Crossdock Demo` → `crossdock-demo`).
@@ -439,8 +467,11 @@ fn router(control: ShopifyControl) -> Router {
         .fallback(endpoint::not_found)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), endpoint::chaos))
         .with_state(Arc::clone(&state));
-    // Control routes sit outside the chaos layer: they are never throttled or failed.
-    api.merge(control::routes(control)).merge(crate::chaos::routes(Arc::clone(&state.chaos)))
+    // Control routes sit outside the chaos layer: they are never throttled or failed. Bulk
+    // result files have their own (they come from a storage bucket, not the Admin API).
+    api.merge(bulk::download::routes(Arc::clone(&state)))
+        .merge(control::routes(control))
+        .merge(crate::chaos::routes(Arc::clone(&state.chaos)))
 }
 
 #[cfg(test)]

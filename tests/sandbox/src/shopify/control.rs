@@ -3,7 +3,7 @@
 //! call from Rust, so the two never diverge. (`GET|PUT /_sandbox/chaos` is the shared
 //! `crate::chaos::routes`, merged beside these.)
 
-use super::{CostLimits, ShopifyControl, WebhookSettings};
+use super::{BulkSettings, CostLimits, ShopifyControl, WebhookSettings};
 use crate::catalog::{CatalogProduct, ProductStatus};
 use crate::control::{control_error, json_body};
 use axum::body::Bytes;
@@ -26,6 +26,7 @@ pub fn routes(control: ShopifyControl) -> Router {
         .route("/_sandbox/locations", post(add_location))
         .route("/_sandbox/webhooks", put(configure_webhooks))
         .route("/_sandbox/cost-limits", put(set_cost_limits))
+        .route("/_sandbox/bulk", get(bulk).put(set_bulk))
         .route("/_sandbox/orders", get(orders))
         .route("/_sandbox/stats", get(stats))
         .with_state(control)
@@ -142,6 +143,20 @@ async fn set_cost_limits(State(control): State<ShopifyControl>, bytes: Bytes) ->
     }
     control.set_cost_limits(limits);
     Ok(Json(control.cost_limits()).into_response())
+}
+
+async fn bulk(State(control): State<ShopifyControl>) -> Response {
+    Json(json!({"settings": control.bulk_settings(), "operations": control.bulk_operations()}))
+        .into_response()
+}
+
+async fn set_bulk(State(control): State<ShopifyControl>, bytes: Bytes) -> Answer {
+    let settings: BulkSettings = json_body(&bytes, "not bulk settings")?;
+    if let Some(problem) = settings.problem() {
+        return Err(control_error(StatusCode::UNPROCESSABLE_ENTITY, problem));
+    }
+    control.set_bulk_settings(settings);
+    Ok(Json(control.bulk_settings()).into_response())
 }
 
 async fn orders(State(control): State<ShopifyControl>) -> Response {

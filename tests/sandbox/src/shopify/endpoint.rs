@@ -134,7 +134,8 @@ pub async fn graphql(
     };
 
     let snapshot = state.shop.snapshot();
-    let response = state.schema.execute(request.data(snapshot)).await;
+    // The schema rides along for `bulkOperationRunQuery`, which runs a query of its own.
+    let response = state.schema.execute(request.data(snapshot).data(state.schema.clone())).await;
     let mut body = match serde_json::to_value(&response) {
         Ok(body) => body,
         Err(error) => {

@@ -1,6 +1,6 @@
 //! Shopify's custom scalars as the sandbox reads and writes them: `Money`, `Decimal`,
-//! `DateTime`, `URL`, and the `CurrencyCode` and `CountryCode` enums (served as scalars that
-//! accept both an enum literal, `USD`, and a string from variables, `"USD"`).
+//! `DateTime`, `URL`, `UnsignedInt64`, and the `CurrencyCode` and `CountryCode` enums (served
+//! as scalars that accept both an enum literal, `USD`, and a string from variables, `"USD"`).
 
 use super::timestamp;
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
@@ -63,6 +63,26 @@ impl ScalarType for Url {
     }
     fn to_value(&self) -> Value {
         Value::String(self.0.clone())
+    }
+}
+
+/// Shopify's `UnsignedInt64`: a count written as a decimal string (`"10000"`), so clients
+/// whose JSON numbers are doubles read it exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsignedInt64(pub u64);
+
+#[Scalar(name = "UnsignedInt64")]
+impl ScalarType for UnsignedInt64 {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let parsed = match &value {
+            Value::String(s) => s.parse().ok(),
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        };
+        parsed.map(UnsignedInt64).ok_or_else(|| InputValueError::expected_type(value))
+    }
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
     }
 }
 

@@ -1,15 +1,18 @@
 //! The Admin GraphQL schema subset the sandbox serves, with Shopify's type and field names:
-//! the catalog here (`shop`, `products`, `product`, `productVariants`, `productVariant`,
-//! `inventoryItem`), Relay connections (`edges { cursor node }`, `nodes`, `pageInfo`) with
-//! Shopify-shaped opaque cursors; locations and inventory, orders, fulfillments and refunds in
-//! `schema/*`. Queries and mutations are merged into one `QueryRoot` and one `MutationRoot`.
+//! the catalog here (`shop`, `products`, `productsCount`, `product`, `productVariants`,
+//! `productVariant`, `inventoryItem`, `node`), Relay connections (`edges { cursor node }`,
+//! `nodes`, `pageInfo`) with Shopify-shaped opaque cursors; locations and inventory, orders,
+//! fulfillments, refunds and bulk operations in `schema/*`. Queries and mutations are merged
+//! into one `QueryRoot` and one `MutationRoot`.
 
+mod bulk;
 mod fulfillment;
 mod inventory;
 mod orders;
 mod payload;
 mod refunds;
 
+use super::bulk::BulkOperations;
 use super::data::{InventoryPolicy, ProductRecord, Snapshot, VariantRecord, parse_gid};
 use super::idempotency::{self, IdempotencyCache};
 use super::scalars::{DateTime, Money, Url};
@@ -18,11 +21,13 @@ use super::shop::Shop as ShopRecords;
 use super::timestamp;
 use crate::catalog::ProductStatus as CatalogStatus;
 use async_graphql::{
-    Context, EmptySubscription, Enum, Error, ErrorExtensions, ID, MergedObject, Object, Schema, SimpleObject,
+    Context, EmptySubscription, Enum, Error, ErrorExtensions, ID, Interface, MergedObject, Object, Schema,
+    SimpleObject,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use std::cmp::Ordering;
+use std::future::Future;
 use std::sync::Arc;
 
 pub use inventory::InventoryLevel;
@@ -34,6 +39,7 @@ pub struct QueryRoot(
     inventory::LocationQuery,
     orders::OrderQuery,
     fulfillment::FulfillmentQuery,
+    bulk::BulkQuery,
 );
 
 /// Every mutation field.
@@ -43,6 +49,7 @@ pub struct MutationRoot(
     orders::OrderMutation,
     fulfillment::FulfillmentMutation,
     refunds::RefundMutation,
+    bulk::BulkMutation,
 );
 
 /// The executable schema.
@@ -59,11 +66,12 @@ pub struct ShopInfo {
 }
 
 /// The schema over `records`; resolvers read the request's snapshot and write through
-/// `records`.
-pub fn build(shop: ShopInfo, records: Arc<ShopRecords>) -> ShopSchema {
+/// `records`. Bulk operations live in `bulk`.
+pub fn build(shop: ShopInfo, records: Arc<ShopRecords>, bulk: Arc<BulkOperations>) -> ShopSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(shop)
         .data(records)
+        .data(bulk)
         .data(IdempotencyCache::default())
         .directive(idempotency::idempotent)
         .limit_depth(24)
@@ -238,6 +246,17 @@ fn decode_cursor(cursor: &str, numeric: bool) -> Result<(SortValue, u64), Error>
     Ok((value, id))
 }
 
+tokio::task_local! {
+    /// Set while a bulk query runs: connections return every node, whatever `first` says.
+    static UNBOUNDED_PAGES: ();
+}
+
+/// Runs `execution` (a bulk query) with connections unbounded, as Shopify runs bulk queries:
+/// pagination arguments are ignored and the 250-node page limit does not apply.
+pub(super) async fn unbounded_pages<F: Future>(execution: F) -> F::Output {
+    UNBOUNDED_PAGES.scope((), execution).await
+}
+
 fn page_size_error(message: &str) -> Error {
     Error::new(message).extend_with(|_, e| e.set("code", "BAD_REQUEST"))
 }
@@ -250,6 +269,9 @@ fn paginate<T: Clone>(
     numeric: bool,
     args: PageArgs,
 ) -> Result<Page<T>, Error> {
+    if UNBOUNDED_PAGES.try_with(|_| ()).is_ok() {
+        return Ok(page_of(items, key, false, false));
+    }
     // Shopify's own wording for the missing-size case; the over-250 wording is ours.
     let size = match (args.first, args.last) {
         (None, None) => return Err(page_size_error("you must provide one of first or last")),
@@ -292,7 +314,17 @@ fn paginate<T: Clone>(
         let page = &window[window.len().saturating_sub(size)..];
         (page, end < items.len(), window.len() > size)
     };
-    let edges: Vec<(String, T)> = page
+    Ok(page_of(page, key, has_next, has_previous))
+}
+
+/// `items` as one page with their cursors.
+fn page_of<T: Clone>(
+    items: &[T],
+    key: impl Fn(&T) -> (SortValue, u64),
+    has_next_page: bool,
+    has_previous_page: bool,
+) -> Page<T> {
+    let edges: Vec<(String, T)> = items
         .iter()
         .map(|item| {
             let (value, id) = key(item);
@@ -300,12 +332,12 @@ fn paginate<T: Clone>(
         })
         .collect();
     let page_info = PageInfo {
-        has_next_page: has_next,
-        has_previous_page: has_previous,
+        has_next_page,
+        has_previous_page,
         start_cursor: edges.first().map(|(cursor, _)| cursor.clone()),
         end_cursor: edges.last().map(|(cursor, _)| cursor.clone()),
     };
-    Ok(Page { edges, page_info })
+    Page { edges, page_info }
 }
 
 // ---- objects ---------------------------------------------------------------------------
@@ -385,8 +417,43 @@ impl CatalogQuery {
         page_sorted(items, key, numeric, PageArgs { first, after, last, before, reverse })
     }
 
+    /// How many products match `query`, counted up to `limit` (Shopify's default 10,000;
+    /// `null` for no limit); past it the count is `limit` with precision `AT_LEAST`.
+    async fn products_count(
+        &self,
+        ctx: &Context<'_>,
+        query: Option<String>,
+        #[graphql(default = 10_000)] limit: Option<i32>,
+    ) -> Result<Count, Error> {
+        let snapshot = snapshot(ctx)?;
+        let search = Search::parse(query.as_deref());
+        let matching = snapshot.products.iter().filter(|p| search.matches_product(p)).count();
+        let limit = limit.map(|l| usize::try_from(l).unwrap_or(0));
+        Ok(match limit {
+            Some(limit) if matching > limit => {
+                Count { count: limit as i64, precision: CountPrecision::AtLeast }
+            }
+            _ => Count { count: matching as i64, precision: CountPrecision::Exact },
+        })
+    }
+
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>, Error> {
         find_by_gid(ctx, &id, "Product", Product::find)
+    }
+
+    /// Any object with an id the sandbox serves through `node`: bulk operations, products
+    /// and variants.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>, Error> {
+        if id.starts_with("gid://shopify/BulkOperation/") {
+            let bulk = ctx.data::<Arc<BulkOperations>>()?;
+            return Ok(bulk::BulkOperation::find(bulk, &id).map(Node::BulkOperation));
+        }
+        if let Some(product) = find_by_gid(ctx, &id, "Product", Product::find)? {
+            return Ok(Some(Node::Product(product)));
+        }
+        let variant =
+            find_by_gid(ctx, &id, "ProductVariant", |snapshot, id| find_variant(snapshot, |v| v.id == id))?;
+        Ok(variant.map(Node::ProductVariant))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -437,6 +504,29 @@ pub(super) fn find_variant(
         let index = product.variants.iter().position(&select)?;
         Some(ProductVariant { product: Arc::clone(product), index })
     })
+}
+
+/// `Node`: an object with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID"))]
+pub enum Node {
+    BulkOperation(bulk::BulkOperation),
+    Product(Product),
+    ProductVariant(ProductVariant),
+}
+
+/// `CountPrecision`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountPrecision {
+    AtLeast,
+    Exact,
+}
+
+/// `Count`.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct Count {
+    count: i64,
+    precision: CountPrecision,
 }
 
 pub struct Shop(ShopInfo);

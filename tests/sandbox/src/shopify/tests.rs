@@ -1,6 +1,7 @@
-//! The Shopify sandbox over real HTTP, as a client sees it: the catalog here; inventory,
-//! orders and the control API in `tests/*`.
+//! The Shopify sandbox over real HTTP, as a client sees it: the catalog here; bulk
+//! operations, inventory, orders and the control API in `tests/*`.
 
+mod bulk;
 mod control;
 mod inventory;
 mod orders;

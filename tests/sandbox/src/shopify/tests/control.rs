@@ -153,7 +153,10 @@ async fn orders_stats_and_cost_limits_are_served_over_http() {
     assert_eq!(order["line_items"][0]["quantity"], 2);
     assert_eq!(order["fulfillments"], json!([]));
     let (_, stats) = control(&shop, reqwest::Method::GET, "/_sandbox/stats", None).await;
-    assert_eq!(stats, json!({"requests": 2, "webhook_deliveries": 0, "products": 1, "orders": 1}));
+    assert_eq!(
+        stats,
+        json!({"requests": 2, "webhook_deliveries": 0, "products": 1, "orders": 1, "bulk_downloads": 0})
+    );
 
     let (status, _) = control(
         &shop,
