@@ -344,6 +344,21 @@ async fn limited(products: usize, variants: usize, shop_count: usize, events: &E
         wall.as_secs_f64(),
         import_wall.as_secs_f64(),
     );
+    println!("\n| shop | TikTok API | calls | calls/s (first to last) | share of 50/s | 429 |");
+    println!("|---|---|---|---|---|---|");
+    for channel in &world.channels {
+        for api in world.tiktok.api_calls(&channel.shop.cipher) {
+            let rate = api.per_second().unwrap_or(0.0);
+            println!(
+                "| {} | {} | {} | {rate:.1} | {:.1} % | {} |",
+                channel.shop.name,
+                api.api,
+                api.admitted,
+                rate / 50.0 * 100.0,
+                api.throttled
+            );
+        }
+    }
     let counted = events.take();
     println!("\n| retry event | count |");
     println!("|---|---|");
