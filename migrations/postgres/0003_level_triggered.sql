@@ -39,3 +39,7 @@ CREATE TABLE drift_corrections (
     corrected_at BIGINT NOT NULL
 );
 CREATE INDEX drift_corrections_by_channel ON drift_corrections (channel_id, corrected_at);
+
+-- Within a channel the job kinds take turns (each calls another platform API with its own
+-- rate limit), so the oldest due job of one kind on one channel is found by index.
+CREATE INDEX jobs_ready_by_kind ON jobs (state, channel_id, kind, run_after, id);

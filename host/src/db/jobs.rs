@@ -25,6 +25,9 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// Every kind, in the order a channel's workers take turns between them.
+    pub const ALL: [JobKind; 3] = [JobKind::PushListing, JobKind::CheckReview, JobKind::CheckDrift];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::PushListing => "push_listing",
@@ -117,14 +120,15 @@ pub struct FailedJob {
 }
 
 /// Claims the oldest due job of one channel (index `jobs_ready_by_channel`).
+/// Claims the oldest due job of one kind on one channel (index `jobs_ready_by_kind`).
 const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
      lease_token = $4, updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
-     AND channel_id = $3 AND run_after <= $2 ORDER BY run_after, id LIMIT 1) \
+     AND channel_id = $3 AND kind = $5 AND run_after <= $2 ORDER BY run_after, id LIMIT 1) \
      RETURNING id, kind, channel_id, product_id, attempts, generation";
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $1, \
      lease_token = $4, updated_at = $2 WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
-     AND channel_id = $3 AND run_after <= $2 ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
-     RETURNING id, kind, channel_id, product_id, attempts, generation";
+     AND channel_id = $3 AND kind = $5 AND run_after <= $2 ORDER BY run_after, id LIMIT 1 \
+     FOR UPDATE SKIP LOCKED) RETURNING id, kind, channel_id, product_id, attempts, generation";
 
 /// Ends a claimed job: as asked when its generation did not move, else queued again now.
 const SETTLE: &str = "UPDATE jobs SET \
@@ -205,8 +209,13 @@ impl Db {
         Ok(())
     }
 
-    /// Claims the oldest due job of `channel`, leasing it for `lease`.
-    pub async fn claim_job(&self, lease: Duration, channel: ChannelId) -> Result<Option<Job>, DbError> {
+    /// Claims the oldest due job of `kind` on `channel`, leasing it for `lease`.
+    pub async fn claim_job(
+        &self,
+        lease: Duration,
+        channel: ChannelId,
+        kind: JobKind,
+    ) -> Result<Option<Job>, DbError> {
         let now = now_ms();
         let sql = match self.backend() {
             Backend::Sqlite => CLAIM_SQLITE,
@@ -218,6 +227,7 @@ impl Db {
             .bind(now)
             .bind(channel.0)
             .bind(&token)
+            .bind(kind.as_str())
             .fetch_optional(self.pool())
             .await
             .context(|| format!("claiming a job of channel {channel}"))?;

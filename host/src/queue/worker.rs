@@ -6,7 +6,7 @@
 use super::{Backoff, JobOutcome, Retry};
 use crate::catalog::reconcile::reconcile_changed_channels;
 use crate::db::DbError;
-use crate::db::jobs::{Job, JobState, Settled};
+use crate::db::jobs::{Job, JobKind, JobState, Settled};
 use crate::db::now_ms;
 use crate::model::ChannelId;
 use crate::sync::{SyncEngine, SyncError};
@@ -118,7 +118,10 @@ const STALE_CHECK: Duration = Duration::from_millis(500);
 /// Runs every job of the engine's channels that is due now, `workers` at a time. Channels
 /// take turns, and none takes more than its fair share of the workers (`workers / channels`,
 /// rounded up): a connection that waits on its rate limit, or a slow platform, holds only its
-/// own share while the other channels move on. Stops claiming when the engine goes stale.
+/// own share while the other channels move on. Within a channel the job kinds take turns
+/// too: they call different platform APIs, each with its own rate limit, so review checks
+/// run beside a long backlog of creates instead of after it. Stops claiming when the engine
+/// goes stale.
 async fn drain(
     engine: &SyncEngine,
     settings: &QueueSettings,
@@ -128,6 +131,7 @@ async fn drain(
     let channels: Vec<ChannelId> = engine.channels.keys().copied().collect();
     let share = fair_share(workers, channels.len());
     let mut turn = 0;
+    let mut kind_turn: HashMap<ChannelId, usize> = HashMap::new();
     let mut running: JoinSet<Result<(), DbError>> = JoinSet::new();
     let mut channel_of: HashMap<tokio::task::Id, ChannelId> = HashMap::new();
     let mut busy: HashMap<ChannelId, usize> = HashMap::new();
@@ -153,7 +157,7 @@ async fn drain(
                 if busy.get(&channel).copied().unwrap_or(0) >= share {
                     continue;
                 }
-                if let Some(job) = engine.app.db.claim_job(settings.lease, channel).await? {
+                if let Some(job) = claim_next_kind(engine, settings, channel, &mut kind_turn).await? {
                     turn = (turn + k + 1) % channels.len();
                     claimed = Some(job);
                     break;
@@ -199,6 +203,25 @@ async fn drain(
             }
         }
     }
+}
+
+/// Claims a due job of `channel`, trying the kinds in turn from the one after the kind it
+/// last took.
+async fn claim_next_kind(
+    engine: &SyncEngine,
+    settings: &QueueSettings,
+    channel: ChannelId,
+    kind_turn: &mut HashMap<ChannelId, usize>,
+) -> Result<Option<Job>, DbError> {
+    let start = kind_turn.get(&channel).copied().unwrap_or(0);
+    for k in 0..JobKind::ALL.len() {
+        let kind = JobKind::ALL[(start + k) % JobKind::ALL.len()];
+        if let Some(job) = engine.app.db.claim_job(settings.lease, channel, kind).await? {
+            kind_turn.insert(channel, (start + k + 1) % JobKind::ALL.len());
+            return Ok(Some(job));
+        }
+    }
+    Ok(None)
 }
 
 /// The most workers one channel may hold: an even split, rounded up, at least one.

@@ -8,7 +8,7 @@
 //!
 //! Sizes come from CROSSDOCK_BENCH_PRODUCTS (10000), CROSSDOCK_BENCH_VARIANTS (3),
 //! CROSSDOCK_BENCH_SHOPS (3), CROSSDOCK_BENCH_LIMITED_PRODUCTS (1000) and
-//! CROSSDOCK_BENCH_STOCK_SAMPLES (50); CROSSDOCK_BENCH_PHASES (`1,3,4`; 2 runs with 1) picks
+//! CROSSDOCK_BENCH_STOCK_SAMPLES (50), CROSSDOCK_BENCH_WORKERS (12); CROSSDOCK_BENCH_PHASES (`1,3,4`; 2 runs with 1) picks
 //! the phases. Figures go to stdout; docs/benchmarks.md keeps them.
 
 use crossdock::catalog::draft::build_draft;
@@ -182,7 +182,7 @@ fn settings() -> SyncSettings {
 }
 
 fn queue() -> QueueSettings {
-    QueueSettings { workers: 8, ..QueueSettings::default() }
+    QueueSettings { workers: env("CROSSDOCK_BENCH_WORKERS", 12), ..QueueSettings::default() }
 }
 
 async fn full_sync(world: &SandboxWorld) -> (usize, Duration) {
