@@ -436,18 +436,19 @@ fn throttled_seconds(pages: &[(f64, f64, f64)], limits: CostLimits) -> f64 {
 
 /// How long reading `products` × 3 takes over the sandbox's HTTP: in bulk, as the shopify plugin
 /// reads it (a poll and one byte window per host page of 50), against paging with the plugin's
-/// list query under Shopify's standard cost limits. Prints the figures; asserts only that both
-/// reads see every product. `CROSSDOCK_BENCH_PRODUCTS` sets the size (default 10,000);
+/// list query under Shopify's standard cost limits. Prints the figures (run with
+/// `--nocapture`, ideally optimized) and asserts that both reads see every product.
+/// `CROSSDOCK_BENCH_PRODUCTS` sets the size (default 500, so the suite stays fast; the
+/// figures in docs/benchmarks.md are at 10,000);
 /// `CROSSDOCK_BENCH_THROTTLED=N` also pages N products for real under the standard bucket, to
 /// check the replayed figure.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement; run with --ignored --nocapture, ideally with the crate optimized"]
 async fn bulk_read_versus_paging_of_a_large_catalog() {
     use std::time::Instant;
     let env = |name: &str, default: usize| -> usize {
         std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
     };
-    let products = env("CROSSDOCK_BENCH_PRODUCTS", 10_000);
+    let products = env("CROSSDOCK_BENCH_PRODUCTS", 500);
     let shop = ShopifySandbox::start(config(generated_catalog(products, 3, 42))).await.expect("starts");
     shop.set_bulk_settings(fast(0));
 
