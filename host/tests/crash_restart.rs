@@ -77,19 +77,17 @@ async fn serve_killed_during_the_first_sync_lists_every_product_once_on_postgres
     let mut schedule = SplitMix64(SEED ^ 1);
     let started = Instant::now();
 
-    let kills = kill_and_restart(&world, &dir, &config, &database_url, 4, &mut schedule).await;
-
     // Two processes share the queue; the first dies holding jobs, the second takes them back.
+    // This comes first, while the whole first sync is still ahead: slow calls keep every
+    // worker busy, so the first surely holds jobs when it dies.
+    world.tiktok.set_chaos(Chaos { latency: Duration::from_millis(300), ..Chaos::default() });
     let first = Serve::spawn(&config, &dir, "first");
     first.wait_ready().await;
     let second_config = world.write_config(&dir, "crossdock-second.toml", &database_url, free_port());
     let second = Serve::spawn(&second_config, &dir, "second");
     second.wait_ready().await;
     let observer = Observer::connect(&database_url).await;
-    // Slow calls keep every worker busy, so the first surely holds jobs when it dies, and
-    // leave the second a backlog longer than a lease to work through when it does.
-    world.tiktok.set_chaos(Chaos { latency: Duration::from_millis(300), ..Chaos::default() });
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while observer.running_jobs().await.len() < 6 {
         first.assert_alive();
         second.assert_alive();
@@ -109,14 +107,19 @@ async fn serve_killed_during_the_first_sync_lists_every_product_once_on_postgres
         ),
         Err(stuck) => eprintln!("postgres: {stuck}"),
     }
+    drop(second);
 
+    // Then the single process is killed and restarted during the rest of the first sync.
+    let kills = kill_and_restart(&world, &dir, &config, &database_url, 4, &mut schedule).await;
+    let second = Serve::spawn(&config, &dir, "final");
+    second.wait_ready().await;
     wait_until_synced(&world, &observer, &[&second]).await;
     second.assert_no_failures().await;
     drop(second);
 
     eprintln!(
         "postgres: {} kills after {:?} ms ({:?} listings live at each, {} creates made but unrecorded), then the \
-         takeover; the second finished {:.1} s after the first died; {:.1} s in all",
+         takeover; the last process finished {:.1} s after the first died; {:.1} s in all",
         kills.live.len(),
         kills.pauses_ms,
         kills.live,
