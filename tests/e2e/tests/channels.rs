@@ -502,9 +502,13 @@ async fn jobs_are_claimed_channel_by_channel_oldest_first_so_no_backlog_blocks_a
     db.enqueue(JobKind::PushListing, b, products[1], now + 60_000).await.expect("queued later");
     assert_eq!(db.next_job_due(Some(&[b])).await.expect("reads"), Some(now));
     let lease = Duration::from_secs(60);
-    let from_b = db.claim_job(lease, b, JobKind::PushListing).await.expect("claims").expect("b has a due job");
+    let from_b =
+        db.claim_job(lease, b, JobKind::PushListing).await.expect("claims").expect("b has a due job");
     assert_eq!((from_b.channel_id, from_b.product_id), (b, products[0]), "b's job despite a's older backlog");
-    assert!(db.claim_job(lease, b, JobKind::PushListing).await.expect("claims").is_none(), "b's other job is not due yet");
+    assert!(
+        db.claim_job(lease, b, JobKind::PushListing).await.expect("claims").is_none(),
+        "b's other job is not due yet"
+    );
     let from_a = db.claim_job(lease, a, JobKind::PushListing).await.expect("claims").expect("a has due jobs");
     assert_eq!((from_a.channel_id, from_a.product_id), (a, products[0]), "a's oldest first");
 }
