@@ -1,16 +1,18 @@
 //! Guest SDK for Crossdock connectors: the contract's types and traits, the export macros,
 //! and friendly wrappers over the four host imports (http, log, clock, config).
 //!
-//! It builds against `crossdock:connector@0.2.0` ([`CONTRACT`]): set `contract = "0.2.0"` in
-//! the manifest. A store connector implements [`StoreCatalog`] and calls [`export_store!`];
-//! a channel connector implements [`ChannelListings`] and calls [`export_channel!`]. Both
-//! declare their manifest with [`manifest!`]. Authors never touch the generated bindings.
+//! It builds against `crossdock:connector@0.3.0` ([`CONTRACT`]): set `contract = "0.3.0"` in
+//! the manifest. A store connector implements [`StoreCatalog`], [`StoreWebhooks`] and
+//! [`StoreOrders`] and calls [`export_store!`]; a channel connector implements
+//! [`ChannelListings`], [`ChannelOrders`] and [`ChannelWebhooks`] and calls
+//! [`export_channel!`]. Both declare their manifest with [`manifest!`]. Authors never touch the
+//! generated bindings.
 
 pub mod http;
 
 /// The `crossdock:connector` version this SDK builds against; a plugin's manifest names the
 /// same in `contract`.
-pub const CONTRACT: &str = "0.2.0";
+pub const CONTRACT: &str = "0.3.0";
 
 /// Generated bindings for the `store` world. Kept public for the export macro only.
 #[doc(hidden)]
@@ -31,11 +33,12 @@ pub mod channel_bindings {
         world: "channel",
         path: "../../wit",
         with: {
-            "crossdock:connector/types@0.2.0": crate::store_bindings::crossdock::connector::types,
-            "crossdock:connector/http@0.2.0": crate::store_bindings::crossdock::connector::http,
-            "crossdock:connector/log@0.2.0": crate::store_bindings::crossdock::connector::log,
-            "crossdock:connector/clock@0.2.0": crate::store_bindings::crossdock::connector::clock,
-            "crossdock:connector/config@0.2.0": crate::store_bindings::crossdock::connector::config,
+            "crossdock:connector/types@0.3.0": crate::store_bindings::crossdock::connector::types,
+            "crossdock:connector/commerce@0.3.0": crate::store_bindings::crossdock::connector::commerce,
+            "crossdock:connector/http@0.3.0": crate::store_bindings::crossdock::connector::http,
+            "crossdock:connector/log@0.3.0": crate::store_bindings::crossdock::connector::log,
+            "crossdock:connector/clock@0.3.0": crate::store_bindings::crossdock::connector::clock,
+            "crossdock:connector/config@0.3.0": crate::store_bindings::crossdock::connector::config,
         },
         pub_export_macro: true,
         export_macro_name: "export_channel_bindings",
@@ -49,7 +52,22 @@ pub mod types {
 }
 
 pub use store_bindings::exports::crossdock::connector::store_catalog::{Guest as StoreCatalog, ProductPage};
+pub use store_bindings::exports::crossdock::connector::store_orders::Guest as StoreOrders;
 pub use store_bindings::exports::crossdock::connector::store_webhooks::Guest as StoreWebhooks;
+
+/// Order, package, tracking and after-sale records both worlds share (`commerce`).
+pub mod commerce {
+    pub use crate::store_bindings::crossdock::connector::commerce::*;
+}
+
+/// Store-side order records: the order to create, the store's order with its fulfillments
+/// and refunds, and how to cancel, refund or fulfil it.
+pub mod store_orders {
+    pub use crate::store_bindings::exports::crossdock::connector::store_orders::{
+        Cancellation, NewFulfillment, NewOrder, NewOrderLine, NewRefund, StoreFulfillment, StoreOrder,
+        StoreOrderLine, StoreOrderPage, StoreRefund,
+    };
+}
 
 /// Store webhook records (a verified delivery and the catalog events it carries) and the
 /// helpers most stores' deliveries need: headers by name, the topic header, and (feature
@@ -113,14 +131,31 @@ pub mod listings {
     };
 }
 pub use channel_bindings::exports::crossdock::connector::channel_listings::Guest as ChannelListings;
+pub use channel_bindings::exports::crossdock::connector::channel_orders::Guest as ChannelOrders;
+pub use channel_bindings::exports::crossdock::connector::channel_webhooks::Guest as ChannelWebhooks;
+
+/// Channel-side order records: pages of orders and after-sale requests, shipping providers,
+/// shipments.
+pub mod channel_orders {
+    pub use crate::channel_bindings::exports::crossdock::connector::channel_orders::{
+        AfterSalePage, OrderPage, Shipment, ShippingProvider,
+    };
+}
+
+/// Channel webhook records: a verified delivery and the events it carries.
+pub mod channel_webhooks {
+    pub use crate::channel_bindings::exports::crossdock::connector::channel_webhooks::{
+        ChannelDelivery, ChannelEvent,
+    };
+}
 
 use types::{ConnectorError, InvalidField, RateLimited};
 
 /// Result of every connector operation.
 pub type Result<T> = std::result::Result<T, ConnectorError>;
 
-/// Exports a type implementing [`StoreCatalog`] and [`StoreWebhooks`] as this component's
-/// store connector.
+/// Exports a type implementing [`StoreCatalog`], [`StoreWebhooks`] and [`StoreOrders`] as
+/// this component's store connector.
 #[macro_export]
 macro_rules! export_store {
     ($ty:ident) => {
@@ -128,7 +163,8 @@ macro_rules! export_store {
     };
 }
 
-/// Exports a type implementing [`ChannelListings`] as this component's channel connector.
+/// Exports a type implementing [`ChannelListings`], [`ChannelOrders`] and [`ChannelWebhooks`]
+/// as this component's channel connector.
 #[macro_export]
 macro_rules! export_channel {
     ($ty:ident) => {

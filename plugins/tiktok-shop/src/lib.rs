@@ -300,4 +300,56 @@ impl ChannelListings for TikTokShop {
     }
 }
 
+impl crossdock_plugin_sdk::ChannelOrders for TikTokShop {
+    fn list_orders(
+        _updated_since: i64,
+        _cursor: Option<String>,
+        _limit: u32,
+    ) -> Result<crossdock_plugin_sdk::channel_orders::OrderPage> {
+        Ok(crossdock_plugin_sdk::channel_orders::OrderPage { orders: Vec::new(), next_cursor: None })
+    }
+    fn get_order(_id: String) -> Result<Option<crossdock_plugin_sdk::commerce::ChannelOrder>> {
+        Ok(None)
+    }
+    fn shipping_providers() -> Result<Vec<crossdock_plugin_sdk::channel_orders::ShippingProvider>> {
+        Ok(Vec::new())
+    }
+    fn ship(_order_id: String, _shipment: crossdock_plugin_sdk::channel_orders::Shipment) -> Result<String> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+    fn update_tracking(
+        _order_id: String,
+        _package_id: String,
+        _carrier_id: String,
+        _tracking: String,
+    ) -> Result<()> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+    fn cancel_order(_order_id: String, _reason: String) -> Result<()> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+    fn list_after_sales(
+        _updated_since: i64,
+        _cursor: Option<String>,
+        _limit: u32,
+    ) -> Result<crossdock_plugin_sdk::channel_orders::AfterSalePage> {
+        Ok(crossdock_plugin_sdk::channel_orders::AfterSalePage { requests: Vec::new(), next_cursor: None })
+    }
+    fn order_after_sales(_order_id: String) -> Result<Vec<crossdock_plugin_sdk::commerce::AfterSale>> {
+        Ok(Vec::new())
+    }
+    fn decide_after_sale(_id: String, _approve: bool) -> Result<()> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+}
+
+impl crossdock_plugin_sdk::ChannelWebhooks for TikTokShop {
+    fn verify_webhook(
+        _headers: Vec<(String, String)>,
+        _body: Vec<u8>,
+    ) -> Result<crossdock_plugin_sdk::channel_webhooks::ChannelDelivery> {
+        Err(ConnectorError::Unauthorized("orders: not built yet".into()))
+    }
+}
+
 export_channel!(TikTokShop);

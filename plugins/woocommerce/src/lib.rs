@@ -197,4 +197,36 @@ impl StoreWebhooks for WooCommerce {
     }
 }
 
+impl crossdock_plugin_sdk::StoreOrders for WooCommerce {
+    fn create_order(
+        _order: crossdock_plugin_sdk::store_orders::NewOrder,
+    ) -> Result<crossdock_plugin_sdk::store_orders::StoreOrder> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+    fn find_order(
+        _source_identifier: String,
+    ) -> Result<Option<crossdock_plugin_sdk::store_orders::StoreOrder>> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+    fn get_order(_id: String) -> Result<Option<crossdock_plugin_sdk::store_orders::StoreOrder>> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+    fn list_orders(
+        _updated_since: i64,
+        _cursor: Option<String>,
+        _limit: u32,
+    ) -> Result<crossdock_plugin_sdk::store_orders::StoreOrderPage> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+    fn cancel_order(_id: String, _how: crossdock_plugin_sdk::store_orders::Cancellation) -> Result<()> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+    fn refund_order(_id: String, _refund: crossdock_plugin_sdk::store_orders::NewRefund) -> Result<String> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+    fn fulfill_order(_id: String, _f: crossdock_plugin_sdk::store_orders::NewFulfillment) -> Result<String> {
+        Err(ConnectorError::Fatal("orders: not built yet".into()))
+    }
+}
+
 export_store!(WooCommerce);
