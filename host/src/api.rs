@@ -6,6 +6,7 @@ mod channels;
 mod error;
 mod jobs;
 mod onboarding;
+mod orders;
 mod products;
 mod rules;
 mod webhooks;
@@ -75,6 +76,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(products::router())
         .merge(rules::router())
         .merge(jobs::router())
+        .merge(orders::router())
         .merge(webhooks::router())
         .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .with_state(state)

@@ -126,6 +126,7 @@ pub enum KindArg {
     Product,
     Price,
     Category,
+    Order,
 }
 
 impl From<KindArg> for RuleKind {
@@ -134,6 +135,7 @@ impl From<KindArg> for RuleKind {
             KindArg::Product => RuleKind::Product,
             KindArg::Price => RuleKind::Price,
             KindArg::Category => RuleKind::Category,
+            KindArg::Order => RuleKind::Order,
         }
     }
 }
@@ -304,17 +306,19 @@ fn inspect(plugin: &str) -> anyhow::Result<()> {
     let contract = loaded.contract();
     let current = if contract == Contract::CURRENT { " (current)" } else { "" };
     println!("contract:   crossdock:connector@{}{current}", m.contract);
-    if m.kind == crate::connectors::PluginKind::Channel {
-        let missing = contract.missing_channel_operations();
-        if !missing.is_empty() {
-            println!(
-                "            built for {contract}: activation and read-back (drift) are not available; \
-                 rebuild against {} for them",
-                Contract::CURRENT
-            );
-            for operation in missing {
-                println!("            - no {operation}");
-            }
+    let missing = match m.kind {
+        crate::connectors::PluginKind::Channel => contract.missing_channel_operations(),
+        crate::connectors::PluginKind::Store => contract.missing_store_operations(),
+    };
+    if !missing.is_empty() {
+        let scope =
+            if contract.supports_orders() { "some operations are" } else { "catalog only: orders are" };
+        println!(
+            "            built for {contract}: {scope} not available; rebuild against {} for them",
+            Contract::CURRENT
+        );
+        for operation in missing {
+            println!("            - no {operation}");
         }
     }
     println!("hash:       {}", loaded.hash);

@@ -37,6 +37,10 @@ pub struct ServeConfig {
     /// Seconds between catalog reads (webhooks come later; this is the reconciliation).
     #[serde(default = "default_poll")]
     pub poll_interval_secs: u64,
+    /// Seconds between polls of every channel's orders and after-sale requests, and of the
+    /// store's orders (webhooks bring them sooner; this catches missed ones).
+    #[serde(default = "default_order_poll")]
+    pub order_poll_secs: u64,
     /// Seconds between checks of a listing under review.
     #[serde(default = "default_review_poll")]
     pub review_poll_secs: u64,
@@ -98,6 +102,13 @@ pub struct ChannelConfig {
     /// Path of a category rule (Rhai), the fallback after hand mappings and templates.
     #[serde(default)]
     pub category_rule: Option<PathBuf>,
+    /// Path of an order rule (Rhai): import, hold or skip each order, with its tags and note.
+    #[serde(default)]
+    pub order_rule: Option<PathBuf>,
+    /// The channel's order, fulfillment, cancellation and refund settings (see
+    /// `docs/orders.md`); absent groups and fields keep their defaults.
+    #[serde(default)]
+    pub orders: Option<crate::orders::OrderSettings>,
     /// Keep title, description and images in step once listed (prices and stock always are).
     #[serde(default)]
     pub sync_content: bool,
@@ -148,6 +159,9 @@ fn default_listen() -> String {
 }
 fn default_poll() -> u64 {
     300
+}
+fn default_order_poll() -> u64 {
+    60
 }
 fn default_review_poll() -> u64 {
     60

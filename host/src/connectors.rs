@@ -12,6 +12,7 @@ mod bindings;
 pub mod builtin;
 mod call;
 pub mod channel_connector;
+pub mod channel_orders;
 pub mod conformance;
 pub mod contract;
 mod convert;
@@ -26,6 +27,7 @@ pub mod secret_sink;
 mod secrets;
 pub mod settings;
 pub mod store_connector;
+pub mod store_orders;
 
 pub use channel_connector::{
     ChannelConnector, ListingDraft, ListingRef, ListingSku, ListingSnapshot, ReviewStatus, SkuMatch,
@@ -42,6 +44,6 @@ pub use settings::ConnectionSettings;
 pub use store_connector::{ProductPage, StoreConnector, StoreEvent, WebhookDelivery};
 
 /// The contract version new plugins are built against.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.3.0";
 /// Every contract version this host speaks, oldest first.
-pub const CONTRACT_VERSIONS: [&str; 2] = ["0.1.0", "0.2.0"];
+pub const CONTRACT_VERSIONS: [&str; 3] = ["0.1.0", "0.2.0", "0.3.0"];

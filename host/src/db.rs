@@ -5,6 +5,7 @@
 
 pub mod jobs;
 pub mod listings;
+pub mod orders;
 pub mod orgs;
 pub mod placement;
 pub mod products;

@@ -3,6 +3,7 @@
 //! to the machinery they share: `connectors/` (wasm plugins), `rules/` (Rhai), `queue/`,
 //! `db/` and `model/`. `main.rs` only parses the command line and calls into here.
 
+pub mod after_sale;
 pub mod api;
 pub mod app;
 pub mod catalog;
@@ -13,7 +14,9 @@ pub mod connectors;
 pub mod db;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod fulfillment;
 pub mod model;
+pub mod orders;
 pub mod queue;
 pub mod rules;
 #[cfg(feature = "demo")]

@@ -11,3 +11,4 @@ pub mod account;
 pub use account::AccountInfo;
 pub mod category;
 pub use category::{Attribute, AttributeValue, Category};
+pub mod order;

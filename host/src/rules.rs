@@ -6,6 +6,7 @@
 pub mod category_rule;
 pub mod engine;
 pub mod error;
+pub mod order_rule;
 pub mod price_rule;
 pub mod product_rule;
 pub mod script;
@@ -14,6 +15,7 @@ pub mod verdict;
 pub use category_rule::{CategoryOutcome, CategoryRule};
 pub use engine::RuleEngine;
 pub use error::RuleError;
+pub use order_rule::{OrderOutcome, OrderRule};
 pub use price_rule::{PriceInput, PriceOutcome, PriceRule};
 pub use product_rule::{ProductOutcome, ProductRule};
 pub use script::{CompiledRule, RuleKind};
@@ -31,6 +33,7 @@ pub fn check(engine: &RuleEngine, kind: RuleKind, label: &str, source: &str) -> 
         RuleKind::Product => ProductRule::compile(engine, label, 0, source).map(drop),
         RuleKind::Price => PriceRule::compile(engine, label, 0, source).map(drop),
         RuleKind::Category => CategoryRule::compile(engine, label, 0, source).map(drop),
+        RuleKind::Order => OrderRule::compile(engine, label, 0, source).map(drop),
     }
 }
 

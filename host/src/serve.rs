@@ -81,6 +81,7 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
             (RuleKind::Product, &channel.product_rule),
             (RuleKind::Price, &channel.price_rule),
             (RuleKind::Category, &channel.category_rule),
+            (RuleKind::Order, &channel.order_rule),
         ];
         for (kind, file) in rules {
             let Some(file) = file else { continue };
@@ -91,6 +92,9 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
             // Compile before saving: a broken rule never becomes the active version.
             crate::rules::check(&app.rules, kind, &label, &source)?;
             app.db.save_rule(id, kind, &source).await?;
+        }
+        if let Some(orders) = &channel.orders {
+            app.db.set_order_settings_json(id, &orders.to_json()).await?;
         }
     }
     Ok(org)
@@ -170,6 +174,29 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
             tokio::select! {
                 _ = stop.cancelled() => return anyhow::Ok(()),
                 _ = tokio::time::sleep(Duration::from_secs(config.poll_interval_secs)) => {}
+            }
+        }
+    });
+
+    let (stop, woken) = (cancel.clone(), state.work_queued.clone());
+    let (orders_app, orders_settings) = (app.clone(), settings.clone());
+    let order_poll = Duration::from_secs(config.order_poll_secs.max(5));
+    tasks.spawn(async move {
+        loop {
+            let round = async {
+                let engine = SyncEngine::load(&orders_app, org, orders_settings.clone()).await?;
+                anyhow::Ok(crate::orders::import::poll_orders(&engine).await?)
+            };
+            match round.await {
+                Ok(report) if report.orders_due > 0 => woken.notify_one(),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(error = %format!("{error:#}"), "order poll failed; next round retries")
+                }
+            }
+            tokio::select! {
+                _ = stop.cancelled() => return anyhow::Ok(()),
+                _ = tokio::time::sleep(order_poll) => {}
             }
         }
     });

@@ -15,7 +15,7 @@ use crate::model::Attribute;
 use crate::model::{ChannelId, Currency, OrgId};
 use crate::queue::JobOutcome;
 use crate::rules::product_rule::ChannelFacts;
-use crate::rules::{CategoryRule, PriceRule, ProductRule, RuleError, RuleKind};
+use crate::rules::{CategoryRule, OrderRule, PriceRule, ProductRule, RuleError, RuleKind};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
@@ -60,6 +60,8 @@ pub struct ChannelRuntime {
     pub rules: Option<ChannelRules>,
     /// Why nothing is listed on this channel yet (missing exchange rate, broken rule).
     pub blocked: Option<String>,
+    /// The channel's order rule, compiled; or why it does not compile (orders then wait).
+    pub order_rule: Arc<Result<OrderRule, String>>,
     /// Category attributes read from the channel during this sync, by category id.
     attributes: Arc<Mutex<HashMap<String, Arc<Vec<Attribute>>>>>,
 }
@@ -115,9 +117,10 @@ impl SyncEngine {
                     (None, Some(reason))
                 }
             };
+            let order_rule = Arc::new(order_rule(app, &row).await?);
             channels.insert(
                 row.id,
-                ChannelRuntime { row, connector, rules, blocked, attributes: Arc::default() },
+                ChannelRuntime { row, connector, rules, blocked, order_rule, attributes: Arc::default() },
             );
         }
         Ok(SyncEngine {
@@ -152,6 +155,18 @@ impl SyncEngine {
             self.channels.values().map(|c| (c.row.id, c.row.inputs_version)).collect();
         Ok(now != loaded)
     }
+}
+
+/// The channel's active order rule (the default when none was saved), or why it does not
+/// compile.
+async fn order_rule(app: &App, row: &ChannelRow) -> Result<Result<OrderRule, String>, SyncError> {
+    let (version, source) = match app.db.active_rule(row.id, RuleKind::Order).await? {
+        Some(rule) => (rule.version, rule.source),
+        None => (0, crate::rules::order_rule::DEFAULT_ORDER_RULE.to_string()),
+    };
+    let label = format!("channel {} order rule v{version}", row.id);
+    Ok(OrderRule::compile(&app.rules, &label, version, &source)
+        .map_err(|e| format!("{e}; fix the order rule and save it again")))
 }
 
 /// The channel's compiled rules and exchange rate, or why it cannot sync.

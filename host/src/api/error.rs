@@ -89,6 +89,7 @@ impl From<DryRunError> for ApiError {
             DryRunError::Rule(r) => r.into(),
             DryRunError::Db(d) => d.into(),
             blocked @ DryRunError::Blocked(..) => ApiError::Conflict(blocked.to_string()),
+            DryRunError::NotCatalog(m) => ApiError::BadRequest(m),
         }
     }
 }

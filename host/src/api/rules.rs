@@ -27,7 +27,8 @@ fn kind(name: &str) -> Result<RuleKind, ApiError> {
         "product" => Ok(RuleKind::Product),
         "price" => Ok(RuleKind::Price),
         "category" => Ok(RuleKind::Category),
-        other => Err(ApiError::NotFound(format!("rule kind `{other}` (product, price, category)"))),
+        "order" => Ok(RuleKind::Order),
+        other => Err(ApiError::NotFound(format!("rule kind `{other}` (product, price, category, order)"))),
     }
 }
 

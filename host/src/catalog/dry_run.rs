@@ -36,6 +36,9 @@ pub enum DryRunError {
     Db(#[from] DbError),
     #[error("channel {0} cannot sync yet: {1}")]
     Blocked(ChannelId, String),
+    /// The rule kind does not decide the catalog (an order rule).
+    #[error("{0}")]
+    NotCatalog(String),
 }
 
 /// Compares `source` as the channel's `kind` rule against the active rules.
@@ -60,6 +63,13 @@ pub async fn dry_run(
         RuleKind::Price => candidate.price_rule = PriceRule::compile(rules, &label, 0, source)?,
         RuleKind::Category => {
             candidate.categories.rule = Some(CategoryRule::compile(rules, &label, 0, source)?)
+        }
+        RuleKind::Order => {
+            return Err(DryRunError::NotCatalog(
+                "an order rule decides orders, not the catalog: check it with `crossdock rules check` or save it; \
+                 the orders dashboard shows what it held or skipped"
+                    .into(),
+            ));
         }
     }
     let db = &engine.app.db;

@@ -21,6 +21,8 @@ pub struct WebhookOutcome {
     pub duplicate: bool,
     pub products: usize,
     pub queued: usize,
+    /// Channel orders made due by the store's order events.
+    pub orders: usize,
 }
 
 /// Why a delivery was refused.
@@ -69,6 +71,11 @@ pub async fn receive_store_webhook(
                 Err(e) => return Err(WebhookError::Unavailable(e.to_string())),
             },
             StoreEvent::ProductDeleted(id) => db.mark_product_deleted(engine.store.id, &id).await?,
+            StoreEvent::OrderChanged(id) => {
+                // Fulfilled, cancelled or refunded in the store: its channel order is due.
+                outcome.orders += crate::orders::import::store_order_changed(engine, &id).await?;
+                None
+            }
         };
         let Some(product_id) = product_id else {
             continue;

@@ -117,10 +117,10 @@ impl ListingSnapshot {
 /// A channel connection's plugin, ready to call.
 #[derive(Clone)]
 pub struct ChannelConnector {
-    runtime: PluginRuntime,
-    plugin: Arc<Plugin>,
-    pre: ChannelPre,
-    ctx: Arc<ConnectionContext>,
+    pub(super) runtime: PluginRuntime,
+    pub(super) plugin: Arc<Plugin>,
+    pub(super) pre: ChannelPre,
+    pub(super) ctx: Arc<ConnectionContext>,
 }
 
 impl std::fmt::Debug for ChannelConnector {
@@ -161,6 +161,12 @@ macro_rules! channel_call {
             ChannelPre::V0_2(pre) => {
                 #[allow(unused_imports)]
                 use super::convert::v0_2 as $conv;
+                let $r = run_in!($self, pre, $op, |$inst, $store| $call)?;
+                $then
+            }
+            ChannelPre::V0_3(pre) => {
+                #[allow(unused_imports)]
+                use super::convert::v0_3 as $conv;
                 let $r = run_in!($self, pre, $op, |$inst, $store| $call)?;
                 $then
             }
@@ -303,6 +309,10 @@ impl ChannelConnector {
                 run_in!(self, pre, "activate-listing", |inst, store| inst
                     .call_activate_listing(&mut store, listing_id))
             }
+            ChannelPre::V0_3(pre) => {
+                run_in!(self, pre, "activate-listing", |inst, store| inst
+                    .call_activate_listing(&mut store, listing_id))
+            }
         }
     }
 
@@ -318,6 +328,11 @@ impl ChannelConnector {
                 let snapshot = run_in!(self, pre, "read-listing", |inst, store| inst
                     .call_read_listing(&mut store, listing_id))?;
                 convert::v0_2::snapshot_from_wit(snapshot).map_err(|k| self.invalid("read-listing", k))
+            }
+            ChannelPre::V0_3(pre) => {
+                let snapshot = run_in!(self, pre, "read-listing", |inst, store| inst
+                    .call_read_listing(&mut store, listing_id))?;
+                convert::v0_3::snapshot_from_wit(snapshot).map_err(|k| self.invalid("read-listing", k))
             }
         }
     }

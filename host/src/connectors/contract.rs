@@ -12,19 +12,23 @@ pub enum Contract {
     /// `crossdock:connector@0.2.0`: adds `activate-listing`, `read-listing` and
     /// `config.set-secret`.
     V0_2,
+    /// `crossdock:connector@0.3.0`: adds orders, fulfillment and after-sale (`channel-orders`,
+    /// `channel-webhooks`, `store-orders`, the store's `order-changed` event).
+    V0_3,
 }
 
 impl Contract {
     /// Every version this host speaks, oldest first.
-    pub const ALL: [Contract; 2] = [Contract::V0_1, Contract::V0_2];
+    pub const ALL: [Contract; 3] = [Contract::V0_1, Contract::V0_2, Contract::V0_3];
     /// The version new plugins are built against.
-    pub const CURRENT: Contract = Contract::V0_2;
+    pub const CURRENT: Contract = Contract::V0_3;
 
-    /// `0.2.0`.
+    /// `0.3.0`.
     pub fn as_str(self) -> &'static str {
         match self {
             Contract::V0_1 => "0.1.0",
             Contract::V0_2 => "0.2.0",
+            Contract::V0_3 => "0.3.0",
         }
     }
 
@@ -44,6 +48,7 @@ impl Contract {
         match (major, minor) {
             (0, 1) => Some(Contract::V0_1),
             (0, 2) => Some(Contract::V0_2),
+            (0, 3) => Some(Contract::V0_3),
             _ => None,
         }
     }
@@ -65,10 +70,35 @@ impl Contract {
         self >= Contract::V0_2
     }
 
+    /// Whether a plugin of this version carries orders: a channel's orders, shipments,
+    /// cancellations and returns, or a store's order creation, fulfillments and refunds.
+    pub fn supports_orders(self) -> bool {
+        self >= Contract::V0_3
+    }
+
+    /// What a store plugin of this version cannot do, for `plugin inspect` and the admin
+    /// pages; empty for the current version.
+    pub fn missing_store_operations(self) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if !self.supports_orders() {
+            missing.push("store-orders (channel orders are not created in this store; catalog only)");
+        }
+        if !self.supports_set_secret() {
+            missing.push("config.set-secret (a refreshed token is not kept between calls)");
+        }
+        missing
+    }
+
     /// What a channel plugin of this version cannot do, for `plugin inspect` and the admin
     /// pages; empty for the current version.
     pub fn missing_channel_operations(self) -> Vec<&'static str> {
         let mut missing = Vec::new();
+        if !self.supports_orders() {
+            missing.push(
+                "channel-orders and channel-webhooks (this shop's orders, shipments, cancellations and returns \
+                 do not sync; catalog only)",
+            );
+        }
         if !self.supports_activation() {
             missing.push("activate-listing (deactivated listings cannot be put back on sale)");
         }
@@ -107,7 +137,8 @@ mod tests {
         assert_eq!(Contract::of("0.1.0"), Some(Contract::V0_1));
         assert_eq!(Contract::of("0.1.3"), Some(Contract::V0_1));
         assert_eq!(Contract::of("0.2.0"), Some(Contract::V0_2));
-        assert_eq!(Contract::of("0.3.0"), None);
+        assert_eq!(Contract::of("0.3.0"), Some(Contract::V0_3));
+        assert_eq!(Contract::of("0.4.0"), None);
         assert_eq!(Contract::of("1.0.0"), None);
         assert_eq!(Contract::of("0.2.x"), None);
         assert_eq!(Contract::of("garbage"), None);
@@ -117,9 +148,13 @@ mod tests {
     fn only_the_new_version_activates_and_reads_back() {
         assert!(!Contract::V0_1.supports_activation() && !Contract::V0_1.supports_read_listing());
         assert!(Contract::V0_2.supports_activation() && Contract::V0_2.supports_read_listing());
-        assert_eq!(Contract::V0_1.missing_channel_operations().len(), 3);
+        assert_eq!(Contract::V0_1.missing_channel_operations().len(), 4);
+        assert_eq!(Contract::V0_2.missing_channel_operations().len(), 1);
+        assert_eq!(Contract::V0_2.missing_store_operations().len(), 1);
         assert!(Contract::CURRENT.missing_channel_operations().is_empty());
-        assert_eq!(Contract::spoken(), "0.1.0 and 0.2.0");
+        assert!(Contract::CURRENT.missing_store_operations().is_empty());
+        assert!(!Contract::V0_2.supports_orders() && Contract::V0_3.supports_orders());
+        assert_eq!(Contract::spoken(), "0.1.0, 0.2.0 and 0.3.0");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! HTTP goes out only to allowed hosts, paced to the platform's limits, with a timeout and a
 //! response-size cap. `config.set-secret` (0.2.0) keeps rotated credentials, within bounds.
 
-use super::bindings::{types, v0_1, v0_2};
+use super::bindings::{types, v0_1, v0_2, v0_3};
 use super::call::{CallState, ConnectionContext, HTTP_RESPONSE_BYTES};
 use super::secrets::SetRefusal;
 use super::settings::authority_of;
@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 impl types::Host for CallState {}
+impl v0_3::commerce::Host for CallState {}
 
 /// A plugin's HTTP request, whatever its contract version.
 struct Outgoing {
@@ -184,6 +185,7 @@ macro_rules! shared_imports {
 
 shared_imports!(v0_1);
 shared_imports!(v0_2);
+shared_imports!(v0_3);
 
 impl v0_1::config::Host for CallState {
     async fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
@@ -194,26 +196,36 @@ impl v0_1::config::Host for CallState {
     }
 }
 
-impl v0_2::config::Host for CallState {
-    async fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
-        Ok(self.ctx.settings.settings.get(&key).cloned())
-    }
-    async fn secret(&mut self, name: String) -> wasmtime::Result<Option<String>> {
-        Ok(self.ctx.secrets.get(&name))
-    }
-    async fn set_secret(
-        &mut self,
-        name: String,
-        value: String,
-    ) -> wasmtime::Result<Result<(), v0_2::config::SetSecretError>> {
-        use v0_2::config::SetSecretError;
-        let ctx = self.ctx.clone();
-        let who = (ctx.plugin_id.as_str(), ctx.label.as_str());
-        Ok(ctx.secrets.set(who, &mut self.secret_sets, &name, value).await.map_err(|refusal| match refusal {
-            SetRefusal::UnknownName(name) => SetSecretError::UnknownName(name),
-            SetRefusal::TooLarge(limit) => SetSecretError::TooLarge(limit),
-            SetRefusal::TooManyCalls(limit) => SetSecretError::TooManyCalls(limit),
-            SetRefusal::NotKept(message) => SetSecretError::NotKept(message),
-        }))
-    }
+/// `config` with `set-secret`, as 0.2.0 and 0.3.0 define it.
+macro_rules! config_with_set_secret {
+    ($v:ident) => {
+        impl $v::config::Host for CallState {
+            async fn get(&mut self, key: String) -> wasmtime::Result<Option<String>> {
+                Ok(self.ctx.settings.settings.get(&key).cloned())
+            }
+            async fn secret(&mut self, name: String) -> wasmtime::Result<Option<String>> {
+                Ok(self.ctx.secrets.get(&name))
+            }
+            async fn set_secret(
+                &mut self,
+                name: String,
+                value: String,
+            ) -> wasmtime::Result<Result<(), $v::config::SetSecretError>> {
+                use $v::config::SetSecretError;
+                let ctx = self.ctx.clone();
+                let who = (ctx.plugin_id.as_str(), ctx.label.as_str());
+                Ok(ctx.secrets.set(who, &mut self.secret_sets, &name, value).await.map_err(|refusal| {
+                    match refusal {
+                        SetRefusal::UnknownName(name) => SetSecretError::UnknownName(name),
+                        SetRefusal::TooLarge(limit) => SetSecretError::TooLarge(limit),
+                        SetRefusal::TooManyCalls(limit) => SetSecretError::TooManyCalls(limit),
+                        SetRefusal::NotKept(message) => SetSecretError::NotKept(message),
+                    }
+                }))
+            }
+        }
+    };
 }
+
+config_with_set_secret!(v0_2);
+config_with_set_secret!(v0_3);

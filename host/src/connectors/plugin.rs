@@ -3,7 +3,7 @@
 //! version, compile it once and resolve its imports once (`InstancePre`) with that version's
 //! linker, so each call only instantiates.
 
-use super::bindings::{v0_1, v0_2};
+use super::bindings::{v0_1, v0_2, v0_3};
 use super::call::CallState;
 use super::contract::Contract;
 use super::error::{ConnectorError, ErrorKind};
@@ -26,6 +26,7 @@ pub struct Plugin {
 pub(crate) enum StorePre {
     V0_1(v0_1::store_world::StorePre<CallState>),
     V0_2(v0_2::store_world::StorePre<CallState>),
+    V0_3(v0_3::store_world::StorePre<CallState>),
 }
 
 /// A channel plugin's instance template, per contract version.
@@ -33,6 +34,7 @@ pub(crate) enum StorePre {
 pub(crate) enum ChannelPre {
     V0_1(v0_1::channel_world::ChannelPre<CallState>),
     V0_2(v0_2::channel_world::ChannelPre<CallState>),
+    V0_3(v0_3::channel_world::ChannelPre<CallState>),
 }
 
 pub(crate) enum Pre {
@@ -85,11 +87,17 @@ impl Plugin {
                     (PluginKind::Store, Contract::V0_2) => {
                         Pre::Store(StorePre::V0_2(v0_2::store_world::StorePre::new(pre)?))
                     }
+                    (PluginKind::Store, Contract::V0_3) => {
+                        Pre::Store(StorePre::V0_3(v0_3::store_world::StorePre::new(pre)?))
+                    }
                     (PluginKind::Channel, Contract::V0_1) => {
                         Pre::Channel(ChannelPre::V0_1(v0_1::channel_world::ChannelPre::new(pre)?))
                     }
                     (PluginKind::Channel, Contract::V0_2) => {
                         Pre::Channel(ChannelPre::V0_2(v0_2::channel_world::ChannelPre::new(pre)?))
+                    }
+                    (PluginKind::Channel, Contract::V0_3) => {
+                        Pre::Channel(ChannelPre::V0_3(v0_3::channel_world::ChannelPre::new(pre)?))
                     }
                 })
             })

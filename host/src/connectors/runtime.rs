@@ -1,7 +1,7 @@
 //! The one wasmtime `Engine` of the process, its pooling allocator, the epoch ticker that
 //! measures plugin CPU time, and the linkers that grant plugins their imports.
 
-use super::bindings::{v0_1, v0_2};
+use super::bindings::{v0_1, v0_2, v0_3};
 use super::call::CallState;
 use super::contract::Contract;
 use super::manifest::{Limits, PluginKind};
@@ -66,11 +66,18 @@ impl PluginRuntime {
                     (PluginKind::Store, Contract::V0_2) => {
                         v0_2::store_world::Store::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?
                     }
+                    (PluginKind::Store, Contract::V0_3) => {
+                        v0_3::store_world::Store::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?
+                    }
                     (PluginKind::Channel, Contract::V0_1) => v0_1::channel_world::Channel::add_to_linker::<
                         _,
                         HasSelf<CallState>,
                     >(&mut linker, |s| s)?,
                     (PluginKind::Channel, Contract::V0_2) => v0_2::channel_world::Channel::add_to_linker::<
+                        _,
+                        HasSelf<CallState>,
+                    >(&mut linker, |s| s)?,
+                    (PluginKind::Channel, Contract::V0_3) => v0_3::channel_world::Channel::add_to_linker::<
                         _,
                         HasSelf<CallState>,
                     >(&mut linker, |s| s)?,

@@ -28,6 +28,8 @@ pub enum StoreEvent {
     ProductChanged(String),
     /// The product (store id) was deleted.
     ProductDeleted(String),
+    /// An order (store id) changed: fulfilled, cancelled, refunded (contract 0.3.0).
+    OrderChanged(String),
 }
 
 /// A verified webhook delivery.
@@ -49,10 +51,10 @@ pub struct ProductPage {
 /// A store connection's plugin, ready to call.
 #[derive(Clone)]
 pub struct StoreConnector {
-    runtime: PluginRuntime,
-    plugin: Arc<Plugin>,
-    pre: StorePre,
-    ctx: Arc<ConnectionContext>,
+    pub(super) runtime: PluginRuntime,
+    pub(super) plugin: Arc<Plugin>,
+    pub(super) pre: StorePre,
+    pub(super) ctx: Arc<ConnectionContext>,
 }
 
 impl std::fmt::Debug for StoreConnector {
@@ -93,6 +95,12 @@ macro_rules! store_call {
             StorePre::V0_2(pre) => {
                 #[allow(unused_imports)]
                 use super::convert::v0_2 as $conv;
+                let $r = run_in!($self, pre, $op, $iface, |$inst, $store| $call)?;
+                $then
+            }
+            StorePre::V0_3(pre) => {
+                #[allow(unused_imports)]
+                use super::convert::v0_3 as $conv;
                 let $r = run_in!($self, pre, $op, $iface, |$inst, $store| $call)?;
                 $then
             }

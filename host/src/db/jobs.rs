@@ -139,7 +139,7 @@ const SETTLE: &str = "UPDATE jobs SET \
      WHERE id = $6 AND lease_token = $7 AND state = 'running' RETURNING state";
 
 /// A random lease token: unique per claim, across processes.
-fn lease_token() -> String {
+pub(crate) fn lease_token() -> String {
     use rand::Rng;
     let bytes: [u8; 12] = rand::rng().random();
     hex::encode(bytes)

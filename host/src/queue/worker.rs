@@ -53,13 +53,20 @@ pub async fn run_until_idle(
         if drain(&engine, settings, on_settled).await? == Drained::Stale {
             continue;
         }
+        crate::orders::run_due_orders(&engine).await?;
         let channels: Vec<ChannelId> = engine.channels.keys().copied().collect();
         let stale = engine.is_stale().await?;
         let changed = !engine.app.db.channels_to_reconcile(engine.org).await?.is_empty();
         if stale || changed {
             continue;
         }
-        match engine.app.db.next_job_due(Some(&channels)).await? {
+        let next_job = engine.app.db.next_job_due(Some(&channels)).await?;
+        let next_order = engine.app.db.next_order_due(&channels).await?;
+        let next = match (next_job, next_order) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match next {
             None => return Ok(()),
             Some(due) => {
                 let wait = u64::try_from(due - now_ms()).unwrap_or(0).min(5_000);
@@ -80,6 +87,7 @@ pub async fn run_due(
     loop {
         engine = prepare(engine).await?;
         if drain(&engine, settings, on_settled).await? == Drained::Idle {
+            crate::orders::run_due_orders(&engine).await?;
             return Ok(engine);
         }
     }

@@ -16,6 +16,9 @@ pub enum RuleKind {
     Price,
     /// The channel category when no hand mapping or template decides.
     Category,
+    /// Whether a channel order comes into the store (or is held or skipped), and its tags and
+    /// note there.
+    Order,
 }
 
 impl RuleKind {
@@ -24,6 +27,7 @@ impl RuleKind {
             RuleKind::Product => "product",
             RuleKind::Price => "price",
             RuleKind::Category => "category",
+            RuleKind::Order => "order",
         }
     }
 
@@ -32,6 +36,7 @@ impl RuleKind {
     pub(crate) fn variables(self) -> &'static [&'static str] {
         match self {
             RuleKind::Product | RuleKind::Category => &["product", "channel"],
+            RuleKind::Order => &["order", "channel"],
             RuleKind::Price => {
                 &["price", "compare_at", "rate", "currency", "store_currency", "sku", "product", "channel"]
             }

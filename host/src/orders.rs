@@ -1,0 +1,16 @@
+//! The order flow: every channel's orders come into the store exactly once, and what happens
+//! to them afterwards (shipments, cancellations, refunds and returns) crosses both ways.
+//!
+//! Level-triggered, as the catalog is: webhooks and polling only record what a channel or
+//! the store reports and make the order due; a worker then reads the order's state (the
+//! channel's latest snapshot, the store order, the channel's settings) and does whatever is
+//! still missing. Running it twice does nothing the second time.
+
+pub mod create;
+pub mod failure;
+pub mod import;
+pub mod settings;
+pub mod work;
+
+pub use settings::OrderSettings;
+pub use work::{run_due_orders, sync_order};

@@ -1,0 +1,164 @@
+//! Working on due orders: one claim at a time per worker, each acted on from the state it
+//! reads (channel snapshot, store order, settings), then settled with the version it claimed.
+
+use super::create::{db_failure, ensure_store_order};
+use super::failure::{Side, settle_for};
+use super::settings::OrderSettings;
+use crate::db::DbError;
+use crate::db::orders::{ClaimedOrder, Failure, OrderSettle, OrderState};
+use crate::model::ChannelId;
+use crate::model::order::{OrderStage, StoreOrder};
+use crate::sync::{ChannelRuntime, SyncEngine};
+use crate::{after_sale, fulfillment};
+use std::time::Duration;
+
+/// How long a claimed order stays with its worker.
+const LEASE: Duration = Duration::from_secs(60);
+
+/// Works every order of the engine's channels that is due now; how many were worked.
+pub async fn run_due_orders(engine: &SyncEngine) -> Result<usize, DbError> {
+    let channels: Vec<ChannelId> =
+        engine.channels.values().filter(|c| c.connector.supports_orders()).map(|c| c.row.id).collect();
+    let mut worked = 0;
+    while let Some(claim) = engine.app.db.claim_order(LEASE, &channels).await? {
+        let settle = sync_order(engine, &claim).await;
+        if let OrderSettle::Failed(f) | OrderSettle::Retry { failure: f, .. } = &settle {
+            tracing::warn!(
+                order = %claim.row.channel_order_id, channel = %claim.row.channel_id,
+                kind = %f.kind, cause = %f.cause, "order not synced"
+            );
+        }
+        if !engine.app.db.settle_order(&claim, &settle).await? {
+            tracing::warn!(order = claim.row.id, "lost the order's lease; the new holder settles it");
+        }
+        worked += 1;
+    }
+    Ok(worked)
+}
+
+/// Brings one order up to date, whatever happened before.
+pub async fn sync_order(engine: &SyncEngine, claim: &ClaimedOrder) -> OrderSettle {
+    let row = &claim.row;
+    let Some(channel) = engine.channel(row.channel_id) else {
+        return OrderSettle::Failed(Failure::new(
+            "channel_gone",
+            format!("channel {} is no longer connected", row.channel_id),
+            "nothing to do",
+        ));
+    };
+    let settings = match engine.app.db.order_settings_json(channel.row.id).await {
+        Ok(json) => match OrderSettings::parse(&json) {
+            Ok(s) => s,
+            Err(e) => {
+                return OrderSettle::Failed(Failure::new(
+                    "settings",
+                    e,
+                    "save the channel's order settings again",
+                ));
+            }
+        },
+        Err(e) => return db_failure(e),
+    };
+    match step(engine, channel, &settings, claim).await {
+        Ok(state) => OrderSettle::Done(state),
+        Err(settle) => settle,
+    }
+}
+
+async fn step(
+    engine: &SyncEngine,
+    channel: &ChannelRuntime,
+    settings: &OrderSettings,
+    claim: &ClaimedOrder,
+) -> Result<OrderState, OrderSettle> {
+    let db = &engine.app.db;
+    let row = &claim.row;
+    let order = &row.order;
+    let store_order = match &row.store_order_id {
+        None => {
+            if !settings.order.import {
+                return Ok(OrderState::Skipped);
+            }
+            match order.stage {
+                OrderStage::Cancelled => return Ok(OrderState::Skipped),
+                OrderStage::Unpaid => return Ok(OrderState::Waiting),
+                OrderStage::OnHold if !settings.order.import_on_hold => return Ok(OrderState::Waiting),
+                _ => {}
+            }
+            let created = ensure_store_order(engine, channel, settings, claim).await?;
+            db.record_store_order(row.id, &created).await.map_err(db_failure)?;
+            tracing::info!(order = %order.id, store_order = %created.name, channel = %channel.row.name, "order created in the store");
+            created
+        }
+        Some(id) => match engine.store_connector.get_order(id).await {
+            Ok(Some(current)) => {
+                db.record_store_order(row.id, &current).await.map_err(db_failure)?;
+                current
+            }
+            Ok(None) => {
+                return Err(OrderSettle::Failed(Failure::new(
+                    "store_order_deleted",
+                    format!("store order {id} (from channel order {}) is gone from the store", order.id),
+                    "nothing crosses for this order any more; recreate it in the store by hand if needed",
+                )));
+            }
+            Err(e) => return Err(settle_for(&e, Side::Store, row.attempts, "reading the store order")),
+        },
+    };
+    cancellations(engine, channel, settings, claim, &store_order).await?;
+    fulfillment::sync_shipments(engine, channel, settings, claim, &store_order).await?;
+    after_sale::sync_after_sales(engine, channel, settings, claim, &store_order).await?;
+    Ok(OrderState::Synced)
+}
+
+/// A cancellation on either side reaches the other, as the settings say.
+async fn cancellations(
+    engine: &SyncEngine,
+    channel: &ChannelRuntime,
+    settings: &OrderSettings,
+    claim: &ClaimedOrder,
+    store_order: &StoreOrder,
+) -> Result<(), OrderSettle> {
+    let db = &engine.app.db;
+    let row = &claim.row;
+    let channel_cancelled = row.order.stage == OrderStage::Cancelled;
+    if channel_cancelled && !store_order.cancelled && settings.cancellation.channel_to_store {
+        let reason = format!("cancelled on {} (order {})", channel.row.name, row.order.id);
+        engine
+            .store_connector
+            .cancel_order(&store_order.id, &reason, settings.cancellation.restock, false)
+            .await
+            .map_err(|e| settle_for(&e, Side::Store, row.attempts, "cancelling the store order"))?;
+        db.mark_store_cancelled(row.id).await.map_err(db_failure)?;
+        tracing::info!(order = %row.order.id, store_order = %store_order.name, "store order cancelled");
+    }
+    let cancelled_in_store = store_order.cancelled && !row.store_cancelled;
+    if cancelled_in_store
+        && !channel_cancelled
+        && !row.channel_cancel_sent
+        && settings.cancellation.store_to_channel
+    {
+        let reason = format!("cancelled in the store ({})", store_order.name);
+        match channel.connector.cancel_order(&row.order.id, &reason).await {
+            Ok(()) => {
+                db.mark_channel_cancel_sent(row.id).await.map_err(db_failure)?;
+                tracing::info!(order = %row.order.id, "channel order cancelled");
+            }
+            Err(e) if matches!(e.kind, crate::connectors::ErrorKind::Invalid { .. }) => {
+                return Err(OrderSettle::Failed(Failure::new(
+                    "cancel_not_allowed",
+                    format!(
+                        "store order {} was cancelled, but {} refused to cancel order {}: {e}",
+                        store_order.name, channel.row.name, row.order.id
+                    ),
+                    "the platform does not let the seller cancel the order in its current stage: cancel it in the \
+                     platform's seller center or ask the buyer to, then retry the order",
+                )));
+            }
+            Err(e) => {
+                return Err(settle_for(&e, Side::Channel, row.attempts, "cancelling the channel order"));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,319 @@
+//! Orders end to end: TikTok sandbox orders come into the Shopify sandbox exactly once, through
+//! the real plugins, real Rhai and a real database; shipments, cancellations and returns
+//! cross; every failure names its kind, cause and fix, and a retry after the fix syncs.
+
+use crossdock::db::orders::OrderState;
+use crossdock::model::ChannelId;
+use crossdock_e2e::{
+    active_products, api_call, api_ok, fresh_postgres_url, fresh_sqlite_url, init_tracing, serve_api,
+    ship_in_shopify, sync, sync_orders, world,
+};
+use crossdock_sandbox::tiktok::{OrderStatus, ShopSpec};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn us_shop() -> Vec<ShopSpec> {
+    vec![ShopSpec::new("Crossdock US", "US", "USD")]
+}
+
+/// The first variant SKU of the first product of the world's catalog.
+fn first_sku(world: &crossdock::demo::SandboxWorld) -> String {
+    let cipher = &world.channels[0].shop.cipher;
+    let product =
+        world.tiktok.products(cipher).into_iter().find(|p| p.status == "ACTIVATE").expect("a live product");
+    product.skus[0].seller_sku.clone()
+}
+
+/// The store orders that carry this channel order's source identifier.
+fn store_orders_for(world: &crossdock::demo::SandboxWorld, channel_order: &str) -> Vec<Value> {
+    world
+        .shopify
+        .orders()
+        .into_iter()
+        .filter(|o| {
+            o["source_identifier"].as_str().is_some_and(|s| s.ends_with(&format!(":{channel_order}")))
+        })
+        .collect()
+}
+
+async fn orders_view(base: &str, channel: ChannelId) -> Value {
+    api_ok(Method::GET, &format!("{base}/api/channels/{}/orders", channel.0), None).await
+}
+
+fn order_in<'a>(view: &'a Value, channel_order: &str) -> &'a Value {
+    view["orders"]
+        .as_array()
+        .and_then(|orders| orders.iter().find(|o| o["channel_order_id"] == channel_order))
+        .unwrap_or_else(|| panic!("order {channel_order} is on the dashboard: {view}"))
+}
+
+async fn order_lifecycle(database_url: &str) {
+    init_tracing();
+    let world = world(database_url, active_products(3), us_shop()).await;
+    sync(&world).await;
+    let api = serve_api(&world).await;
+    let base = api.base_url();
+    let channel = world.channels[0].id;
+    let cipher = world.channels[0].shop.cipher.clone();
+    let sku = first_sku(&world);
+    let stock_before = world.shopify.available(&sku).expect("the store tracks the SKU");
+
+    // An order placed on the shop comes into the store once, however often it is polled.
+    let order_id = world.tiktok.place_order(&cipher, &[(&sku, 2)]);
+    let report = sync_orders(&world).await;
+    assert!(report.orders_seen >= 1, "{report:?}");
+    sync_orders(&world).await;
+    let created = store_orders_for(&world, &order_id);
+    assert_eq!(created.len(), 1, "exactly one store order: {created:#?}");
+    let store_order = &created[0];
+    let tags: Vec<&str> = store_order["tags"].as_str().unwrap_or_default().split(", ").collect();
+    assert!(tags.contains(&"Crossdock US"), "tagged with the shop's name: {store_order}");
+    assert_eq!(world.shopify.available(&sku), Some(stock_before - 2), "the store's stock drops once");
+    let view = orders_view(&base, channel).await;
+    let row = order_in(&view, &order_id);
+    assert_eq!(row["state"], "synced", "{row}");
+    let store_gid = row["store_order_id"].as_str().expect("the store order id is kept").to_string();
+
+    // The merchant ships it in the store: the tracking reaches the shop with the mapped carrier.
+    ship_in_shopify(&world, &store_gid, &[], "USPS", "9400111899223344556677").await;
+    sync_orders(&world).await;
+    assert_eq!(
+        world.tiktok.order_status(&cipher, &order_id),
+        Some(OrderStatus::AwaitingCollection),
+        "the shop's order is shipped"
+    );
+    let detail = api_ok(Method::GET, &format!("{base}/api/orders/{}", row["id"]), None).await;
+    let shipments = detail["shipments"].as_array().expect("shipments");
+    assert_eq!(shipments.len(), 1, "{detail}");
+    assert_eq!(shipments[0]["state"], "sent");
+    assert_eq!(shipments[0]["tracking_number"], "9400111899223344556677");
+
+    // Delivered, then the buyer asks for a refund and the merchant approves it: a store refund.
+    world.tiktok.advance_order(&cipher, &order_id, OrderStatus::InTransit);
+    world.tiktok.advance_order(&cipher, &order_id, OrderStatus::Delivered);
+    world.tiktok.request_return(&cipher, &order_id, "REFUND");
+    sync_orders(&world).await;
+    let detail = api_ok(Method::GET, &format!("{base}/api/orders/{}", row["id"]), None).await;
+    let request =
+        detail["after_sales"].as_array().and_then(|a| a.first()).cloned().expect("the request is followed");
+    assert_eq!(request["state"], "open", "{detail}");
+    api_ok(
+        Method::POST,
+        &format!(
+            "{base}/api/orders/{}/after-sales/{}/decide",
+            row["id"],
+            request["after_sale_id"].as_str().unwrap_or_default()
+        ),
+        Some(json!({ "approve": true })),
+    )
+    .await;
+    sync_orders(&world).await;
+    let detail = api_ok(Method::GET, &format!("{base}/api/orders/{}", row["id"]), None).await;
+    let request = &detail["after_sales"][0];
+    assert_eq!(request["state"], "done", "{detail}");
+    assert!(request["store_refund_id"].is_string(), "{detail}");
+    let refunded = store_orders_for(&world, &order_id);
+    let refunds = refunded[0]["refunds"].as_array().map(Vec::len).unwrap_or(0);
+    assert_eq!(refunds, 1, "one store refund: {:#}", refunded[0]);
+    sync_orders(&world).await;
+    let refunded = store_orders_for(&world, &order_id);
+    assert_eq!(
+        refunded[0]["refunds"].as_array().map(Vec::len),
+        Some(1),
+        "and only one, however often it syncs"
+    );
+}
+
+#[tokio::test]
+async fn an_order_comes_into_the_store_once_ships_back_and_its_refund_returns_sqlite() {
+    order_lifecycle(&fresh_sqlite_url()).await;
+}
+
+#[tokio::test]
+async fn an_order_comes_into_the_store_once_ships_back_and_its_refund_returns_postgres() {
+    let Some(url) = fresh_postgres_url().await else { return };
+    order_lifecycle(&url).await;
+}
+
+#[tokio::test]
+async fn an_order_by_webhook_and_by_polling_at_once_is_one_store_order_and_a_forged_webhook_is_refused() {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(2), us_shop()).await;
+    sync(&world).await;
+    let api = serve_api(&world).await;
+    let base = api.base_url();
+    let channel = world.channels[0].id;
+    let cipher = world.channels[0].shop.cipher.clone();
+    world.tiktok.subscribe_webhooks(&format!("{base}/webhooks/channel/{}", channel.0));
+    let sku = first_sku(&world);
+
+    let order_id = world.tiktok.place_order(&cipher, &[(&sku, 1)]);
+    world.tiktok.webhooks_settled().await;
+    // The webhook recorded the order; a poll and the workers run at the same time as more
+    // deliveries of the same order.
+    let (a, b) = tokio::join!(sync_orders(&world), sync_orders(&world));
+    assert!(a.orders_seen + b.orders_seen >= 2);
+    world.tiktok.webhooks_settled().await;
+    sync_orders(&world).await;
+    assert_eq!(store_orders_for(&world, &order_id).len(), 1, "one store order for one channel order");
+
+    // A delivery signed with another secret is refused and records nothing.
+    let forged = json!({ "type": 1, "shop_id": "x", "timestamp": 1, "data": { "order_id": "1" } });
+    let response = reqwest::Client::new()
+        .post(format!("{base}/webhooks/channel/{}", channel.0))
+        .header("Authorization", "0".repeat(64))
+        .json(&forged)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), reqwest::StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn an_unlinked_sku_fails_with_its_fix_and_the_order_syncs_once_the_store_has_it() {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(2), us_shop()).await;
+    sync(&world).await;
+    let api = serve_api(&world).await;
+    let base = api.base_url();
+    let channel = world.channels[0].id;
+    let cipher = world.channels[0].shop.cipher.clone();
+    // A listing made in Seller Center whose SKU the store does not have.
+    world.tiktok.seed_product(&cipher, "Seller Center only", &["SC-ONLY-1"]);
+    let order_id = world.tiktok.place_order(&cipher, &[("SC-ONLY-1", 1)]);
+    sync_orders(&world).await;
+    let view = orders_view(&base, channel).await;
+    let row = order_in(&view, &order_id);
+    assert_eq!(row["state"], "failed", "{row}");
+    assert_eq!(row["failure"]["kind"], "unlinked_sku", "{row}");
+    assert!(row["failure"]["cause"].as_str().unwrap_or_default().contains("SC-ONLY-1"), "{row}");
+    assert!(!row["failure"]["fix"].as_str().unwrap_or_default().is_empty(), "{row}");
+    assert!(store_orders_for(&world, &order_id).is_empty());
+
+    // The merchant adds the SKU to the store; the catalog reads it; the retry syncs the order.
+    let mut product = active_products(3).pop().expect("a product");
+    product.handle = "sc-only".into();
+    product.title = "Seller Center only".into();
+    product.variants.truncate(1);
+    product.variants[0].sku = "SC-ONLY-1".into();
+    world.shopify.add_product(product);
+    sync(&world).await;
+    api_ok(Method::POST, &format!("{base}/api/channels/{}/orders/retry?kind=unlinked_sku", channel.0), None)
+        .await;
+    crossdock_e2e::run_queue(&world).await;
+    let view = orders_view(&base, channel).await;
+    assert_eq!(order_in(&view, &order_id)["state"], "synced", "{view}");
+    assert_eq!(store_orders_for(&world, &order_id).len(), 1);
+    let (status, _) = api_call(Method::POST, &format!("{base}/api/orders/999999/retry"), None).await;
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_crash_between_the_store_create_and_our_commit_never_makes_a_second_order() {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(2), us_shop()).await;
+    sync(&world).await;
+    let channel = world.channels[0].id;
+    let cipher = world.channels[0].shop.cipher.clone();
+    let sku = first_sku(&world);
+    let order_id = world.tiktok.place_order(&cipher, &[(&sku, 1)]);
+    // Read the order, then act as a worker that called the store's create and died before
+    // recording the answer: the store has the order, our row only the create marker.
+    let engine = world.engine(crossdock_e2e::fast_settings()).await.expect("loads");
+    crossdock::orders::import::poll_orders(&engine).await.expect("polls");
+    let claim = world
+        .app
+        .db
+        .claim_order(std::time::Duration::from_millis(1), &[channel])
+        .await
+        .expect("claims")
+        .expect("the order is due");
+    assert!(world.app.db.mark_store_create_started(&claim).await.expect("marks"));
+    let runtime = engine.channel(channel).expect("the channel");
+    let source = crossdock::orders::create::source_identifier(runtime, &order_id);
+    let lost = crossdock::model::order::NewOrder {
+        source_identifier: source.clone(),
+        source_name: "TikTok Shop — Crossdock US".into(),
+        idempotency_key: format!("{source}:create-by-the-dead-worker"),
+        lines: Vec::new(),
+        shipping: crossdock::model::Money::parse("0", "USD").expect("money"),
+        tax: crossdock::model::Money::parse("0", "USD").expect("money"),
+        buyer_paid: crossdock::model::Money::parse("0", "USD").expect("money"),
+        platform_discount: crossdock::model::Money::parse("0", "USD").expect("money"),
+        shipping_address: None,
+        email: None,
+        note: None,
+        tags: Vec::new(),
+        attributes: Vec::new(),
+        decrement_stock: false,
+    };
+    let made = engine.store_connector.create_order(&lost).await.expect("the store takes the order");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await; // the dead worker's lease runs out
+    sync_orders(&world).await;
+    let created = store_orders_for(&world, &order_id);
+    assert_eq!(created.len(), 1, "the lookup found the order; no second create: {created:#?}");
+    let row = world.app.db.order(claim.row.id).await.expect("reads").expect("the row");
+    assert_eq!(row.store_order_id.as_deref(), Some(made.id.as_str()));
+    assert_eq!(row.state, OrderState::Synced);
+}
+
+#[tokio::test]
+async fn a_cancellation_on_the_shop_cancels_the_store_order_and_an_unmapped_carrier_points_to_the_mapping() {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(2), us_shop()).await;
+    sync(&world).await;
+    let api = serve_api(&world).await;
+    let base = api.base_url();
+    let channel = world.channels[0].id;
+    let cipher = world.channels[0].shop.cipher.clone();
+    let sku = first_sku(&world);
+
+    // Cancelled by the buyer before shipping (approved by the merchant): the store order too.
+    let cancelled = world.tiktok.place_order(&cipher, &[(&sku, 1)]);
+    sync_orders(&world).await;
+    let cancel_id = world.tiktok.cancel_order_as_buyer(&cipher, &cancelled);
+    let engine = world.engine(crossdock_e2e::fast_settings()).await.expect("loads");
+    let connector = &engine.channel(channel).expect("channel").connector;
+    let requests = connector.order_after_sales(&cancelled).await.expect("reads the request");
+    let request = requests.iter().find(|r| r.id.ends_with(&cancel_id)).expect("the buyer's request");
+    connector.decide_after_sale(&request.id, true).await.expect("approved");
+    sync_orders(&world).await;
+    let store = store_orders_for(&world, &cancelled);
+    assert!(store[0]["cancelled_at"].is_string(), "the store order is cancelled: {:#}", store[0]);
+
+    // A carrier the shop does not know stops the shipment with a pointer to the mapping;
+    // mapping it sends the shipment.
+    let shipped = world.tiktok.place_order(&cipher, &[(&sku, 1)]);
+    sync_orders(&world).await;
+    let view = orders_view(&base, channel).await;
+    let gid = order_in(&view, &shipped)["store_order_id"].as_str().expect("in the store").to_string();
+    ship_in_shopify(&world, &gid, &[], "Acme Parcel", "AP123456789").await;
+    sync_orders(&world).await;
+    let view = orders_view(&base, channel).await;
+    let row = order_in(&view, &shipped);
+    assert_eq!(row["failure"]["kind"], "unmapped_carrier", "{row}");
+    assert!(row["failure"]["fix"].as_str().unwrap_or_default().contains("/carriers"), "{row}");
+    let carriers = api_ok(Method::GET, &format!("{base}/api/channels/{}/carriers", channel.0), None).await;
+    let ups = carriers["providers"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["name"] == "UPS"))
+        .cloned()
+        .expect("UPS is offered");
+    let (status, _) = api_call(
+        Method::PUT,
+        &format!("{base}/api/channels/{}/carriers", channel.0),
+        Some(json!({ "store_carrier": "Acme Parcel", "provider_id": "nope" })),
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    api_ok(
+        Method::PUT,
+        &format!("{base}/api/channels/{}/carriers", channel.0),
+        Some(json!({ "store_carrier": "Acme Parcel", "provider_id": ups["id"] })),
+    )
+    .await;
+    crossdock_e2e::run_queue(&world).await;
+    assert_eq!(world.tiktok.order_status(&cipher, &shipped), Some(OrderStatus::AwaitingCollection));
+    let view = orders_view(&base, channel).await;
+    assert_eq!(order_in(&view, &shipped)["state"], "synced");
+}
