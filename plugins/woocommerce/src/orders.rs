@@ -53,7 +53,7 @@ fn order_number(id: &str) -> Result<u64> {
 fn read_order(api: &Api, id: u64) -> Result<Option<OrderNode>> {
     match api.get(&format!("/orders/{id}"), &[]) {
         Ok((json, _)) => {
-            let node: OrderNode = decode(json)?;
+            let node: OrderNode = decode(json).map_err(|e| about(&format!("reading order {id}"), e))?;
             Ok((node.status != "trash").then_some(node))
         }
         Err(ConnectorError::NotFound(_)) => Ok(None),
@@ -80,7 +80,8 @@ fn refunds(api: &Api, order: &OrderNode) -> Result<Vec<RefundNode>> {
         let (json, response) = api
             .get(&format!("/orders/{}/refunds", order.id), &params)
             .map_err(|e| about(&format!("reading the refunds of order {}", order.id), e))?;
-        let batch: Vec<RefundNode> = decode(json)?;
+        let batch: Vec<RefundNode> =
+            decode(json).map_err(|e| about(&format!("reading the refunds of order {}", order.id), e))?;
         let next = next_page(page, response.header("x-wp-totalpages"), batch.len(), MAX_PER_PAGE);
         all.extend(batch);
         match next {
@@ -102,7 +103,11 @@ fn full_order(api: &Api, order: &OrderNode) -> Result<StoreOrder> {
 fn resolve_line(api: &Api, variant_id: &str, sku: &str) -> Result<Resolved> {
     let number = order_writes::variant_number(variant_id)?;
     match api.get(&format!("/products/{number}"), &[]) {
-        Ok((json, _)) => return order_writes::resolve(variant_id, sku, &decode::<VariantNode>(json)?),
+        Ok((json, _)) => {
+            let node: VariantNode =
+                decode(json).map_err(|e| about(&format!("reading variant {variant_id} (SKU {sku})"), e))?;
+            return order_writes::resolve(variant_id, sku, &node);
+        }
         Err(ConnectorError::NotFound(_)) => {}
         Err(other) => return Err(about(&format!("reading variant {variant_id} (SKU {sku})"), other)),
     }
@@ -113,7 +118,8 @@ fn resolve_line(api: &Api, variant_id: &str, sku: &str) -> Result<Resolved> {
     let (json, _) = api
         .get("/products", &[("sku", sku.to_string())])
         .map_err(|e| about(&format!("looking up SKU {sku} of variant {variant_id}"), e))?;
-    let found: Vec<VariantNode> = decode(json)?;
+    let found: Vec<VariantNode> =
+        decode(json).map_err(|e| about(&format!("looking up SKU {sku} of variant {variant_id}"), e))?;
     if let Some(node) = found.iter().find(|n| n.id == number) {
         return order_writes::resolve(variant_id, sku, node);
     }
@@ -160,7 +166,7 @@ pub fn create_order(api: &Api, order: NewOrder) -> Result<StoreOrder> {
     }
     let json = mapping::check_response(response.status, response.retry_after_ms(), &response.body)
         .map_err(|e| about(&what, e))?;
-    let created: OrderNode = decode(json)?;
+    let created: OrderNode = decode(json).map_err(|e| about(&what, e))?;
     let missing = order_writes::missing_variants(&created, &order);
     if !missing.is_empty() {
         log::warn(&format!(
@@ -206,7 +212,7 @@ pub fn find_order(api: &Api, source_identifier: String) -> Result<Option<StoreOr
             ("_fields", "id,status,meta_data".to_string()),
         ];
         let (json, response) = api.get("/orders", &params).map_err(|e| about(&what, e))?;
-        let batch: Vec<OrderNode> = decode(json)?;
+        let batch: Vec<OrderNode> = decode(json).map_err(|e| about(&what, e))?;
         let next = next_page(page, response.header("x-wp-totalpages"), batch.len(), MAX_PER_PAGE);
         matches.extend(batch.into_iter().filter(|o| o.source_identifier() == Some(wanted)));
         match next {
@@ -273,7 +279,8 @@ pub fn list_orders(
     }
     let (json, response) =
         api.get("/orders", &params).map_err(|e| about(&format!("listing orders (page {page})"), e))?;
-    let batch: Vec<OrderNode> = decode(json)?;
+    let batch: Vec<OrderNode> =
+        decode(json).map_err(|e| about(&format!("listing orders (page {page})"), e))?;
     let next = next_page(page, response.header("x-wp-totalpages"), batch.len(), per_page);
     let mut kept: Vec<OrderNode> = batch
         .into_iter()
@@ -312,7 +319,7 @@ fn post_refund(api: &Api, order: u64, body: &Value) -> Result<u64> {
     }
     let json = mapping::check_response(response.status, response.retry_after_ms(), &response.body)
         .map_err(|e| about(&what, e))?;
-    let refund: RefundNode = decode(json)?;
+    let refund: RefundNode = decode(json).map_err(|e| about(&what, e))?;
     Ok(refund.id)
 }
 
