@@ -1,8 +1,8 @@
 //! The store-orders flows over the REST API v3: creating a channel order once, finding it by
 //! its source identifier, reading and listing orders with their shipments and refunds, and
 //! cancelling, refunding and fulfilling them. The bodies and mappings are in
-//! [`crate::order_writes`], [`crate::order_mapping`] and [`crate::tracking`]; this module
-//! sequences the calls.
+//! [`crate::new_order`], [`crate::order_changes`], [`crate::order_mapping`] and
+//! [`crate::tracking`]; this module sequences the calls.
 //!
 //! Choices the host should know:
 //! - WooCommerce has no idempotency keys and its REST API cannot filter orders by meta, so
@@ -26,8 +26,9 @@
 
 use crate::api::{Api, MAX_PER_PAGE};
 use crate::mapping::{self, about, decode, gmt_date, next_page};
+use crate::new_order::{self, LineRef, Resolved, VariantNode};
+use crate::order_changes::{self, CancelPlan};
 use crate::order_mapping::{self, OrderNode, RefundNode};
-use crate::order_writes::{self, CancelPlan, LineRef, Resolved, VariantNode};
 use crate::tracking;
 use crossdock_plugin_sdk::http::Method;
 use crossdock_plugin_sdk::store_orders::{
@@ -101,19 +102,19 @@ fn full_order(api: &Api, order: &OrderNode) -> Result<StoreOrder> {
 /// the store serves it there), else the SKU's products (`GET /products?sku=`), else the SKU
 /// on the line for WooCommerce to resolve.
 fn resolve_line(api: &Api, variant_id: &str, sku: &str) -> Result<Resolved> {
-    let number = order_writes::variant_number(variant_id)?;
+    let number = new_order::variant_number(variant_id)?;
     match api.get(&format!("/products/{number}"), &[]) {
         Ok((json, _)) => {
             let node: VariantNode =
                 decode(json).map_err(|e| about(&format!("reading variant {variant_id} (SKU {sku})"), e))?;
-            return order_writes::resolve(variant_id, sku, &node);
+            return new_order::resolve(variant_id, sku, &node);
         }
         Err(ConnectorError::NotFound(_)) => {}
         Err(other) => return Err(about(&format!("reading variant {variant_id} (SKU {sku})"), other)),
     }
     let sku = sku.trim();
     if sku.is_empty() {
-        return Err(order_writes::variant_gone(variant_id, sku, "WooCommerce has no product with this id"));
+        return Err(new_order::variant_gone(variant_id, sku, "WooCommerce has no product with this id"));
     }
     let (json, _) = api
         .get("/products", &[("sku", sku.to_string())])
@@ -121,10 +122,10 @@ fn resolve_line(api: &Api, variant_id: &str, sku: &str) -> Result<Resolved> {
     let found: Vec<VariantNode> =
         decode(json).map_err(|e| about(&format!("looking up SKU {sku} of variant {variant_id}"), e))?;
     if let Some(node) = found.iter().find(|n| n.id == number) {
-        return order_writes::resolve(variant_id, sku, node);
+        return new_order::resolve(variant_id, sku, node);
     }
     if let Some(other) = found.first() {
-        return Err(order_writes::variant_gone(
+        return Err(new_order::variant_gone(
             variant_id,
             sku,
             &format!(
@@ -147,12 +148,12 @@ pub fn create_order(api: &Api, order: NewOrder) -> Result<StoreOrder> {
         };
         resolved.push(r);
     }
-    order_writes::check_stock(&order, &resolved).map_err(|e| about(&what, e))?;
+    new_order::check_stock(&order, &resolved).map_err(|e| about(&what, e))?;
     if !order.decrement_stock {
-        order_writes::check_no_decrement(&order, &resolved).map_err(|e| about(&what, e))?;
+        new_order::check_no_decrement(&order, &resolved).map_err(|e| about(&what, e))?;
     }
     let refs: Vec<LineRef> = resolved.into_iter().map(|r| r.line).collect();
-    let body = order_writes::create_body(&order, &refs).map_err(|e| about(&what, e))?;
+    let body = new_order::create_body(&order, &refs).map_err(|e| about(&what, e))?;
     let response = api.call(Method::Post, "/orders", &[], Some(&body)).map_err(|e| about(&what, e))?;
     if response.status == 400
         && mapping::error_code(&response.body).as_deref() == Some("woocommerce_rest_invalid_product_id")
@@ -167,7 +168,7 @@ pub fn create_order(api: &Api, order: NewOrder) -> Result<StoreOrder> {
     let json = mapping::check_response(response.status, response.retry_after_ms(), &response.body)
         .map_err(|e| about(&what, e))?;
     let created: OrderNode = decode(json).map_err(|e| about(&what, e))?;
-    let missing = order_writes::missing_variants(&created, &order);
+    let missing = new_order::missing_variants(&created, &order);
     if !missing.is_empty() {
         log::warn(&format!(
             "woocommerce order={} source={} created without variants {} (WooCommerce resolved their SKUs to other products)",
@@ -203,7 +204,7 @@ pub fn find_order(api: &Api, source_identifier: String) -> Result<Option<StoreOr
     let mut page = 1;
     loop {
         let params = [
-            ("created_via", order_writes::CREATED_VIA.to_string()),
+            ("created_via", new_order::CREATED_VIA.to_string()),
             ("orderby", "date".to_string()),
             ("order", "desc".to_string()),
             ("page", page.to_string()),
@@ -267,7 +268,7 @@ pub fn list_orders(
     let per_page = limit.clamp(1, MAX_PER_PAGE);
     let since_secs = updated_since.div_euclid(1000);
     let mut params = vec![
-        ("created_via", order_writes::CREATED_VIA.to_string()),
+        ("created_via", new_order::CREATED_VIA.to_string()),
         ("orderby", "modified".to_string()),
         ("order", "asc".to_string()),
         ("dates_are_gmt", "true".to_string()),
@@ -326,7 +327,7 @@ fn post_refund(api: &Api, order: u64, body: &Value) -> Result<u64> {
 pub fn cancel_order(api: &Api, id: String, how: Cancellation) -> Result<()> {
     let number = order_number(&id)?;
     let order = existing_order(api, number)?;
-    let CancelPlan::Cancel { refund } = order_writes::cancel_plan(&order, &how)? else {
+    let CancelPlan::Cancel { refund } = order_changes::cancel_plan(&order, &how)? else {
         return Ok(());
     };
     if let Some(body) = refund {
@@ -351,10 +352,10 @@ pub fn refund_order(api: &Api, id: String, refund: NewRefund) -> Result<String> 
     let number = order_number(&id)?;
     let order = existing_order(api, number)?;
     let recorded = refunds(api, &order)?;
-    if let Some(existing) = order_writes::recorded_refund(&recorded, &refund.idempotency_key) {
+    if let Some(existing) = order_changes::recorded_refund(&recorded, &refund.idempotency_key) {
         return Ok(existing.id.to_string());
     }
-    let body = order_writes::refund_body(&order, &refund)
+    let body = order_changes::refund_body(&order, &refund)
         .map_err(|e| about(&format!("refunding order {number}"), e))?;
     let created = post_refund(api, number, &body)?;
     log::info(&format!("woocommerce order={number} refund={created} recorded"));
@@ -374,7 +375,8 @@ pub fn fulfill_order(api: &Api, id: String, fulfillment: NewFulfillment) -> Resu
     {
         return Ok(item.id());
     }
-    let shipment = order_writes::shipment(&order, &items, &fulfillment.lines).map_err(|e| about(&what, e))?;
+    let shipment =
+        order_changes::shipment(&order, &items, &fulfillment.lines).map_err(|e| about(&what, e))?;
     let item = tracking::new_item(number, &fulfillment.tracking, &shipment.lines, clock::now_seconds());
     let tracking_id = tracking::tracking_id(number, &fulfillment.tracking.tracking_number);
     let mut list: Vec<Value> = items.into_iter().map(|i| i.raw).collect();
