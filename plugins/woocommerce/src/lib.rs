@@ -1,93 +1,45 @@
 //! WooCommerce store connector: reads the merchant's catalog through the WooCommerce REST API
-//! v3 and hands it to the host as contract records, and verifies and decodes WooCommerce's
-//! webhooks. Settings: `base-url` (required), `auth` (`basic` or `query`), `weight-unit`
-//! (default `kg`), `unmanaged-stock` (default 0); secrets: `consumer-key`, `consumer-secret`,
-//! `webhook-secret`.
+//! v3 and hands it to the host as contract records, creates and follows the channels' orders
+//! in the store (see [`orders`]), and verifies and decodes WooCommerce's webhooks. Settings:
+//! `base-url` (required), `auth` (`basic` or `query`), `weight-unit` (default `kg`),
+//! `unmanaged-stock` (default 0), `order-lookup-pages` (default 5); secrets: `consumer-key`,
+//! `consumer-secret`, `webhook-secret`.
 //!
 //! The list cursor is a page number of `GET /products?orderby=id&order=asc`; each variable
 //! product's variations are read in full before the page is returned. A product deleted
 //! between pages shifts later ones back by one, so one may be missed until the host's next
-//! reconciliation. Only this file calls host imports; the other modules are pure and tested
-//! natively.
+//! reconciliation. Only this file, [`api`] and [`orders`] call host imports; the other modules
+//! are pure and tested natively.
 
+mod api;
 mod endpoint;
 mod mapping;
+mod money;
+mod new_order;
+mod order_changes;
+mod order_mapping;
+mod orders;
+mod tracking;
 mod webhook;
 
-use crossdock_plugin_sdk::http::{Request, Response};
+use api::{Api, MAX_PER_PAGE};
+use crossdock_plugin_sdk::http::Request;
+use crossdock_plugin_sdk::store_orders::{
+    Cancellation, NewFulfillment, NewOrder, NewRefund, StoreOrder, StoreOrderPage,
+};
 use crossdock_plugin_sdk::types::{AccountInfo, ConnectorError, Product};
 use crossdock_plugin_sdk::webhooks::WebhookDelivery;
 use crossdock_plugin_sdk::{
-    ProductPage, Result, StoreCatalog, StoreWebhooks, config, export_store, log, manifest,
+    ProductPage, Result, StoreCatalog, StoreOrders, StoreWebhooks, config, export_store, log, manifest,
 };
-use endpoint::{AuthMode, Site};
-use mapping::{ProductNode, Setting, SiteIndex, Units, VariationNode};
-use serde_json::Value;
+use mapping::{ProductNode, SiteIndex, VariationNode};
 
 manifest!("../crossdock.toml");
 
-/// The most `per_page` WooCommerce allows.
-const MAX_PER_PAGE: u32 = 100;
-
 struct WooCommerce;
 
-/// One connection's site, key pair and units, read from its settings.
-struct Api {
-    site: Site,
-    units: Units,
-}
-
+/// The catalog reads.
 impl Api {
-    fn from_config() -> Result<Self> {
-        let mode = AuthMode::parse(config::get("auth").as_deref())?;
-        let site = Site::new(
-            &config::require("base-url")?,
-            config::require_secret("consumer-key")?,
-            config::require_secret("consumer-secret")?,
-            mode,
-        )?;
-        let grams_per_unit = Units::grams_per(config::get("weight-unit").as_deref())?;
-        let unmanaged_stock = match config::get("unmanaged-stock").map(|s| s.trim().to_string()) {
-            None => 0,
-            Some(s) if s.is_empty() => 0,
-            Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-                ConnectorError::Fatal(format!(
-                    "connection setting `unmanaged-stock` must be a whole number, not `{s}`"
-                ))
-            })?,
-        };
-        Ok(Api { site, units: Units { grams_per_unit, unmanaged_stock } })
-    }
-
-    fn send(&self, request: Request) -> Result<Response> {
-        let request = request.header("accept", "application/json");
-        let request = match self.site.authorization() {
-            Some(value) => request.header("authorization", value),
-            None => request,
-        };
-        request.send()
-    }
-
-    /// GETs `path` and returns the checked JSON and the response (for its headers).
-    fn get(&self, path: &str, params: &[(&str, String)]) -> Result<(Value, Response)> {
-        let response = self.send(Request::get(self.site.url(path, params)))?;
-        let json = mapping::check_response(response.status, response.retry_after_ms(), &response.body)?;
-        Ok((json, response))
-    }
-
-    fn currency(&self) -> Result<String> {
-        let (json, _) = self.get("/settings/general/woocommerce_currency", &[])?;
-        let setting: Setting = mapping::decode(json)?;
-        setting.value.as_str().map(|c| c.trim().to_ascii_uppercase()).filter(|c| c.len() == 3).ok_or_else(
-            || {
-                ConnectorError::Transient(format!(
-                    "woocommerce_currency is not a currency code: {}",
-                    setting.value
-                ))
-            },
-        )
-    }
-
     /// Every variation of a variable product, 100 per request.
     fn variations(&self, product: u64) -> Result<Vec<VariationNode>> {
         let mut all = Vec::new();
@@ -197,35 +149,33 @@ impl StoreWebhooks for WooCommerce {
     }
 }
 
-impl crossdock_plugin_sdk::StoreOrders for WooCommerce {
-    fn create_order(
-        _order: crossdock_plugin_sdk::store_orders::NewOrder,
-    ) -> Result<crossdock_plugin_sdk::store_orders::StoreOrder> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+impl StoreOrders for WooCommerce {
+    fn create_order(order: NewOrder) -> Result<StoreOrder> {
+        orders::create_order(&Api::from_config()?, order)
     }
-    fn find_order(
-        _source_identifier: String,
-    ) -> Result<Option<crossdock_plugin_sdk::store_orders::StoreOrder>> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn find_order(source_identifier: String) -> Result<Option<StoreOrder>> {
+        orders::find_order(&Api::from_config()?, source_identifier)
     }
-    fn get_order(_id: String) -> Result<Option<crossdock_plugin_sdk::store_orders::StoreOrder>> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn get_order(id: String) -> Result<Option<StoreOrder>> {
+        orders::get_order(&Api::from_config()?, id)
     }
-    fn list_orders(
-        _updated_since: i64,
-        _cursor: Option<String>,
-        _limit: u32,
-    ) -> Result<crossdock_plugin_sdk::store_orders::StoreOrderPage> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn list_orders(updated_since: i64, cursor: Option<String>, limit: u32) -> Result<StoreOrderPage> {
+        orders::list_orders(&Api::from_config()?, updated_since, cursor, limit)
     }
-    fn cancel_order(_id: String, _how: crossdock_plugin_sdk::store_orders::Cancellation) -> Result<()> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn cancel_order(id: String, how: Cancellation) -> Result<()> {
+        orders::cancel_order(&Api::from_config()?, id, how)
     }
-    fn refund_order(_id: String, _refund: crossdock_plugin_sdk::store_orders::NewRefund) -> Result<String> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn refund_order(id: String, refund: NewRefund) -> Result<String> {
+        orders::refund_order(&Api::from_config()?, id, refund)
     }
-    fn fulfill_order(_id: String, _f: crossdock_plugin_sdk::store_orders::NewFulfillment) -> Result<String> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn fulfill_order(id: String, fulfillment: NewFulfillment) -> Result<String> {
+        orders::fulfill_order(&Api::from_config()?, id, fulfillment)
     }
 }
 

@@ -55,10 +55,23 @@ pub fn check_response(
         }
         404 => return Err(ConnectorError::NotFound(format!("WooCommerce (HTTP 404): {}", described()))),
         400..=499 => {
-            return Err(ConnectorError::invalid(
-                code.unwrap_or_else(|| format!("http-{status}")),
-                format!("WooCommerce refused the request (HTTP {status}): {}", message()),
-            ));
+            // `rest_invalid_param` names the parameter in `data.params`; that is the field.
+            let param = json
+                .as_ref()
+                .and_then(|j| j.pointer("/data/params"))
+                .and_then(Value::as_object)
+                .and_then(|p| p.iter().next())
+                .map(|(field, why)| (field.clone(), why.as_str().unwrap_or_default().to_string()));
+            return Err(match param {
+                Some((field, why)) => ConnectorError::invalid(
+                    field,
+                    format!("WooCommerce refused the request (HTTP {status}): {} {why}", message()),
+                ),
+                None => ConnectorError::invalid(
+                    code.unwrap_or_else(|| format!("http-{status}")),
+                    format!("WooCommerce refused the request (HTTP {status}): {}", message()),
+                ),
+            });
         }
         500..=599 => {
             return Err(ConnectorError::Transient(format!(
@@ -80,6 +93,27 @@ pub fn check_response(
             preview(body)
         ))
     })
+}
+
+/// The WooCommerce error `code` of a response body, if it has one.
+pub fn error_code(body: &[u8]) -> Option<String> {
+    let json: Value = serde_json::from_slice(body).ok()?;
+    json.get("code").and_then(Value::as_str).map(str::to_string)
+}
+
+/// The error with `what` (the record and the step) in front of its message; the variant, and
+/// so the retry decision, stays.
+pub fn about(what: &str, error: ConnectorError) -> ConnectorError {
+    match error {
+        ConnectorError::Unauthorized(m) => ConnectorError::Unauthorized(format!("{what}: {m}")),
+        ConnectorError::RateLimited(r) => {
+            ConnectorError::rate_limited(r.retry_after_ms, format!("{what}: {}", r.message))
+        }
+        ConnectorError::NotFound(m) => ConnectorError::NotFound(format!("{what}: {m}")),
+        ConnectorError::Invalid(f) => ConnectorError::invalid(f.field, format!("{what}: {}", f.message)),
+        ConnectorError::Transient(m) => ConnectorError::Transient(format!("{what}: {m}")),
+        ConnectorError::Fatal(m) => ConnectorError::Fatal(format!("{what}: {m}")),
+    }
 }
 
 /// Decodes checked JSON into a response type.
@@ -433,6 +467,23 @@ pub fn unix_millis(text: &str) -> Option<i64> {
     Some(((era * 146_097 + doe - 719_468) * 86_400 + h * 3600 + min * 60 + s) * 1000)
 }
 
+/// A WordPress `_gmt` date (`2025-06-01T00:00:00`) of Unix seconds, for `modified_after`.
+pub fn gmt_date(unix_seconds: i64) -> String {
+    let days = unix_seconds.div_euclid(86_400);
+    let secs = unix_seconds.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,6 +592,36 @@ mod tests {
         assert!(matches!(invalid, Err(ConnectorError::Invalid(f)) if f.field == "rest_invalid_param"));
         assert!(matches!(check_response(200, None, br#"[{"id": 1, "na"#), Err(ConnectorError::Transient(_))));
         assert_eq!(check_response(200, None, b"[]").expect("ok"), json!([]));
+    }
+
+    #[test]
+    fn an_invalid_parameter_names_its_field() {
+        let body = br#"{"code":"rest_invalid_param","message":"Invalid parameter(s): status","data":{"status":400,"params":{"status":"status is not one of pending, processing."}}}"#;
+        assert!(matches!(
+            check_response(400, None, body),
+            Err(ConnectorError::Invalid(f)) if f.field == "status" && f.message.contains("not one of")
+        ));
+        assert_eq!(error_code(body).as_deref(), Some("rest_invalid_param"));
+        assert_eq!(error_code(b"<html>"), None);
+    }
+
+    #[test]
+    fn context_goes_in_front_and_the_variant_stays() {
+        let e = about("order 812", ConnectorError::rate_limited(1_000, "slow down"));
+        assert!(
+            matches!(e, ConnectorError::RateLimited(r) if r.retry_after_ms == 1_000 && r.message == "order 812: slow down")
+        );
+        let e = about("order 812", ConnectorError::invalid("amount", "too much"));
+        assert!(
+            matches!(e, ConnectorError::Invalid(f) if f.field == "amount" && f.message == "order 812: too much")
+        );
+    }
+
+    #[test]
+    fn gmt_dates_round_trip() {
+        assert_eq!(gmt_date(1_748_736_000), "2025-06-01T00:00:00");
+        assert_eq!(gmt_date(1_748_772_299), "2025-06-01T10:04:59");
+        assert_eq!(unix_millis(&gmt_date(1_709_251_199)), Some(1_709_251_199_000));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! WooCommerce webhook deliveries (reference §8): the `X-WC-Webhook-Signature` check, the
-//! unsigned ping a webhook sends when saved, and what each product topic means. Pure
-//! functions over headers and bytes.
+//! unsigned ping a webhook sends when saved, and what each product and order topic means
+//! (`order.created|updated|deleted|restored` name the order that changed; a deleted order's
+//! payload is its id alone). Pure functions over headers and bytes.
 //!
 //! `X-WC-Webhook-Delivery-ID` is a hash of the webhook id and the current second, so two
 //! events in one second share it; the event id handed to the host adds a digest of the body,
@@ -56,13 +57,17 @@ pub fn event_id(headers: &[(String, String)], body: &[u8]) -> Option<String> {
     Some(format!("{delivery}:{webhook}:{}", hex::encode(&digest[..8])))
 }
 
-/// What a verified delivery of `topic` means; topics other than products mean nothing.
+/// What a verified delivery of `topic` means; topics other than products and orders mean
+/// nothing.
 pub fn decode(topic: &str, body: &[u8]) -> Result<Vec<StoreEvent>, ConnectorError> {
     match topic.trim().to_ascii_lowercase().as_str() {
         "product.created" | "product.updated" | "product.restored" => {
             Ok(vec![StoreEvent::ProductChanged(product_id(&payload(body)?)?)])
         }
         "product.deleted" => Ok(vec![StoreEvent::ProductDeleted(product_id(&payload(body)?)?)]),
+        "order.created" | "order.updated" | "order.deleted" | "order.restored" => {
+            Ok(vec![StoreEvent::OrderChanged(order_id(&payload(body)?)?)])
+        }
         _ => Ok(Vec::new()),
     }
 }
@@ -75,18 +80,31 @@ fn payload(body: &[u8]) -> Result<serde_json::Map<String, Value>, ConnectorError
     }
 }
 
-/// The product's id; a variation's payload names its parent, which is the product that changed.
-fn product_id(payload: &serde_json::Map<String, Value>) -> Result<String, ConnectorError> {
-    let number = |field: &str| match payload.get(field)? {
+/// A numeric field of a payload, sent as a number or a string.
+fn number(payload: &serde_json::Map<String, Value>, field: &str) -> Option<u64> {
+    match payload.get(field)? {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
-    };
-    number("parent_id")
+    }
+}
+
+/// The product's id; a variation's payload names its parent, which is the product that changed.
+fn product_id(payload: &serde_json::Map<String, Value>) -> Result<String, ConnectorError> {
+    number(payload, "parent_id")
         .filter(|p| *p != 0)
-        .or_else(|| number("id"))
+        .or_else(|| number(payload, "id"))
         .map(|id| id.to_string())
         .ok_or_else(|| ConnectorError::invalid("body", "the payload has no product id"))
+}
+
+/// The order's id (an order's `parent_id` is the order a renewal or refund came from, not
+/// the order that changed).
+fn order_id(payload: &serde_json::Map<String, Value>) -> Result<String, ConnectorError> {
+    number(payload, "id")
+        .filter(|id| *id != 0)
+        .map(|id| id.to_string())
+        .ok_or_else(|| ConnectorError::invalid("body", "the payload has no order id"))
 }
 
 #[cfg(test)]
@@ -156,8 +174,26 @@ mod tests {
     }
 
     #[test]
+    fn order_topics_name_the_order_that_changed() {
+        let body =
+            br#"{"id":812,"parent_id":0,"status":"processing","line_items":[{"id":813,"product_id":101}]}"#;
+        for topic in ["order.created", "order.updated", "order.restored", "Order.Updated"] {
+            let events = decode(topic, body).expect("decodes");
+            assert!(matches!(events.as_slice(), [StoreEvent::OrderChanged(id)] if id == "812"), "{topic}");
+        }
+        let events = decode("order.deleted", br#"{"id":"812"}"#).expect("decodes");
+        assert!(matches!(events.as_slice(), [StoreEvent::OrderChanged(id)] if id == "812"));
+        assert!(matches!(
+            decode("order.updated", br#"{"status":"processing"}"#),
+            Err(ConnectorError::Invalid(_))
+        ));
+        assert!(matches!(decode("order.updated", b"[1]"), Err(ConnectorError::Invalid(_))));
+    }
+
+    #[test]
     fn other_topics_mean_nothing() {
-        assert!(decode("order.created", b"{}").expect("decodes").is_empty());
+        assert!(decode("coupon.created", b"{}").expect("decodes").is_empty());
+        assert!(decode("customer.updated", b"{}").expect("decodes").is_empty());
     }
 
     #[test]
