@@ -1,5 +1,6 @@
 //! ISO 8601 / RFC 3339 timestamps (`2026-01-15T10:00:00Z`, `2026-01-15T12:00:00.123+02:00`) to Unix
-//! milliseconds, without a date-time crate: Shopify's `DateTime` scalar is all we read.
+//! milliseconds and back, without a date-time crate: Shopify's `DateTime` scalar is all we read,
+//! and its search syntax (`updated_at:>=…`) all we write.
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -10,6 +11,34 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The proleptic Gregorian date `days` after 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Unix milliseconds as `YYYY-MM-DDTHH:MM:SSZ`, the whole second at or before the instant (a
+/// `>=` search from it includes the instant itself).
+pub fn format_seconds(millis: i64) -> String {
+    let seconds = millis.div_euclid(1_000);
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let of_day = seconds.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        of_day / 3_600,
+        of_day % 3_600 / 60,
+        of_day % 60
+    )
 }
 
 fn is_leap(year: i64) -> bool {
@@ -111,7 +140,18 @@ pub fn parse_millis(text: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_millis;
+    use super::{format_seconds, parse_millis};
+
+    #[test]
+    fn millis_format_as_utc_seconds_and_parse_back() {
+        assert_eq!(format_seconds(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_seconds(1_768_471_200_999), "2026-01-15T10:00:00Z");
+        assert_eq!(format_seconds(951_868_799_000), "2000-02-29T23:59:59Z");
+        assert_eq!(format_seconds(-1), "1969-12-31T23:59:59Z");
+        for millis in [0, 86_399_000, 1_709_164_800_000, 4_102_444_800_000, -86_400_000] {
+            assert_eq!(parse_millis(&format_seconds(millis)), Some(millis), "{millis}");
+        }
+    }
 
     #[test]
     fn utc_timestamps_parse_to_unix_millis() {

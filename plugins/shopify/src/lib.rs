@@ -1,5 +1,7 @@
 //! Shopify store connector: reads the merchant's catalog through the Admin GraphQL API and
-//! hands it to the host as contract records, and verifies and decodes Shopify's webhooks.
+//! hands it to the host as contract records, creates channel orders in the store and follows
+//! their fulfillments, cancellations and refunds (see [`orders`]), and verifies and decodes
+//! Shopify's webhooks.
 //! Settings: `base-url` (required), `api-version` (default `2026-01`), `bulk-read` (`never`,
 //! `auto`, `always`; default `auto`) and `bulk-threshold` (default 250); secrets:
 //! `access-token`, `webhook-secret` (the app's client secret, which signs webhooks).
@@ -8,23 +10,29 @@
 //! ends the page; the next call reads that product alone, so no call repeats a list query to
 //! finish a product. A catalog above `bulk-threshold` products is read with a bulk operation
 //! instead (see [`bulk`]): empty pages while Shopify prepares the file, then windows of it.
-//! Only this file calls host imports; the other modules are pure and tested natively.
+//! Only this file calls host imports; the other modules are pure and tested natively (the
+//! order operations run over the [`orders::Graphql`] transport this file implements).
 
 mod bulk;
 mod cursor;
 mod gid;
 mod iso8601;
 mod mapping;
+mod money;
+mod orders;
 mod query;
 mod webhook;
 
 use bulk::window::{self, Cut};
 use bulk::{BulkPollData, BulkRunData, Mode, ProductsCountData, Progress, Started};
 use crossdock_plugin_sdk::http::Request;
+use crossdock_plugin_sdk::store_orders::{
+    Cancellation, NewFulfillment, NewOrder, NewRefund, StoreOrder, StoreOrderPage,
+};
 use crossdock_plugin_sdk::types::{AccountInfo, ConnectorError, Product};
 use crossdock_plugin_sdk::webhooks::{StoreEvent, WebhookDelivery};
 use crossdock_plugin_sdk::{
-    ProductPage, Result, StoreCatalog, StoreWebhooks, config, export_store, log, manifest,
+    ProductPage, Result, StoreCatalog, StoreOrders, StoreWebhooks, config, export_store, log, manifest,
 };
 use cursor::Cursor;
 use mapping::{
@@ -337,35 +345,48 @@ impl StoreWebhooks for Shopify {
     }
 }
 
-impl crossdock_plugin_sdk::StoreOrders for Shopify {
-    fn create_order(
-        _order: crossdock_plugin_sdk::store_orders::NewOrder,
-    ) -> Result<crossdock_plugin_sdk::store_orders::StoreOrder> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+impl orders::Graphql for Admin {
+    fn post(&self, body: &serde_json::Value) -> Result<serde_json::Value> {
+        Admin::post(self, body)
     }
-    fn find_order(
-        _source_identifier: String,
-    ) -> Result<Option<crossdock_plugin_sdk::store_orders::StoreOrder>> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+}
+
+impl StoreOrders for Shopify {
+    fn create_order(order: NewOrder) -> Result<StoreOrder> {
+        let created = orders::create_order(&Admin::from_config()?, &order)?;
+        log::info(&format!(
+            "shopify order created order={} name={} source={}",
+            created.id, created.name, order.source_identifier
+        ));
+        Ok(created)
     }
-    fn get_order(_id: String) -> Result<Option<crossdock_plugin_sdk::store_orders::StoreOrder>> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn find_order(source_identifier: String) -> Result<Option<StoreOrder>> {
+        orders::find_order(&Admin::from_config()?, &source_identifier)
     }
-    fn list_orders(
-        _updated_since: i64,
-        _cursor: Option<String>,
-        _limit: u32,
-    ) -> Result<crossdock_plugin_sdk::store_orders::StoreOrderPage> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn get_order(id: String) -> Result<Option<StoreOrder>> {
+        orders::get_order(&Admin::from_config()?, &id)
     }
-    fn cancel_order(_id: String, _how: crossdock_plugin_sdk::store_orders::Cancellation) -> Result<()> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn list_orders(updated_since: i64, cursor: Option<String>, limit: u32) -> Result<StoreOrderPage> {
+        orders::list_orders(&Admin::from_config()?, updated_since, cursor.as_deref(), limit)
     }
-    fn refund_order(_id: String, _refund: crossdock_plugin_sdk::store_orders::NewRefund) -> Result<String> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn cancel_order(id: String, how: Cancellation) -> Result<()> {
+        orders::cancel_order(&Admin::from_config()?, &id, &how)
     }
-    fn fulfill_order(_id: String, _f: crossdock_plugin_sdk::store_orders::NewFulfillment) -> Result<String> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
+
+    fn refund_order(id: String, refund: NewRefund) -> Result<String> {
+        let refund_id = orders::refund_order(&Admin::from_config()?, &id, &refund)?;
+        log::info(&format!("shopify refund recorded order={id} refund={refund_id}"));
+        Ok(refund_id)
+    }
+
+    fn fulfill_order(id: String, fulfillment: NewFulfillment) -> Result<String> {
+        let fulfillment_id = orders::fulfill_order(&Admin::from_config()?, &id, &fulfillment)?;
+        log::info(&format!("shopify fulfillment recorded order={id} fulfillment={fulfillment_id}"));
+        Ok(fulfillment_id)
     }
 }
 

@@ -70,6 +70,18 @@ pub fn check_response(
             let wait = retry_after_ms.or_else(|| throttle_wait_ms(&json, spent)).unwrap_or(DEFAULT_RETRY_MS);
             return Err(ConnectorError::rate_limited(wait, "Shopify throttled the query (THROTTLED)"));
         }
+        let denied = errors.as_array().is_some_and(|list| {
+            list.iter()
+                .any(|e| e.pointer("/extensions/code").and_then(Value::as_str) == Some("ACCESS_DENIED"))
+        });
+        if denied {
+            // A scope the app was not granted (`read_orders`, `write_orders`…): only the merchant
+            // can fix it, by reconnecting with the scope.
+            return Err(ConnectorError::Unauthorized(format!(
+                "Shopify denied the app access: {}; reconnect the store granting the scopes the message names",
+                error_messages(&json)
+            )));
+        }
         // Any other error, even beside partial data, means the page is incomplete.
         return Err(ConnectorError::Fatal(format!("Shopify refused the query: {}", error_messages(&json))));
     }
@@ -563,6 +575,16 @@ mod tests {
             other => panic!("expected fatal, got {other:?}"),
         }
         assert!(matches!(check_response(200, None, b"not json", 0.0), Err(ConnectorError::Transient(_))));
+    }
+
+    #[test]
+    fn a_missing_scope_is_unauthorized_and_names_it() {
+        let denied = br#"{"errors":[{"message":"Access denied for orders field. Required access: `read_orders` access scope.",
+            "extensions":{"code":"ACCESS_DENIED","documentation":"https://shopify.dev/api/usage/access-scopes"}}],"data":{"orders":null}}"#;
+        match check_response(200, None, denied, 0.0) {
+            Err(ConnectorError::Unauthorized(m)) => assert!(m.contains("read_orders"), "{m}"),
+            other => panic!("expected unauthorized, got {other:?}"),
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Shopify webhook deliveries: the `X-Shopify-Hmac-Sha256` check and what each topic's
-//! payload means for the catalog. Pure functions over headers and bytes; the one topic that
-//! needs the Admin API (`inventory_levels/update`) comes back as an inventory item for the
-//! caller to resolve to its product.
+//! payload means for the catalog and the orders. Pure functions over headers and bytes; the
+//! one topic that needs the Admin API (`inventory_levels/update`) comes back as an inventory
+//! item for the caller to resolve to its product. Every `orders/*`, `fulfillments/*` and
+//! `refunds/*` topic names its order, which the host reads again.
 
 use crate::gid;
 use crossdock_plugin_sdk::types::ConnectorError;
@@ -66,9 +67,42 @@ pub fn decode(topic: &str, body: &[u8]) -> Result<Meaning, ConnectorError> {
         let item = number(&payload, "inventory_item_id")
             .ok_or_else(|| ConnectorError::invalid("body", "the inventory level has no inventory_item_id"))?;
         Ok(Meaning::InventoryItem(gid::of("InventoryItem", item)))
+    } else if ORDER_TOPICS.iter().any(|prefix| starts_with_ignoring_case(topic, prefix)) {
+        Ok(Meaning::Events(vec![StoreEvent::OrderChanged(order_id(topic, &payload(body)?)?)]))
     } else {
         Ok(Meaning::Events(Vec::new()))
     }
+}
+
+/// Topic families that concern one order.
+const ORDER_TOPICS: [&str; 3] = ["orders/", "fulfillments/", "refunds/"];
+
+fn starts_with_ignoring_case(topic: &str, prefix: &str) -> bool {
+    topic.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+/// The order a payload concerns: an order's own `admin_graphql_api_id` or `id`; the
+/// `order_id` of a fulfillment or refund; the `order_edit.order_id` of `orders/edited`.
+fn order_id(topic: &str, payload: &serde_json::Map<String, Value>) -> Result<String, ConnectorError> {
+    if let Some(id) = number(payload, "order_id") {
+        return Ok(gid::of("Order", id));
+    }
+    if let Some(id) =
+        payload.get("order_edit").and_then(Value::as_object).and_then(|edit| number(edit, "order_id"))
+    {
+        return Ok(gid::of("Order", id));
+    }
+    if starts_with_ignoring_case(topic, "orders/") {
+        if let Some(gid) =
+            payload.get("admin_graphql_api_id").and_then(Value::as_str).filter(|g| gid::is("Order", g))
+        {
+            return Ok(gid.to_string());
+        }
+        if let Some(id) = number(payload, "id") {
+            return Ok(gid::of("Order", id));
+        }
+    }
+    Err(ConnectorError::invalid("body", format!("the {topic} payload names no order")))
 }
 
 /// The body as a JSON object.
@@ -251,9 +285,64 @@ mod tests {
         ));
     }
 
+    fn order_changed(topic: &str, body: &[u8]) -> String {
+        match events(decode(topic, body).expect("decodes")).as_slice() {
+            [StoreEvent::OrderChanged(id)] => id.clone(),
+            other => panic!("{topic}: expected one order event, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn order_topics_name_the_order_by_gid() {
+        let order = br##"{"id":6100000000001,"admin_graphql_api_id":"gid://shopify/Order/6100000000001","name":"#1001",
+            "source_identifier":"tiktok-shop:7495:576486014771843072","cancelled_at":null,"line_items":[{"id":16000000000001}]}"##;
+        for topic in
+            ["orders/create", "orders/updated", "orders/cancelled", "orders/fulfilled", "Orders/Paid"]
+        {
+            assert_eq!(order_changed(topic, order), "gid://shopify/Order/6100000000001", "{topic}");
+        }
+        assert_eq!(
+            order_changed("orders/delete", br#"{"id":6100000000002}"#),
+            "gid://shopify/Order/6100000000002"
+        );
+        let edit = br#"{"order_edit":{"id":78912328,"app_id":null,"created_at":"2026-01-15T10:00:00Z","notify_customer":false,
+            "order_id":"6100000000003","staff_note":"","line_items":{"additions":[],"removals":[]}}}"#;
+        assert_eq!(order_changed("orders/edited", edit), "gid://shopify/Order/6100000000003");
+    }
+
+    #[test]
+    fn fulfillment_and_refund_topics_name_their_order() {
+        let fulfillment = br#"{"id":5500000000001,"admin_graphql_api_id":"gid://shopify/Fulfillment/5500000000001",
+            "order_id":6100000000001,"status":"success","tracking_number":"1Z999AA10123456784","line_items":[]}"#;
+        for topic in ["fulfillments/create", "fulfillments/update"] {
+            assert_eq!(order_changed(topic, fulfillment), "gid://shopify/Order/6100000000001", "{topic}");
+        }
+        let refund = br#"{"id":9100000000001,"admin_graphql_api_id":"gid://shopify/Refund/9100000000001",
+            "order_id":6100000000004,"note":"TikTok return","refund_line_items":[],"transactions":[]}"#;
+        assert_eq!(order_changed("refunds/create", refund), "gid://shopify/Order/6100000000004");
+    }
+
+    #[test]
+    fn an_order_topic_without_an_order_is_an_invalid_body() {
+        for (topic, body) in [
+            ("fulfillments/create", &br#"{"id":5500000000001}"#[..]),
+            ("refunds/create", br#"{"admin_graphql_api_id":"gid://shopify/Refund/1"}"#),
+            ("orders/create", br#"{"admin_graphql_api_id":"gid://shopify/Refund/1"}"#),
+            ("orders/create", b"not json"),
+        ] {
+            match decode(topic, body) {
+                Err(ConnectorError::Invalid(f)) => assert_eq!(f.field, "body", "{topic}"),
+                other => panic!("{topic}: expected invalid body, got {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn unknown_topics_mean_nothing() {
-        assert!(events(decode("orders/create", b"{}").expect("decodes")).is_empty());
+        assert!(events(decode("customers/create", b"{}").expect("decodes")).is_empty());
+        assert!(
+            events(decode("fulfillment_orders/moved", br#"{"order_id":1}"#).expect("decodes")).is_empty()
+        );
         assert!(events(decode("app/uninstalled", b"not json").expect("ignored")).is_empty());
     }
 
