@@ -95,6 +95,90 @@ impl SandboxWorld {
         Ok(SandboxWorld { shopify, tiktok, app, org, channels })
     }
 
+    /// One Admin GraphQL call to the Shopify sandbox, as the merchant's admin would make it.
+    pub async fn store_graphql(
+        &self,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let url =
+            format!("{}/admin/api/{}/graphql.json", self.shopify.base_url(), self.shopify.api_version());
+        let answer: serde_json::Value = reqwest::Client::new()
+            .post(url)
+            .header("X-Shopify-Access-Token", SHOPIFY_TOKEN)
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        if let Some(errors) = answer.get("errors") {
+            anyhow::bail!("GraphQL errors: {errors}");
+        }
+        Ok(answer["data"].clone())
+    }
+
+    /// The merchant ships a store order in Shopify's admin: `units` of each SKU (all remaining
+    /// units when empty) with this carrier and tracking number; the fulfillment's id.
+    pub async fn ship_in_store(
+        &self,
+        order_gid: &str,
+        units: &[(&str, i64)],
+        company: &str,
+        number: &str,
+    ) -> anyhow::Result<String> {
+        let data = self
+            .store_graphql(
+                "query($id: ID!) { order(id: $id) { fulfillmentOrders(first: 10) { nodes { id \
+                 lineItems(first: 50) { nodes { id sku remainingQuantity } } } } } }",
+                serde_json::json!({ "id": order_gid }),
+            )
+            .await?;
+        let mut by_order = Vec::new();
+        let empty = Vec::new();
+        for fo in data["order"]["fulfillmentOrders"]["nodes"].as_array().unwrap_or(&empty) {
+            let mut items = Vec::new();
+            for item in fo["lineItems"]["nodes"].as_array().unwrap_or(&empty) {
+                let remaining = item["remainingQuantity"].as_i64().unwrap_or(0);
+                let sku = item["sku"].as_str().unwrap_or_default();
+                let quantity = if units.is_empty() {
+                    remaining
+                } else {
+                    units.iter().find(|(s, _)| *s == sku).map(|(_, q)| *q).unwrap_or(0).min(remaining)
+                };
+                if quantity > 0 {
+                    items.push(serde_json::json!({ "id": item["id"], "quantity": quantity }));
+                }
+            }
+            if !items.is_empty() {
+                by_order.push(
+                    serde_json::json!({ "fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items }),
+                );
+            }
+        }
+        if by_order.is_empty() {
+            anyhow::bail!("nothing left to ship on {order_gid}: {data}");
+        }
+        let created = self
+            .store_graphql(
+                "mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id } \
+                 userErrors { field message } } }",
+                serde_json::json!({ "f": {
+                    "lineItemsByFulfillmentOrder": by_order,
+                    "trackingInfo": { "company": company, "number": number },
+                    "notifyCustomer": false,
+                }}),
+            )
+            .await?;
+        let errors = &created["fulfillmentCreate"]["userErrors"];
+        if errors.as_array().is_some_and(|e| !e.is_empty()) {
+            anyhow::bail!("fulfillmentCreate refused: {errors}");
+        }
+        created["fulfillmentCreate"]["fulfillment"]["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow::anyhow!("fulfillmentCreate answered no id: {created}"))
+    }
+
     /// Loads the sync engine for the world's organization.
     pub async fn engine(&self, settings: SyncSettings) -> anyhow::Result<SyncEngine> {
         Ok(SyncEngine::load(&self.app, self.org, settings).await?)
@@ -162,10 +246,15 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
     let settings = SyncSettings { review_poll: Duration::from_millis(500), ..SyncSettings::default() };
     let queue = QueueSettings { workers: options.workers, ..QueueSettings::default() };
+    let mut orders_shown = false;
     loop {
         let engine = world.engine(settings.clone()).await?;
         let report = sync_once(&engine, &queue).await?;
         print_summary(&world, &report, started.elapsed()).await?;
+        if !orders_shown {
+            orders_shown = true;
+            order_scene(&world, &settings, &queue).await?;
+        }
         if options.once {
             break;
         }
@@ -176,6 +265,105 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         }
     }
     world.app.db.close().await;
+    Ok(())
+}
+
+/// Polls the orders of every shop and the store, then works the queue until idle.
+async fn sync_orders(
+    world: &SandboxWorld,
+    settings: &SyncSettings,
+    queue: &QueueSettings,
+) -> anyhow::Result<()> {
+    let engine = world.engine(settings.clone()).await?;
+    crate::orders::import::poll_orders(&engine).await?;
+    run_until_idle(&engine, queue, &|| {}).await?;
+    Ok(())
+}
+
+/// The money path on the sandboxes: a buyer orders on the first shop, the order comes into
+/// the store, the merchant ships it there and the tracking goes back to the shop with the
+/// mapped carrier, then the buyer asks for a refund, the merchant approves it, and it becomes
+/// a store refund. Prints each step.
+pub async fn order_scene(
+    world: &SandboxWorld,
+    settings: &SyncSettings,
+    queue: &QueueSettings,
+) -> anyhow::Result<()> {
+    use crossdock_sandbox::tiktok::OrderStatus;
+    let Some(channel) = world.channels.first() else { return Ok(()) };
+    let cipher = &channel.shop.cipher;
+    let Some(product) =
+        world.tiktok.products(cipher).into_iter().find(|p| p.status == "ACTIVATE" && !p.skus.is_empty())
+    else {
+        println!("\nOrders: no live listing on {} to order from", channel.shop.name);
+        return Ok(());
+    };
+    let sku = product.skus[0].seller_sku.clone();
+    println!("\nOrders on {}:", channel.shop.name);
+    let order_id = world.tiktok.place_order(cipher, &[(&sku, 1)]);
+    println!("  a buyer ordered 1 × {sku} ({}): TikTok order {order_id}", product.title);
+    sync_orders(world, settings, queue).await?;
+    let db = &world.app.db;
+    let Some(row_id) = db.order_id(channel.id, &order_id).await? else {
+        anyhow::bail!("order {order_id} was not read from the shop");
+    };
+    let Some(row) = db.order(row_id).await? else { anyhow::bail!("order {order_id} vanished") };
+    let (Some(store_id), Some(store_name)) = (row.store_order_id.clone(), row.store_order_name.clone())
+    else {
+        let why = row.failure.map(|f| format!("{}: {} ({})", f.kind, f.cause, f.fix)).unwrap_or_default();
+        println!("  not in the store: {} {why}", row.state.as_str());
+        return Ok(());
+    };
+    println!("  → Shopify order {store_name} ({store_id}), tagged with the shop's name");
+    world.ship_in_store(&store_id, &[], "USPS", "9400111899223344556677").await?;
+    println!("  the merchant shipped it in Shopify with USPS 9400111899223344556677");
+    sync_orders(world, settings, queue).await?;
+    let status = world.tiktok.order_status(cipher, &order_id).map(|s| s.as_str()).unwrap_or("unknown");
+    let shipments = db.shipments(row_id).await?;
+    match shipments.first() {
+        Some(s) if s.state == "sent" => println!(
+            "  → the shop has the tracking ({} {}), order status {status}",
+            s.carrier, s.tracking_number
+        ),
+        Some(s) => println!("  shipment not sent: {:?}", s.failure),
+        None => println!("  shipment not sent yet"),
+    }
+    world.tiktok.advance_order(cipher, &order_id, OrderStatus::InTransit);
+    world.tiktok.advance_order(cipher, &order_id, OrderStatus::Delivered);
+    let return_id = world.tiktok.request_return(cipher, &order_id, "REFUND");
+    println!("  delivered; the buyer asked for a refund (TikTok return {return_id})");
+    let engine = world.engine(settings.clone()).await?;
+    if let Some(runtime) = engine.channel(channel.id) {
+        for request in runtime.connector.order_after_sales(&order_id).await? {
+            if request.stage == crate::model::order::AfterSaleStage::Requested {
+                runtime.connector.decide_after_sale(&request.id, true).await?;
+                println!("  the merchant approved it");
+            }
+        }
+    }
+    db.touch_order(row_id, false).await?;
+    sync_orders(world, settings, queue).await?;
+    let refunds: Vec<String> = db
+        .after_sales(row_id)
+        .await?
+        .into_iter()
+        .filter_map(|a| a.store_refund_id.map(|r| format!("{} → Shopify refund {r}", a.after_sale_id)))
+        .collect();
+    if refunds.is_empty() {
+        println!("  refund not in the store yet");
+    } else {
+        println!("  → {}", refunds.join(", "));
+    }
+    let counts = db.order_counts(channel.id).await?;
+    let line: Vec<String> = counts
+        .iter()
+        .map(
+            |(state, kind, n)| {
+                if kind.is_empty() { format!("{state} {n}") } else { format!("{state} ({kind}) {n}") }
+            },
+        )
+        .collect();
+    println!("  orders on {}: {}", channel.shop.name, line.join(", "));
     Ok(())
 }
 

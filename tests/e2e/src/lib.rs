@@ -309,30 +309,7 @@ pub async fn start_app(database_url: &str) -> crossdock::App {
     crossdock::App::start_with_key(database_url, key).await.expect("the app starts")
 }
 
-/// One Admin GraphQL call to the world's Shopify sandbox, as the merchant's admin would make
-/// it; panics on GraphQL errors.
-pub async fn shopify_graphql(
-    world: &SandboxWorld,
-    query: &str,
-    variables: serde_json::Value,
-) -> serde_json::Value {
-    let url = format!("{}/admin/api/{}/graphql.json", world.shopify.base_url(), world.shopify.api_version());
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(url)
-        .header("X-Shopify-Access-Token", SHOPIFY_TOKEN)
-        .json(&serde_json::json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("the Shopify sandbox answers")
-        .json()
-        .await
-        .expect("a JSON answer");
-    assert!(answer.get("errors").is_none(), "GraphQL errors: {answer}");
-    answer["data"].clone()
-}
-
-/// The merchant ships a store order in Shopify: `units` of each SKU given (all remaining
-/// units when empty) with this carrier and tracking number; answers the fulfillment's id.
+/// The merchant ships a store order in Shopify (see `SandboxWorld::ship_in_store`).
 pub async fn ship_in_shopify(
     world: &SandboxWorld,
     order_gid: &str,
@@ -340,49 +317,7 @@ pub async fn ship_in_shopify(
     company: &str,
     number: &str,
 ) -> String {
-    let data = shopify_graphql(
-        world,
-        "query($id: ID!) { order(id: $id) { fulfillmentOrders(first: 10) { nodes { id status \
-         lineItems(first: 50) { nodes { id sku remainingQuantity } } } } } }",
-        serde_json::json!({ "id": order_gid }),
-    )
-    .await;
-    let mut by_order = Vec::new();
-    for fo in data["order"]["fulfillmentOrders"]["nodes"].as_array().expect("fulfillment orders") {
-        let mut items = Vec::new();
-        for item in fo["lineItems"]["nodes"].as_array().expect("line items") {
-            let remaining = item["remainingQuantity"].as_i64().unwrap_or(0);
-            let sku = item["sku"].as_str().unwrap_or_default();
-            let quantity = if units.is_empty() {
-                remaining
-            } else {
-                units.iter().find(|(s, _)| *s == sku).map(|(_, q)| *q).unwrap_or(0).min(remaining)
-            };
-            if quantity > 0 {
-                items.push(serde_json::json!({ "id": item["id"], "quantity": quantity }));
-            }
-        }
-        if !items.is_empty() {
-            by_order.push(
-                serde_json::json!({ "fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items }),
-            );
-        }
-    }
-    assert!(!by_order.is_empty(), "nothing left to ship on {order_gid}: {data}");
-    let created = shopify_graphql(
-        world,
-        "mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id } \
-         userErrors { field message } } }",
-        serde_json::json!({ "f": {
-            "lineItemsByFulfillmentOrder": by_order,
-            "trackingInfo": { "company": company, "number": number },
-            "notifyCustomer": false,
-        }}),
-    )
-    .await;
-    let errors = &created["fulfillmentCreate"]["userErrors"];
-    assert!(errors.as_array().is_none_or(|e| e.is_empty()), "fulfillmentCreate refused: {errors}");
-    created["fulfillmentCreate"]["fulfillment"]["id"].as_str().expect("a fulfillment id").to_string()
+    world.ship_in_store(order_gid, units, company, number).await.expect("the store records the shipment")
 }
 
 /// Polls every channel's orders and the store's, then works everything that is due.

@@ -66,7 +66,7 @@ async fn read_listing_shows_what_the_shop_holds_and_activation_puts_a_hidden_lis
         tiktok_settings(&tiktok, &shop),
     )
     .expect("binds");
-    assert_eq!(connector.contract(), "0.2.0");
+    assert_eq!(connector.contract(), "0.3.0");
     assert!(connector.supports_activation() && connector.supports_read_listing());
     let listing = tiktok.seed_product(&shop.cipher, "Kettle", &["KETTLE-1", "KETTLE-2"]);
 

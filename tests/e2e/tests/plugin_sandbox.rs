@@ -101,22 +101,22 @@ fn rewritten_for(bytes: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
 #[tokio::test]
 async fn a_plugin_built_for_a_contract_version_the_host_does_not_speak_is_refused_naming_them() {
     let runtime = crossdock::connectors::PluginRuntime::new().expect("runtime");
-    for future in ["0.3.0", "1.0.0"] {
-        let bytes = rewritten_for(chaos_bytes(), "0.2.0", future);
+    for future in ["0.4.0", "1.0.0"] {
+        let bytes = rewritten_for(chaos_bytes(), "0.3.0", future);
         let error = Plugin::load(&runtime, &bytes, "future.wasm").expect_err("refused");
         let message = error.to_string();
         assert!(message.contains("test-chaos"), "{message}");
-        assert!(message.contains(future) && message.contains("0.1.0 and 0.2.0"), "{message}");
-        assert!(message.contains("crossdock:connector@0.2.0"), "names what to rebuild against: {message}");
+        assert!(message.contains(future) && message.contains("0.1.0, 0.2.0 and 0.3.0"), "{message}");
+        assert!(message.contains("crossdock:connector@0.3.0"), "names what to rebuild against: {message}");
     }
 }
 
 #[tokio::test]
 async fn a_manifest_that_names_another_version_than_the_exports_is_refused() {
     let runtime = crossdock::connectors::PluginRuntime::new().expect("runtime");
-    let bytes = manifest_says(chaos_bytes(), "0.2.0", "0.1.0");
+    let bytes = manifest_says(chaos_bytes(), "0.3.0", "0.2.0");
     let message = Plugin::load(&runtime, &bytes, "mixed.wasm").expect_err("refused").to_string();
-    assert!(message.contains("manifest says contract 0.1.0") && message.contains("@0.2.0"), "{message}");
+    assert!(message.contains("manifest says contract 0.2.0") && message.contains("@0.3.0"), "{message}");
 }
 
 /// A plugin built before 0.2.0 (`plugins/test-legacy`, generated from `wit/0.1.0`) loads, lists
