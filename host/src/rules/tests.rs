@@ -226,3 +226,61 @@ fn the_outdoor_only_example_keeps_tagged_products_and_names_the_brand() {
         ProductOutcome::Skip("not tagged outdoor".into())
     );
 }
+
+fn order(buyer_paid: &str, platform_discount: &str) -> crate::model::order::ChannelOrder {
+    use crate::model::order::*;
+    let usd = |a: &str| crate::model::Money::parse(a, "USD").expect("money");
+    ChannelOrder {
+        id: "5770001".into(),
+        status: "AWAITING_SHIPMENT".into(),
+        stage: OrderStage::AwaitingShipment,
+        shipped_by: ShippedBy::Seller,
+        created_at: 0,
+        updated_at: 0,
+        lines: vec![OrderLine {
+            id: "1,2".into(),
+            seller_sku: "MUG-1".into(),
+            sku_id: None,
+            title: "Camp mug".into(),
+            quantity: 2,
+            unit_price: usd("10"),
+            seller_discount: usd("0"),
+            platform_discount: usd(platform_discount),
+        }],
+        totals: OrderTotals {
+            subtotal: usd("20"),
+            shipping: usd("0"),
+            tax: usd("0"),
+            seller_discount: usd("0"),
+            platform_discount: usd(platform_discount),
+            buyer_paid: usd(buyer_paid),
+        },
+        shipping_address: None,
+        buyer_email: None,
+        buyer_message: None,
+        packages: Vec::new(),
+    }
+}
+
+#[test]
+fn the_order_example_tags_holds_large_orders_and_notes_platform_discounts() {
+    use crate::rules::{OrderOutcome, OrderRule};
+    let engine = RuleEngine::default();
+    let source = include_str!("../../../rules/examples/order-tag-and-hold.rhai");
+    let rule = OrderRule::compile(&engine, "order-tag-and-hold", 1, source).expect("compiles");
+    let tags = vec!["tiktok-shop".to_string(), "Crossdock US".to_string()];
+    let kept = rule.apply(&engine, &order("18.50", "1.50"), &facts("USD"), &tags, None).expect("runs");
+    assert_eq!(
+        kept,
+        OrderOutcome::Keep {
+            tags: vec!["tiktok-shop".into(), "Crossdock US".into(), "tiktok".into()],
+            note: Some("TikTok-funded discount 1.50 USD".into()),
+        }
+    );
+    let held = rule.apply(&engine, &order("600", "0"), &facts("USD"), &tags, None).expect("runs");
+    assert_eq!(held, OrderOutcome::Hold("over 500: check the buyer before shipping".into()));
+    let bad = OrderRule::compile(&engine, "bad", 1, "order.tags = 5; keep()").expect("compiles");
+    let error = bad.apply(&engine, &order("1", "0"), &facts("USD"), &tags, None).expect_err("tags must be strings");
+    assert!(error.to_string().contains("order.tags must be an array"), "{error}");
+    assert!(OrderRule::compile(&engine, "typo", 1, "ordr.tags.push(1); keep()").is_err(), "unknown variable");
+}
