@@ -279,3 +279,23 @@ impl ConnectionFile {
         .resolve(path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The configuration README.md shows is one `serve` accepts, order settings included.
+    #[test]
+    fn the_readme_example_configuration_parses() {
+        let readme = include_str!("../../README.md");
+        let start = readme.find("```toml\n").expect("README shows a configuration") + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("the block ends");
+        let config: ServeConfig =
+            toml::from_str(&readme[start..end]).expect("the README's configuration parses");
+        let channel = &config.channels[0];
+        assert!(channel.order_rule.is_some());
+        let orders = channel.orders.as_ref().expect("order settings");
+        assert!(!orders.order.import_on_hold && orders.refund.restock_returns && orders.order.import);
+        assert_eq!(config.order_poll_secs, 60);
+    }
+}

@@ -280,7 +280,8 @@ fn the_order_example_tags_holds_large_orders_and_notes_platform_discounts() {
     let held = rule.apply(&engine, &order("600", "0"), &facts("USD"), &tags, None).expect("runs");
     assert_eq!(held, OrderOutcome::Hold("over 500: check the buyer before shipping".into()));
     let bad = OrderRule::compile(&engine, "bad", 1, "order.tags = 5; keep()").expect("compiles");
-    let error = bad.apply(&engine, &order("1", "0"), &facts("USD"), &tags, None).expect_err("tags must be strings");
+    let error =
+        bad.apply(&engine, &order("1", "0"), &facts("USD"), &tags, None).expect_err("tags must be strings");
     assert!(error.to_string().contains("order.tags must be an array"), "{error}");
     assert!(OrderRule::compile(&engine, "typo", 1, "ordr.tags.push(1); keep()").is_err(), "unknown variable");
 }
