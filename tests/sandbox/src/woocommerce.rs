@@ -1,10 +1,12 @@
 //! A WooCommerce store's REST API v3 (`/wp-json/wc/v3`) over real HTTP: simple and variable
-//! products with variations from a [`CatalogProduct`] catalog, string prices, stock, orders
-//! whose status moves stock as core WooCommerce does, order notes, `page`/`per_page` paging
-//! with `X-WP-Total`, `X-WP-TotalPages` and `Link`, consumer key auth, signed single-attempt
-//! webhooks for the product topics, order refunds with restock, the batch endpoints, chaos
-//! knobs (500s, latency, malformed bodies), and a control API over HTTP under `/_sandbox/`
-//! (see `control`).
+//! products with variations from a [`CatalogProduct`] catalog (a variation is also served as a
+//! product of type `variation`, by id and by SKU), string prices, stock, orders whose status
+//! moves stock as core WooCommerce does, with their line, shipping and fee items, merged meta
+//! and the list filters a poller uses (`modified_after`, `orderby`, `created_via`…), order
+//! notes, `page`/`per_page` paging with `X-WP-Total`, `X-WP-TotalPages` and `Link`, `_fields`,
+//! consumer key auth, signed single-attempt webhooks for the product and order topics, order
+//! refunds with restock, the batch endpoints, chaos knobs (500s, latency, malformed bodies),
+//! and a control API over HTTP under `/_sandbox/` (see `control`).
 //!
 //! Choices where ../shared/reference is silent or marks WooCommerce unconfirmed: the store
 //! currency is served at `/settings/general/woocommerce_currency` (the reference confirms the
@@ -17,6 +19,11 @@ mod auth;
 mod batch;
 mod control;
 mod data;
+mod fields;
+mod meta;
+mod order_data;
+mod order_items;
+mod order_query;
 mod orders;
 mod product_writes;
 mod refunds;
@@ -115,6 +122,36 @@ impl AppState {
             self.emit_product(topic, *id);
         }
     }
+
+    /// Sends an order topic with the order as it is now; `order.deleted` carries only its id,
+    /// as WooCommerce's does.
+    fn emit_order(&self, topic: &str, id: u64) {
+        let payload = if topic == "order.deleted" {
+            json!({ "id": id })
+        } else {
+            match self.store().orders.get(&id) {
+                Some(order) => order.json(),
+                None => return,
+            }
+        };
+        self.webhooks.emit(topic, &payload);
+    }
+
+    /// Sends the webhooks of a write, once the store's lock is released: each order topic
+    /// once per order, then `product.updated` once per product whose stock moved.
+    fn announce(&self, changes: orders::Changes) {
+        let mut sent: Vec<(&str, u64)> = Vec::new();
+        for (topic, id) in changes.orders {
+            if !sent.contains(&(topic, id)) {
+                sent.push((topic, id));
+                self.emit_order(topic, id);
+            }
+        }
+        let mut products = changes.products;
+        products.sort_unstable();
+        products.dedup();
+        self.emit_products("product.updated", &products);
+    }
 }
 
 impl WooSandbox {
@@ -185,6 +222,38 @@ impl WooSandbox {
         self.state.delete_product(slug)
     }
 
+    /// Every order, trashed ones too, oldest first, as `GET /orders/{id}` reads them.
+    pub fn orders(&self) -> Vec<serde_json::Value> {
+        self.state.orders()
+    }
+
+    /// Moves an order to `status` as the shop manager does in wp-admin: stock moves as core
+    /// moves it and `order.updated` is sent. The order's JSON, or why it was refused.
+    pub fn set_order_status(&self, id: u64, status: &str) -> Result<serde_json::Value, String> {
+        self.state.set_order_status(id, status).map_err(|e| refusal(id, &e))
+    }
+
+    /// Sets the order meta `key` (a `null` value deletes it) as `update_meta_data` does, the
+    /// way an extension such as Shipment Tracking stores its items, and sends `order.updated`.
+    pub fn set_order_meta(
+        &self,
+        id: u64,
+        key: &str,
+        value: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        self.state.set_order_meta(id, key, value).map_err(|e| refusal(id, &e))
+    }
+
+    /// Moves an order to the trash and sends `order.deleted` with only its id.
+    pub fn trash_order(&self, id: u64) -> Result<serde_json::Value, String> {
+        self.state.trash_order(id).map_err(|e| refusal(id, &e))
+    }
+
+    /// Takes an order out of the trash, back to its status, and sends `order.restored`.
+    pub fn restore_order(&self, id: u64) -> Result<serde_json::Value, String> {
+        self.state.restore_order(id).map_err(|e| refusal(id, &e))
+    }
+
     /// Creates an active webhook for `topic` (one of [`WEBHOOK_TOPICS`]) delivering to
     /// `delivery_url` (`http://…`), signed with `secret`; WooCommerce pings the URL first.
     /// Returns the webhook id, or `None` when the topic or URL is refused (logged).
@@ -251,6 +320,7 @@ fn router(state: Arc<AppState>) -> Router {
         .merge(orders::routes())
         .merge(refunds::routes())
         .merge(batch::routes())
+        .route_layer(middleware::from_fn(fields::only_asked))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&state), authenticate));
     Router::new()
         .route("/wp-json", get(rest::index))
@@ -328,6 +398,11 @@ fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
         .headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json; charset=UTF-8"));
     response
+}
+
+/// Why an order control was refused, naming the order and core's error code.
+fn refusal(id: u64, refused: &rest_error::RestError) -> String {
+    format!("order {id}: {} ({})", refused.message, refused.code)
 }
 
 fn now_seconds() -> i64 {

@@ -1,6 +1,7 @@
 //! The batch endpoints (reference §3): `POST /products/batch`, `/products/{id}/variations/batch`
 //! and `/orders/batch` with `{create: [], update: [], delete: []}`. Each item goes through the
-//! single-object write, with its stock side effects and webhooks; its result or its error
+//! single-object write, with its stock side effects and webhooks (each topic once per record
+//! per request, as core's webhooks skip what the request already queued); its result or its error
 //! (`{id, error: {code, message, data: {status}}}`) is reported in place, so one bad item does
 //! not fail the others. Deletes are forced, as core's batch deletes are. More than 100 objects in
 //! all is refused before anything is written: HTTP 413
@@ -173,28 +174,25 @@ async fn orders_batch(State(state): State<Arc<AppState>>, body: Bytes) -> Answer
     let batch = Batch::parse(&body)?;
     let now = now_seconds();
     let currency = state.currency.clone();
-    let touched = RefCell::new(Vec::new());
+    let changes = RefCell::new(orders::Changes::default());
     let answer = {
         let mut store = state.store();
         run(
             batch,
             &mut store,
             |store, fields| {
-                let (order, moved) = orders::create_in(store, fields, &currency, now)?;
-                touched.borrow_mut().extend(moved);
+                let (order, changed) = orders::create_in(store, fields, &currency, now)?;
+                changes.borrow_mut().extend(changed);
                 Ok(order)
             },
             |store, id, fields| {
-                let (order, moved) = orders::update_in(store, id, fields, now)?;
-                touched.borrow_mut().extend(moved);
+                let (order, changed) = orders::update_in(store, id, fields, now)?;
+                changes.borrow_mut().extend(changed);
                 Ok(order)
             },
             orders::delete_in,
         )
     };
-    let mut touched = touched.into_inner();
-    touched.sort_unstable();
-    touched.dedup();
-    state.emit_products("product.updated", &touched);
+    state.announce(changes.into_inner());
     Ok(json_response(StatusCode::OK, answer))
 }

@@ -1,6 +1,6 @@
-//! The sandbox store's records: products (simple or variable), variations, orders and their
-//! notes, with WordPress-style ids from one sequence (products, variations and orders are all
-//! posts), and their REST v3 JSON shapes.
+//! The sandbox store's records: products (simple or variable) and variations with their REST
+//! v3 JSON shapes, and the orders (see [`super::order_data`]), with WordPress-style ids from one
+//! sequence (products, variations and orders are all posts) and meta ids from another.
 //!
 //! Choices of ours: a catalog product with one variant is a `simple` product, with more a
 //! `variable` one whose attributes come from the option names; `Active` is `publish`,
@@ -8,6 +8,7 @@
 //! weights are in kg (WooCommerce's default unit); a compare-at price above the price makes
 //! `regular_price` the compare-at price and `sale_price` the price.
 
+use super::order_data::Order;
 use crate::catalog::{CatalogProduct, ProductStatus};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -106,91 +107,6 @@ impl Product {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct LineItem {
-    pub id: u64,
-    pub name: String,
-    pub product_id: u64,
-    pub variation_id: u64,
-    pub sku: String,
-    pub quantity: i64,
-    pub price: Decimal,
-    /// Units this line has taken from stock and not given back (`_reduced_stock`).
-    pub reduced_stock: i64,
-}
-
-impl LineItem {
-    pub fn total(&self) -> Decimal {
-        self.price * Decimal::from(self.quantity)
-    }
-}
-
-/// One line of a refund: units and money given back for an order line.
-#[derive(Debug, Clone)]
-pub struct RefundLine {
-    pub id: u64,
-    /// The order line refunded (`_refunded_item_id`).
-    pub item_id: u64,
-    pub quantity: i64,
-    pub total: Decimal,
-    pub tax: Decimal,
-}
-
-/// A refund of an order (`shop_order_refund`).
-#[derive(Debug, Clone)]
-pub struct Refund {
-    pub id: u64,
-    pub amount: Decimal,
-    pub reason: String,
-    /// Whether a payment gateway refunded the money (`refunded_payment`).
-    pub refunded_payment: bool,
-    pub lines: Vec<RefundLine>,
-    pub date_created: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct Note {
-    pub id: u64,
-    pub note: String,
-    pub customer_note: bool,
-    pub author: String,
-    pub date_created: i64,
-}
-
-#[derive(Debug, Clone)]
-pub struct Order {
-    pub id: u64,
-    pub status: String,
-    pub currency: String,
-    pub line_items: Vec<LineItem>,
-    /// Fields echoed back as sent (`billing`, `shipping`, `meta_data`, `payment_method`…).
-    pub extra: serde_json::Map<String, Value>,
-    /// The "stock reduced" flag that makes reduction idempotent (reference §4).
-    pub stock_reduced: bool,
-    pub date_paid: Option<i64>,
-    pub notes: Vec<Note>,
-    /// Oldest first.
-    pub refunds: Vec<Refund>,
-    pub date_created: i64,
-    pub date_modified: i64,
-}
-
-impl Order {
-    pub fn total(&self) -> Decimal {
-        self.line_items.iter().map(LineItem::total).sum::<Decimal>().round_dp(2)
-    }
-
-    /// What can still be refunded (`get_remaining_refund_amount`).
-    pub fn remaining_refund(&self) -> Decimal {
-        self.total() - self.refunds.iter().map(|r| r.amount).sum::<Decimal>()
-    }
-
-    /// Units of the line already refunded.
-    pub fn refunded_quantity(&self, item_id: u64) -> i64 {
-        self.refunds.iter().flat_map(|r| &r.lines).filter(|l| l.item_id == item_id).map(|l| l.quantity).sum()
-    }
-}
-
 /// Everything the store holds.
 #[derive(Debug)]
 pub struct Store {
@@ -200,6 +116,7 @@ pub struct Store {
     terms: BTreeMap<String, u64>,
     next_post: u64,
     next_term: u64,
+    next_meta: u64,
 }
 
 impl Store {
@@ -211,6 +128,7 @@ impl Store {
             terms: BTreeMap::new(),
             next_post: FIRST_POST_ID,
             next_term: 15,
+            next_meta: 1,
         };
         for (i, product) in catalog.into_iter().enumerate() {
             store.insert(product, base + CREATED_STEP * i as i64);
@@ -222,6 +140,13 @@ impl Store {
     pub fn next_id(&mut self) -> u64 {
         let id = self.next_post;
         self.next_post += 1;
+        id
+    }
+
+    /// The next meta id (order and order item meta share it here).
+    pub fn next_meta_id(&mut self) -> u64 {
+        let id = self.next_meta;
+        self.next_meta += 1;
         id
     }
 
@@ -323,6 +248,11 @@ impl Store {
         self.products.values().find(|p| p.has_sku(sku))
     }
 
+    /// The variation with this id and its parent product.
+    pub fn variation(&self, id: u64) -> Option<(&Product, &Variation)> {
+        self.products.values().find_map(|p| p.variations.iter().find(|v| v.id == id).map(|v| (p, v)))
+    }
+
     /// The REST v3 representation of a product.
     pub fn product_json(&self, product: &Product, base_url: &str) -> Value {
         let term = |name: &str| json!({"id": self.terms.get(name).copied().unwrap_or(0), "name": name, "slug": slugify(name)});
@@ -402,88 +332,37 @@ impl Store {
         Value::Object(object)
     }
 
-    /// The REST v3 representation of an order.
-    pub fn order_json(order: &Order) -> Value {
-        let lines: Vec<Value> = order
-            .line_items
-            .iter()
-            .map(|l| {
-                let total = (l.price * Decimal::from(l.quantity)).round_dp(2).to_string();
-                json!({
-                    "id": l.id, "name": l.name, "product_id": l.product_id, "variation_id": l.variation_id,
-                    "quantity": l.quantity, "subtotal": total, "total": total, "sku": l.sku,
-                    "price": l.price.to_string(),
-                })
-            })
-            .collect();
-        let total = order.total();
-        let mut object = order.extra.clone();
-        object.insert("id".into(), json!(order.id));
-        object.insert("parent_id".into(), json!(0));
-        object.insert("status".into(), json!(order.status));
-        object.insert("currency".into(), json!(order.currency));
-        object.insert("date_created_gmt".into(), json!(wp_date(order.date_created)));
-        object.insert("date_modified_gmt".into(), json!(wp_date(order.date_modified)));
-        object.insert("date_paid_gmt".into(), json!(order.date_paid.map(wp_date)));
-        object.insert("total".into(), json!(total.round_dp(2).to_string()));
-        object.insert("line_items".into(), Value::Array(lines));
-        let refunds: Vec<Value> = order
-            .refunds
-            .iter()
-            .map(|r| json!({"id": r.id, "reason": r.reason, "total": money(-r.amount)}))
-            .collect();
-        object.insert("refunds".into(), Value::Array(refunds));
-        object.entry("customer_id").or_insert(json!(0));
-        object.entry("meta_data").or_insert(json!([]));
+    /// A variation as `/products/{id}` and `/products?sku=` serve it: a product of type
+    /// `variation` with its `parent_id`, named after its parent and options.
+    pub fn variation_product_json(&self, product: &Product, variation: &Variation, base_url: &str) -> Value {
+        let mut object = match self.variation_json(product, variation, base_url) {
+            Value::Object(object) => object,
+            _ => serde_json::Map::new(),
+        };
+        let options: Vec<&str> = variation.attributes.iter().map(|(_, o)| o.as_str()).collect();
+        let name = if options.is_empty() {
+            product.name.clone()
+        } else {
+            format!("{} - {}", product.name, options.join(", "))
+        };
+        let slug = slugify(&format!("{} {}", product.slug, options.join(" ")));
+        for (field, value) in [
+            ("name", json!(name)),
+            ("slug", json!(slug)),
+            ("type", json!("variation")),
+            ("date_created_gmt", json!(wp_date(product.date_created))),
+            ("featured", json!(false)),
+            ("catalog_visibility", json!("visible")),
+            ("short_description", json!("")),
+            ("purchasable", json!(product.status == "publish")),
+            ("categories", json!([])),
+            ("tags", json!([])),
+            ("images", json!([])),
+            ("variations", json!([])),
+        ] {
+            object.insert(field.into(), value);
+        }
         Value::Object(object)
-    }
-
-    /// The REST v3 representation of a refund: amounts given back are negative on its lines.
-    pub fn refund_json(order: &Order, refund: &Refund) -> Value {
-        let lines: Vec<Value> = refund
-            .lines
-            .iter()
-            .map(|l| {
-                let item = order.line_items.iter().find(|i| i.id == l.item_id);
-                json!({
-                    "id": l.id,
-                    "name": item.map(|i| i.name.clone()).unwrap_or_default(),
-                    "product_id": item.map_or(0, |i| i.product_id),
-                    "variation_id": item.map_or(0, |i| i.variation_id),
-                    "quantity": -l.quantity,
-                    "tax_class": "",
-                    "subtotal": money(-l.total),
-                    "subtotal_tax": money(-l.tax),
-                    "total": money(-l.total),
-                    "total_tax": money(-l.tax),
-                    "taxes": [],
-                    "meta_data": [{"key": "_refunded_item_id", "value": l.item_id.to_string()}],
-                    "sku": item.map(|i| i.sku.clone()).unwrap_or_default(),
-                    "price": item.map(|i| i.price.to_string()).unwrap_or_default(),
-                })
-            })
-            .collect();
-        json!({
-            "id": refund.id,
-            "date_created": wp_date(refund.date_created),
-            "date_created_gmt": wp_date(refund.date_created),
-            "amount": money(refund.amount),
-            "reason": refund.reason,
-            "refunded_by": 1,
-            "refunded_payment": refund.refunded_payment,
-            "meta_data": [],
-            "line_items": lines,
-            "shipping_lines": [],
-            "tax_lines": [],
-            "fee_lines": [],
-        })
-    }
-
-    pub fn note_json(note: &Note) -> Value {
-        json!({
-            "id": note.id, "author": note.author, "date_created_gmt": wp_date(note.date_created),
-            "note": note.note, "customer_note": note.customer_note,
-        })
     }
 }
 
@@ -551,16 +430,34 @@ pub fn wp_date(unix_seconds: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
-/// Parses `wp_date`'s format (a trailing `Z` or zone is ignored) back to Unix seconds.
+/// Parses an ISO 8601 date as the REST API's date parameters take it (`2025-06-01T00:00:00`,
+/// with or without fractions, `Z` or an offset; without a zone it is the site's, UTC) to Unix
+/// seconds.
 pub fn parse_wp_date(text: &str) -> Option<i64> {
     let text = text.trim();
-    let (date, time) = text.split_once('T').unwrap_or((text, "00:00:00"));
+    let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00:00"));
     let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
     let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let time: String = time.chars().take(8).collect();
-    let mut t = time.split(':').map(|p| p.parse::<i64>().ok());
+    let (clock, zone) = match time.find(['Z', 'z', '+', '-']) {
+        Some(i) => time.split_at(i),
+        None => (time, ""),
+    };
+    let clock = clock.split('.').next().unwrap_or(clock);
+    let mut t = clock.split(':').map(|p| p.parse::<i64>().ok());
     let (h, min, s) = (t.next()??, t.next().flatten().unwrap_or(0), t.next().flatten().unwrap_or(0));
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    let offset = match zone {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let digits: String = zone[1..].chars().filter(char::is_ascii_digit).collect();
+            if digits.len() != 4 {
+                return None;
+            }
+            let (hh, mm) = digits.split_at(2);
+            sign * (hh.parse::<i64>().ok()? * 3600 + mm.parse::<i64>().ok()? * 60)
+        }
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || !(0..24).contains(&h) {
         return None;
     }
     // Howard Hinnant's days_from_civil.
@@ -569,7 +466,7 @@ pub fn parse_wp_date(text: &str) -> Option<i64> {
     let yoe = yy - era * 400;
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400 + h * 3600 + min * 60 + s)
+    Some((era * 146_097 + doe - 719_468) * 86_400 + h * 3600 + min * 60 + s - offset)
 }
 
 #[cfg(test)]
@@ -582,6 +479,17 @@ mod tests {
         assert_eq!(wp_date(t), "2025-06-01T00:00:00");
         assert_eq!(parse_wp_date("2025-06-01T00:00:00"), Some(t));
         assert_eq!(parse_wp_date(&wp_date(t + 3_723)), Some(t + 3_723));
+    }
+
+    #[test]
+    fn zones_and_fractions_are_honoured() {
+        let t = 1_748_736_000; // 2025-06-01T00:00:00Z
+        assert_eq!(parse_wp_date("2025-06-01T00:00:00Z"), Some(t));
+        assert_eq!(parse_wp_date("2025-06-01T02:00:00+02:00"), Some(t));
+        assert_eq!(parse_wp_date("2025-05-31T19:30:00.250-04:30"), Some(t));
+        assert_eq!(parse_wp_date("2025-06-01"), Some(t));
+        assert_eq!(parse_wp_date("yesterday"), None);
+        assert_eq!(parse_wp_date("2025-06-01T00:00:00+2"), None);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! (`woocommerce_rest_cannot_create_order_refund`, "Invalid refund amount.", HTTP 500 as core
 //! answers); `api_restock` (default true) gives the refunded units back to stock, as far as the
 //! line took them, with a note per line; a refund that leaves nothing to refund makes the order
-//! `refunded`. The order lists its refunds in `refunds[]`.
+//! `refunded`. The order lists its refunds in `refunds[]`; making or deleting a refund moves the
+//! order's `date_modified` and sends `order.updated` (`woocommerce_order_refunded`,
+//! `woocommerce_delete_order_refund`).
 //!
 //! `api_refund` defaults to true, as in core, and asks the order's payment gateway for the
 //! money. The sandbox has no gateway, so such a refund is refused the way core refuses an order
@@ -18,8 +20,9 @@
 //! skips them; deleting a refund (only with `force=true`; refunds cannot be trashed) moves no
 //! stock and leaves the order's status as it is.
 
-use super::data::{Refund, RefundLine, Store};
-use super::orders::{order_not_found, path_order, path_order_mut, transition};
+use super::data::Store;
+use super::order_data::{Note, Order, Refund, RefundLine, refund_json};
+use super::orders::{Changes, order_not_found, path_order, path_order_mut, transition};
 use super::rest::{Listing, Params, object_body};
 use super::rest_error::{Answer, RestError};
 use super::{AppState, json_response, now_seconds};
@@ -111,14 +114,14 @@ fn refund_lines(
     Ok(lines)
 }
 
-/// `POST /orders/{id}/refunds` on the locked store: the refund's JSON and the products
-/// restocked.
+/// `POST /orders/{id}/refunds` on the locked store: the refund's JSON and what changed (the
+/// order, `order.updated`, and the products restocked).
 pub fn create_in(
     store: &mut Store,
     order_id: u64,
     request: &Map<String, Value>,
     now: i64,
-) -> Result<(Value, Vec<u64>), RestError> {
+) -> Result<(Value, Changes), RestError> {
     if !store.orders.contains_key(&order_id) {
         return Err(order_not_found());
     }
@@ -158,14 +161,14 @@ pub fn create_in(
         touched.extend(transition(store, &mut order, "refunded", now));
     }
     order.date_modified = now;
-    let answer = order.refunds.last().map(|r| Store::refund_json(&order, r)).unwrap_or_default();
+    let answer = order.refunds.last().map(|r| refund_json(&order, r)).unwrap_or_default();
     store.orders.insert(order_id, order);
-    Ok((answer, touched))
+    Ok((answer, Changes { orders: vec![("order.updated", order_id)], products: touched }))
 }
 
 /// Gives the refund's units back to stock, as far as each line took them
 /// (`wc_restock_refunded_items`); returns the products whose stock changed.
-fn restock(store: &mut Store, order: &mut super::data::Order, refund: &Refund, now: i64) -> Vec<u64> {
+fn restock(store: &mut Store, order: &mut Order, refund: &Refund, now: i64) -> Vec<u64> {
     let mut touched = Vec::new();
     for refunded in &refund.lines {
         let Some(line) = order.line_items.iter_mut().find(|l| l.id == refunded.item_id) else { continue };
@@ -192,7 +195,7 @@ fn restock(store: &mut Store, order: &mut super::data::Order, refund: &Refund, n
         if !touched.contains(&product.id) {
             touched.push(product.id);
         }
-        let note = super::data::Note {
+        let note = Note {
             id: store.next_id(),
             note: format!("Item #{stock_id} stock increased from {before} to {}.", before + units),
             customer_note: false,
@@ -207,8 +210,8 @@ fn restock(store: &mut Store, order: &mut super::data::Order, refund: &Refund, n
 async fn create(State(state): State<Arc<AppState>>, Path(id): Path<String>, body: Bytes) -> Answer {
     let request = object_body(&body)?;
     let order_id = id.parse::<u64>().map_err(|_| order_not_found())?;
-    let (answer, touched) = create_in(&mut state.store(), order_id, &request, now_seconds())?;
-    state.emit_products("product.updated", &touched);
+    let (answer, changes) = create_in(&mut state.store(), order_id, &request, now_seconds())?;
+    state.announce(changes);
     Ok(json_response(StatusCode::CREATED, answer))
 }
 
@@ -216,7 +219,7 @@ async fn list(State(state): State<Arc<AppState>>, Path(id): Path<String>, list: 
     let store = state.store();
     let order = path_order(&store, &id)?;
     // Newest first.
-    let items = order.refunds.iter().rev().map(|r| Store::refund_json(order, r)).collect();
+    let items = order.refunds.iter().rev().map(|r| refund_json(order, r)).collect();
     Ok(list.respond(items, state.base_url()))
 }
 
@@ -225,7 +228,7 @@ async fn read(State(state): State<Arc<AppState>>, Path((id, refund_id)): Path<(S
     let order = path_order(&store, &id)?;
     let refund = refund_id.parse::<u64>().ok().and_then(|rid| order.refunds.iter().find(|r| r.id == rid));
     let refund = refund.ok_or_else(refund_not_found)?;
-    Ok(json_response(StatusCode::OK, Store::refund_json(order, refund)))
+    Ok(json_response(StatusCode::OK, refund_json(order, refund)))
 }
 
 async fn delete(
@@ -240,12 +243,17 @@ async fn delete(
             "The shop_order_refund does not support trashing.",
         ));
     }
-    let mut store = state.store();
-    let order = path_order_mut(&mut store, &id)?;
-    let position =
-        refund_id.parse::<u64>().ok().and_then(|rid| order.refunds.iter().position(|r| r.id == rid));
-    let position = position.ok_or_else(refund_not_found)?;
-    let refund = order.refunds.remove(position);
-    order.date_modified = now_seconds();
-    Ok(json_response(StatusCode::OK, Store::refund_json(order, &refund)))
+    let (answer, order_id) = {
+        let mut store = state.store();
+        let order = path_order_mut(&mut store, &id)?;
+        let position =
+            refund_id.parse::<u64>().ok().and_then(|rid| order.refunds.iter().position(|r| r.id == rid));
+        let position = position.ok_or_else(refund_not_found)?;
+        let refund = order.refunds.remove(position);
+        order.date_modified = now_seconds();
+        (refund_json(order, &refund), order.id)
+    };
+    // Core sends `order.updated` for a deleted refund (`woocommerce_delete_order_refund`).
+    state.announce(Changes::order("order.updated", order_id));
+    Ok(json_response(StatusCode::OK, answer))
 }

@@ -1,7 +1,8 @@
 //! The catalog endpoints: the WordPress index, the store currency setting, products and
-//! variations (list, read, partial update), and the paging every list shares (reference §9).
+//! variations (list, read, partial update; a variation is also read and found by SKU as a
+//! product), and the paging every list shares (reference §9).
 
-use super::data::{Product, Store, parse_wp_date};
+use super::data::{Product, Store, Variation, parse_wp_date};
 use super::product_writes::{self, product_not_found, variation_not_found};
 use super::rest_error::{Answer, RestError};
 use super::{AppState, json_response, now_seconds};
@@ -142,33 +143,91 @@ fn encode(text: &str) -> String {
     out
 }
 
+/// A record `GET /products` lists: a product, or (found by SKU) a variation of one.
+enum Listed<'s> {
+    Product(&'s Product),
+    Variation(&'s Product, &'s Variation),
+}
+
+impl Listed<'_> {
+    fn id(&self) -> u64 {
+        match self {
+            Listed::Product(p) => p.id,
+            Listed::Variation(_, v) => v.id,
+        }
+    }
+
+    fn modified(&self) -> i64 {
+        match self {
+            Listed::Product(p) => p.date_modified,
+            Listed::Variation(_, v) => v.date_modified,
+        }
+    }
+
+    /// A variation was created with (after) its parent.
+    fn created(&self) -> i64 {
+        match self {
+            Listed::Product(p) | Listed::Variation(p, _) => p.date_created,
+        }
+    }
+
+    fn status(&self) -> &str {
+        match self {
+            Listed::Product(p) => &p.status,
+            Listed::Variation(..) => "publish",
+        }
+    }
+}
+
+/// `GET /products`. With `sku` (a comma list of exact SKUs) variations are found too, each as a
+/// product of type `variation`, as current WooCommerce finds them (reference §3 notes older
+/// stores that did not).
 async fn list_products(State(state): State<Arc<AppState>>, list: Listing) -> Response {
     let params = &list.params;
     let status = params.get("status").map(String::as_str).unwrap_or("any");
-    let sku = params.get("sku").filter(|s| !s.is_empty());
+    let skus: Vec<&str> = params
+        .get("sku")
+        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
     let modified_after = params.get("modified_after").and_then(|t| parse_wp_date(t));
     let descending = params.get("order").map(String::as_str) != Some("asc");
     let orderby = params.get("orderby").map(String::as_str).unwrap_or("date");
     let store = state.store();
-    let mut products: Vec<&Product> = store
-        .products
-        .values()
-        .filter(|p| status == "any" || p.status == status)
-        // A variation's SKU does not find its parent here (reference §3).
-        .filter(|p| sku.is_none_or(|s| &p.stocked.sku == s))
-        .filter(|p| modified_after.is_none_or(|t| p.date_modified > t))
-        .collect();
+    let mut listed: Vec<Listed> = Vec::new();
+    for product in store.products.values() {
+        if skus.is_empty() || skus.contains(&product.stocked.sku.as_str()) {
+            listed.push(Listed::Product(product));
+        }
+        if !skus.is_empty() {
+            let found = product.variations.iter().filter(|v| skus.contains(&v.stocked.sku.as_str()));
+            listed.extend(found.map(|v| Listed::Variation(product, v)));
+        }
+    }
+    listed.retain(|l| {
+        (status == "any" || l.status() == status) && modified_after.is_none_or(|t| l.modified() > t)
+    });
+    let name = |l: &Listed| match l {
+        Listed::Product(p) => p.name.clone(),
+        Listed::Variation(p, _) => p.name.clone(),
+    };
     match orderby {
-        "id" => products.sort_by_key(|p| p.id),
-        "title" => products.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
-        "modified" => products.sort_by_key(|p| (p.date_modified, p.id)),
-        _ => products.sort_by_key(|p| (p.date_created, p.id)),
+        "id" => listed.sort_by_key(Listed::id),
+        "title" => listed.sort_by(|a, b| name(a).cmp(&name(b)).then(a.id().cmp(&b.id()))),
+        "modified" => listed.sort_by_key(|l| (l.modified(), l.id())),
+        _ => listed.sort_by_key(|l| (l.created(), l.id())),
     }
     if descending {
-        products.reverse();
+        listed.reverse();
     }
-    let items = products.into_iter().map(|p| store.product_json(p, state.base_url())).collect();
-    list.respond(items, state.base_url())
+    let base_url = state.base_url();
+    let items = listed
+        .into_iter()
+        .map(|l| match l {
+            Listed::Product(p) => store.product_json(p, base_url),
+            Listed::Variation(p, v) => store.variation_product_json(p, v, base_url),
+        })
+        .collect();
+    list.respond(items, base_url)
 }
 
 /// The product a path's `{id}` names.
@@ -176,10 +235,16 @@ fn path_product<'s>(store: &'s Store, id: &str) -> Result<&'s Product, RestError
     id.parse::<u64>().ok().and_then(|id| store.products.get(&id)).ok_or_else(product_not_found)
 }
 
+/// `GET /products/{id}`: a product, or a variation as a product of type `variation` (a
+/// variation is a product post whose parent is the variable product).
 async fn get_product(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Answer {
     let store = state.store();
-    let product = path_product(&store, &id)?;
-    Ok(json_response(StatusCode::OK, store.product_json(product, state.base_url())))
+    if let Ok(product) = path_product(&store, &id) {
+        return Ok(json_response(StatusCode::OK, store.product_json(product, state.base_url())));
+    }
+    let variation = id.parse::<u64>().ok().and_then(|id| store.variation(id));
+    let (product, variation) = variation.ok_or_else(product_not_found)?;
+    Ok(json_response(StatusCode::OK, store.variation_product_json(product, variation, state.base_url())))
 }
 
 /// Parses a JSON object body, or refuses it as `rest_invalid_json`.

@@ -385,4 +385,5 @@ async fn chaos_is_set_over_http_and_control_calls_are_never_throttled() {
 
 mod batch;
 mod control;
+mod orders;
 mod refunds;

@@ -20,8 +20,16 @@ use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// The product topics a webhook can follow here.
-pub const TOPICS: [&str; 3] = ["product.created", "product.updated", "product.deleted"];
+/// The product and order topics a webhook can follow here.
+pub const TOPICS: [&str; 7] = [
+    "product.created",
+    "product.updated",
+    "product.deleted",
+    "order.created",
+    "order.updated",
+    "order.deleted",
+    "order.restored",
+];
 
 /// Failures past this many in a row disable a webhook (`woocommerce_max_webhook_delivery_failures`).
 pub const MAX_DELIVERY_FAILURES: u32 = 5;

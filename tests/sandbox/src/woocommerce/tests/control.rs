@@ -93,3 +93,69 @@ async fn webhooks_subscribed_over_http_report_their_failures_and_the_stats_count
     assert_eq!(stats["products"], 1);
     woo.stop().await;
 }
+
+#[tokio::test]
+async fn orders_changed_over_http_move_stock_send_webhooks_and_show_in_the_rest_api() {
+    let woo = WooSandbox::start(config(generated_catalog(1, 2, 9))).await.expect("starts");
+    let hooks = receiver(200).await;
+    let url = format!("{}/hooks", hooks.server.base_url());
+    let body = json!({"topic": "order.updated", "delivery_url": url, "secret": "whsec"});
+    let (status, _) = control(&woo, reqwest::Method::POST, "/_sandbox/webhooks", Some(body)).await;
+    assert_eq!(status, 200);
+    let before = woo.stock("GEN-000000-00").expect("stock");
+    let (_, order) = post(
+        &api(&woo, "/orders"),
+        json!({"status": "processing", "line_items": [{"sku": "GEN-000000-00", "quantity": 3}]}),
+    )
+    .await;
+    let id = order["id"].as_u64().expect("id");
+    assert_eq!(woo.stock("GEN-000000-00"), Some(before - 3));
+
+    let path = format!("/_sandbox/orders/{id}");
+    let (status, cancelled) =
+        control(&woo, reqwest::Method::PUT, &format!("{path}/status"), Some(json!({"status": "cancelled"})))
+            .await;
+    assert_eq!((status, cancelled["status"].as_str()), (200, Some("cancelled")), "{cancelled}");
+    assert_eq!(woo.stock("GEN-000000-00"), Some(before), "cancelling restocks, as in wp-admin");
+    let tracking = json!([{"tracking_provider": "usps", "tracking_number": "9400100000000000000000"}]);
+    let meta = json!({"key": "_wc_shipment_tracking_items", "value": tracking});
+    let (status, tracked) = control(&woo, reqwest::Method::PUT, &format!("{path}/meta"), Some(meta)).await;
+    assert_eq!(status, 200, "{tracked}");
+    let (_, _, read) = get(&api(&woo, &format!("/orders/{id}"))).await;
+    assert_eq!(read["meta_data"][0]["value"][0]["tracking_provider"], "usps");
+
+    let (status, trashed) = control(&woo, reqwest::Method::DELETE, &path, None).await;
+    assert_eq!((status, trashed["status"].as_str()), (200, Some("trash")));
+    let (_, _, listed) = get(&api(&woo, "/orders")).await;
+    assert_eq!(listed, json!([]), "the trash is not listed by default");
+    let (status, restored) = control(&woo, reqwest::Method::POST, &format!("{path}/restore"), None).await;
+    assert_eq!((status, restored["status"].as_str()), (200, Some("cancelled")));
+    let (_, all) = control(&woo, reqwest::Method::GET, "/_sandbox/orders", None).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(1));
+    let (_, stats) = control(&woo, reqwest::Method::GET, "/_sandbox/stats", None).await;
+    assert_eq!(stats["orders"], 1);
+
+    woo.wait_for_webhooks().await;
+    let statuses: Vec<String> = hooks.seen.lock().expect("not poisoned")[1..]
+        .iter()
+        .filter_map(|(_, body)| serde_json::from_slice::<Value>(body).ok())
+        .filter_map(|p| p["status"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(statuses.len(), 3, "the create's save, the status and the meta: {statuses:?}");
+    assert!(statuses.contains(&"cancelled".to_string()));
+
+    let (status, refused) =
+        control(&woo, reqwest::Method::PUT, &format!("{path}/status"), Some(json!({"status": "shipped"})))
+            .await;
+    assert_eq!(status, 400);
+    assert!(refused["error"].as_str().is_some_and(|e| e.contains("rest_invalid_param")), "{refused}");
+    let (status, _) = control(
+        &woo,
+        reqwest::Method::PUT,
+        "/_sandbox/orders/999999/status",
+        Some(json!({"status": "completed"})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    woo.stop().await;
+}

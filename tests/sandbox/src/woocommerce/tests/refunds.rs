@@ -23,7 +23,9 @@ async fn paid_order() -> (WooSandbox, u64, u64, String, i64) {
     assert_eq!(woo.stock("GEN-000000-01"), Some(before - 2));
     let id = order["id"].as_u64().expect("id");
     let line = order["line_items"][0]["id"].as_u64().expect("line id");
-    let price = order["line_items"][0]["price"].as_str().expect("price").to_string();
+    let total: rust_decimal::Decimal =
+        order["line_items"][0]["total"].as_str().and_then(|t| t.parse().ok()).expect("a line total");
+    let price = data::money(total / rust_decimal::Decimal::from(2));
     (woo, id, line, price, before)
 }
 
