@@ -317,3 +317,48 @@ async fn a_cancellation_on_the_shop_cancels_the_store_order_and_an_unmapped_carr
     let view = orders_view(&base, channel).await;
     assert_eq!(order_in(&view, &shipped)["state"], "synced");
 }
+
+#[tokio::test]
+async fn two_shops_selling_the_last_unit_at_once_make_one_store_order_and_one_out_of_stock_failure() {
+    init_tracing();
+    let shops =
+        vec![ShopSpec::new("Crossdock US", "US", "USD"), ShopSpec::new("Crossdock East", "US", "USD")];
+    let world = world(&fresh_sqlite_url(), active_products(2), shops).await;
+    sync(&world).await;
+    let api = serve_api(&world).await;
+    let base = api.base_url();
+    let sku = first_sku(&world);
+    assert!(world.shopify.set_variant_stock(&sku, 1), "the store has one unit left");
+    // Both shops still offer a unit (the store's last change has not reached them yet).
+    let mut placed = Vec::new();
+    for channel in &world.channels {
+        let cipher = &channel.shop.cipher;
+        let sku_id = crossdock_e2e::sku_on_shop(&world, cipher, &sku).id;
+        let listing = crossdock_e2e::listing_with_sku(&world, cipher, &sku).id;
+        world.tiktok.seller_edit(
+            cipher,
+            &listing,
+            &crossdock_sandbox::tiktok::SellerEdit {
+                sku_id: Some(sku_id),
+                quantity: Some(1),
+                ..Default::default()
+            },
+        );
+        placed.push((channel.id, world.tiktok.place_order(cipher, &[(&sku, 1)])));
+    }
+    sync_orders(&world).await;
+    let mut states = Vec::new();
+    for (channel, order_id) in &placed {
+        let view = orders_view(&base, *channel).await;
+        let row = order_in(&view, order_id).clone();
+        states.push((row["state"].as_str().unwrap_or_default().to_string(), row));
+    }
+    let synced = states.iter().filter(|(s, _)| s == "synced").count();
+    let failed: Vec<&Value> = states.iter().filter(|(s, _)| s == "failed").map(|(_, r)| r).collect();
+    assert_eq!(synced, 1, "one order got the last unit: {states:#?}");
+    assert_eq!(failed.len(), 1, "the other failed: {states:#?}");
+    assert_eq!(failed[0]["failure"]["kind"], "out_of_stock", "{:#}", failed[0]);
+    assert_eq!(world.shopify.available(&sku), Some(0), "the store never oversells");
+    let store_orders: usize = placed.iter().map(|(_, id)| store_orders_for(&world, id).len()).sum();
+    assert_eq!(store_orders, 1);
+}
