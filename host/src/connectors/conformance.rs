@@ -12,6 +12,8 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::time::Instant;
 
+mod orders;
+
 /// What the kit may do besides reading.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
@@ -182,6 +184,7 @@ pub async fn check_store(store: &StoreConnector) -> Vec<CheckResult> {
             }
         })
         .await;
+    orders::check_store_orders(store, &mut report).await;
     report.0
 }
 
@@ -255,6 +258,7 @@ pub async fn check_channel_with(channel: &ChannelConnector, options: &CheckOptio
         })
         .await;
     check_activation_and_read_back(channel, options, &mut report).await;
+    orders::check_channel_orders(channel, &mut report).await;
     report.0
 }
 

@@ -69,7 +69,9 @@ async fn woocommerce_as_the_store_takes_orders_once_ships_refunds_and_cancels() 
         .secret("consumer-key", KEY)
         .secret("consumer-secret", SECRET)
         .secret("webhook-secret", "woo-webhook-secret");
-    connections::connect_store(&app, org, "Woo", "woocommerce", store_settings).await.expect("store connected");
+    connections::connect_store(&app, org, "Woo", "woocommerce", store_settings)
+        .await
+        .expect("store connected");
     let shop = tiktok.shops().remove(0);
     let channel_settings = ConnectionSettings::default()
         .setting("base-url", tiktok.base_url())
@@ -78,11 +80,13 @@ async fn woocommerce_as_the_store_takes_orders_once_ships_refunds_and_cancels() 
         .setting("category-id", "600001")
         .secret("app-secret", app_secret)
         .secret("access-token", tiktok.access_token());
-    let channel =
-        connections::add_channel(&app, org, &shop.name, "tiktok-shop", channel_settings).await.expect("channel added");
+    let channel = connections::add_channel(&app, org, &shop.name, "tiktok-shop", channel_settings)
+        .await
+        .expect("channel added");
     sync_all(&app, org, false).await;
     let live = tiktok.products(&shop.cipher);
-    let sku = live.iter().find(|p| p.status == "ACTIVATE").expect("a live listing").skus[0].seller_sku.clone();
+    let sku =
+        live.iter().find(|p| p.status == "ACTIVATE").expect("a live listing").skus[0].seller_sku.clone();
     let stock_before = woo.stock(&sku).expect("the store tracks the SKU");
 
     // The order comes in once, however often it is polled; WooCommerce takes the stock.
