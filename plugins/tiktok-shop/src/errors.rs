@@ -1,5 +1,7 @@
 //! Turns a TikTok Shop answer (HTTP status, envelope code and message) into the contract's
-//! typed [`ConnectorError`], so the host decides retries from the variant (reference §4).
+//! typed [`ConnectorError`], so the host decides retries from the variant (reference §4): the
+//! product family (12xxxxxx), fulfillment and logistics (11xxxxxx, 21xxxxxx) and return/refund
+//! (25xxxxxx) codes become `invalid` with the field they concern.
 
 use crossdock_plugin_sdk::types::ConnectorError;
 use serde_json::Value;
@@ -18,6 +20,9 @@ const INVALID_SIGN: i64 = 106001;
 const PRODUCT_NOT_FOUND: i64 = 12052032;
 /// "You cannot edit the specified product(s) as it isn't listed in your account or shop."
 const NOT_YOUR_PRODUCT: i64 = 12052048;
+/// An order, package, cancellation or return the shop does not have. The reference lists no
+/// code for it; this is the sandbox's.
+const RECORD_NOT_FOUND: i64 = 21001001;
 
 /// The error for a failed call: `code` is the envelope's (none when the body was not an
 /// envelope), `retry_after_ms` the `Retry-After` header if any.
@@ -39,9 +44,11 @@ pub fn classify(
             ConnectorError::Unauthorized(label)
         }
         Some(PRODUCT_NOT_FOUND | NOT_YOUR_PRODUCT) => ConnectorError::NotFound(label),
+        Some(RECORD_NOT_FOUND) => ConnectorError::NotFound(label),
         Some(code) if (12_000_000..13_000_000).contains(&code) => {
             ConnectorError::invalid(field_of(code), label)
         }
+        Some(code) if is_order_family(code) => ConnectorError::invalid(order_field_of(code), label),
         Some(INTERNAL_ERROR | TIMEOUT) => ConnectorError::Transient(label),
         _ if status == 401 => ConnectorError::Unauthorized(label),
         _ if status >= 500 => ConnectorError::Transient(label),
@@ -64,6 +71,53 @@ fn field_of(code: i64) -> &'static str {
         // (official Create Product error list)
         12052104 | 12052240..=12052256 | 12052529 => "product_attributes",
         _ => "product",
+    }
+}
+
+/// Fulfillment and logistics (11xxxxxx, 21xxxxxx) or return/refund (25xxxxxx) codes.
+fn is_order_family(code: i64) -> bool {
+    [11, 21, 25].iter().any(|family| (family * 1_000_000..(family + 1) * 1_000_000).contains(&code))
+}
+
+/// The field of a shipment or after-sale request an order-family code refers to (reference
+/// §4.2, §7.2, §7.3, §8): `tracking` for the carrier and number, `status` for an order or
+/// package whose state refuses the call.
+fn order_field_of(code: i64) -> &'static str {
+    match code {
+        // invalid tracking number or provider id, number/provider mismatch, no carrier matches
+        // the number, number already used
+        21011022 | 21004015 | 11028006 | 21011025 => "tracking",
+        // order cancelled, an after-sale request open, not shipped yet, the 72 h window or the
+        // one update allowed is spent, the package is not awaiting shipment (the sandbox's
+        // 21011001), invalid order status for the after-sale call, request closed
+        21011041 | 21011007 | 21008044 | 21011043 | 21011050 | 21011051 | 21011001 | 25001001 | 25001010 => {
+            "status"
+        }
+        // "interface cannot be used in this region"
+        21008106 => "region",
+        // no subscription for the delivery option; it is TikTok-fulfilled (no providers)
+        21008116 | 21008117 => "delivery_option_id",
+        code if code >= 25_000_000 => "after_sale",
+        _ => "fulfillment",
+    }
+}
+
+/// The same error with `doing` (`shipping TikTok order 57…`) in front of its message, so it
+/// names the record it concerns.
+pub fn context(error: ConnectorError, doing: &str) -> ConnectorError {
+    match error {
+        ConnectorError::Unauthorized(m) => ConnectorError::Unauthorized(format!("{doing}: {m}")),
+        ConnectorError::RateLimited(mut r) => {
+            r.message = format!("{doing}: {}", r.message);
+            ConnectorError::RateLimited(r)
+        }
+        ConnectorError::NotFound(m) => ConnectorError::NotFound(format!("{doing}: {m}")),
+        ConnectorError::Invalid(mut f) => {
+            f.message = format!("{doing}: {}", f.message);
+            ConnectorError::Invalid(f)
+        }
+        ConnectorError::Transient(m) => ConnectorError::Transient(format!("{doing}: {m}")),
+        ConnectorError::Fatal(m) => ConnectorError::Fatal(format!("{doing}: {m}")),
     }
 }
 
@@ -136,6 +190,38 @@ mod tests {
             let error = classify(200, Some(code), "", None);
             assert!(matches!(error, ConnectorError::Invalid(f) if f.field == "product_attributes"));
         }
+    }
+
+    #[test]
+    fn tracking_codes_point_at_tracking_and_state_codes_at_status() {
+        for code in [21011022, 21004015, 11028006, 21011025] {
+            let error = classify(200, Some(code), "bad number", None);
+            assert!(matches!(error, ConnectorError::Invalid(f) if f.field == "tracking"), "{code}");
+        }
+        for code in [21011041, 21011007, 21008044, 21011043, 21011050, 21011051, 25001001, 25001010] {
+            let error = classify(200, Some(code), "not now", None);
+            assert!(matches!(error, ConnectorError::Invalid(f) if f.field == "status"), "{code}");
+        }
+        let error = classify(200, Some(21008117), "TikTok ships it", None);
+        assert!(matches!(error, ConnectorError::Invalid(f) if f.field == "delivery_option_id"));
+        let error = classify(200, Some(25009999), "other", None);
+        assert!(matches!(error, ConnectorError::Invalid(f) if f.field == "after_sale"));
+        let error = classify(200, Some(21099999), "other", None);
+        assert!(matches!(error, ConnectorError::Invalid(f) if f.field == "fulfillment"));
+        assert!(matches!(classify(200, Some(21001001), "no order", None), ConnectorError::NotFound(_)));
+    }
+
+    #[test]
+    fn context_names_the_record_and_keeps_the_variant() {
+        let error =
+            context(classify(200, Some(21011022), "Invalid tracking", None), "shipping TikTok order 57");
+        assert!(
+            matches!(error, ConnectorError::Invalid(f) if f.field == "tracking" && f.message == "shipping TikTok order 57: TikTok 21011022: Invalid tracking")
+        );
+        let error = context(classify(429, None, "slow", Some(2000)), "reading orders");
+        assert!(
+            matches!(error, ConnectorError::RateLimited(r) if r.retry_after_ms == 2000 && r.message.starts_with("reading orders: "))
+        );
     }
 
     #[test]

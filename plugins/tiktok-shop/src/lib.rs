@@ -1,18 +1,31 @@
 //! The TikTok Shop channel connector: lists store products on one TikTok Shop through the
 //! Open API (version 202309), keeps prices and stock in step, reports the review status,
 //! deactivates and re-activates listings, reads a listing back as the shop holds it, finds
-//! existing SKUs for linking, and reads the category tree and its attributes. Settings:
-//! `base-url`, `app-key`, `shop-cipher`, optional `warehouse-id`, `category-id`,
-//! `category-version` and `auth-base-url`; secrets: `app-secret`, `access-token` and optional
-//! `refresh-token` (an expired access token is then refreshed within the call and the new
-//! tokens kept by the host, so each expiry costs one refresh).
+//! existing SKUs for linking, and reads the category tree and its attributes (this file);
+//! reads orders, ships them with tracking, cancels them, lists and decides cancellations and
+//! returns (`orders`), and verifies and decodes TikTok's webhooks (`webhook`). Settings:
+//! `base-url`, `app-key`, `shop-cipher`, optional `shop-id` (spares webhooks a Get Authorized
+//! Shops call), `warehouse-id`, `category-id`, `category-version` and `auth-base-url`;
+//! secrets: `app-secret`, `access-token` and optional `refresh-token` (an expired access token
+//! is then refreshed within the call and the new tokens kept by the host, so each expiry costs
+//! one refresh).
 
+mod address;
+mod after_sale;
+mod amount;
+mod cancel_reason;
 mod client;
+mod cursor;
 mod errors;
 mod listing;
+mod order;
+mod orders;
+mod shipping;
 mod sign;
 mod sku_search;
 mod taxonomy;
+mod units;
+mod webhook;
 
 use client::{Client, Scope};
 use crossdock_plugin_sdk::http::Method;
@@ -297,58 +310,6 @@ impl ChannelListings for TikTokShop {
         let path = format!("{CATEGORIES}/{category_id}/attributes");
         let data = client.call(Method::Get, &path, Scope::Shop, &query, None)?;
         taxonomy::attributes(&data)
-    }
-}
-
-impl crossdock_plugin_sdk::ChannelOrders for TikTokShop {
-    fn list_orders(
-        _updated_since: i64,
-        _cursor: Option<String>,
-        _limit: u32,
-    ) -> Result<crossdock_plugin_sdk::channel_orders::OrderPage> {
-        Ok(crossdock_plugin_sdk::channel_orders::OrderPage { orders: Vec::new(), next_cursor: None })
-    }
-    fn get_order(_id: String) -> Result<Option<crossdock_plugin_sdk::commerce::ChannelOrder>> {
-        Ok(None)
-    }
-    fn shipping_providers() -> Result<Vec<crossdock_plugin_sdk::channel_orders::ShippingProvider>> {
-        Ok(Vec::new())
-    }
-    fn ship(_order_id: String, _shipment: crossdock_plugin_sdk::channel_orders::Shipment) -> Result<String> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
-    }
-    fn update_tracking(
-        _order_id: String,
-        _package_id: String,
-        _carrier_id: String,
-        _tracking: String,
-    ) -> Result<()> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
-    }
-    fn cancel_order(_order_id: String, _reason: String) -> Result<()> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
-    }
-    fn list_after_sales(
-        _updated_since: i64,
-        _cursor: Option<String>,
-        _limit: u32,
-    ) -> Result<crossdock_plugin_sdk::channel_orders::AfterSalePage> {
-        Ok(crossdock_plugin_sdk::channel_orders::AfterSalePage { requests: Vec::new(), next_cursor: None })
-    }
-    fn order_after_sales(_order_id: String) -> Result<Vec<crossdock_plugin_sdk::commerce::AfterSale>> {
-        Ok(Vec::new())
-    }
-    fn decide_after_sale(_id: String, _approve: bool) -> Result<()> {
-        Err(ConnectorError::Fatal("orders: not built yet".into()))
-    }
-}
-
-impl crossdock_plugin_sdk::ChannelWebhooks for TikTokShop {
-    fn verify_webhook(
-        _headers: Vec<(String, String)>,
-        _body: Vec<u8>,
-    ) -> Result<crossdock_plugin_sdk::channel_webhooks::ChannelDelivery> {
-        Err(ConnectorError::Unauthorized("orders: not built yet".into()))
     }
 }
 

@@ -1,10 +1,14 @@
-//! Cancellations and returns (reference §8): buyer requests raised by control calls, Search /
-//! Approve / Reject for both, their statuses (§8.2), their effect on the order, and type 11 / 12
-//! webhooks on every change.
+//! Cancellations and returns (reference §8): buyer requests raised by control calls, the
+//! seller's Cancel Order, Search / Approve / Reject for both, their statuses (§8.2), their
+//! effect on the order, and type 11 / 12 webhooks on every change.
 //!
-//! Choices of ours: an approved cancellation is COMPLETE at once (the refund is instant); an
-//! approved refund-only request is SUCCESS, a return approved with APPROVE_RETURN waits in
-//! AWAITING_BUYER_SHIP; returns leave the order's status as it was.
+//! Choices of ours: an approved cancellation is COMPLETE at once (the refund is instant), and
+//! so is a seller's cancellation; the seller cancels whole orders only (item-level cancels are
+//! a US/UK out-of-stock feature the sandbox leaves out) and only with a code of the seller
+//! reason list (UK shops its `_uk` spelling); an approved refund-only request is SUCCESS, a
+//! return approved with APPROVE_RETURN waits in AWAITING_BUYER_SHIP; returns leave the order's
+//! status as it was. Searches sort by `create_time` (default) or `update_time`, newest first
+//! unless `sort_order` is ASC.
 
 use super::envelope::{ApiError, code, unix_now};
 use super::orders::{Order, OrderStatus, invalid, money};
@@ -20,9 +24,14 @@ pub(crate) struct Cancellation {
     pub id: String,
     pub order_id: String,
     pub cipher: String,
-    /// CANCEL (auto-approved) or BUYER_CANCEL (needs the seller).
+    /// CANCEL (auto-approved, or the seller's) or BUYER_CANCEL (needs the seller).
     pub cancel_type: &'static str,
     pub status: &'static str,
+    /// BUYER or SELLER.
+    pub role: &'static str,
+    /// The reason code (`cancel_reason`).
+    pub reason_code: String,
+    /// Its text (`cancel_reason_text`).
     pub reason: String,
     pub create_time: i64,
     pub update_time: i64,
@@ -61,7 +70,7 @@ fn cancellation_event(state: &mut State, id: &str, now: i64) {
     let data = json!({
         "order_id": c.order_id,
         "cancel_id": c.id,
-        "cancellations_role": "BUYER",
+        "cancellations_role": c.role,
         "cancel_status": c.status,
         "create_time": c.create_time,
     });
@@ -103,13 +112,15 @@ pub(crate) fn buyer_cancel(state: &mut State, cipher: &str, order_id: &str) -> R
         cipher: cipher.to_owned(),
         cancel_type: if immediate { "CANCEL" } else { "BUYER_CANCEL" },
         status: if immediate { COMPLETE } else { PENDING },
+        role: "BUYER",
+        reason_code: "buyer_cancel_reason_no_longer_needed".into(),
         reason: "No longer needed".into(),
         create_time: now,
         update_time: now,
     };
     state.orders.cancellations.insert(id.clone(), cancellation);
     if immediate {
-        cancel_order(state, order_id, "BUYER", now);
+        cancel_order(state, order_id, "BUYER", "No longer needed", now);
     } else if let Some(order) = state.orders.orders.get_mut(order_id) {
         order.buyer_request_cancel = true;
         order.update_time = now;
@@ -118,13 +129,109 @@ pub(crate) fn buyer_cancel(state: &mut State, cipher: &str, order_id: &str) -> R
     Ok(id)
 }
 
-fn cancel_order(state: &mut State, order_id: &str, initiator: &'static str, now: i64) {
+fn cancel_order(state: &mut State, order_id: &str, initiator: &'static str, reason: &str, now: i64) {
     if let Some(order) = state.orders.orders.get_mut(order_id) {
         order.buyer_request_cancel = false;
         order.cancellation_initiator = Some(initiator);
-        order.cancel_reason = Some("No longer needed".into());
+        order.cancel_reason = Some(reason.to_owned());
     }
     state.orders.set_status(order_id, OrderStatus::Cancelled, now);
+}
+
+/// The seller's reason codes (reference §8.1, US list; UK shops add `_uk`) and their texts.
+const SELLER_REASONS: [(&str, &str); 3] = [
+    ("seller_cancel_reason_out_of_stock", "Out of stock"),
+    ("seller_cancel_reason_wrong_price", "Pricing error"),
+    ("seller_cancel_paid_reason_address_not_deliver", "Unable to deliver to buyer address"),
+];
+
+/// The text of a seller reason code, as a shop of `region` spells it.
+fn seller_reason(code: &str, region: &str) -> Option<&'static str> {
+    let base = if region == "GB" { code.strip_suffix("_uk")? } else { code };
+    SELLER_REASONS.iter().find(|(c, _)| *c == base).map(|(_, text)| *text)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SellerCancelBody {
+    order_id: Option<String>,
+    cancel_reason: Option<String>,
+    order_line_item_ids: Option<Vec<String>>,
+    skus: Option<Vec<Value>>,
+}
+
+/// POST /return_refund/{v}/cancellations (Cancel Order, §8.1): the seller cancels an ON_HOLD,
+/// AWAITING_SHIPMENT or AWAITING_COLLECTION order at once. Checks in this order: the body
+/// (order id, a reason code of the shop's list, whole orders only), the order (not found), its
+/// state (cancelled 25001010, another status or a buyer's request waiting 25001001). Emits the
+/// type 11 webhook (role SELLER) and the order's type 1.
+pub(crate) fn seller_cancel(
+    state: &mut State,
+    cipher: &str,
+    body: &[u8],
+    now: i64,
+) -> Result<Value, ApiError> {
+    let body: SellerCancelBody = product_body::decode(body)?;
+    let order_id =
+        body.order_id.filter(|o| !o.is_empty()).ok_or_else(|| invalid("order_id", "is required"))?;
+    let code = body.cancel_reason.unwrap_or_default();
+    let region = state.shop(cipher).map(|s| s.region.clone()).unwrap_or_default();
+    let reason = seller_reason(&code, &region).ok_or_else(|| {
+        let suffix = if region == "GB" { "_uk" } else { "" };
+        invalid(
+            "cancel_reason",
+            format!("{code:?} is not a seller cancel reason of a {region} shop (e.g. seller_cancel_reason_out_of_stock{suffix})"),
+        )
+    })?;
+    if body.skus.as_ref().is_some_and(|s| !s.is_empty()) {
+        return Err(invalid("skus", "the sandbox cancels whole orders only"));
+    }
+    let order = state.orders.orders.get(&order_id).filter(|o| o.cipher == cipher).ok_or_else(|| {
+        ApiError::new(code::RECORD_NOT_FOUND, format!("The order {order_id} does not exist in this shop."))
+    })?;
+    if let Some(ids) = body.order_line_item_ids.as_ref().filter(|ids| !ids.is_empty()) {
+        let all = order.lines.iter().all(|l| ids.contains(&l.id));
+        if !all || ids.len() != order.lines.len() {
+            return Err(invalid("order_line_item_ids", "the sandbox cancels whole orders only"));
+        }
+    }
+    match order.status {
+        OrderStatus::Cancelled => {
+            return Err(ApiError::new(code::AFTER_SALE_CLOSED, "The order has been cancelled."));
+        }
+        _ if order.buyer_request_cancel => {
+            return Err(ApiError::new(
+                code::AFTER_SALE_STATUS,
+                "The order has a cancellation request from the buyer; approve or reject it instead.",
+            ));
+        }
+        OrderStatus::OnHold | OrderStatus::AwaitingShipment | OrderStatus::AwaitingCollection => {}
+        other => {
+            return Err(ApiError::new(
+                code::AFTER_SALE_STATUS,
+                format!(
+                    "Invalid order status for aftersale: the seller cannot cancel a {} order.",
+                    other.as_str()
+                ),
+            ));
+        }
+    }
+    let id = state.next_id("40");
+    let cancellation = Cancellation {
+        id: id.clone(),
+        order_id: order_id.clone(),
+        cipher: cipher.to_owned(),
+        cancel_type: "CANCEL",
+        status: COMPLETE,
+        role: "SELLER",
+        reason_code: code,
+        reason: reason.to_owned(),
+        create_time: now,
+        update_time: now,
+    };
+    state.orders.cancellations.insert(id.clone(), cancellation);
+    cancel_order(state, &order_id, "SELLER", reason, now);
+    cancellation_event(state, &id, now);
+    Ok(json!({ "cancel_id": id, "cancel_status": COMPLETE }))
 }
 
 /// The buyer asks for a refund (from AWAITING_COLLECTION on) or a return (from DELIVERED);
@@ -205,6 +312,39 @@ fn refund_amount(order: &Order) -> Value {
             "refund_shipping_fee": "0.00", "refund_tax": "0.00" })
 }
 
+/// A request's sort key: (create_time, update_time, id).
+type SortKey<'a> = (i64, i64, &'a str);
+
+/// The `sort_field` (create_time, default, or update_time) and `sort_order` (DESC, default, or
+/// ASC) of both searches.
+#[derive(Debug, Clone, Copy)]
+struct Sorting {
+    by_update: bool,
+    ascending: bool,
+}
+
+impl Sorting {
+    fn of(query: &[(String, String)]) -> Result<Sorting, ApiError> {
+        let by_update = match param(query, "sort_field") {
+            None | Some("create_time") => false,
+            Some("update_time") => true,
+            Some(other) => return Err(invalid("sort_field", format!("unknown {other:?}"))),
+        };
+        let ascending = match param(query, "sort_order") {
+            None | Some("DESC") => false,
+            Some("ASC") => true,
+            Some(other) => return Err(invalid("sort_order", format!("unknown {other:?}"))),
+        };
+        Ok(Sorting { by_update, ascending })
+    }
+
+    fn compare(self, a: SortKey<'_>, b: SortKey<'_>) -> std::cmp::Ordering {
+        // Ids grow with time, so they break ties between requests of the same second.
+        let key = |k: SortKey<'_>| (if self.by_update { k.1 } else { k.0 }, k.2.to_owned());
+        if self.ascending { key(a).cmp(&key(b)) } else { key(b).cmp(&key(a)) }
+    }
+}
+
 /// POST /return_refund/{v}/cancellations/search.
 pub(crate) fn search_cancellations(
     state: &State,
@@ -215,21 +355,24 @@ pub(crate) fn search_cancellations(
     let size = paging::page_size(param(query, "page_size").or(Some("10")), 50)?;
     let offset = paging::offset(param(query, "page_token"))?;
     let f: CancellationFilters = product_body::decode(body)?;
+    let sorting = Sorting::of(query)?;
     // The filter spells the closed state CANCEL, responses CANCELLED (§8.2): accept both.
     let status_wanted = |status: &str| {
         wanted(&f.cancel_status, status)
             || (status == CLOSED && wanted(&f.cancel_status, "CANCELLATION_REQUEST_CANCEL"))
     };
-    let matches: Vec<&Cancellation> = state
+    let mut matches: Vec<&Cancellation> = state
         .orders
         .cancellations
         .values()
-        .rev()
         .filter(|c| c.cipher == cipher)
         .filter(|c| wanted(&f.cancel_ids, &c.id) && wanted(&f.order_ids, &c.order_id))
         .filter(|c| wanted(&f.cancel_types, c.cancel_type) && status_wanted(c.status))
         .filter(|c| f.window.contains(c.create_time, c.update_time))
         .collect();
+    matches.sort_by(|a, b| {
+        sorting.compare((a.create_time, a.update_time, &a.id), (b.create_time, b.update_time, &b.id))
+    });
     let total = matches.len();
     let (page, next_page_token) = paging::page(matches, offset, size);
     let cancellations: Vec<Value> = page
@@ -242,8 +385,8 @@ pub(crate) fn search_cancellations(
                 "order_id": c.order_id,
                 "cancel_type": c.cancel_type,
                 "cancel_status": c.status,
-                "role": "BUYER",
-                "cancel_reason": "buyer_cancel_reason_no_longer_needed",
+                "role": c.role,
+                "cancel_reason": c.reason_code,
                 "cancel_reason_text": c.reason,
                 "create_time": c.create_time,
                 "update_time": c.update_time,
@@ -298,7 +441,7 @@ pub(crate) fn decide_cancellation(
         c.update_time = now;
     }
     if approve {
-        cancel_order(state, &order_id, "BUYER", now);
+        cancel_order(state, &order_id, "BUYER", "No longer needed", now);
     } else if let Some(order) = state.orders.orders.get_mut(&order_id) {
         order.buyer_request_cancel = false;
         order.update_time = now;
@@ -327,16 +470,19 @@ pub(crate) fn search_returns(
     let size = paging::page_size(param(query, "page_size").or(Some("10")), 50)?;
     let offset = paging::offset(param(query, "page_token"))?;
     let f: ReturnFilters = product_body::decode(body)?;
-    let matches: Vec<&Return> = state
+    let sorting = Sorting::of(query)?;
+    let mut matches: Vec<&Return> = state
         .orders
         .returns
         .values()
-        .rev()
         .filter(|r| r.cipher == cipher)
         .filter(|r| wanted(&f.return_ids, &r.id) && wanted(&f.order_ids, &r.order_id))
         .filter(|r| wanted(&f.return_types, &r.return_type) && wanted(&f.return_status, r.status))
         .filter(|r| f.window.contains(r.create_time, r.update_time))
         .collect();
+    matches.sort_by(|a, b| {
+        sorting.compare((a.create_time, a.update_time, &a.id), (b.create_time, b.update_time, &b.id))
+    });
     let total = matches.len();
     let (page, next_page_token) = paging::page(matches, offset, size);
     let returns: Vec<Value> = page
@@ -447,4 +593,36 @@ pub(crate) fn buyer_shipped(state: &mut State, cipher: &str, id: &str) -> Result
     r.update_time = now;
     return_event(state, id, now);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn searches_sort_by_the_field_and_order_asked_for() {
+        let mut keys = [(10, 50, "401"), (20, 30, "402"), (30, 30, "403")];
+        let by_update =
+            Sorting::of(&query(&[("sort_field", "update_time"), ("sort_order", "ASC")])).expect("valid");
+        keys.sort_by(|a, b| by_update.compare(*a, *b));
+        assert_eq!(keys.map(|k| k.2), ["402", "403", "401"]);
+        let default = Sorting::of(&[]).expect("valid");
+        keys.sort_by(|a, b| default.compare(*a, *b));
+        assert_eq!(keys.map(|k| k.2), ["403", "402", "401"], "newest created first");
+        assert!(Sorting::of(&query(&[("sort_field", "price")])).is_err());
+        assert!(Sorting::of(&query(&[("sort_order", "UP")])).is_err());
+    }
+
+    #[test]
+    fn seller_reasons_follow_the_shops_market() {
+        assert_eq!(seller_reason("seller_cancel_reason_out_of_stock", "US"), Some("Out of stock"));
+        assert_eq!(seller_reason("seller_cancel_reason_out_of_stock_uk", "GB"), Some("Out of stock"));
+        assert_eq!(seller_reason("seller_cancel_reason_out_of_stock", "GB"), None);
+        assert_eq!(seller_reason("seller_cancel_reason_out_of_stock_uk", "US"), None);
+        assert_eq!(seller_reason("buyer_cancel_reason_no_longer_needed", "US"), None);
+    }
 }

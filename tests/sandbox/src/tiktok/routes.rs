@@ -46,6 +46,9 @@ enum Endpoint {
     GetPackage(String),
     ShipPackage(String),
     MarkShipped(String),
+    UpdateShippingInfo(String),
+    /// The seller's Cancel Order.
+    CancelOrder,
     SearchCancellations,
     /// Approve (true) or reject a cancellation.
     DecideCancellation(String, bool),
@@ -83,6 +86,8 @@ impl Endpoint {
             Endpoint::GetPackage(_) => "fulfillment.package.get",
             Endpoint::ShipPackage(_) => "fulfillment.package.ship",
             Endpoint::MarkShipped(_) => "fulfillment.order.packages",
+            Endpoint::UpdateShippingInfo(_) => "fulfillment.package.shipping_info.update",
+            Endpoint::CancelOrder => "return_refund.cancellations.create",
             Endpoint::SearchCancellations => "return_refund.cancellations.search",
             Endpoint::DecideCancellation(_, true) => "return_refund.cancellations.approve",
             Endpoint::DecideCancellation(_, false) => "return_refund.cancellations.reject",
@@ -228,6 +233,12 @@ fn serve(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]
         Endpoint::GetPackage(id) => fulfillment::get(&state, cipher.as_deref(), id),
         Endpoint::ShipPackage(id) => fulfillment::ship_package(&mut state, &shop_cipher(), id, body),
         Endpoint::MarkShipped(id) => fulfillment::mark_shipped(&mut state, &shop_cipher(), id, body),
+        Endpoint::UpdateShippingInfo(id) => {
+            fulfillment::update_shipping_info(&mut state, &shop_cipher(), id, body, envelope::unix_now())
+        }
+        Endpoint::CancelOrder => {
+            returns::seller_cancel(&mut state, &shop_cipher(), body, envelope::unix_now())
+        }
         Endpoint::SearchCancellations => returns::search_cancellations(&state, &shop_cipher(), &query, body),
         Endpoint::DecideCancellation(id, approve) => {
             returns::decide_cancellation(&mut state, &shop_cipher(), id, *approve, body)
@@ -302,6 +313,10 @@ fn resolve(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
         ("fulfillment", ["orders", o, "packages"]) if !o.is_empty() => {
             vec![(Method::POST, Endpoint::MarkShipped(id(o)))]
         }
+        ("fulfillment", ["packages", p, "shipping_info", "update"]) if !p.is_empty() => {
+            vec![(Method::POST, Endpoint::UpdateShippingInfo(id(p)))]
+        }
+        ("return_refund", ["cancellations"]) => vec![(Method::POST, Endpoint::CancelOrder)],
         ("return_refund", ["cancellations", "search"]) => vec![(Method::POST, Endpoint::SearchCancellations)],
         ("return_refund", ["cancellations", c, decision @ ("approve" | "reject")]) if !c.is_empty() => {
             vec![(Method::POST, Endpoint::DecideCancellation(id(c), *decision == "approve"))]
@@ -364,6 +379,23 @@ mod tests {
         assert_eq!(
             resolve(&Method::GET, "/product/202309/categories/600002/attributes"),
             Ok(Endpoint::CategoryAttributes("600002".into()))
+        );
+    }
+
+    #[test]
+    fn cancel_order_and_shipping_info_updates_have_their_routes() {
+        assert_eq!(resolve(&Method::POST, "/return_refund/202309/cancellations"), Ok(Endpoint::CancelOrder));
+        assert_eq!(
+            resolve(&Method::POST, "/return_refund/202309/cancellations/search"),
+            Ok(Endpoint::SearchCancellations)
+        );
+        assert_eq!(
+            resolve(&Method::POST, "/fulfillment/202309/packages/1150/shipping_info/update"),
+            Ok(Endpoint::UpdateShippingInfo("1150".into()))
+        );
+        assert_eq!(
+            resolve(&Method::GET, "/return_refund/202309/cancellations").map_err(|e| e.code),
+            Err(code::INVALID_METHOD)
         );
     }
 

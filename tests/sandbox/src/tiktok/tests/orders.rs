@@ -309,3 +309,120 @@ async fn chaos_throttles_about_the_share_asked_for() {
     let (status, _) = client.call(Method::GET, "/authorization/202309/shops", &[], None).await;
     assert_eq!(status, 200);
 }
+
+/// The seller's Cancel Order call.
+async fn seller_cancel(client: &Client, cipher: &str, order: &str, reason: &str) -> Value {
+    let body = json!({ "order_id": order, "cancel_reason": reason });
+    client.shop_call(Method::POST, "/return_refund/202309/cancellations", cipher, Some(&body)).await
+}
+
+#[tokio::test]
+async fn a_seller_cancels_an_unshipped_order_with_a_listed_reason_and_the_webhooks_tell() {
+    let (sandbox, client, shop, order) = shop_with_order().await;
+    let (url, seen) = receiver(0).await;
+    sandbox.subscribe_webhooks(&url);
+    let refused = seller_cancel(&client, &shop.cipher, &order, "because").await;
+    assert_eq!(refused["code"], 36009005, "{refused}");
+    let uk_spelling =
+        seller_cancel(&client, &shop.cipher, &order, "seller_cancel_reason_out_of_stock_uk").await;
+    assert_eq!(uk_spelling["code"], 36009005, "a US shop takes the US codes");
+
+    let cancelled = seller_cancel(&client, &shop.cipher, &order, "seller_cancel_reason_out_of_stock").await;
+    assert_eq!(cancelled["code"], 0, "{cancelled}");
+    assert_eq!(cancelled["data"]["cancel_status"], "CANCELLATION_REQUEST_COMPLETE");
+    let cancel_id = cancelled["data"]["cancel_id"].as_str().expect("a cancel id").to_owned();
+    assert_eq!(sandbox.order_status(&shop.cipher, &order), Some(OrderStatus::Cancelled));
+    let again = seller_cancel(&client, &shop.cipher, &order, "seller_cancel_reason_out_of_stock").await;
+    assert_eq!(again["code"], 25001010, "an order cancelled already");
+
+    let (_, found) = client
+        .call(
+            Method::POST,
+            "/return_refund/202309/cancellations/search",
+            &[("shop_cipher", &shop.cipher)],
+            Some(&json!({ "cancel_ids": [cancel_id] })),
+        )
+        .await;
+    let found = &found["data"]["cancellations"][0];
+    assert_eq!((found["role"].as_str(), found["cancel_type"].as_str()), (Some("SELLER"), Some("CANCEL")));
+    assert_eq!(found["cancel_reason"], "seller_cancel_reason_out_of_stock");
+    assert_eq!(found["cancel_reason_text"], "Out of stock");
+    let (_, detail) = client_detail(&sandbox, &order).await;
+    assert_eq!(detail["data"]["orders"][0]["cancellation_initiator"], "SELLER");
+
+    sandbox.webhooks_settled().await;
+    let events: Vec<Value> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(_, body)| serde_json::from_slice(body).expect("json"))
+        .collect();
+    assert!(
+        events.iter().any(|e| e["type"] == 11
+            && e["data"]["cancellations_role"] == "SELLER"
+            && e["data"]["cancel_status"] == "CANCELLATION_REQUEST_COMPLETE"
+            && e["data"]["order_id"] == order.as_str()),
+        "{events:?}"
+    );
+    assert!(events.iter().any(|e| e["type"] == 1 && e["data"]["order_status"] == "CANCEL"), "{events:?}");
+}
+
+#[tokio::test]
+async fn a_seller_cannot_cancel_a_delivered_order_or_one_the_buyer_asked_to_cancel() {
+    let (sandbox, client, shop, order) = shop_with_order().await;
+    sandbox.cancel_order_as_buyer(&shop.cipher, &order);
+    let pending = seller_cancel(&client, &shop.cipher, &order, "seller_cancel_reason_wrong_price").await;
+    assert_eq!(pending["code"], 25001001, "{pending}");
+
+    let delivered = sandbox.place_order(&shop.cipher, &[("MUG-1", 1)]);
+    for status in [OrderStatus::AwaitingCollection, OrderStatus::InTransit, OrderStatus::Delivered] {
+        sandbox.advance_order(&shop.cipher, &delivered, status);
+    }
+    let late = seller_cancel(&client, &shop.cipher, &delivered, "seller_cancel_reason_wrong_price").await;
+    assert_eq!(late["code"], 25001001, "{late}");
+    assert_eq!(sandbox.order_status(&shop.cipher, &delivered), Some(OrderStatus::Delivered));
+
+    let collecting = sandbox.place_order(&shop.cipher, &[("MUG-1", 1)]);
+    sandbox.advance_order(&shop.cipher, &collecting, OrderStatus::AwaitingCollection);
+    let ok =
+        seller_cancel(&client, &shop.cipher, &collecting, "seller_cancel_paid_reason_address_not_deliver")
+            .await;
+    assert_eq!(ok["code"], 0, "awaiting collection may still be cancelled: {ok}");
+
+    let uk = sandbox.shops()[1].clone();
+    sandbox.seed_product(&uk.cipher, "Mug", &["MUG-UK"]);
+    let uk_order = sandbox.place_order(&uk.cipher, &[("MUG-UK", 1)]);
+    let us_spelling =
+        seller_cancel(&client, &uk.cipher, &uk_order, "seller_cancel_reason_out_of_stock").await;
+    assert_eq!(us_spelling["code"], 36009005, "a UK shop takes the _uk codes");
+    let uk_ok = seller_cancel(&client, &uk.cipher, &uk_order, "seller_cancel_reason_out_of_stock_uk").await;
+    assert_eq!(uk_ok["code"], 0, "{uk_ok}");
+}
+
+#[tokio::test]
+async fn shipped_tracking_is_corrected_once_over_the_api() {
+    let (sandbox, client, shop, order) = shop_with_order().await;
+    let package = package_of(&sandbox, &order).await;
+    let update = |tracking: &'static str| {
+        let (client, cipher, package) = (&client, shop.cipher.clone(), package.clone());
+        async move {
+            let path = format!("/fulfillment/202309/packages/{package}/shipping_info/update");
+            let body = json!({ "tracking_number": tracking, "shipping_provider_id": "7117859084333745966" });
+            client.shop_call(Method::POST, &path, &cipher, Some(&body)).await
+        }
+    };
+    assert_eq!(update("1Z0001").await["code"], 21011043, "not shipped yet");
+    let ship = json!({ "self_shipment": { "tracking_number": "9400100000000000000009",
+                                          "shipping_provider_id": "7117858858072016686" } });
+    let path = format!("/fulfillment/202309/packages/{package}/ship");
+    assert_eq!(client.shop_call(Method::POST, &path, &shop.cipher, Some(&ship)).await["code"], 0);
+    let corrected = update("1Z0001").await;
+    assert_eq!(corrected["code"], 0, "{corrected}");
+    let (_, detail) = client_detail(&sandbox, &order).await;
+    let line = &detail["data"]["orders"][0]["line_items"][0];
+    assert_eq!(
+        (line["tracking_number"].as_str(), line["shipping_provider_name"].as_str()),
+        (Some("1Z0001"), Some("UPS"))
+    );
+    assert_eq!(update("1Z0002").await["code"], 21011051, "one update per order");
+}
