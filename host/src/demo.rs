@@ -341,6 +341,8 @@ pub async fn order_scene(
             }
         }
     }
+    world.tiktok.refund_paid(cipher, &return_id);
+    println!("  TikTok paid the refund");
     db.touch_order(row_id, false).await?;
     sync_orders(world, settings, queue).await?;
     let refunds: Vec<String> = db

@@ -91,7 +91,7 @@ async fn order_lifecycle(database_url: &str) {
     // Delivered, then the buyer asks for a refund and the merchant approves it: a store refund.
     world.tiktok.advance_order(&cipher, &order_id, OrderStatus::InTransit);
     world.tiktok.advance_order(&cipher, &order_id, OrderStatus::Delivered);
-    world.tiktok.request_return(&cipher, &order_id, "REFUND");
+    let return_id = world.tiktok.request_return(&cipher, &order_id, "REFUND");
     sync_orders(&world).await;
     let detail = api_ok(Method::GET, &format!("{base}/api/orders/{}", row["id"]), None).await;
     let request =
@@ -107,6 +107,14 @@ async fn order_lifecycle(database_url: &str) {
         Some(json!({ "approve": true })),
     )
     .await;
+    sync_orders(&world).await;
+    let detail = api_ok(Method::GET, &format!("{base}/api/orders/{}", row["id"]), None).await;
+    assert_eq!(
+        detail["after_sales"][0]["stage"], "in-progress",
+        "approved, the refund not paid yet: {detail}"
+    );
+    assert_eq!(detail["after_sales"][0]["store_refund_id"], Value::Null, "no store refund before it is paid");
+    world.tiktok.refund_paid(&cipher, &return_id);
     sync_orders(&world).await;
     let detail = api_ok(Method::GET, &format!("{base}/api/orders/{}", row["id"]), None).await;
     let request = &detail["after_sales"][0];
@@ -231,21 +239,31 @@ async fn a_crash_between_the_store_create_and_our_commit_never_makes_a_second_or
     assert!(world.app.db.mark_store_create_started(&claim).await.expect("marks"));
     let runtime = engine.channel(channel).expect("the channel");
     let source = crossdock::orders::create::source_identifier(runtime, &order_id);
+    let store = world.app.db.store_of(world.org).await.expect("reads").expect("a store");
+    let variant = world.app.db.store_variants_with_sku(store.id, &sku).await.expect("reads").remove(0);
     let lost = crossdock::model::order::NewOrder {
         source_identifier: source.clone(),
         source_name: "TikTok Shop — Crossdock US".into(),
         idempotency_key: format!("{source}:create-by-the-dead-worker"),
-        lines: Vec::new(),
+        lines: vec![crossdock::model::order::NewOrderLine {
+            variant_id: variant.variant_id.clone(),
+            sku: sku.clone(),
+            title: "what the dead worker sent".into(),
+            quantity: 1,
+            unit_price: crossdock::model::Money::parse("1", "USD").expect("money"),
+            discount: crossdock::model::Money::parse("0", "USD").expect("money"),
+            source_line_id: "1".into(),
+        }],
         shipping: crossdock::model::Money::parse("0", "USD").expect("money"),
         tax: crossdock::model::Money::parse("0", "USD").expect("money"),
-        buyer_paid: crossdock::model::Money::parse("0", "USD").expect("money"),
+        buyer_paid: crossdock::model::Money::parse("1", "USD").expect("money"),
         platform_discount: crossdock::model::Money::parse("0", "USD").expect("money"),
         shipping_address: None,
         email: None,
         note: None,
         tags: Vec::new(),
         attributes: Vec::new(),
-        decrement_stock: false,
+        decrement_stock: true,
     };
     let made = engine.store_connector.create_order(&lost).await.expect("the store takes the order");
     tokio::time::sleep(std::time::Duration::from_millis(20)).await; // the dead worker's lease runs out

@@ -114,7 +114,7 @@ async fn woocommerce_as_the_store_takes_orders_once_ships_refunds_and_cancels() 
     // Delivered, a refund approved on the shop: one WooCommerce refund.
     tiktok.advance_order(&shop.cipher, &order_id, OrderStatus::InTransit);
     tiktok.advance_order(&shop.cipher, &order_id, OrderStatus::Delivered);
-    tiktok.request_return(&shop.cipher, &order_id, "REFUND");
+    let return_id = tiktok.request_return(&shop.cipher, &order_id, "REFUND");
     let engine = SyncEngine::load(&app, org, fast_settings()).await.expect("loads");
     let connector = &engine.channel(channel).expect("the channel").connector;
     for request in connector.order_after_sales(&order_id).await.expect("reads") {
@@ -122,6 +122,7 @@ async fn woocommerce_as_the_store_takes_orders_once_ships_refunds_and_cancels() 
             connector.decide_after_sale(&request.id, true).await.expect("approved");
         }
     }
+    tiktok.refund_paid(&shop.cipher, &return_id);
     sync_all(&app, org, true).await;
     sync_all(&app, org, true).await;
     let refunded = woo_orders_for(&woo, &order_id);

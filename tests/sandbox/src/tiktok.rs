@@ -369,6 +369,12 @@ impl TikTokSandbox {
             .unwrap_or_else(|e| panic!("return_shipped_by_buyer: {e}"));
     }
 
+    /// The platform pays an approved refund or return: RETURN_OR_REFUND_REQUEST_SUCCESS ->
+    /// RETURN_OR_REFUND_REQUEST_COMPLETE, with a type 12 webhook. Panics on any other state.
+    pub fn refund_paid(&self, cipher: &str, return_id: &str) {
+        self.app.refund_paid(cipher, return_id).unwrap_or_else(|e| panic!("refund_paid: {e}"));
+    }
+
     /// The app-level webhook address (Partner Center's), for every event of every shop
     /// unless a shop set its own through the Event API. Only `http://` addresses; panics on
     /// anything else. From now on reviews are decided (and announced) when they fall due.

@@ -215,6 +215,14 @@ impl App {
         shipped.map_err(ControlError::Conflict)
     }
 
+    /// The platform pays an approved refund: SUCCESS → COMPLETE, with a type 12 webhook.
+    pub(crate) fn refund_paid(&self, cipher: &str, return_id: &str) -> Result<(), ControlError> {
+        self.known_shop(cipher)?;
+        let paid = returns::refund_paid(&mut self.lock_state(), cipher, return_id);
+        self.flush_events();
+        paid.map_err(ControlError::Conflict)
+    }
+
     /// Sets the app-level webhook address; wakes the review timer, which now has someone to tell.
     pub(crate) fn subscribe_webhooks(&self, url: &str) -> Result<(), ControlError> {
         self.webhooks.subscribe(url).map_err(ControlError::Invalid)?;

@@ -595,6 +595,24 @@ pub(crate) fn buyer_shipped(state: &mut State, cipher: &str, id: &str) -> Result
     Ok(())
 }
 
+/// The platform pays an approved refund (§8.2: SUCCESS → COMPLETE once the refund is paid).
+pub(crate) fn refund_paid(state: &mut State, cipher: &str, id: &str) -> Result<(), String> {
+    let r = state
+        .orders
+        .returns
+        .get_mut(id)
+        .filter(|r| r.cipher == cipher)
+        .ok_or_else(|| format!("the shop has no return {id:?}"))?;
+    if r.status != "RETURN_OR_REFUND_REQUEST_SUCCESS" {
+        return Err(format!("return {id} is {}, not RETURN_OR_REFUND_REQUEST_SUCCESS", r.status));
+    }
+    let now = unix_now();
+    r.status = "RETURN_OR_REFUND_REQUEST_COMPLETE";
+    r.update_time = now;
+    return_event(state, id, now);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
