@@ -446,11 +446,13 @@ impl Db {
                 (OrderState::Pending, Some(failure), claim.version - 1, now + after.as_millis() as i64, false)
             }
         };
+        // A throttled attempt does not count toward the failure count.
+        let uncount = matches!(settle, OrderSettle::Retry { failure, .. } if failure.kind.ends_with("_throttled"));
         let done = sqlx::query(
             "UPDATE channel_orders SET state = $1, failure_kind = $2, failure = $3, fix = $4, \
              synced_version = CASE WHEN synced_version > $5 THEN synced_version ELSE $5 END, run_after = $6, \
-             attempts = CASE WHEN $7 = 1 THEN 0 ELSE attempts END, lease_until = NULL, lease_token = NULL, \
-             updated_at = $8 WHERE id = $9 AND lease_token = $10",
+             attempts = CASE WHEN $7 = 1 THEN 0 WHEN $11 = 1 THEN attempts - 1 ELSE attempts END, \
+             lease_until = NULL, lease_token = NULL, updated_at = $8 WHERE id = $9 AND lease_token = $10",
         )
         .bind(state.as_str())
         .bind(failure.map(|f| f.kind.clone()))
@@ -462,6 +464,7 @@ impl Db {
         .bind(now)
         .bind(claim.row.id)
         .bind(&claim.lease_token)
+        .bind(i64::from(uncount))
         .execute(self.pool())
         .await
         .context(|| format!("settling order {}", claim.row.id))?;

@@ -6,7 +6,7 @@ use crate::connectors::{ConnectorError, ErrorKind};
 use crate::db::orders::{Failure, OrderSettle};
 use crate::queue::Backoff;
 
-/// Attempts at a retryable failure before the order stops as failed.
+/// Attempts at a retryable failure (throttling aside) before the order stops as failed.
 pub const MAX_ATTEMPTS: i64 = 8;
 
 /// Which side a call went to.
@@ -31,7 +31,21 @@ pub fn settle_for(e: &ConnectorError, side: Side, attempts: i64, what: &str) -> 
     let cause = format!("{what}: {e}");
     let side_name = side.name();
     let failure = match &e.kind {
-        ErrorKind::RateLimited { .. } | ErrorKind::Transient(_) | ErrorKind::Timeout { .. } => {
+        // Throttling is the platform pacing us, not a failure: wait as long as it asks (plus a
+        // little jitter so waiting orders do not all come back at once), however often.
+        ErrorKind::RateLimited { retry_after, .. } => {
+            let wait = (*retry_after).max(std::time::Duration::from_millis(100));
+            let after = wait + wait.mul_f64(rand::random::<f64>());
+            return OrderSettle::Retry {
+                after,
+                failure: Failure::new(
+                    &format!("{side_name}_throttled"),
+                    cause,
+                    format!("nothing to do: the {side_name} asked Crossdock to slow down; it retries"),
+                ),
+            };
+        }
+        ErrorKind::Transient(_) | ErrorKind::Timeout { .. } => {
             let failure = Failure::new(
                 &format!("{side_name}_unavailable"),
                 cause.clone(),

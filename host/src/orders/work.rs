@@ -15,12 +15,33 @@ use std::time::Duration;
 /// How long a claimed order stays with its worker.
 const LEASE: Duration = Duration::from_secs(60);
 
-/// Works every order of the engine's channels that is due now; how many were worked.
+/// Orders worked at once: each holds its own lease, so they never work the same order.
+const WORKERS: usize = 4;
+
+/// Works every order of the engine's channels that is due now, `WORKERS` at a time; how many
+/// were worked.
 pub async fn run_due_orders(engine: &SyncEngine) -> Result<usize, DbError> {
     let channels: Vec<ChannelId> =
         engine.channels.values().filter(|c| c.connector.supports_orders()).map(|c| c.row.id).collect();
+    if channels.is_empty() {
+        return Ok(0);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..WORKERS {
+        let (engine, channels) = (engine.clone(), channels.clone());
+        tasks.spawn(async move { work_orders(&engine, &channels).await });
+    }
     let mut worked = 0;
-    while let Some(claim) = engine.app.db.claim_order(LEASE, &channels).await? {
+    while let Some(joined) = tasks.join_next().await {
+        worked += joined.map_err(|e| DbError::Invalid(format!("an order worker stopped: {e}")))??;
+    }
+    Ok(worked)
+}
+
+/// One worker: claims due orders until none is left.
+async fn work_orders(engine: &SyncEngine, channels: &[ChannelId]) -> Result<usize, DbError> {
+    let mut worked = 0;
+    while let Some(claim) = engine.app.db.claim_order(LEASE, channels).await? {
         let settle = sync_order(engine, &claim).await;
         if let OrderSettle::Failed(f) | OrderSettle::Retry { failure: f, .. } = &settle {
             tracing::warn!(
