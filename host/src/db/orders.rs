@@ -447,7 +447,8 @@ impl Db {
             }
         };
         // A throttled attempt does not count toward the failure count.
-        let uncount = matches!(settle, OrderSettle::Retry { failure, .. } if failure.kind.ends_with("_throttled"));
+        let uncount =
+            matches!(settle, OrderSettle::Retry { failure, .. } if failure.kind.ends_with("_throttled"));
         let done = sqlx::query(
             "UPDATE channel_orders SET state = $1, failure_kind = $2, failure = $3, fix = $4, \
              synced_version = CASE WHEN synced_version > $5 THEN synced_version ELSE $5 END, run_after = $6, \

@@ -97,9 +97,16 @@ async fn main() -> anyhow::Result<()> {
     let created = world.shopify.order_count();
     if created != orders {
         let counts = world.app.db.order_counts(world.channels[0].id).await?;
-        let failed = world.app.db.orders(world.channels[0].id, Some(crossdock::db::orders::OrderState::Failed), 3).await?;
+        let failed = world
+            .app
+            .db
+            .orders(world.channels[0].id, Some(crossdock::db::orders::OrderState::Failed), 3)
+            .await?;
         let failures: Vec<_> = failed.iter().map(|o| o.failure.clone()).collect();
-        anyhow::bail!("{created} store orders for {orders} channel orders: {counts:?} {failures:?} (read {})", report.orders_seen);
+        anyhow::bail!(
+            "{created} store orders for {orders} channel orders: {counts:?} {failures:?} (read {})",
+            report.orders_seen
+        );
     }
     println!(
         "backlog: {orders} orders in {:.1} s = {:.1} orders/s (poll read {} orders in {:.2} s)",
