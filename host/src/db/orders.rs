@@ -398,12 +398,11 @@ impl Db {
     pub async fn record_store_order(&self, id: i64, store_order: &StoreOrder) -> Result<(), DbError> {
         sqlx::query(
             "UPDATE channel_orders SET store_order_id = $1, store_order_name = $2, store_snapshot = $3, \
-             store_cancelled = CASE WHEN $4 = 1 THEN 1 ELSE store_cancelled END, updated_at = $5 WHERE id = $6",
+             updated_at = $4 WHERE id = $5",
         )
         .bind(&store_order.id)
         .bind(&store_order.name)
         .bind(json(store_order))
-        .bind(i64::from(store_order.cancelled))
         .bind(now_ms())
         .bind(id)
         .execute(self.pool())
@@ -412,7 +411,8 @@ impl Db {
         Ok(())
     }
 
-    /// Notes that the store order was cancelled (by Crossdock, from a channel cancellation).
+    /// Notes that Crossdock cancelled the store order (from a channel cancellation), so the
+    /// store's cancellation is not sent back to the channel.
     pub async fn mark_store_cancelled(&self, id: i64) -> Result<(), DbError> {
         self.set_flag(id, "store_cancelled").await
     }

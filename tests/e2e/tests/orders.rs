@@ -380,3 +380,114 @@ async fn two_shops_selling_the_last_unit_at_once_make_one_store_order_and_one_ou
     let store_orders: usize = placed.iter().map(|(_, id)| store_orders_for(&world, id).len()).sum();
     assert_eq!(store_orders, 1);
 }
+
+#[tokio::test]
+async fn a_store_cancellation_reaches_the_shop_the_settings_decide_each_way_and_a_held_order_waits_for_release()
+ {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(2), us_shop()).await;
+    sync(&world).await;
+    let api = serve_api(&world).await;
+    let base = api.base_url();
+    let channel = world.channels[0].id;
+    let cipher = world.channels[0].shop.cipher.clone();
+    let sku = first_sku(&world);
+
+    // Cancelled in the store: the shop's order is cancelled by the seller.
+    let first = world.tiktok.place_order(&cipher, &[(&sku, 1)]);
+    sync_orders(&world).await;
+    let view = orders_view(&base, channel).await;
+    let gid = order_in(&view, &first)["store_order_id"].as_str().expect("in the store").to_string();
+    let cancelled = world
+        .store_graphql(
+            "mutation($id: ID!) { orderCancel(orderId: $id, reason: CUSTOMER, restock: true, refund: false) { \
+             orderCancelUserErrors { field message } } }",
+            json!({ "id": gid }),
+        )
+        .await
+        .expect("the merchant cancels in Shopify");
+    assert_eq!(cancelled["orderCancel"]["orderCancelUserErrors"], json!([]), "{cancelled}");
+    sync_orders(&world).await;
+    assert_eq!(
+        world.tiktok.order_status(&cipher, &first),
+        Some(OrderStatus::Cancelled),
+        "the shop's order is cancelled"
+    );
+
+    // With channel-to-store off, a cancellation on the shop leaves the store order alone.
+    api_ok(
+        Method::PUT,
+        &format!("{base}/api/channels/{}/order-settings", channel.0),
+        Some(json!({ "cancellation": { "channel-to-store": false } })),
+    )
+    .await;
+    let (status, answer) = api_call(
+        Method::PUT,
+        &format!("{base}/api/channels/{}/order-settings", channel.0),
+        Some(json!({ "cancelation": {} })),
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let second = world.tiktok.place_order(&cipher, &[(&sku, 1)]);
+    sync_orders(&world).await;
+    world.tiktok.cancel_order_as_buyer(&cipher, &second);
+    let engine = world.engine(crossdock_e2e::fast_settings()).await.expect("loads");
+    let connector = &engine.channel(channel).expect("channel").connector;
+    for request in connector.order_after_sales(&second).await.expect("reads") {
+        if request.stage == crossdock::model::order::AfterSaleStage::Requested {
+            connector.decide_after_sale(&request.id, true).await.expect("approved");
+        }
+    }
+    sync_orders(&world).await;
+    let store = store_orders_for(&world, &second);
+    assert!(store[0]["cancelled_at"].is_null(), "the setting keeps the store order: {:#}", store[0]);
+
+    // An order rule that holds: the order waits, named, until the merchant releases it.
+    api_ok(
+        Method::PUT,
+        &format!("{base}/api/channels/{}/rules/order", channel.0),
+        Some(
+            json!({ "source": "if order.buyer_paid > 0.0 { hold(\"check every order\") } else { keep() }" }),
+        ),
+    )
+    .await;
+    let third = world.tiktok.place_order(&cipher, &[(&sku, 1)]);
+    sync_orders(&world).await;
+    let view = orders_view(&base, channel).await;
+    let row = order_in(&view, &third).clone();
+    assert_eq!(row["state"], "held", "{row}");
+    assert_eq!(row["failure"]["kind"], "held_by_rule");
+    assert!(store_orders_for(&world, &third).is_empty(), "a held order is not in the store");
+    api_ok(Method::POST, &format!("{base}/api/orders/{}/release", row["id"]), None).await;
+    crossdock_e2e::run_queue(&world).await;
+    assert_eq!(store_orders_for(&world, &third).len(), 1, "released, it comes in");
+    let (status, _) = api_call(Method::POST, &format!("{base}/api/orders/{}/release", row["id"]), None).await;
+    assert_eq!(status, reqwest::StatusCode::CONFLICT, "only a held order can be released");
+}
+
+#[tokio::test]
+async fn a_late_delivery_of_an_older_snapshot_never_rolls_an_order_back() {
+    let world = world(&fresh_sqlite_url(), active_products(1), us_shop()).await;
+    sync(&world).await;
+    let channel = world.channels[0].id;
+    let cipher = world.channels[0].shop.cipher.clone();
+    let order_id = world.tiktok.place_order(&cipher, &[(&first_sku(&world), 1)]);
+    let engine = world.engine(crossdock_e2e::fast_settings()).await.expect("loads");
+    let connector = &engine.channel(channel).expect("channel").connector;
+    let mut newer = connector.get_order(&order_id).await.expect("reads").expect("the order");
+    let mut older = newer.clone();
+    older.updated_at -= 60_000;
+    older.status = "ON_HOLD".into();
+    older.stage = crossdock::model::order::OrderStage::OnHold;
+    newer.updated_at += 1;
+    let db = &world.app.db;
+    let (id, changed) = db.record_channel_order(channel, &newer).await.expect("records");
+    assert!(changed);
+    let (same, changed) = db.record_channel_order(channel, &older).await.expect("records");
+    assert_eq!(id, same, "one row per channel order");
+    assert!(!changed, "an older snapshot changes nothing");
+    let row = db.order(id).await.expect("reads").expect("the row");
+    assert_eq!(row.status, newer.status);
+    let (_, changed) = db.record_channel_order(channel, &newer).await.expect("records");
+    assert!(!changed, "the same snapshot again changes nothing");
+}
