@@ -491,3 +491,45 @@ async fn a_late_delivery_of_an_older_snapshot_never_rolls_an_order_back() {
     let (_, changed) = db.record_channel_order(channel, &newer).await.expect("records");
     assert!(!changed, "the same snapshot again changes nothing");
 }
+
+#[tokio::test]
+async fn a_tracking_number_corrected_in_the_store_is_corrected_on_the_shop() {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(2), us_shop()).await;
+    sync(&world).await;
+    let api = serve_api(&world).await;
+    let base = api.base_url();
+    let channel = world.channels[0].id;
+    let cipher = world.channels[0].shop.cipher.clone();
+    let order_id = world.tiktok.place_order(&cipher, &[(&first_sku(&world), 1)]);
+    sync_orders(&world).await;
+    let view = orders_view(&base, channel).await;
+    let gid = order_in(&view, &order_id)["store_order_id"].as_str().expect("in the store").to_string();
+    let fulfillment = ship_in_shopify(&world, &gid, &[], "UPS", "1Z999AA10123456784").await;
+    sync_orders(&world).await;
+    // The merchant typed the number wrong and corrects it in Shopify.
+    let updated = world
+        .store_graphql(
+            "mutation($id: ID!, $t: FulfillmentTrackingInput!) { fulfillmentTrackingInfoUpdate(fulfillmentId: $id, \
+             trackingInfoInput: $t) { userErrors { field message } } }",
+            json!({ "id": fulfillment, "t": { "company": "UPS", "number": "1Z999AA10123456785" } }),
+        )
+        .await
+        .expect("the merchant corrects the tracking");
+    assert_eq!(updated["fulfillmentTrackingInfoUpdate"]["userErrors"], json!([]), "{updated}");
+    sync_orders(&world).await;
+    let engine = world.engine(crossdock_e2e::fast_settings()).await.expect("loads");
+    let on_shop =
+        engine.channel(channel).expect("channel").connector.get_order(&order_id).await.expect("reads");
+    let tracking: Vec<String> = on_shop
+        .expect("the order")
+        .packages
+        .into_iter()
+        .filter_map(|p| p.tracking.map(|t| t.tracking_number))
+        .collect();
+    assert_eq!(tracking, vec!["1Z999AA10123456785".to_string()], "the shop has the corrected number");
+    let view = orders_view(&base, channel).await;
+    let detail =
+        api_ok(Method::GET, &format!("{base}/api/orders/{}", order_in(&view, &order_id)["id"]), None).await;
+    assert_eq!(detail["shipments"][0]["tracking_number"], "1Z999AA10123456785", "{detail}");
+}
