@@ -379,6 +379,25 @@ impl Db {
         row.try_get("due").context(|| "reading the next due time".into())
     }
 
+    /// Holds back every due order of `channels` until `until` (Unix ms): a platform throttled
+    /// one of them, and the others would only spend the points it waits for.
+    pub async fn defer_due_orders(&self, channels: &[ChannelId], until: i64) -> Result<u64, DbError> {
+        if channels.is_empty() {
+            return Ok(0);
+        }
+        let list = channels.iter().map(|c| c.0.to_string()).collect::<Vec<_>>().join(",");
+        // Only ids (integers) are formatted in.
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE channel_orders SET run_after = $1 WHERE synced_version < version AND run_after < $1 \
+             AND channel_id IN ({list})"
+        )))
+        .bind(until)
+        .execute(self.pool())
+        .await
+        .context(|| "holding back due orders".to_string())?;
+        Ok(done.rows_affected())
+    }
+
     /// Notes, before the store's create is called, that it is about to be: after a crash
     /// before its answer is recorded, the next attempt looks the order up first.
     pub async fn mark_store_create_started(&self, claim: &ClaimedOrder) -> Result<bool, DbError> {

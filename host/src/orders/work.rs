@@ -52,6 +52,19 @@ async fn work_orders(engine: &SyncEngine, channels: &[ChannelId]) -> Result<usiz
         if !engine.app.db.settle_order(&claim, &settle).await? {
             tracing::warn!(order = claim.row.id, "lost the order's lease; the new holder settles it");
         }
+        // A throttled platform holds back every order that would call it, not just this one:
+        // otherwise the others spend, in small calls, the points this one waits for.
+        if let OrderSettle::Retry { after, failure } = &settle
+            && failure.kind.ends_with("_throttled")
+        {
+            let scope: Vec<ChannelId> = if failure.kind.starts_with("store") {
+                channels.to_vec()
+            } else {
+                vec![claim.row.channel_id]
+            };
+            let until = crate::db::now_ms() + after.as_millis() as i64;
+            engine.app.db.defer_due_orders(&scope, until).await?;
+        }
         worked += 1;
     }
     Ok(worked)
