@@ -578,3 +578,58 @@ async fn a_backlog_bigger_than_the_stores_cost_bucket_drains() {
     }
     assert_eq!(counts, vec![("synced".to_string(), String::new(), 40)], "every order synced");
 }
+
+#[tokio::test]
+async fn a_currency_without_a_rate_and_a_deleted_variant_fail_with_their_fix_and_the_rate_fixes_the_first() {
+    init_tracing();
+    let catalog = active_products(3);
+    let shops = vec![ShopSpec::new("Crossdock US", "US", "USD"), ShopSpec::new("Crossdock UK", "GB", "GBP")];
+    let world = world(&fresh_sqlite_url(), catalog.clone(), shops).await;
+    sync(&world).await;
+    let api = serve_api(&world).await;
+    let base = api.base_url();
+    let (us, uk) = (&world.channels[0], &world.channels[1]);
+    let kept_sku = catalog[0].variants[0].sku.clone();
+    let deleted_sku = catalog[1].variants[0].sku.clone();
+
+    // The UK shop sells in GBP and has no exchange rate yet: a listing made in Seller Center.
+    world.tiktok.seed_product(&uk.shop.cipher, "Seller Center UK", &[&kept_sku]);
+    let gbp_order = world.tiktok.place_order(&uk.shop.cipher, &[(&kept_sku, 1)]);
+    // The store deletes a product that a US listing made in Seller Center still sells.
+    assert!(world.shopify.delete_product(&catalog[1].handle));
+    sync(&world).await;
+    world.tiktok.seed_product(&us.shop.cipher, "Seller Center US", &[&deleted_sku]);
+    let gone_order = world.tiktok.place_order(&us.shop.cipher, &[(&deleted_sku, 1)]);
+    sync_orders(&world).await;
+
+    let row = order_in(&orders_view(&base, uk.id).await, &gbp_order).clone();
+    assert_eq!(row["failure"]["kind"], "currency_mismatch", "{row}");
+    assert!(row["failure"]["fix"].as_str().unwrap_or_default().contains("exchange rate"), "{row}");
+    let row = order_in(&orders_view(&base, us.id).await, &gone_order).clone();
+    assert_eq!(row["failure"]["kind"], "variant_deleted", "{row}");
+    assert!(row["failure"]["cause"].as_str().unwrap_or_default().contains(&deleted_sku), "{row}");
+    assert!(
+        store_orders_for(&world, &gbp_order).is_empty() && store_orders_for(&world, &gone_order).is_empty()
+    );
+
+    // The merchant sets the rate; retrying the currency failures brings the order in, converted.
+    api_ok(
+        Method::PUT,
+        &format!("{base}/api/channels/{}/exchange-rate", uk.id.0),
+        Some(json!({ "rate": "0.80" })),
+    )
+    .await;
+    api_ok(
+        Method::POST,
+        &format!("{base}/api/channels/{}/orders/retry?kind=currency_mismatch", uk.id.0),
+        None,
+    )
+    .await;
+    crossdock_e2e::run_queue(&world).await;
+    assert_eq!(order_in(&orders_view(&base, uk.id).await, &gbp_order)["state"], "synced");
+    let store = store_orders_for(&world, &gbp_order);
+    assert_eq!(store.len(), 1);
+    assert_eq!(store[0]["currency"], "USD", "the store order is in the store's currency: {:#}", store[0]);
+    // The deleted variant stays failed until the merchant restores it.
+    assert_eq!(order_in(&orders_view(&base, us.id).await, &gone_order)["state"], "failed");
+}
