@@ -179,6 +179,38 @@ impl SandboxWorld {
             .ok_or_else(|| anyhow::anyhow!("fulfillmentCreate answered no id: {created}"))
     }
 
+    /// Polls the orders of every shop and the store, then works the queue until idle.
+    pub async fn sync_orders(
+        &self,
+        settings: &SyncSettings,
+        queue: &QueueSettings,
+    ) -> anyhow::Result<crate::orders::import::PollReport> {
+        let engine = self.engine(settings.clone()).await?;
+        let report = crate::orders::import::poll_orders(&engine).await?;
+        run_until_idle(&engine, queue, &|| {}).await?;
+        Ok(report)
+    }
+
+    /// The merchant approves every request of an order that waits for the seller (a buyer's
+    /// cancellation, refund or return); how many.
+    pub async fn approve_requests(
+        &self,
+        settings: &SyncSettings,
+        channel: ChannelId,
+        order_id: &str,
+    ) -> anyhow::Result<usize> {
+        let engine = self.engine(settings.clone()).await?;
+        let runtime = engine.channel(channel).ok_or_else(|| anyhow::anyhow!("no channel {channel}"))?;
+        let mut approved = 0;
+        for request in runtime.connector.order_after_sales(order_id).await? {
+            if request.stage == crate::model::order::AfterSaleStage::Requested {
+                runtime.connector.decide_after_sale(&request.id, true).await?;
+                approved += 1;
+            }
+        }
+        Ok(approved)
+    }
+
     /// Loads the sync engine for the world's organization.
     pub async fn engine(&self, settings: SyncSettings) -> anyhow::Result<SyncEngine> {
         Ok(SyncEngine::load(&self.app, self.org, settings).await?)
@@ -268,18 +300,6 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Polls the orders of every shop and the store, then works the queue until idle.
-async fn sync_orders(
-    world: &SandboxWorld,
-    settings: &SyncSettings,
-    queue: &QueueSettings,
-) -> anyhow::Result<()> {
-    let engine = world.engine(settings.clone()).await?;
-    crate::orders::import::poll_orders(&engine).await?;
-    run_until_idle(&engine, queue, &|| {}).await?;
-    Ok(())
-}
-
 /// The money path on the sandboxes: a buyer orders on the first shop, the order comes into
 /// the store, the merchant ships it there and the tracking goes back to the shop with the
 /// mapped carrier, then the buyer asks for a refund, the merchant approves it, and it becomes
@@ -302,7 +322,7 @@ pub async fn order_scene(
     println!("\nOrders on {}:", channel.shop.name);
     let order_id = world.tiktok.place_order(cipher, &[(&sku, 1)]);
     println!("  a buyer ordered 1 × {sku} ({}): TikTok order {order_id}", product.title);
-    sync_orders(world, settings, queue).await?;
+    world.sync_orders(settings, queue).await?;
     let db = &world.app.db;
     let Some(row_id) = db.order_id(channel.id, &order_id).await? else {
         anyhow::bail!("order {order_id} was not read from the shop");
@@ -317,7 +337,7 @@ pub async fn order_scene(
     println!("  → Shopify order {store_name} ({store_id}), tagged with the shop's name");
     world.ship_in_store(&store_id, &[], "USPS", "9400111899223344556677").await?;
     println!("  the merchant shipped it in Shopify with USPS 9400111899223344556677");
-    sync_orders(world, settings, queue).await?;
+    world.sync_orders(settings, queue).await?;
     let status = world.tiktok.order_status(cipher, &order_id).map(|s| s.as_str()).unwrap_or("unknown");
     let shipments = db.shipments(row_id).await?;
     match shipments.first() {
@@ -332,19 +352,13 @@ pub async fn order_scene(
     world.tiktok.advance_order(cipher, &order_id, OrderStatus::Delivered);
     let return_id = world.tiktok.request_return(cipher, &order_id, "REFUND");
     println!("  delivered; the buyer asked for a refund (TikTok return {return_id})");
-    let engine = world.engine(settings.clone()).await?;
-    if let Some(runtime) = engine.channel(channel.id) {
-        for request in runtime.connector.order_after_sales(&order_id).await? {
-            if request.stage == crate::model::order::AfterSaleStage::Requested {
-                runtime.connector.decide_after_sale(&request.id, true).await?;
-                println!("  the merchant approved it");
-            }
-        }
+    if world.approve_requests(settings, channel.id, &order_id).await? > 0 {
+        println!("  the merchant approved it");
     }
     world.tiktok.refund_paid(cipher, &return_id);
     println!("  TikTok paid the refund");
     db.touch_order(row_id, false).await?;
-    sync_orders(world, settings, queue).await?;
+    world.sync_orders(settings, queue).await?;
     let refunds: Vec<String> = db
         .after_sales(row_id)
         .await?

@@ -322,9 +322,6 @@ pub async fn ship_in_shopify(
 
 /// Polls every channel's orders and the store's, then works everything that is due.
 pub async fn sync_orders(world: &SandboxWorld) -> crossdock::orders::import::PollReport {
-    let engine = world.engine(fast_settings()).await.expect("the sync engine loads");
-    let report = crossdock::orders::import::poll_orders(&engine).await.expect("the orders poll");
     let queue = QueueSettings { workers: 4, ..QueueSettings::default() };
-    run_until_idle(&engine, &queue, &|| {}).await.expect("the queue drains");
-    report
+    world.sync_orders(&fast_settings(), &queue).await.expect("the orders sync")
 }

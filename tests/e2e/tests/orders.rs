@@ -431,13 +431,9 @@ async fn a_store_cancellation_reaches_the_shop_the_settings_decide_each_way_and_
     let second = world.tiktok.place_order(&cipher, &[(&sku, 1)]);
     sync_orders(&world).await;
     world.tiktok.cancel_order_as_buyer(&cipher, &second);
-    let engine = world.engine(crossdock_e2e::fast_settings()).await.expect("loads");
-    let connector = &engine.channel(channel).expect("channel").connector;
-    for request in connector.order_after_sales(&second).await.expect("reads") {
-        if request.stage == crossdock::model::order::AfterSaleStage::Requested {
-            connector.decide_after_sale(&request.id, true).await.expect("approved");
-        }
-    }
+    let approved =
+        world.approve_requests(&crossdock_e2e::fast_settings(), channel, &second).await.expect("approves");
+    assert_eq!(approved, 1, "the buyer's cancellation request");
     sync_orders(&world).await;
     let store = store_orders_for(&world, &second);
     assert!(store[0]["cancelled_at"].is_null(), "the setting keeps the store order: {:#}", store[0]);

@@ -12,10 +12,6 @@ use std::collections::HashSet;
 /// How far back the kit reads orders.
 const LOOKBACK_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
-fn now_ms() -> i64 {
-    crate::db::now_ms()
-}
-
 /// An order's lines and amounts make sense together.
 fn check_order(order: &ChannelOrder) -> Result<(), String> {
     let currency = &order.totals.buyer_paid.currency;
@@ -55,8 +51,10 @@ pub(super) async fn check_channel_orders(channel: &ChannelConnector, report: &mu
     }
     report
         .run(CHECKS[0].0, CHECKS[0].1, async {
-            let page =
-                channel.list_orders(now_ms() - LOOKBACK_MS, None, 20).await.map_err(|e| e.to_string())?;
+            let page = channel
+                .list_orders(crate::db::now_ms() - LOOKBACK_MS, None, 20)
+                .await
+                .map_err(|e| e.to_string())?;
             for order in &page.orders {
                 check_order(order)?;
             }
@@ -92,7 +90,7 @@ pub(super) async fn check_channel_orders(channel: &ChannelConnector, report: &mu
     report
         .run(CHECKS[3].0, CHECKS[3].1, async {
             let page = channel
-                .list_after_sales(now_ms() - LOOKBACK_MS, None, 20)
+                .list_after_sales(crate::db::now_ms() - LOOKBACK_MS, None, 20)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(format!("{} requests on the first page", page.requests.len()))
@@ -151,8 +149,10 @@ pub(super) async fn check_store_orders(store: &StoreConnector, report: &mut Repo
         .await;
     report
         .run(CHECKS[2].0, CHECKS[2].1, async {
-            let page =
-                store.list_orders(now_ms() - LOOKBACK_MS, None, 20).await.map_err(|e| e.to_string())?;
+            let page = store
+                .list_orders(crate::db::now_ms() - LOOKBACK_MS, None, 20)
+                .await
+                .map_err(|e| e.to_string())?;
             if let Some(order) = page.orders.iter().find(|o| o.source_identifier.is_none()) {
                 return Err(format!("listed store order {} which has no source identifier", order.id));
             }
