@@ -3,11 +3,14 @@
 //! resource, one `ApiState`, and `router()` that tests call directly.
 
 mod channels;
+mod connections;
 mod error;
 mod jobs;
 mod onboarding;
 mod orders;
+mod plugins;
 mod products;
+mod rule_history;
 mod rules;
 mod webhooks;
 
@@ -73,6 +76,9 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(onboarding::router())
         .merge(channels::router())
+        .merge(connections::router())
+        .merge(plugins::router())
+        .merge(rule_history::router())
         .merge(products::router())
         .merge(rules::router())
         .merge(jobs::router())

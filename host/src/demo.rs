@@ -95,30 +95,16 @@ impl SandboxWorld {
         Ok(SandboxWorld { shopify, tiktok, app, org, channels })
     }
 
-    /// One Admin GraphQL call to the Shopify sandbox, as the merchant's admin would make it.
+    /// One Shopify Admin GraphQL call to the world's store, as the merchant's admin makes it.
     pub async fn store_graphql(
         &self,
         query: &str,
         variables: serde_json::Value,
     ) -> anyhow::Result<serde_json::Value> {
-        let url =
-            format!("{}/admin/api/{}/graphql.json", self.shopify.base_url(), self.shopify.api_version());
-        let answer: serde_json::Value = reqwest::Client::new()
-            .post(url)
-            .header("X-Shopify-Access-Token", SHOPIFY_TOKEN)
-            .json(&serde_json::json!({ "query": query, "variables": variables }))
-            .send()
-            .await?
-            .json()
-            .await?;
-        if let Some(errors) = answer.get("errors") {
-            anyhow::bail!("GraphQL errors: {errors}");
-        }
-        Ok(answer["data"].clone())
+        shopify_graphql(&self.shopify, SHOPIFY_TOKEN, query, variables).await
     }
 
-    /// The merchant ships a store order in Shopify's admin: `units` of each SKU (all remaining
-    /// units when empty) with this carrier and tracking number; the fulfillment's id.
+    /// The merchant ships a store order in Shopify's admin (see [`ship_in_shopify`]).
     pub async fn ship_in_store(
         &self,
         order_gid: &str,
@@ -126,57 +112,7 @@ impl SandboxWorld {
         company: &str,
         number: &str,
     ) -> anyhow::Result<String> {
-        let data = self
-            .store_graphql(
-                "query($id: ID!) { order(id: $id) { fulfillmentOrders(first: 10) { nodes { id \
-                 lineItems(first: 50) { nodes { id sku remainingQuantity } } } } } }",
-                serde_json::json!({ "id": order_gid }),
-            )
-            .await?;
-        let mut by_order = Vec::new();
-        let empty = Vec::new();
-        for fo in data["order"]["fulfillmentOrders"]["nodes"].as_array().unwrap_or(&empty) {
-            let mut items = Vec::new();
-            for item in fo["lineItems"]["nodes"].as_array().unwrap_or(&empty) {
-                let remaining = item["remainingQuantity"].as_i64().unwrap_or(0);
-                let sku = item["sku"].as_str().unwrap_or_default();
-                let quantity = if units.is_empty() {
-                    remaining
-                } else {
-                    units.iter().find(|(s, _)| *s == sku).map(|(_, q)| *q).unwrap_or(0).min(remaining)
-                };
-                if quantity > 0 {
-                    items.push(serde_json::json!({ "id": item["id"], "quantity": quantity }));
-                }
-            }
-            if !items.is_empty() {
-                by_order.push(
-                    serde_json::json!({ "fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items }),
-                );
-            }
-        }
-        if by_order.is_empty() {
-            anyhow::bail!("nothing left to ship on {order_gid}: {data}");
-        }
-        let created = self
-            .store_graphql(
-                "mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id } \
-                 userErrors { field message } } }",
-                serde_json::json!({ "f": {
-                    "lineItemsByFulfillmentOrder": by_order,
-                    "trackingInfo": { "company": company, "number": number },
-                    "notifyCustomer": false,
-                }}),
-            )
-            .await?;
-        let errors = &created["fulfillmentCreate"]["userErrors"];
-        if errors.as_array().is_some_and(|e| !e.is_empty()) {
-            anyhow::bail!("fulfillmentCreate refused: {errors}");
-        }
-        created["fulfillmentCreate"]["fulfillment"]["id"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| anyhow::anyhow!("fulfillmentCreate answered no id: {created}"))
+        ship_in_shopify(&self.shopify, SHOPIFY_TOKEN, order_gid, units, company, number).await
     }
 
     /// Polls the orders of every shop and the store, then works the queue until idle.
@@ -447,4 +383,91 @@ async fn print_summary(world: &SandboxWorld, report: &ImportReport, elapsed: Dur
     let by_state: BTreeMap<&str, i64> = jobs.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     println!("  jobs: {by_state:?}");
     Ok(())
+}
+
+/// One Admin GraphQL call to a Shopify sandbox with `token`, as the merchant's admin would make it.
+pub async fn shopify_graphql(
+    shopify: &ShopifySandbox,
+    token: &str,
+    query: &str,
+    variables: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let url = format!("{}/admin/api/{}/graphql.json", shopify.base_url(), shopify.api_version());
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(url)
+        .header("X-Shopify-Access-Token", token)
+        .json(&serde_json::json!({ "query": query, "variables": variables }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    if let Some(errors) = answer.get("errors") {
+        anyhow::bail!("GraphQL errors: {errors}");
+    }
+    Ok(answer["data"].clone())
+}
+
+/// The merchant ships a store order in Shopify's admin: `units` of each SKU (all remaining
+/// units when empty) with this carrier and tracking number; the fulfillment's id.
+pub async fn ship_in_shopify(
+    shopify: &ShopifySandbox,
+    token: &str,
+    order_gid: &str,
+    units: &[(&str, i64)],
+    company: &str,
+    number: &str,
+) -> anyhow::Result<String> {
+    let data = shopify_graphql(
+        shopify,
+        token,
+        "query($id: ID!) { order(id: $id) { fulfillmentOrders(first: 10) { nodes { id \
+                 lineItems(first: 50) { nodes { id sku remainingQuantity } } } } } }",
+        serde_json::json!({ "id": order_gid }),
+    )
+    .await?;
+    let mut by_order = Vec::new();
+    let empty = Vec::new();
+    for fo in data["order"]["fulfillmentOrders"]["nodes"].as_array().unwrap_or(&empty) {
+        let mut items = Vec::new();
+        for item in fo["lineItems"]["nodes"].as_array().unwrap_or(&empty) {
+            let remaining = item["remainingQuantity"].as_i64().unwrap_or(0);
+            let sku = item["sku"].as_str().unwrap_or_default();
+            let quantity = if units.is_empty() {
+                remaining
+            } else {
+                units.iter().find(|(s, _)| *s == sku).map(|(_, q)| *q).unwrap_or(0).min(remaining)
+            };
+            if quantity > 0 {
+                items.push(serde_json::json!({ "id": item["id"], "quantity": quantity }));
+            }
+        }
+        if !items.is_empty() {
+            by_order.push(
+                serde_json::json!({ "fulfillmentOrderId": fo["id"], "fulfillmentOrderLineItems": items }),
+            );
+        }
+    }
+    if by_order.is_empty() {
+        anyhow::bail!("nothing left to ship on {order_gid}: {data}");
+    }
+    let created = shopify_graphql(
+        shopify,
+        token,
+        "mutation($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id } \
+                 userErrors { field message } } }",
+        serde_json::json!({ "f": {
+            "lineItemsByFulfillmentOrder": by_order,
+            "trackingInfo": { "company": company, "number": number },
+            "notifyCustomer": false,
+        }}),
+    )
+    .await?;
+    let errors = &created["fulfillmentCreate"]["userErrors"];
+    if errors.as_array().is_some_and(|e| !e.is_empty()) {
+        anyhow::bail!("fulfillmentCreate refused: {errors}");
+    }
+    created["fulfillmentCreate"]["fulfillment"]["id"]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("fulfillmentCreate answered no id: {created}"))
 }

@@ -24,5 +24,6 @@ pub mod sandboxes;
 pub mod secrets;
 pub mod serve;
 pub mod sync;
+pub mod web;
 
 pub use app::App;

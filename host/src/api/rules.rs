@@ -22,7 +22,7 @@ pub fn router() -> Router<ApiState> {
         .route("/api/channels/{channel}/rules/{kind}/dry-run", post(run_dry))
 }
 
-fn kind(name: &str) -> Result<RuleKind, ApiError> {
+pub(super) fn kind(name: &str) -> Result<RuleKind, ApiError> {
     match name {
         "product" => Ok(RuleKind::Product),
         "price" => Ok(RuleKind::Price),
