@@ -8,7 +8,7 @@ mod error;
 mod jobs;
 mod onboarding;
 mod orders;
-mod plugins;
+mod installed;
 mod products;
 mod rule_history;
 mod rules;
@@ -77,7 +77,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(onboarding::router())
         .merge(channels::router())
         .merge(connections::router())
-        .merge(plugins::router())
+        .merge(installed::router())
         .merge(rule_history::router())
         .merge(products::router())
         .merge(rules::router())
