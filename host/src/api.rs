@@ -7,6 +7,7 @@ mod error;
 mod jobs;
 mod onboarding;
 mod orders;
+mod plugins;
 mod products;
 mod rules;
 mod webhooks;
@@ -77,6 +78,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(rules::router())
         .merge(jobs::router())
         .merge(orders::router())
+        .merge(plugins::router())
         .merge(webhooks::router())
         .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .with_state(state)

@@ -37,8 +37,17 @@ impl App {
     /// As `start`, with the operator's configured secret key first (see
     /// `SecretKey::for_database`).
     pub async fn start_with_key(database_url: &str, key: Option<SecretKey>) -> Result<Self, StartError> {
-        let db = Db::connect_with_key(database_url, key).await?;
         let runtime = PluginRuntime::new().map_err(|e| StartError::Runtime(format!("{e:#}")))?;
+        Self::start_with(database_url, key, runtime).await
+    }
+
+    /// As `start_with_key`, with a plugin runtime of the caller's (the operator's limits).
+    pub async fn start_with(
+        database_url: &str,
+        key: Option<SecretKey>,
+        runtime: PluginRuntime,
+    ) -> Result<Self, StartError> {
+        let db = Db::connect_with_key(database_url, key).await?;
         let plugins = PluginRegistry::with_builtins(&runtime)?;
         Ok(App { db, runtime, plugins, rules: RuleEngine::default() })
     }

@@ -6,7 +6,8 @@
 //! component; `call` runs one export in a fresh `wasmtime::Store`; `store_connector` and
 //! `channel_connector` are the typed faces the flows use, dispatching on the plugin's
 //! version; `convert` is the one place WIT meets domain types; `secrets` and `rate_limit`
-//! hold what a connection's calls share (rotated secrets, pacing).
+//! hold what a connection's calls share (rotated secrets, pacing); `policy` is the operator's
+//! limits and the shared instance pool; `health` pauses a connection whose plugin keeps failing.
 
 mod bindings;
 pub mod builtin;
@@ -17,9 +18,11 @@ pub mod conformance;
 pub mod contract;
 mod convert;
 pub mod error;
+pub mod health;
 mod host_imports;
 pub mod manifest;
 pub mod plugin;
+pub mod policy;
 pub mod rate_limit;
 pub mod registry;
 pub mod runtime;

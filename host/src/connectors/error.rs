@@ -30,6 +30,12 @@ pub enum ErrorKind {
     Timeout { after: Duration },
     /// The component could not be loaded or does not fit this host.
     Load(String),
+    /// No instance slot was free (the instance pool, or this plugin's share of it, is in
+    /// use): nothing is wrong, the call is tried again shortly.
+    Busy { which: String },
+    /// The connection is paused because its plugin kept failing (`reason`, the last
+    /// failure); calls run again after `remaining`.
+    Paused { remaining: Duration, reason: String },
     /// The plugin was built for a contract version without this operation (a 0.1.0 channel
     /// plugin asked to activate or read back a listing); only a newer build of it helps.
     Unsupported(String),
@@ -52,7 +58,11 @@ impl ConnectorError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::RateLimited { .. } | ErrorKind::Transient(_) | ErrorKind::Timeout { .. }
+            ErrorKind::RateLimited { .. }
+                | ErrorKind::Transient(_)
+                | ErrorKind::Timeout { .. }
+                | ErrorKind::Busy { .. }
+                | ErrorKind::Paused { .. }
         )
     }
 
@@ -60,6 +70,7 @@ impl ConnectorError {
     pub fn retry_after(&self) -> Option<Duration> {
         match &self.kind {
             ErrorKind::RateLimited { retry_after, .. } => Some(*retry_after),
+            ErrorKind::Paused { remaining, .. } => Some(*remaining),
             _ => None,
         }
     }
@@ -107,6 +118,14 @@ impl fmt::Display for ConnectorError {
             }
             ErrorKind::Load(m) => write!(f, "cannot be loaded: {m}"),
             ErrorKind::Unsupported(m) => write!(f, "not supported: {m}"),
+            ErrorKind::Busy { which } => {
+                write!(f, "busy: no instance slot free ({which}); tried again shortly")
+            }
+            ErrorKind::Paused { remaining, reason } => write!(
+                f,
+                "paused as unhealthy for {} s more after repeated plugin failures; last: {reason}",
+                remaining.as_secs().max(1)
+            ),
         }
     }
 }
