@@ -23,18 +23,21 @@ fn chaos_bytes() -> Vec<u8> {
     std::fs::read(format!("{}/test-chaos.wasm", builtin::PLUGIN_DIR)).expect("the build made test-chaos.wasm")
 }
 
-/// A core module defining one linear memory of `pages` 64 KiB pages, and nothing else.
-fn memory_module(pages: u64) -> wasm_encoder::Module {
-    let mut memories = wasm_encoder::MemorySection::new();
-    memories.memory(wasm_encoder::MemoryType {
-        minimum: pages,
-        maximum: None,
-        memory64: false,
-        shared: false,
-        page_size_log2: None,
-    });
+/// A core module defining one linear memory of `pages` 64 KiB pages and nothing else, or
+/// with `None` an empty module.
+fn memory_module(pages: Option<u64>) -> wasm_encoder::Module {
     let mut module = wasm_encoder::Module::new();
-    module.section(&memories);
+    if let Some(pages) = pages {
+        let mut memories = wasm_encoder::MemorySection::new();
+        memories.memory(wasm_encoder::MemoryType {
+            minimum: pages,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        module.section(&memories);
+    }
     module
 }
 
@@ -54,10 +57,10 @@ fn top_level_modules(component: &[u8]) -> u32 {
     modules
 }
 
-/// `component` with `count` more core modules, each defining a memory of `pages` pages;
-/// when `instantiate`, the component also instantiates each of them, so every instance of
-/// it allocates those memories.
-fn with_extra_modules(mut component: Vec<u8>, count: u32, pages: u64, instantiate: bool) -> Vec<u8> {
+/// `component` with `count` more core modules, each defining a memory of `pages` pages (or
+/// none); when `instantiate`, the component also instantiates each of them, so every
+/// instance of it takes that many more core instances and allocates those memories.
+fn with_extra_modules(mut component: Vec<u8>, count: u32, pages: Option<u64>, instantiate: bool) -> Vec<u8> {
     use wasm_encoder::{ComponentSection, Encode};
     let first = top_level_modules(&component);
     let module = memory_module(pages);
@@ -109,7 +112,7 @@ async fn a_memory_bomb_spread_over_many_memories_stops_at_the_instance_cap() {
     let runtime = runtime(policy);
 
     // 20 memories of 4 MiB each: 80 MiB in all.
-    let bomb = chaos_connector(&runtime, &with_extra_modules(chaos_bytes(), 20, 64, true));
+    let bomb = chaos_connector(&runtime, &with_extra_modules(chaos_bytes(), 20, Some(64), true));
     let error = bomb.channel_info().await.expect_err("the bomb is stopped");
     assert!(
         matches!(error.kind, ErrorKind::MemoryLimit { limit_bytes } if limit_bytes == 32 << 20),
@@ -118,7 +121,7 @@ async fn a_memory_bomb_spread_over_many_memories_stops_at_the_instance_cap() {
     assert!(error.to_string().contains("memory limit of 32 MiB"), "{error}");
 
     // The same shape with 20 memories of one page each fits: it is the sum that counts.
-    let small = chaos_connector(&runtime, &with_extra_modules(chaos_bytes(), 20, 1, true));
+    let small = chaos_connector(&runtime, &with_extra_modules(chaos_bytes(), 20, Some(1), true));
     assert_eq!(small.channel_info().await.expect("fits").id, "chaos");
 }
 
@@ -128,7 +131,7 @@ async fn a_memory_bomb_spread_over_many_memories_stops_at_the_instance_cap() {
 #[tokio::test]
 async fn a_component_with_too_many_core_modules_is_refused_before_compiling() {
     let runtime = runtime(LimitsPolicy::default());
-    let crowded = with_extra_modules(chaos_bytes(), 300, 0, false);
+    let crowded = with_extra_modules(chaos_bytes(), 300, None, false);
     let message = Plugin::load(&runtime, &crowded, "crowded.wasm").expect_err("refused").to_string();
     assert!(message.contains("test-chaos") && message.contains("crowded.wasm"), "{message}");
     assert!(message.contains("core modules") && message.contains("allows 32"), "{message}");
@@ -137,9 +140,10 @@ async fn a_component_with_too_many_core_modules_is_refused_before_compiling() {
 
     // Memories are counted the same way, against their own limit.
     let runtime = self::runtime(LimitsPolicy { core_modules: 64, ..LimitsPolicy::default() });
-    let message = Plugin::load(&runtime, &with_extra_modules(chaos_bytes(), 8, 1, true), "memories.wasm")
-        .expect_err("refused")
-        .to_string();
+    let message =
+        Plugin::load(&runtime, &with_extra_modules(chaos_bytes(), 8, Some(1), true), "memories.wasm")
+            .expect_err("refused")
+            .to_string();
     assert!(message.contains("linear memories") && message.contains("plugins.limits.memories"), "{message}");
 }
 
@@ -225,7 +229,7 @@ async fn a_pool_hog_gets_its_share_while_the_tiktok_channel_syncs() {
     let policy = LimitsPolicy { pool_instances: 8, pool_share_percent: 50, ..LimitsPolicy::default() };
     let share = policy.share();
     with_policy(&mut world, policy, HealthPolicy::default());
-    let hog = with_extra_modules(chaos_bytes(), 16, 1, true);
+    let hog = with_extra_modules(chaos_bytes(), 16, None, true);
     let chaos = add_chaos_channel(&world, &hog).await;
 
     sync(&world).await;
