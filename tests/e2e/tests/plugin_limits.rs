@@ -303,3 +303,98 @@ async fn a_connection_whose_plugin_keeps_crashing_is_paused_and_shown_unhealthy(
         "healthy"
     );
 }
+
+/// Every `from` in `bytes` becomes `to` (same length, so the bytes stay a valid component).
+fn replace_all(mut bytes: Vec<u8>, from: &str, to: &str) -> Vec<u8> {
+    let (from, to) = (from.as_bytes(), to.as_bytes());
+    assert_eq!(from.len(), to.len());
+    let at = bytes.windows(from.len()).position(|w| w == from).expect("present");
+    bytes[at..at + from.len()].copy_from_slice(to);
+    bytes
+}
+
+/// Another build of the chaos plugin: same id, another name in its manifest, another hash.
+fn rebuilt_chaos() -> Vec<u8> {
+    replace_all(chaos_bytes(), "Chaos channel (tests only)", "Chaos channel (tests 0nly)")
+}
+
+/// A fresh directory holding `serve.toml` (with `[plugins]` and the connections given) and
+/// a `plugins.d/` folder.
+fn serve_dir(plugins: &str, channels: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "crossdock-install-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+    ));
+    std::fs::create_dir_all(dir.join("plugins.d")).expect("temp dir");
+    let config = format!(
+        "organization = \"Pinned\"\n[plugins]\n{plugins}\n[store]\nname = \"S\"\nplugin = \"shopify\"\n{channels}"
+    );
+    std::fs::write(dir.join("serve.toml"), config).expect("config written");
+    dir
+}
+
+fn install(dir: &std::path::Path) -> Result<(PluginRegistry, crossdock::config::ServeConfig), String> {
+    let path = dir.join("serve.toml");
+    let config = crossdock::config::ServeConfig::load(&path).expect("the config is valid");
+    let runtime = PluginRuntime::new().expect("runtime");
+    let registry = PluginRegistry::with_builtins(&runtime).expect("built-ins");
+    crossdock::plugin_files::install_plugins(&runtime, &registry, &config, &path)
+        .map(|resolved| (registry, resolved))
+        .map_err(|e| e.to_string())
+}
+
+/// Two channels pin the chaos plugin, one by id (installed from the plugins directory), one
+/// by path; both start. The file swapped for another build refuses to start, naming the
+/// connection, the file and both hashes.
+#[tokio::test]
+async fn a_swapped_file_under_a_pinned_hash_refuses_to_start_naming_both_hashes() {
+    let pinned = crossdock::connectors::manifest::content_hash(&chaos_bytes());
+    let channels = format!(
+        "[[channels]]\nname = \"By id\"\nplugin = \"test-chaos@{pinned}\"\n\
+         [[channels]]\nname = \"By path\"\nplugin = \"plugins.d/chaos.wasm\"\nplugin-sha256 = \"{pinned}\"\n"
+    );
+    let dir = serve_dir("dir = \"plugins.d\"", &channels);
+    std::fs::write(dir.join("plugins.d/chaos.wasm"), chaos_bytes()).expect("installed");
+    let (registry, resolved) = install(&dir).expect("the pinned file starts");
+    assert_eq!(resolved.channels[0].connection.plugin, "test-chaos");
+    assert_eq!(resolved.channels[1].connection.plugin, "test-chaos");
+    let chaos = registry.get("test-chaos").expect("installed");
+    assert_eq!(chaos.hash, pinned);
+    assert!(chaos.origin.ends_with("plugins.d/chaos.wasm"), "{}", chaos.origin);
+
+    let swapped = rebuilt_chaos();
+    let swapped_hash = crossdock::connectors::manifest::content_hash(&swapped);
+    std::fs::write(dir.join("plugins.d/chaos.wasm"), swapped).expect("swapped");
+    let message = install(&dir).map(|_| ()).expect_err("refused");
+    assert!(message.contains("connection `By id`"), "{message}");
+    assert!(message.contains(&format!("pinned to {pinned}")), "{message}");
+    assert!(message.contains(&format!("hashes to {swapped_hash}")), "{message}");
+    assert!(message.contains("plugins.d/chaos.wasm"), "names the file: {message}");
+}
+
+/// A file with a built-in's id, or with the id of another installed file, is refused with
+/// both origins named; listed in `override`, it replaces the built-in on purpose.
+#[tokio::test]
+async fn installing_a_plugin_never_replaces_another_silently() {
+    let dir = serve_dir("dir = \"plugins.d\"", "");
+    std::fs::write(dir.join("plugins.d/tiktok.wasm"), builtin::TIKTOK_SHOP).expect("installed");
+    let message = install(&dir).map(|_| ()).expect_err("refused");
+    assert!(
+        message.contains("plugins.d/tiktok.wasm") && message.contains("built-in tiktok-shop"),
+        "{message}"
+    );
+    assert!(message.contains("override = [\"tiktok-shop\"]"), "says how to replace it: {message}");
+
+    let dir = serve_dir("dir = \"plugins.d\"\noverride = [\"tiktok-shop\"]", "");
+    std::fs::write(dir.join("plugins.d/tiktok.wasm"), builtin::TIKTOK_SHOP).expect("installed");
+    let (registry, _) = install(&dir).expect("replaced on purpose");
+    let tiktok = registry.get("tiktok-shop").expect("installed");
+    assert!(tiktok.origin.ends_with("plugins.d/tiktok.wasm"), "{}", tiktok.origin);
+
+    let dir = serve_dir("dir = \"plugins.d\"", "");
+    std::fs::write(dir.join("plugins.d/a.wasm"), chaos_bytes()).expect("installed");
+    std::fs::write(dir.join("plugins.d/b.wasm"), rebuilt_chaos()).expect("installed");
+    let message = install(&dir).map(|_| ()).expect_err("refused");
+    assert!(message.contains("plugins.d/a.wasm") && message.contains("plugins.d/b.wasm"), "{message}");
+}
