@@ -232,6 +232,23 @@ async fn a_pool_hog_gets_its_share_while_the_tiktok_channel_syncs() {
     let hog = with_extra_modules(chaos_bytes(), 16, None, true);
     let chaos = add_chaos_channel(&world, &hog).await;
 
+    // With its share taken, the hog's next call is busy (retryable, not its fault), while the
+    // TikTok connector still gets a slot.
+    let slots = world.app.runtime.slots().clone();
+    let held = slots.reserve("test-chaos", share).expect("the whole share is free");
+    let settings = ConnectionSettings::default().setting("base-url", world.tiktok.base_url());
+    let plugin = world.app.plugins.get("test-chaos").expect("installed");
+    let probe = ChannelConnector::new(&world.app.runtime, plugin, "channel probe", settings).expect("binds");
+    let busy = probe.channel_info().await.expect_err("no slot for the hog");
+    assert!(matches!(busy.kind, ErrorKind::Busy { .. }), "{busy}");
+    assert!(busy.is_retryable() && !busy.is_plugin_fault(), "{busy}");
+    assert!(busy.to_string().contains("its share of the instance pool"), "{busy}");
+    let tiktok_row = world.app.db.channels(world.org).await.expect("channels").remove(0);
+    let tiktok_connector = crossdock::connections::channel_connector(&world.app, &tiktok_row).expect("binds");
+    assert_eq!(tiktok_connector.plugin().id(), "tiktok-shop");
+    tiktok_connector.channel_info().await.expect("TikTok still gets a slot");
+    drop(held);
+
     sync(&world).await;
 
     let failed = world.app.db.failed_jobs().await.expect("failed jobs");
