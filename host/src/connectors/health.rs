@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
+/// The most characters of the last failure kept as the reason.
+const REASON_CHARS: usize = 1_000;
+
 /// When a connection counts as unhealthy (`[plugins.health]` in the serve config).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -116,7 +119,8 @@ impl HealthBoard {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let entry = entries.entry(connection.to_string()).or_default();
         entry.failures = entry.failures.saturating_add(1);
-        entry.reason = Some(reason.to_string());
+        // Kept, shown and repeated in every paused call's error: a bounded excerpt is enough.
+        entry.reason = Some(reason.chars().take(REASON_CHARS).collect());
         let tripped =
             entry.failures >= self.policy.failures && entry.paused_until.is_none_or(|until| until <= now);
         if tripped {
