@@ -2,7 +2,7 @@
 //! the database and secrets read from the environment (`env:NAME`) or from files
 //! (`file:PATH`), never kept in the configuration itself.
 
-use crate::connectors::ConnectionSettings;
+use crate::connectors::{ConnectionSettings, EgressConfig};
 use crate::secrets::{KeyOrigin, SecretKey};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -64,6 +64,18 @@ pub struct ServeConfig {
     /// TikTok Shops.
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
+    /// What every plugin runs under.
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+}
+
+/// The `[plugins]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PluginsConfig {
+    /// Where plugin HTTP may go besides public addresses (`[plugins.egress]`).
+    #[serde(default)]
+    pub egress: EgressConfig,
 }
 
 /// One connection's plugin, settings and secrets.
@@ -186,6 +198,11 @@ impl ServeConfig {
         if let Ok(url) = std::env::var("CROSSDOCK_DATABASE_URL") {
             config.database_url = url;
         }
+        config
+            .plugins
+            .egress
+            .policy()
+            .map_err(|message| ConfigError::Invalid { path: path.into(), message })?;
         if config.workers == 0 {
             return Err(ConfigError::Invalid {
                 path: path.into(),

@@ -6,7 +6,8 @@
 //! component; `call` runs one export in a fresh `wasmtime::Store`; `store_connector` and
 //! `channel_connector` are the typed faces the flows use, dispatching on the plugin's
 //! version; `convert` is the one place WIT meets domain types; `secrets` and `rate_limit`
-//! hold what a connection's calls share (rotated secrets, pacing).
+//! hold what a connection's calls share (rotated secrets, pacing); `egress` decides where a
+//! plugin's HTTP may go and `plugin_text` makes what a plugin says safe to show.
 
 mod bindings;
 pub mod builtin;
@@ -16,10 +17,13 @@ pub mod channel_orders;
 pub mod conformance;
 pub mod contract;
 mod convert;
+pub mod egress;
 pub mod error;
 mod host_imports;
 pub mod manifest;
 pub mod plugin;
+mod plugin_log;
+pub mod plugin_text;
 pub mod rate_limit;
 pub mod registry;
 pub mod runtime;
@@ -34,6 +38,7 @@ pub use channel_connector::{
     SkuPrice, SkuSnapshot, SkuStock,
 };
 pub use contract::Contract;
+pub use egress::{EgressConfig, EgressPolicy};
 pub use error::{ConnectorError, ErrorKind};
 pub use manifest::{Manifest, PluginKind};
 pub use plugin::Plugin;

@@ -107,7 +107,8 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
 pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let config = ServeConfig::load(config_path)?;
     let key = config.secret_key(config_path)?;
-    let app = App::start_with_key(&config.database_url, key).await?;
+    let egress = config.plugins.egress.policy().map_err(anyhow::Error::msg)?;
+    let app = App::start_with_key(&config.database_url, key).await?.with_egress(egress)?;
     let org = apply_config(&app, &config, config_path).await?;
     let settings =
         SyncSettings { review_poll: Duration::from_secs(config.review_poll_secs), ..SyncSettings::default() };

@@ -74,6 +74,7 @@ impl Plugin {
             )
         })?;
         manifest.limits.check_rates().map_err(|m| fail(&id, format!("its manifest's limits: {m}")))?;
+        super::egress::check_manifest_hosts(&manifest).map_err(|m| fail(&id, m))?;
         let component = Component::new(runtime.engine(), bytes).map_err(|e| fail(&id, format!("{e:#}")))?;
         check_exports(runtime, &component, &manifest, contract).map_err(|m| fail(&id, m))?;
         let linker = runtime.linker(manifest.kind, contract);
