@@ -346,7 +346,7 @@ impl HostAllowList {
         let parsed = Url::parse(url).map_err(|e| Refusal::InvalidUrl(format!("{e} in {}", shown(url))))?;
         let scheme = Scheme::of(parsed.scheme()).ok_or_else(|| {
             Refusal::Denied(format!(
-                "scheme {}: is not allowed; plugins may use only http:// and https://",
+                "the scheme `{}:` is not allowed; plugins may use only http:// and https://",
                 parsed.scheme()
             ))
         })?;

@@ -62,7 +62,8 @@ async fn send(ctx: Arc<ConnectionContext>, req: Outgoing) -> Result<Incoming, Se
         Err(Refusal::InvalidUrl(why)) => return Err(SendError::InvalidUrl(why)),
     };
     for (name, _) in &req.headers {
-        egress::check_header(name).map_err(refused)?;
+        egress::check_header(name)
+            .map_err(|why| refused(format!("{}: {why}", url.origin().ascii_serialization())))?;
     }
     let host = url.host_str().unwrap_or_default().to_string();
     let authority = match url.port() {

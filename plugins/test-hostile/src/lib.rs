@@ -93,13 +93,15 @@ fn wasi_socket(target: &str) -> String {
 
 fn wasi_clock() -> String {
     use std::hash::{BuildHasher, Hasher};
-    let wall = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let wall =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let start = std::time::Instant::now();
     let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
-    format!("wall={wall} monotonic={:?} random={}", start.elapsed() < std::time::Duration::from_secs(5), random != 0)
+    format!(
+        "wall={wall} monotonic={:?} random={}",
+        start.elapsed() < std::time::Duration::from_secs(5),
+        random != 0
+    )
 }
 
 /// Calls `<url>?app_secret=<secret>` and fails saying so, secret and all; logs it first.
@@ -138,7 +140,8 @@ fn run(command: &str) -> Result<String> {
         "wasi-socket" => wasi_socket(arg),
         "wasi-clock" => wasi_clock(),
         "leak" => return Err(leak(arg)),
-        other => return Err(ConnectorError::invalid("category-id", format!("unknown verb {other:?}"))),
+        // An ordinary category id (the sync asks about its category): no attributes.
+        _ => String::new(),
     })
 }
 
@@ -180,6 +183,9 @@ impl ChannelListings for Hostile {
     /// The command channel: the id is the command, the one attribute's name the outcome.
     fn category_attributes(category_id: String) -> Result<Vec<Attribute>> {
         let report = run(&category_id)?;
+        if report.is_empty() {
+            return Ok(Vec::new());
+        }
         Ok(vec![Attribute {
             id: "report".into(),
             name: report,
