@@ -150,13 +150,13 @@ macro_rules! shared_imports {
                 };
                 let ctx = &self.ctx;
                 let mut call = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let secrets = ctx.secrets.values();
+                let secrets = || ctx.secrets.values();
                 plugin_log::log(
                     &ctx.plugin_id,
                     &ctx.label,
                     &ctx.log_budget,
                     &mut call,
-                    &secrets,
+                    secrets,
                     level,
                     &message,
                 );

@@ -65,13 +65,14 @@ pub(crate) struct CallLog {
     pub dropped: u64,
 }
 
-/// Logs one plugin line, or counts it as dropped.
+/// Logs one plugin line (secret values, asked for only when it is kept, redacted), or counts
+/// it as dropped.
 pub(crate) fn log(
     plugin: &str,
     connection: &str,
     budget: &LogBudget,
     call: &mut CallLog,
-    secrets: &[String],
+    secrets: impl FnOnce() -> Vec<String>,
     level: Level,
     message: &str,
 ) {
@@ -80,7 +81,7 @@ pub(crate) fn log(
         return;
     }
     call.logged += 1;
-    let message = plugin_text::redact(&plugin_text::clean(message), secrets);
+    let message = plugin_text::clean(&plugin_text::redact(message, &secrets()));
     match level {
         Level::Trace => tracing::trace!(plugin, connection, message),
         Level::Debug => tracing::debug!(plugin, connection, message),
@@ -113,7 +114,7 @@ mod tests {
         let budget = LogBudget::default();
         let mut call = CallLog::default();
         for i in 0..240_000 {
-            log("p", "c", &budget, &mut call, &[], Level::Trace, &format!("line {i}"));
+            log("p", "c", &budget, &mut call, Vec::new, Level::Trace, &format!("line {i}"));
         }
         assert_eq!(u64::from(call.logged) + call.dropped, 240_000);
         assert!(call.logged <= LINES_PER_CALL, "{}", call.logged);
