@@ -1,6 +1,7 @@
 //! The command line: `demo`, `serve`, `migrate`, `plugin` and `rules`.
 
 use crate::app::App;
+use crate::connectors::plugin_text::clean;
 use crate::connectors::{Contract, Plugin, PluginRuntime, builtin};
 use crate::rules::{RuleEngine, RuleKind};
 use clap::{Parser, Subcommand};
@@ -113,6 +114,11 @@ pub enum PluginCommand {
         /// reads it back after each step. Without it the kit only reads.
         #[arg(long)]
         listing: Option<String>,
+        /// A network (CIDR) the plugin may reach although it is loopback or private, e.g.
+        /// `127.0.0.0/8` for the sandboxes of `crossdock sandbox`; repeatable. Without it only
+        /// public addresses are reachable, as under `serve`'s default `[plugins.egress]`.
+        #[arg(long = "allow-network", value_name = "CIDR")]
+        allow_networks: Vec<String>,
     },
 }
 
@@ -246,9 +252,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Plugin { command: PluginCommand::Inspect { plugin } } => inspect(&plugin),
-        Command::Plugin { command: PluginCommand::Check { plugin, config, listing } } => {
+        Command::Plugin { command: PluginCommand::Check { plugin, config, listing, allow_networks } } => {
             let settings = crate::config::ConnectionFile::load(&config)?;
-            let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            let egress =
+                crate::connectors::EgressConfig { allow_networks }.policy().map_err(anyhow::Error::msg)?;
+            let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?.with_egress(egress)?;
             let loaded = std::sync::Arc::new(Plugin::load(&runtime, &plugin_bytes(&plugin)?, &plugin)?);
             let options = crate::connectors::conformance::CheckOptions { listing_id: listing };
             let results =
@@ -256,7 +264,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let failed = results.iter().filter(|r| !r.passed).count();
             for r in &results {
                 let mark = if r.passed { "pass" } else { "FAIL" };
-                println!("{mark}  {:<20} {:<55} {:>6} ms  {}", r.operation, r.check, r.millis, r.detail);
+                // What a plugin returned is shown as one clean line: it cannot fake a verdict.
+                let (check, detail) = (clean(&r.check), clean(&r.detail));
+                println!("{mark}  {:<20} {check:<55} {:>6} ms  {detail}", r.operation, r.millis);
             }
             println!("{} passed, {failed} failed", results.len() - failed);
             if failed > 0 {

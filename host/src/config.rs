@@ -2,9 +2,9 @@
 //! the database and secrets read from the environment (`env:NAME`) or from files
 //! (`file:PATH`), never kept in the configuration itself.
 
-use crate::connectors::ConnectionSettings;
 use crate::connectors::health::HealthPolicy;
 use crate::connectors::policy::LimitsPolicy;
+use crate::connectors::{ConnectionSettings, EgressConfig};
 use crate::secrets::{KeyOrigin, SecretKey};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -88,6 +88,9 @@ pub struct PluginsConfig {
     /// When a connection whose plugin keeps failing is paused, and for how long.
     #[serde(default)]
     pub health: HealthPolicy,
+    /// Where plugin HTTP may go besides public addresses (`[plugins.egress]`).
+    #[serde(default)]
+    pub egress: EgressConfig,
 }
 
 /// One connection's plugin, settings and secrets.
@@ -218,6 +221,7 @@ impl ServeConfig {
         let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
         config.plugins.limits.check().map_err(invalid)?;
         config.plugins.health.check().map_err(invalid)?;
+        config.plugins.egress.policy().map_err(invalid)?;
         if config.workers == 0 {
             return Err(ConfigError::Invalid {
                 path: path.into(),

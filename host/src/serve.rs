@@ -110,7 +110,8 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let key = config.secret_key(config_path)?;
     let runtime = PluginRuntime::with_policy(config.plugins.limits.clone(), config.plugins.health.clone())
         .map_err(|e| anyhow::anyhow!("starting the wasm runtime: {e:#}"))?;
-    let app = App::start_with(&config.database_url, key, runtime).await?;
+    let egress = config.plugins.egress.policy().map_err(anyhow::Error::msg)?;
+    let app = App::start_with(&config.database_url, key, runtime).await?.with_egress(egress)?;
     let config = crate::plugin_files::install_plugins(&app.runtime, &app.plugins, &config, config_path)?;
     let org = apply_config(&app, &config, config_path).await?;
     let settings =

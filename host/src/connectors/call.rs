@@ -3,17 +3,20 @@
 //! nothing granted and stderr captured, all under a wall-clock timeout. Whatever happens
 //! inside, the caller gets a `ConnectorError` naming the plugin and the operation.
 
+use super::egress::{EgressPolicy, HostAllowList};
 use super::error::{ConnectorError, ErrorKind};
 use super::manifest::Limits;
 use super::plugin::Plugin;
+use super::plugin_log::{self, CallLog, LogBudget};
+use super::plugin_text;
 use super::policy::{SlotGuard, Slots};
 use super::rate_limit::Pacer;
 use super::runtime::{EPOCH_TICK, PluginRuntime};
 use super::secrets::ConnectionSecrets;
-use super::settings::{ConnectionSettings, HostAllowList};
+use super::settings::ConnectionSettings;
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Trap, UpdateDeadline};
@@ -37,11 +40,15 @@ pub(crate) struct ConnectionContext {
     /// The secrets as calls see them, rotations included.
     pub secrets: ConnectionSecrets,
     pub hosts: HostAllowList,
+    /// The process's address rules (IP literals are checked against it before sending).
+    pub egress: Arc<EgressPolicy>,
     /// The manifest's limits, lowered to the operator's policy.
     pub limits: Limits,
     /// The pool slots one call takes.
     pub slots: Slots,
     pub http: reqwest::Client,
+    /// How many log lines this connection may still write.
+    pub log_budget: LogBudget,
     /// Paces this connection's HTTP requests to the platform's limits.
     pub pacer: Option<Arc<Pacer>>,
 }
@@ -70,12 +77,14 @@ impl ConnectionContext {
             plugin_id: plugin.id().to_string(),
             label: label.to_string(),
             hosts: HostAllowList::resolve(manifest, &settings),
+            egress: runtime.egress().clone(),
             pacer: runtime.pacer(label, &limits),
             limits,
             slots: plugin.slots,
             settings,
             secrets,
             http: runtime.http().clone(),
+            log_budget: LogBudget::default(),
         }
     }
 }
@@ -85,6 +94,8 @@ pub(crate) struct CallState {
     pub ctx: Arc<ConnectionContext>,
     /// `config.set-secret` calls so far in this call, refused ones included.
     pub secret_sets: u32,
+    /// Log lines this call wrote and dropped.
+    pub log: Arc<Mutex<CallLog>>,
     wasi: WasiCtx,
     table: ResourceTable,
     limiter: InstanceLimiter,
@@ -158,6 +169,8 @@ pub(crate) struct Probe {
     /// The call's pool slots, given back when the probe goes (after the store); or why the
     /// call does not run (the pool is full, the connection is paused).
     admission: Result<SlotGuard, ErrorKind>,
+    log: Arc<Mutex<CallLog>>,
+    ctx: Arc<ConnectionContext>,
 }
 
 /// A fresh store for one call, and the probe that outlives it.
@@ -180,9 +193,12 @@ pub(crate) fn new_store(
     let wasi = WasiCtxBuilder::new().stderr(stderr.clone()).build();
     let mut table = ResourceTable::new();
     table.set_max_capacity(1_000);
+    let log = Arc::new(Mutex::new(CallLog::default()));
+    let probe_ctx = ctx.clone();
     let state = CallState {
         ctx,
         secret_sets: 0,
+        log: log.clone(),
         wasi,
         table,
         limiter: InstanceLimiter {
@@ -211,7 +227,7 @@ pub(crate) fn new_store(
         ticks_left -= 1;
         Ok(UpdateDeadline::Yield(1))
     });
-    (store, Probe { stderr, memory_refused, runtime: runtime.clone(), connection, admission })
+    (store, Probe { stderr, memory_refused, runtime: runtime.clone(), connection, admission, log, ctx: probe_ctx })
 }
 
 /// Runs `call` (which owns the store) under the wall-clock limit and turns every way it
@@ -226,7 +242,11 @@ pub(crate) async fn finish<R, W>(
 where
     W: Into<ErrorKind>,
 {
-    let fail = |kind| ConnectorError::new(plugin, operation, kind);
+    // Plugin text is cleaned by `ConnectorError::new`; secrets the plugin echoed are taken out.
+    let secrets = probe.ctx.secrets.values();
+    let fail = |kind: ErrorKind| {
+        ConnectorError::new(plugin, operation, kind.map_text(|text| plugin_text::redact(text, &secrets)))
+    };
     let _slots = match &probe.admission {
         Ok(slots) => slots,
         Err(refused) => {
@@ -235,7 +255,12 @@ where
         }
     };
     let health = probe.runtime.health();
-    let outcome = match tokio::time::timeout(limits.timeout(), call).await {
+    let outcome = tokio::time::timeout(limits.timeout(), call).await;
+    {
+        let log = probe.log.lock().unwrap_or_else(PoisonError::into_inner);
+        plugin_log::report_dropped(plugin, &probe.ctx.label, operation, &log);
+    }
+    let outcome = match outcome {
         Err(_) => {
             let error = fail(ErrorKind::Timeout { after: limits.timeout() });
             health.failed(&probe.connection, &error.to_string(), Instant::now());

@@ -2,6 +2,7 @@
 //! the plugin) or what the sandbox stopped. Retry decisions come from `is_retryable` and
 //! `retry_after`, never from message text.
 
+use super::plugin_text;
 use std::fmt;
 use std::time::Duration;
 
@@ -50,8 +51,14 @@ pub struct ConnectorError {
 }
 
 impl ConnectorError {
+    /// The error, its text made safe to show and keep (`plugin_text::clean`: bounded, one
+    /// line, no escape sequences): much of it comes from the plugin.
     pub fn new(plugin: &str, operation: &str, kind: ErrorKind) -> Self {
-        ConnectorError { plugin: plugin.to_string(), operation: operation.to_string(), kind }
+        ConnectorError {
+            plugin: plugin_text::clean_to(plugin, 256),
+            operation: operation.to_string(),
+            kind: kind.map_text(plugin_text::clean),
+        }
     }
 
     /// Whether the same call may succeed later without anyone changing anything.
@@ -84,6 +91,34 @@ impl ConnectorError {
                 | ErrorKind::MemoryLimit { .. }
                 | ErrorKind::Load(_)
         )
+    }
+}
+
+impl ErrorKind {
+    /// The same error with `f` applied to every text it carries.
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> Self {
+        match self {
+            ErrorKind::Unauthorized(m) => ErrorKind::Unauthorized(f(&m)),
+            ErrorKind::RateLimited { retry_after, message } => {
+                ErrorKind::RateLimited { retry_after, message: f(&message) }
+            }
+            ErrorKind::NotFound(m) => ErrorKind::NotFound(f(&m)),
+            ErrorKind::Invalid { field, message } => {
+                ErrorKind::Invalid { field: f(&field), message: f(&message) }
+            }
+            ErrorKind::Transient(m) => ErrorKind::Transient(f(&m)),
+            ErrorKind::Fatal(m) => ErrorKind::Fatal(f(&m)),
+            ErrorKind::Trap { message, stderr } => {
+                ErrorKind::Trap { message: f(&message), stderr: f(&stderr) }
+            }
+            ErrorKind::Load(m) => ErrorKind::Load(f(&m)),
+            ErrorKind::Unsupported(m) => ErrorKind::Unsupported(f(&m)),
+            ErrorKind::Busy { which } => ErrorKind::Busy { which: f(&which) },
+            ErrorKind::Paused { remaining, reason } => ErrorKind::Paused { remaining, reason: f(&reason) },
+            kind @ (ErrorKind::CpuBudget { .. }
+            | ErrorKind::MemoryLimit { .. }
+            | ErrorKind::Timeout { .. }) => kind,
+        }
     }
 }
 
@@ -133,6 +168,16 @@ impl fmt::Display for ConnectorError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugin_text_in_an_error_is_bounded_and_on_one_line() {
+        let huge = format!("line one\n\u{1b}[32mfake line{}", "x".repeat(15 * 1024 * 1024));
+        let error = ConnectorError::new("evil", "create-listing", ErrorKind::Fatal(huge));
+        let shown = error.to_string();
+        assert!(shown.len() < 2 * 1024 + 128, "{} bytes", shown.len());
+        assert!(shown.starts_with("plugin `evil` create-listing: line one fake line"), "{}", &shown[..80]);
+        assert!(!shown.contains(['\n', '\u{1b}']));
+    }
 
     #[test]
     fn an_unsupported_operation_is_not_retried_and_not_the_plugins_fault() {

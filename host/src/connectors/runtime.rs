@@ -4,6 +4,7 @@
 use super::bindings::{v0_1, v0_2, v0_3};
 use super::call::CallState;
 use super::contract::Contract;
+use super::egress::{self, EgressPolicy};
 use super::health::{HealthBoard, HealthPolicy};
 use super::manifest::{Limits, PluginKind};
 use super::policy::{LimitsPolicy, SlotBudget};
@@ -21,13 +22,19 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 #[derive(Clone)]
 pub struct PluginRuntime {
     inner: Arc<Inner>,
+    /// Where plugin HTTP may go, and the client that keeps to it (see `with_egress`).
+    egress: Arc<Egress>,
+}
+
+struct Egress {
+    policy: Arc<EgressPolicy>,
+    http: reqwest::Client,
 }
 
 struct Inner {
     engine: Engine,
     /// One linker per (world, contract version): each grants that version's imports.
     linkers: HashMap<(PluginKind, Contract), Linker<CallState>>,
-    http: reqwest::Client,
     /// Pacers by connection label, kept for the life of the process.
     pacers: Mutex<HashMap<String, Arc<Pacer>>>,
     /// The operator's limits.
@@ -98,15 +105,20 @@ impl PluginRuntime {
             }
         }
 
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .build()?;
         let slots = Arc::new(SlotBudget::new(&policy));
         let health = HealthBoard::new(health);
+        let egress = Arc::new(Egress::new(EgressPolicy::default())?);
         Ok(PluginRuntime {
-            inner: Arc::new(Inner { engine, linkers, http, pacers: Mutex::default(), policy, slots, health }),
+            inner: Arc::new(Inner { engine, linkers, pacers: Mutex::default(), policy, slots, health }),
+            egress,
         })
+    }
+
+    /// The same runtime with another egress policy (the default refuses loopback, private
+    /// and other special addresses); connectors bound afterwards use it.
+    pub fn with_egress(mut self, policy: EgressPolicy) -> reqwest::Result<Self> {
+        self.egress = Arc::new(Egress::new(policy)?);
+        Ok(self)
     }
 
     /// The operator's limits this runtime enforces.
@@ -130,7 +142,11 @@ impl PluginRuntime {
         self.inner.linkers.get(&(kind, contract)).expect("PluginRuntime::new links every kind and version")
     }
     pub(crate) fn http(&self) -> &reqwest::Client {
-        &self.inner.http
+        &self.egress.http
+    }
+    /// The address rules plugin HTTP keeps to.
+    pub fn egress(&self) -> &Arc<EgressPolicy> {
+        &self.egress.policy
     }
 
     /// The pacer of one connection, created on first use; a plugin whose manifest changed
@@ -145,6 +161,13 @@ impl PluginRuntime {
         let pacer = Arc::new(Pacer::new(limits)?);
         pacers.insert(connection.to_string(), pacer.clone());
         Some(pacer)
+    }
+}
+
+impl Egress {
+    fn new(policy: EgressPolicy) -> reqwest::Result<Self> {
+        let policy = Arc::new(policy);
+        Ok(Egress { http: egress::client(policy.clone())?, policy })
     }
 }
 
