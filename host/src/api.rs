@@ -9,6 +9,7 @@ mod jobs;
 mod onboarding;
 mod orders;
 mod installed;
+mod plugins;
 mod products;
 mod rule_history;
 mod rules;
@@ -83,6 +84,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(rules::router())
         .merge(jobs::router())
         .merge(orders::router())
+        .merge(plugins::router())
         .merge(webhooks::router())
         .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .with_state(state)

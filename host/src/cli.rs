@@ -1,6 +1,7 @@
 //! The command line: `demo`, `serve`, `migrate`, `plugin` and `rules`.
 
 use crate::app::App;
+use crate::connectors::plugin_text::clean;
 use crate::connectors::{Contract, Plugin, PluginRuntime, builtin};
 use crate::rules::{RuleEngine, RuleKind};
 use clap::{Parser, Subcommand};
@@ -91,8 +92,13 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// The built-in plugins.
-    List,
+    /// The built-in plugins, and with `--config` the files `serve` would install (its
+    /// `[plugins]` directory and connections' own files), each with origin and hash.
+    List {
+        /// A serve configuration file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Manifest, contract, imports, exports, limits and hash of a component file or built-in id.
     Inspect { plugin: String },
     /// Run the conformance suite of contract calls against a live endpoint (a sandbox or a
@@ -108,6 +114,11 @@ pub enum PluginCommand {
         /// reads it back after each step. Without it the kit only reads.
         #[arg(long)]
         listing: Option<String>,
+        /// A network (CIDR) the plugin may reach although it is loopback or private, e.g.
+        /// `127.0.0.0/8` for the sandboxes of `crossdock sandbox`; repeatable. Without it only
+        /// public addresses are reachable, as under `serve`'s default `[plugins.egress]`.
+        #[arg(long = "allow-network", value_name = "CIDR")]
+        allow_networks: Vec<String>,
     },
 }
 
@@ -206,26 +217,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Plugin { command: PluginCommand::List } => {
-            let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
-            for (name, bytes) in builtin::all() {
-                let plugin = Plugin::load(&runtime, bytes, name)?;
+        Command::Plugin { command: PluginCommand::List { config } } => {
+            let (runtime, registry) = match &config {
+                Some(path) => {
+                    let serve = crate::config::ServeConfig::load(path)?;
+                    let runtime = PluginRuntime::with_policy(
+                        serve.plugins.limits.clone(),
+                        serve.plugins.health.clone(),
+                    )
+                    .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                    let registry = crate::connectors::PluginRegistry::with_builtins(&runtime)?;
+                    crate::plugin_files::install_plugins(&runtime, &registry, &serve, path)?;
+                    (runtime, registry)
+                }
+                None => {
+                    let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                    let registry = crate::connectors::PluginRegistry::with_builtins(&runtime)?;
+                    (runtime, registry)
+                }
+            };
+            drop(runtime);
+            for plugin in registry.list() {
                 let m = &plugin.manifest;
                 println!(
-                    "{:<14} {:<8} {:<8} contract {}  {}",
+                    "{:<14} {:<8} {:<8} contract {}  {}  {}",
                     m.id,
                     m.kind.as_str(),
                     m.version,
                     plugin.contract(),
-                    plugin.hash
+                    plugin.hash,
+                    plugin.origin
                 );
             }
             Ok(())
         }
         Command::Plugin { command: PluginCommand::Inspect { plugin } } => inspect(&plugin),
-        Command::Plugin { command: PluginCommand::Check { plugin, config, listing } } => {
+        Command::Plugin { command: PluginCommand::Check { plugin, config, listing, allow_networks } } => {
             let settings = crate::config::ConnectionFile::load(&config)?;
-            let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+            let egress =
+                crate::connectors::EgressConfig { allow_networks }.policy().map_err(anyhow::Error::msg)?;
+            let runtime = PluginRuntime::new().map_err(|e| anyhow::anyhow!("{e:#}"))?.with_egress(egress)?;
             let loaded = std::sync::Arc::new(Plugin::load(&runtime, &plugin_bytes(&plugin)?, &plugin)?);
             let options = crate::connectors::conformance::CheckOptions { listing_id: listing };
             let results =
@@ -233,7 +264,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let failed = results.iter().filter(|r| !r.passed).count();
             for r in &results {
                 let mark = if r.passed { "pass" } else { "FAIL" };
-                println!("{mark}  {:<20} {:<55} {:>6} ms  {}", r.operation, r.check, r.millis, r.detail);
+                // What a plugin returned is shown as one clean line: it cannot fake a verdict.
+                let (check, detail) = (clean(&r.check), clean(&r.detail));
+                println!("{mark}  {:<20} {check:<55} {:>6} ms  {detail}", r.operation, r.millis);
             }
             println!("{} passed, {failed} failed", results.len() - failed);
             if failed > 0 {
@@ -322,17 +355,30 @@ fn inspect(plugin: &str) -> anyhow::Result<()> {
         }
     }
     println!("hash:       {}", loaded.hash);
+    println!(
+        "origin:     {}",
+        if builtin::all().iter().any(|(id, _)| *id == plugin) { "built-in" } else { plugin }
+    );
     println!("size:       {} bytes", bytes.len());
+    let shape = loaded.shape;
+    println!(
+        "shape:      {} core modules, {} core instances, {} memories, {} tables",
+        shape.core_modules, shape.core_instances, shape.memories, shape.tables
+    );
     println!("hosts:      {}", m.allowed_hosts.join(", "));
     println!(
         "secrets:    {}",
         if m.secrets.is_empty() { "(none declared)".to_string() } else { m.secrets.join(", ") }
     );
     println!(
-        "limits:     memory {} MiB, cpu {} ms, timeout {} ms",
+        "limits:     memory {} MiB, cpu {} ms, timeout {} ms (asked; the default policy allows {})",
         m.limits.memory_bytes() / (1024 * 1024),
         m.limits.cpu().as_millis(),
-        m.limits.timeout().as_millis()
+        m.limits.timeout().as_millis(),
+        match runtime.policy().lowered(&m.limits) {
+            lowered if lowered.is_empty() => "all of it".to_string(),
+            lowered => lowered.join(", "),
+        }
     );
     println!("pacing:     {}", pacing(&m.limits));
     let component = wasmtime::component::Component::new(runtime.engine(), &bytes)

@@ -2,7 +2,9 @@
 //! the database and secrets read from the environment (`env:NAME`) or from files
 //! (`file:PATH`), never kept in the configuration itself.
 
-use crate::connectors::ConnectionSettings;
+use crate::connectors::health::HealthPolicy;
+use crate::connectors::policy::LimitsPolicy;
+use crate::connectors::{ConnectionSettings, EgressConfig};
 use crate::secrets::{KeyOrigin, SecretKey};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -64,6 +66,31 @@ pub struct ServeConfig {
     /// TikTok Shops.
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
+    /// Installed connector files and the limits every plugin runs under.
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+}
+
+/// The `[plugins]` table: connector files the operator installs, and the operator's limits.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PluginsConfig {
+    /// A directory (relative to the config file) whose `*.wasm` files are installed at start.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// Plugin ids an installed file may replace (a built-in included); any other id that is
+    /// already taken refuses to start, naming both files.
+    #[serde(default, rename = "override")]
+    pub override_ids: Vec<String>,
+    /// Ceilings for what a plugin's manifest may ask for, and the shared instance pool.
+    #[serde(default)]
+    pub limits: LimitsPolicy,
+    /// When a connection whose plugin keeps failing is paused, and for how long.
+    #[serde(default)]
+    pub health: HealthPolicy,
+    /// Where plugin HTTP may go besides public addresses (`[plugins.egress]`).
+    #[serde(default)]
+    pub egress: EgressConfig,
 }
 
 /// One connection's plugin, settings and secrets.
@@ -71,8 +98,13 @@ pub struct ServeConfig {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConnectionConfig {
     pub name: String,
-    /// Plugin id (`shopify`, `tiktok-shop`).
+    /// Plugin id (`shopify`, `tiktok-shop`), or a component file to install (`*.wasm`,
+    /// relative to the config file); either may end in `@sha256:<hex>` to pin the plugin.
     pub plugin: String,
+    /// `sha256:<hex>` the plugin's component must hash to (as `plugin inspect` prints it);
+    /// any other file refuses to start, naming both hashes.
+    #[serde(default)]
+    pub plugin_sha256: Option<String>,
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
     /// Values are `env:VARIABLE` or `file:PATH` (relative to the config file); the secret
@@ -186,6 +218,10 @@ impl ServeConfig {
         if let Ok(url) = std::env::var("CROSSDOCK_DATABASE_URL") {
             config.database_url = url;
         }
+        let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
+        config.plugins.limits.check().map_err(invalid)?;
+        config.plugins.health.check().map_err(invalid)?;
+        config.plugins.egress.policy().map_err(invalid)?;
         if config.workers == 0 {
             return Err(ConfigError::Invalid {
                 path: path.into(),
@@ -272,6 +308,7 @@ impl ConnectionFile {
         ConnectionConfig {
             name: "check".into(),
             plugin: String::new(),
+            plugin_sha256: None,
             settings: file.settings,
             secrets: file.secrets,
             allowed_hosts: file.allowed_hosts,

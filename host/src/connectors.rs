@@ -6,7 +6,10 @@
 //! component; `call` runs one export in a fresh `wasmtime::Store`; `store_connector` and
 //! `channel_connector` are the typed faces the flows use, dispatching on the plugin's
 //! version; `convert` is the one place WIT meets domain types; `secrets` and `rate_limit`
-//! hold what a connection's calls share (rotated secrets, pacing).
+//! hold what a connection's calls share (rotated secrets, pacing); `policy` is the operator's
+//! limits and the shared instance pool; `health` pauses a connection whose plugin keeps failing;
+//! `egress` decides where a plugin's HTTP may go and `plugin_text` makes what a plugin says
+//! safe to show.
 
 mod bindings;
 pub mod builtin;
@@ -16,10 +19,15 @@ pub mod channel_orders;
 pub mod conformance;
 pub mod contract;
 mod convert;
+pub mod egress;
 pub mod error;
+pub mod health;
 mod host_imports;
 pub mod manifest;
 pub mod plugin;
+pub mod policy;
+mod plugin_log;
+pub mod plugin_text;
 pub mod rate_limit;
 pub mod registry;
 pub mod runtime;
@@ -34,6 +42,7 @@ pub use channel_connector::{
     SkuPrice, SkuSnapshot, SkuStock,
 };
 pub use contract::Contract;
+pub use egress::{EgressConfig, EgressPolicy};
 pub use error::{ConnectorError, ErrorKind};
 pub use manifest::{Manifest, PluginKind};
 pub use plugin::Plugin;

@@ -73,7 +73,10 @@ impl SandboxWorld {
             TikTokConfig { shops: spec.shops, review: spec.review, ..TikTokConfig::default() };
         let (app_key, app_secret) = (tiktok_config.app_key.clone(), tiktok_config.app_secret.clone());
         let tiktok = TikTokSandbox::start(tiktok_config).await?;
-        let app = App::start_with_key(database_url, sandbox_key(database_url)?).await?;
+        // The sandboxes listen on this machine: allow loopback, explicitly.
+        let app = App::start_with_key(database_url, sandbox_key(database_url)?)
+            .await?
+            .with_egress(crate::connectors::EgressPolicy::local_sandboxes())?;
         let org = app.db.create_org("Crossdock Demo Outfitters").await?;
         let store_settings = ConnectionSettings::default()
             .setting("base-url", shopify.base_url())

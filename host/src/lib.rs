@@ -17,6 +17,7 @@ pub mod demo;
 pub mod fulfillment;
 pub mod model;
 pub mod orders;
+pub mod plugin_files;
 pub mod queue;
 pub mod rules;
 #[cfg(feature = "demo")]

@@ -214,7 +214,11 @@ pub fn describe(running: &RunningSandboxes) -> String {
     }
     let _ = writeln!(out, "Control      GET|PUT <base>/_sandbox/chaos on each; see docs/sandbox.md");
     for (plugin, path) in &running.config_files {
-        let _ = writeln!(out, "Check        crossdock plugin check {plugin} --config {}", path.display());
+        let _ = writeln!(
+            out,
+            "Check        crossdock plugin check {plugin} --config {} --allow-network 127.0.0.0/8",
+            path.display()
+        );
     }
     out
 }

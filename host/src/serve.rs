@@ -8,6 +8,7 @@ use crate::catalog::drift::schedule_drift_checks;
 use crate::catalog::import::import_catalog;
 use crate::config::ServeConfig;
 use crate::connections;
+use crate::connectors::PluginRuntime;
 use crate::db::orgs::ChannelOptions;
 use crate::db::placement::CategoryTemplate;
 use crate::model::OrgId;
@@ -107,7 +108,11 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
 pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let config = ServeConfig::load(config_path)?;
     let key = config.secret_key(config_path)?;
-    let app = App::start_with_key(&config.database_url, key).await?;
+    let runtime = PluginRuntime::with_policy(config.plugins.limits.clone(), config.plugins.health.clone())
+        .map_err(|e| anyhow::anyhow!("starting the wasm runtime: {e:#}"))?;
+    let egress = config.plugins.egress.policy().map_err(anyhow::Error::msg)?;
+    let app = App::start_with(&config.database_url, key, runtime).await?.with_egress(egress)?;
+    let config = crate::plugin_files::install_plugins(&app.runtime, &app.plugins, &config, config_path)?;
     let org = apply_config(&app, &config, config_path).await?;
     let settings =
         SyncSettings { review_poll: Duration::from_secs(config.review_poll_secs), ..SyncSettings::default() };

@@ -2,6 +2,7 @@
 //! the plugin) or what the sandbox stopped. Retry decisions come from `is_retryable` and
 //! `retry_after`, never from message text.
 
+use super::plugin_text;
 use std::fmt;
 use std::time::Duration;
 
@@ -30,6 +31,12 @@ pub enum ErrorKind {
     Timeout { after: Duration },
     /// The component could not be loaded or does not fit this host.
     Load(String),
+    /// No instance slot was free (the instance pool, or this plugin's share of it, is in
+    /// use): nothing is wrong, the call is tried again shortly.
+    Busy { which: String },
+    /// The connection is paused because its plugin kept failing (`reason`, the last
+    /// failure); calls run again after `remaining`.
+    Paused { remaining: Duration, reason: String },
     /// The plugin was built for a contract version without this operation (a 0.1.0 channel
     /// plugin asked to activate or read back a listing); only a newer build of it helps.
     Unsupported(String),
@@ -44,15 +51,25 @@ pub struct ConnectorError {
 }
 
 impl ConnectorError {
+    /// The error, its text made safe to show and keep (`plugin_text::clean`: bounded, one
+    /// line, no escape sequences): much of it comes from the plugin.
     pub fn new(plugin: &str, operation: &str, kind: ErrorKind) -> Self {
-        ConnectorError { plugin: plugin.to_string(), operation: operation.to_string(), kind }
+        ConnectorError {
+            plugin: plugin_text::clean_to(plugin, 256),
+            operation: operation.to_string(),
+            kind: kind.map_text(plugin_text::clean),
+        }
     }
 
     /// Whether the same call may succeed later without anyone changing anything.
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.kind,
-            ErrorKind::RateLimited { .. } | ErrorKind::Transient(_) | ErrorKind::Timeout { .. }
+            ErrorKind::RateLimited { .. }
+                | ErrorKind::Transient(_)
+                | ErrorKind::Timeout { .. }
+                | ErrorKind::Busy { .. }
+                | ErrorKind::Paused { .. }
         )
     }
 
@@ -60,6 +77,7 @@ impl ConnectorError {
     pub fn retry_after(&self) -> Option<Duration> {
         match &self.kind {
             ErrorKind::RateLimited { retry_after, .. } => Some(*retry_after),
+            ErrorKind::Paused { remaining, .. } => Some(*remaining),
             _ => None,
         }
     }
@@ -73,6 +91,34 @@ impl ConnectorError {
                 | ErrorKind::MemoryLimit { .. }
                 | ErrorKind::Load(_)
         )
+    }
+}
+
+impl ErrorKind {
+    /// The same error with `f` applied to every text it carries.
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> Self {
+        match self {
+            ErrorKind::Unauthorized(m) => ErrorKind::Unauthorized(f(&m)),
+            ErrorKind::RateLimited { retry_after, message } => {
+                ErrorKind::RateLimited { retry_after, message: f(&message) }
+            }
+            ErrorKind::NotFound(m) => ErrorKind::NotFound(f(&m)),
+            ErrorKind::Invalid { field, message } => {
+                ErrorKind::Invalid { field: f(&field), message: f(&message) }
+            }
+            ErrorKind::Transient(m) => ErrorKind::Transient(f(&m)),
+            ErrorKind::Fatal(m) => ErrorKind::Fatal(f(&m)),
+            ErrorKind::Trap { message, stderr } => {
+                ErrorKind::Trap { message: f(&message), stderr: f(&stderr) }
+            }
+            ErrorKind::Load(m) => ErrorKind::Load(f(&m)),
+            ErrorKind::Unsupported(m) => ErrorKind::Unsupported(f(&m)),
+            ErrorKind::Busy { which } => ErrorKind::Busy { which: f(&which) },
+            ErrorKind::Paused { remaining, reason } => ErrorKind::Paused { remaining, reason: f(&reason) },
+            kind @ (ErrorKind::CpuBudget { .. }
+            | ErrorKind::MemoryLimit { .. }
+            | ErrorKind::Timeout { .. }) => kind,
+        }
     }
 }
 
@@ -107,6 +153,14 @@ impl fmt::Display for ConnectorError {
             }
             ErrorKind::Load(m) => write!(f, "cannot be loaded: {m}"),
             ErrorKind::Unsupported(m) => write!(f, "not supported: {m}"),
+            ErrorKind::Busy { which } => {
+                write!(f, "busy: no instance slot free ({which}); tried again shortly")
+            }
+            ErrorKind::Paused { remaining, reason } => write!(
+                f,
+                "paused as unhealthy for {} s more after repeated plugin failures; last: {reason}",
+                remaining.as_secs().max(1)
+            ),
         }
     }
 }
@@ -114,6 +168,16 @@ impl fmt::Display for ConnectorError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugin_text_in_an_error_is_bounded_and_on_one_line() {
+        let huge = format!("line one\n\u{1b}[32mfake line{}", "x".repeat(15 * 1024 * 1024));
+        let error = ConnectorError::new("evil", "create-listing", ErrorKind::Fatal(huge));
+        let shown = error.to_string();
+        assert!(shown.len() < 2 * 1024 + 128, "{} bytes", shown.len());
+        assert!(shown.starts_with("plugin `evil` create-listing: line one fake line"), "{}", &shown[..80]);
+        assert!(!shown.contains(['\n', '\u{1b}']));
+    }
 
     #[test]
     fn an_unsupported_operation_is_not_retried_and_not_the_plugins_fault() {

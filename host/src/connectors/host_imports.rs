@@ -1,13 +1,18 @@
 //! The four imports a plugin is granted (http, log, clock, config) and nothing else, for
 //! every contract version the host speaks. The work is done once, on plain Rust values; each
 //! version's generated `Host` traits only translate their own WIT records.
-//! HTTP goes out only to allowed hosts, paced to the platform's limits, with a timeout and a
-//! response-size cap. `config.set-secret` (0.2.0) keeps rotated credentials, within bounds.
+//! HTTP goes out only where `egress` allows (the parsed URL checked, the resolved address
+//! checked, no redirects, no `Host` or hop-by-hop headers from the plugin), paced to the
+//! platform's limits, with a timeout and a response-size cap; transport errors carry no URL
+//! and no secret. Log lines go through `plugin_log` (cleaned, redacted, rate-limited).
+//! `config.set-secret` (0.2.0) keeps rotated credentials, within bounds.
 
 use super::bindings::{types, v0_1, v0_2, v0_3};
 use super::call::{CallState, ConnectionContext, HTTP_RESPONSE_BYTES};
+use super::egress::{self, Refusal};
+use super::plugin_log::{self, Level};
+use super::plugin_text;
 use super::secrets::SetRefusal;
-use super::settings::authority_of;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -39,42 +44,32 @@ enum SendError {
     Transport(String),
 }
 
-/// Severity of a plugin's log line (the WIT `level` cases).
-#[derive(Clone, Copy)]
-enum Level {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
-fn log(ctx: &ConnectionContext, level: Level, message: &str) {
-    let plugin = ctx.plugin_id.as_str();
-    let connection = ctx.label.as_str();
-    let message: String = message.chars().take(2_000).collect();
-    match level {
-        Level::Trace => tracing::trace!(plugin, connection, message),
-        Level::Debug => tracing::debug!(plugin, connection, message),
-        Level::Info => tracing::info!(plugin, connection, message),
-        Level::Warn => tracing::warn!(plugin, connection, message),
-        Level::Error => tracing::error!(plugin, connection, message),
-    }
-}
-
 fn now_millis() -> i64 {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Sends a plugin's request if the egress rules allow it: the URL is parsed once and that
+/// parsed URL is checked and sent; names are resolved by the client's checked resolver.
 async fn send(ctx: Arc<ConnectionContext>, req: Outgoing) -> Result<Incoming, SendError> {
-    let authority = authority_of(&req.url)
-        .ok_or_else(|| SendError::InvalidUrl(format!("not an absolute URL: {}", req.url)))?;
-    if !ctx.hosts.allows(&authority) {
-        tracing::warn!(plugin = %ctx.plugin_id, connection = %ctx.label, host = %authority, "http denied");
-        return Err(SendError::Denied(authority));
+    let refused = |why: String| {
+        tracing::warn!(plugin = %ctx.plugin_id, connection = %ctx.label, reason = %why, "http denied");
+        SendError::Denied(why)
+    };
+    let url = match ctx.hosts.check(&ctx.egress, &req.url) {
+        Ok(url) => url,
+        Err(Refusal::Denied(why)) => return Err(refused(why)),
+        Err(Refusal::InvalidUrl(why)) => return Err(SendError::InvalidUrl(why)),
+    };
+    for (name, _) in &req.headers {
+        egress::check_header(name)
+            .map_err(|why| refused(format!("{}: {why}", url.origin().ascii_serialization())))?;
     }
-    let url = reqwest::Url::parse(&req.url).map_err(|e| SendError::InvalidUrl(e.to_string()))?;
+    let host = url.host_str().unwrap_or_default().to_string();
+    let authority = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    };
     let cap = ctx.limits.timeout();
     let timeout = req.timeout_ms.map(|ms| Duration::from_millis(ms.into()).min(cap)).unwrap_or(cap);
     let path = url.path().to_string();
@@ -91,7 +86,8 @@ async fn send(ctx: Arc<ConnectionContext>, req: Outgoing) -> Result<Incoming, Se
         None => None,
     };
     let started = std::time::Instant::now();
-    let mut response = builder.send().await.map_err(transport_error)?;
+    let failed = |error| transport_error(&ctx, error);
+    let mut response = builder.send().await.map_err(failed)?;
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -101,7 +97,7 @@ async fn send(ctx: Arc<ConnectionContext>, req: Outgoing) -> Result<Incoming, Se
         })
         .collect();
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
         if body.len() as u64 + chunk.len() as u64 > HTTP_RESPONSE_BYTES {
             return Err(SendError::TooLarge(HTTP_RESPONSE_BYTES));
         }
@@ -114,8 +110,29 @@ async fn send(ctx: Arc<ConnectionContext>, req: Outgoing) -> Result<Incoming, Se
     Ok(Incoming { status, headers, body })
 }
 
-fn transport_error(error: reqwest::Error) -> SendError {
-    if error.is_timeout() { SendError::Timeout } else { SendError::Transport(error.to_string()) }
+/// A transport failure as the plugin (and whatever logs or keeps its error) sees it: no URL
+/// (its query may hold credentials), the causes in one line, secret values taken out. A name
+/// that resolved only to refused addresses is a denial, not a transport failure.
+fn transport_error(ctx: &ConnectionContext, error: reqwest::Error) -> SendError {
+    if error.is_timeout() {
+        return SendError::Timeout;
+    }
+    let error = error.without_url();
+    let mut causes = vec![error.to_string()];
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        if let Some(refused) = cause.downcast_ref::<egress::EgressRefused>() {
+            tracing::warn!(plugin = %ctx.plugin_id, connection = %ctx.label, reason = %refused, "http denied");
+            return SendError::Denied(format!("{refused}"));
+        }
+        let text = cause.to_string();
+        if !causes.iter().any(|c| c.contains(&text)) {
+            causes.push(text);
+        }
+        source = cause.source();
+    }
+    let message = plugin_text::redact(&causes.join(": "), &ctx.secrets.values());
+    SendError::Transport(message)
 }
 
 /// Implements `log`, `clock` and `http` of one contract version (their records differ in
@@ -131,7 +148,18 @@ macro_rules! shared_imports {
                     $v::log::Level::Warn => Level::Warn,
                     $v::log::Level::Error => Level::Error,
                 };
-                log(&self.ctx, level, &message);
+                let ctx = &self.ctx;
+                let mut call = self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let secrets = || ctx.secrets.values();
+                plugin_log::log(
+                    &ctx.plugin_id,
+                    &ctx.label,
+                    &ctx.log_budget,
+                    &mut call,
+                    secrets,
+                    level,
+                    &message,
+                );
                 Ok(())
             }
         }

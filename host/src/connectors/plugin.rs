@@ -8,6 +8,7 @@ use super::call::CallState;
 use super::contract::Contract;
 use super::error::{ConnectorError, ErrorKind};
 use super::manifest::{self, Manifest, PluginKind};
+use super::policy::{Shape, Slots};
 use super::runtime::PluginRuntime;
 use wasmtime::component::Component;
 
@@ -16,6 +17,12 @@ pub struct Plugin {
     pub manifest: Manifest,
     /// `sha256:<hex>` of the component bytes.
     pub hash: String,
+    /// Where it came from: `built-in`, or the file it was installed from.
+    pub origin: String,
+    /// Its parts (core modules, instances, memories, tables), counted before compiling.
+    pub shape: Shape,
+    /// The pool slots one instance takes (memories and tables as wasmtime counts them).
+    pub(crate) slots: Slots,
     /// The contract version it was built for (its manifest and exports agree).
     contract: Contract,
     pub(crate) pre: Pre,
@@ -74,8 +81,18 @@ impl Plugin {
             )
         })?;
         manifest.limits.check_rates().map_err(|m| fail(&id, format!("its manifest's limits: {m}")))?;
+        super::egress::check_manifest_hosts(&manifest).map_err(|m| fail(&id, m))?;
+        // Counted and checked before compiling: the compiler is not where an oversized
+        // component should be found out (257 core modules aborted it in a debug build).
+        let shape = Shape::of(bytes).map_err(|m| fail(&id, m))?;
+        shape.check(runtime.policy()).map_err(|m| fail(&id, format!("{origin}: {m}")))?;
         let component = Component::new(runtime.engine(), bytes).map_err(|e| fail(&id, format!("{e:#}")))?;
         check_exports(runtime, &component, &manifest, contract).map_err(|m| fail(&id, m))?;
+        let mut slots = shape.slots();
+        if let Some(needed) = component.resources_required() {
+            slots.memories = needed.num_memories;
+            slots.tables = needed.num_tables;
+        }
         let linker = runtime.linker(manifest.kind, contract);
         let pre = linker
             .instantiate_pre(&component)
@@ -111,7 +128,7 @@ impl Plugin {
                 )
             })?;
         tracing::info!(plugin = %id, version = %manifest.version, %contract, %hash, "plugin loaded");
-        Ok(Plugin { manifest, hash, contract, pre })
+        Ok(Plugin { manifest, hash, origin: origin.to_string(), shape, slots, contract, pre })
     }
 
     pub fn id(&self) -> &str {

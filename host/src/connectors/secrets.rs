@@ -63,6 +63,14 @@ impl ConnectionSecrets {
         *self.sink.lock().unwrap_or_else(PoisonError::into_inner) = Some(sink);
     }
 
+    /// Every current value, to take out of text shown or kept (longest first, so a value
+    /// that contains another is replaced whole).
+    pub fn values(&self) -> Vec<String> {
+        let mut values: Vec<String> = self.lock().values().cloned().collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values
+    }
+
     /// The current value of a secret.
     pub fn get(&self, name: &str) -> Option<String> {
         self.lock().get(name).cloned()

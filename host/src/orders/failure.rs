@@ -45,6 +45,24 @@ pub fn settle_for(e: &ConnectorError, side: Side, attempts: i64, what: &str) -> 
                 ),
             };
         }
+        // The plugin's connection is paused as unhealthy, or no instance slot was free:
+        // waiting is the fix, however often.
+        ErrorKind::Busy { .. } | ErrorKind::Paused { .. } => {
+            let after = e
+                .retry_after()
+                .unwrap_or_else(|| Backoff::default().delay(attempts.min(4), None, rand::random::<f64>()));
+            return OrderSettle::Retry {
+                after,
+                failure: Failure::new(
+                    &format!("{side_name}_plugin_waiting"),
+                    cause,
+                    format!(
+                        "nothing to do: Crossdock retries; if the {side_name}'s plugin stays paused, see its \
+                         health (GET /api/orgs/{{org}}/plugins)"
+                    ),
+                ),
+            };
+        }
         ErrorKind::Transient(_) | ErrorKind::Timeout { .. } => {
             let failure = Failure::new(
                 &format!("{side_name}_unavailable"),

@@ -1,5 +1,5 @@
-//! Plugins: the installed connectors with version, contract, limits, hash, who uses them,
-//! and their recent failures.
+//! Plugins: the installed connectors (version, contract, hosts, hash), and each connection's
+//! plugin with the limits it runs under, its health and its recent failures.
 
 use super::WebState;
 use super::layout::{Nav, Notice, Visitor, error_page, page, text};
@@ -14,35 +14,52 @@ pub fn router() -> Router<WebState> {
 }
 
 async fn list(visitor: Visitor, Query(notice): Query<Notice>) -> Response {
-    let plugins = match visitor.get(&visitor.org_path("/plugins")).await {
+    let installed = match visitor.get("/api/plugins").await {
         Ok(p) => p.as_array().cloned().unwrap_or_default(),
         Err(r) => return error_page(&r),
     };
+    let connections = match visitor.get(&visitor.org_path("/plugins")).await {
+        Ok(p) => p.as_array().cloned().unwrap_or_default(),
+        Err(r) => return error_page(&r),
+    };
+    let failures = visitor.get("/api/failures").await.unwrap_or_default();
+    let failures = failures.as_array().cloned().unwrap_or_default();
     let body = html! {
+        h2 { "Your connections" }
+        table #connections {
+            tr { th { "Connection" } th { "Connector" } th { "Origin" } th { "Limits per call" } th { "Health" } th { "Recent failures" } }
+            @for c in &connections {
+                @let i = &c["installed"];
+                @let recent: Vec<String> = failures.iter()
+                    .filter(|f| c["kind"] == "channel" && f["channel"] == c["id"])
+                    .take(3).map(|f| text(&f["reason"])).collect();
+                tr {
+                    td { (text(&c["kind"])) " " (text(&c["name"])) }
+                    td { code { (text(&c["plugin"])) } " " (text(&i["version"])) br; small { "contract " (text(&i["contract"])) } }
+                    td { small { (text(&i["origin"])) br; code { (text(&i["hash"])) } } }
+                    td { small { (text(&i["memory_mb"])) " MiB, " (text(&i["cpu_ms"])) " ms CPU, " (text(&i["timeout_ms"])) " ms" } }
+                    td {
+                        @let state = text(&c["health"]["state"]);
+                        span class=(if state == "healthy" { "done" } else { "todo" }) { (state) }
+                        @if !c["health"]["reason"].is_null() { br; small { (text(&c["health"]["reason"])) } }
+                    }
+                    td { @for r in &recent { small { (r) } br; } }
+                }
+            }
+        }
+        h2 { "Installed connectors" }
         table #plugins {
-            tr { th { "Connector" } th { "Kind" } th { "Version" } th { "Contract" } th { "Limits" } th { "Hosts" } th { "Hash" } th { "Used by" } th { "Health" } }
-            @for p in &plugins {
+            tr { th { "Connector" } th { "Kind" } th { "Version" } th { "Contract" } th { "Asks for" } th { "Hosts" } th { "Hash" } }
+            @for p in &installed {
                 @let m = &p["manifest"];
                 tr {
                     td { (text(&m["name"])) br; code { (text(&m["id"])) } }
                     td { (text(&m["kind"])) }
                     td { (text(&m["version"])) }
                     td { (text(&p["contract"])) }
-                    td { small {
-                        (text(&m["limits"]["memory_mb"])) " MiB, "
-                        (text(&m["limits"]["cpu_ms"])) " ms CPU, "
-                        (text(&m["limits"]["timeout_ms"])) " ms per call"
-                    } }
-                    td { small { @for h in m["allowed_hosts"].as_array().into_iter().flatten() { code { (text(h)) } " " } } }
+                    td { small { (text(&m["limits"]["memory-mb"])) " MiB, " (text(&m["limits"]["cpu-ms"])) " ms CPU" } }
+                    td { small { @for h in m["allowed-hosts"].as_array().into_iter().flatten() { code { (text(h)) } " " } } }
                     td { small { code { (text(&p["hash"])) } } }
-                    td { @for c in p["connections"].as_array().into_iter().flatten() { (text(c)) br; } }
-                    td {
-                        @if p["failures"] == 0 { span.done { "no failures" } }
-                        @else {
-                            span.todo { (text(&p["failures"])) " failed job(s)" }
-                            ul { @for f in p["recent_failures"].as_array().into_iter().flatten() { li { small { (text(f)) } } } }
-                        }
-                    }
                 }
             }
         }

@@ -63,7 +63,7 @@ async fn stores(visitor: Visitor, Query(notice): Query<Notice>) -> Response {
         Err(r) => return error_page(&r),
     };
     let channels = super::layout::channels(&visitor).await.unwrap_or_default();
-    let plugins = visitor.get(&visitor.org_path("/plugins")).await.unwrap_or_default();
+    let plugins = visitor.get("/api/plugins").await.unwrap_or_default();
     let plugins = plugins.as_array().cloned().unwrap_or_default();
     let store = &org["store"];
     let body = html! {

@@ -81,16 +81,30 @@ impl Request {
                 headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
                 body: r.body,
             }),
-            Err(e) => Err(transport_error(&self.url, e)),
+            Err(e) => Err(transport_error(&shown(&self.url), e)),
         }
+    }
+}
+
+/// A URL as an error message may show it: without its query or fragment (which often hold
+/// credentials: `app_secret`, `refresh_token`, a consumer secret) or a user name and password.
+pub fn shown(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let url = &url[..end];
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            let host = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_string(),
     }
 }
 
 fn transport_error(url: &str, e: HttpError) -> ConnectorError {
     match e {
-        HttpError::Denied(host) => {
-            ConnectorError::Fatal(format!("host {host} is not allowed for this connection"))
-        }
+        HttpError::Denied(why) => ConnectorError::Fatal(format!("the host refused the request: {why}")),
         HttpError::InvalidUrl(m) => ConnectorError::Fatal(format!("invalid URL {url}: {m}")),
         HttpError::Timeout => ConnectorError::Transient(format!("timed out calling {url}")),
         HttpError::TooLarge(n) => {

@@ -3,7 +3,9 @@
 //! host it is not allowed, `[sleep]` blocks in a host call, `[secrets]` tries to set secrets
 //! it may not (an undeclared name, a huge value, too many in one call) and `[read-secret]`
 //! reads its `token` back; both report what the host answered as an `invalid` error on field
-//! `secrets`. Anything else is listed at once. The host's sandbox tests use it to prove one bad
+//! `secrets`. `[throttle]` asks the host to wait for ever (`rate-limited` with the largest
+//! retry-after), `[huge]` answers with a list of 100,000 SKU ids (megabytes across the
+//! boundary). Anything else is listed at once. The host's sandbox tests use it to prove one bad
 //! call fails its job and nothing else.
 
 use crossdock_plugin_sdk::http::Request;
@@ -30,6 +32,9 @@ fn misbehave(title: &str) -> Result<()> {
             hoard.push(vec![1u8; 1 << 20]);
             std::hint::black_box(&hoard);
         }
+    }
+    if title.contains("[throttle]") {
+        return Err(ConnectorError::rate_limited(u64::MAX, "come back never"));
     }
     if title.contains("[panic]") {
         panic!("chaos plugin panicked on purpose for {title:?}");
@@ -78,6 +83,10 @@ impl ChannelListings for Chaos {
     }
     fn create_listing(draft: ListingDraft) -> Result<ListingRef> {
         misbehave(&draft.title)?;
+        if draft.title.contains("[huge]") {
+            let sku_ids = (0..100_000).map(|i| (format!("sku-{i}"), format!("chaos-sku-{i:0>12}"))).collect();
+            return Ok(ListingRef { listing_id: format!("chaos-{}", draft.external_id), sku_ids });
+        }
         Ok(ListingRef {
             listing_id: format!("chaos-{}", draft.external_id),
             sku_ids: draft

@@ -157,7 +157,7 @@ async fn world(
         limits.requests_per_second = None;
         limits.per_api_per_second = None;
         limits.api.clear();
-        world.app.plugins.add(unpaced);
+        world.app.plugins.replace(unpaced);
     }
     for c in &world.channels {
         let rate = match c.shop.currency.as_str() {

@@ -301,12 +301,26 @@ pub async fn api_ok(
 
 /// The app on `database_url` for a test that wires its own sandboxes, keyed as
 /// `SandboxWorld` keys its app: SQLite with its key file, PostgreSQL (without
-/// `CROSSDOCK_SECRET_KEY`) with a key for this process alone.
+/// `CROSSDOCK_SECRET_KEY`) with a key for this process alone; its plugins may reach loopback,
+/// where the sandboxes listen.
 pub async fn start_app(database_url: &str) -> crossdock::App {
     use crossdock::secrets::{KEY_ENV, KeyOrigin, SecretKey};
     let key = (!database_url.starts_with("sqlite:") && std::env::var_os(KEY_ENV).is_none())
         .then(|| SecretKey::generate(KeyOrigin::Ephemeral).expect("a random key"));
-    crossdock::App::start_with_key(database_url, key).await.expect("the app starts")
+    crossdock::App::start_with_key(database_url, key)
+        .await
+        .expect("the app starts")
+        .with_egress(crossdock::connectors::EgressPolicy::local_sandboxes())
+        .expect("the plugin HTTP client builds")
+}
+
+/// A plugin runtime whose connectors may reach the sandboxes on this machine (loopback is
+/// refused by default).
+pub fn local_runtime() -> crossdock::connectors::PluginRuntime {
+    crossdock::connectors::PluginRuntime::new()
+        .expect("runtime")
+        .with_egress(crossdock::connectors::EgressPolicy::local_sandboxes())
+        .expect("the plugin HTTP client builds")
 }
 
 /// The merchant ships a store order in Shopify (see `SandboxWorld::ship_in_store`).

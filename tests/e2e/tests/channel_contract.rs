@@ -58,7 +58,7 @@ fn money(amount: &str, currency: &str) -> Money {
 async fn read_listing_shows_what_the_shop_holds_and_activation_puts_a_hidden_listing_back_on_sale() {
     let tiktok = TikTokSandbox::start(TikTokConfig::default()).await.expect("sandbox");
     let shop = tiktok.shops()[0].clone();
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let connector = ChannelConnector::new(
         &runtime,
         plugin(&runtime, "tiktok-shop"),
@@ -147,7 +147,7 @@ async fn an_expired_token_costs_one_refresh_per_run_and_the_sink_keeps_the_new_o
     let tiktok = TikTokSandbox::start(TikTokConfig::default()).await.expect("sandbox");
     let shop = tiktok.shops()[0].clone();
     let listing = tiktok.seed_product(&shop.cipher, "Kettle", &["KETTLE-1"]);
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let sink = Arc::new(MemorySink::default());
     let connector = ChannelConnector::new(
         &runtime,
@@ -181,7 +181,7 @@ async fn an_expired_token_costs_one_refresh_per_run_and_the_sink_keeps_the_new_o
 /// values it was allowed to set reach the sink.
 #[tokio::test]
 async fn a_plugin_abusing_set_secret_is_refused_cleanly() {
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let sink = Arc::new(MemorySink::default());
     let settings = ConnectionSettings::default().secret("token", "t0");
     let chaos = ChannelConnector::new(&runtime, plugin(&runtime, "test-chaos"), "chaos", settings)

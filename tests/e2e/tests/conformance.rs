@@ -32,7 +32,7 @@ async fn the_shopify_connector_passes_the_kit_against_its_sandbox() {
     })
     .await
     .expect("sandbox");
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let settings = ConnectionSettings::default()
         .setting("base-url", shopify.base_url())
         .secret("access-token", "tok")
@@ -52,7 +52,7 @@ async fn the_tiktok_connector_passes_the_kit_against_its_sandbox() {
     .await
     .expect("sandbox");
     let shop = tiktok.shops()[0].clone();
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let settings = ConnectionSettings::default()
         .setting("base-url", tiktok.base_url())
         .setting("app-key", "sandbox-app-key")
@@ -76,7 +76,7 @@ async fn the_tiktok_connector_passes_the_activation_and_read_back_checks_on_a_li
     let shop = tiktok.shops()[0].clone();
     let listing = tiktok.seed_product(&shop.cipher, "Kit kettle", &["KIT-KETTLE"]);
     let before = tiktok.product(&shop.cipher, &listing).expect("seeded");
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let settings = ConnectionSettings::default()
         .setting("base-url", tiktok.base_url())
         .setting("app-key", "sandbox-app-key")
@@ -122,7 +122,7 @@ async fn a_store_plugin_built_for_contract_0_2_still_passes_the_kit() {
     })
     .await
     .expect("sandbox");
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let bytes = std::fs::read(format!("{}/test-legacy-store.wasm", builtin::PLUGIN_DIR)).expect("built");
     let old = Plugin::load(&runtime, &bytes, "test-legacy-store").expect("a 0.2.0 store plugin loads");
     assert_eq!(old.contract(), crossdock::connectors::Contract::V0_2);
@@ -149,7 +149,7 @@ async fn a_store_plugin_built_for_contract_0_2_still_passes_the_kit() {
 /// A 0.1.0 channel plugin has no activation or read-back: the kit says so, and fails nothing.
 #[tokio::test]
 async fn a_contract_0_1_plugin_is_told_activation_and_read_back_are_not_available() {
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let bytes = std::fs::read(format!("{}/test-legacy.wasm", builtin::PLUGIN_DIR)).expect("built");
     let legacy = Arc::new(Plugin::load(&runtime, &bytes, "test-legacy").expect("loads"));
     let options = CheckOptions { listing_id: Some("legacy-1".into()) };
@@ -163,7 +163,7 @@ async fn a_contract_0_1_plugin_is_told_activation_and_read_back_are_not_availabl
 
 #[tokio::test]
 async fn a_connector_that_breaks_the_contract_is_told_which_check_failed() {
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let bytes = std::fs::read(format!("{}/test-chaos.wasm", builtin::PLUGIN_DIR)).expect("built");
     let chaos = Arc::new(Plugin::load(&runtime, &bytes, "test-chaos").expect("loads"));
     let results = check(&runtime, chaos, ConnectionSettings::default()).await.expect("runs");
@@ -197,7 +197,7 @@ async fn the_woocommerce_connector_passes_the_kit_against_its_sandbox() {
     })
     .await
     .expect("sandbox");
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let settings = ConnectionSettings::default()
         .setting("base-url", woo.base_url())
         .secret("consumer-key", "ck_kit")
@@ -232,7 +232,7 @@ async fn the_sandbox_command_writes_connection_files_every_connector_passes_the_
     let ids: Vec<&str> = running.config_files.iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, ["shopify", "woocommerce", "tiktok-shop", "tiktok-shop"]);
 
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     for (id, path) in &running.config_files {
         let settings = ConnectionFile::load(path).expect("the written file loads, secrets from files");
         assert_all_pass(&check(&runtime, builtin_plugin(&runtime, id), settings).await.expect("runs"));

@@ -38,7 +38,7 @@ async fn legacy_world(catalog: Vec<CatalogProduct>) -> SandboxWorld {
     let (app_key, app_secret) = (tiktok_config.app_key.clone(), tiktok_config.app_secret.clone());
     let tiktok = TikTokSandbox::start(tiktok_config).await.expect("the TikTok sandbox starts");
 
-    let app = crossdock::App::start(&fresh_sqlite_url()).await.expect("the app starts");
+    let app = crossdock_e2e::start_app(&fresh_sqlite_url()).await;
     let path = std::path::Path::new(builtin::PLUGIN_DIR).join("test-legacy-store.wasm");
     let plugin = app.plugins.install_file(&app.runtime, &path).expect("the 0.2.0 store plugin installs");
     assert_eq!(plugin.id(), "test-legacy-store");

@@ -5,9 +5,7 @@
 //! its own to 97 % of its limit (the manifest's `[[limits.api]]` and `per-api-per-second`).
 //! Run with `--nocapture` to see the figures.
 
-use crossdock::connectors::{
-    ChannelConnector, ConnectionSettings, Plugin, PluginRuntime, SkuPrice, SkuStock, builtin,
-};
+use crossdock::connectors::{ChannelConnector, ConnectionSettings, Plugin, SkuPrice, SkuStock, builtin};
 use crossdock::model::Money;
 use crossdock_sandbox::tiktok::{TikTokConfig, TikTokSandbox};
 use std::sync::Arc;
@@ -25,7 +23,7 @@ const LIMIT: f64 = 50.0;
 async fn a_bulk_run_uses_nearly_all_of_each_apis_limit_without_a_429() {
     let tiktok = TikTokSandbox::start(TikTokConfig::default()).await.expect("sandbox");
     let shop = tiktok.shops()[0].clone();
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let bytes = builtin::all().into_iter().find(|(id, _)| *id == "tiktok-shop").expect("built in").1;
     let plugin = Arc::new(Plugin::load(&runtime, bytes, "tiktok-shop").expect("loads"));
     let settings = ConnectionSettings::default()

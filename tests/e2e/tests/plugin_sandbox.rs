@@ -32,7 +32,7 @@ async fn a_misbehaving_plugin_fails_only_its_own_jobs_with_the_cause() {
     init_tracing();
     let world = world(&fresh_sqlite_url(), catalog(), vec![ShopSpec::new("US", "US", "USD")]).await;
     let plugin = Plugin::load(&world.app.runtime, &chaos_bytes(), "test-chaos.wasm").expect("chaos loads");
-    world.app.plugins.add(plugin);
+    world.app.plugins.add(plugin).expect("test-chaos is a new id");
     let settings = ConnectionSettings::default()
         .setting("base-url", world.tiktok.base_url())
         .setting("category-id", "1");
@@ -129,7 +129,7 @@ async fn a_plugin_built_for_contract_0_1_still_loads_and_syncs_the_catalog() {
     let bytes = std::fs::read(format!("{}/test-legacy.wasm", builtin::PLUGIN_DIR)).expect("built");
     let plugin = Plugin::load(&world.app.runtime, &bytes, "test-legacy.wasm").expect("a 0.1.0 plugin loads");
     assert_eq!(plugin.contract(), Contract::V0_1);
-    let plugin = world.app.plugins.add(plugin);
+    let plugin = world.app.plugins.add(plugin).expect("test-legacy is a new id");
     let settings = ConnectionSettings::default()
         .setting("base-url", world.tiktok.base_url())
         .setting("category-id", "1");

@@ -2,7 +2,7 @@
 //! Every product still arrives exactly once, and no job fails for a reason that a retry cures.
 
 use crossdock::catalog::import::import_catalog;
-use crossdock::connectors::{ChannelConnector, ConnectionSettings, Plugin, PluginRuntime, builtin};
+use crossdock::connectors::{ChannelConnector, ConnectionSettings, Plugin, builtin};
 use crossdock::db::jobs::JobState;
 use crossdock::queue::{Backoff, QueueSettings, run_due, run_until_idle};
 use crossdock_e2e::{active_products, fast_settings, fresh_sqlite_url, init_tracing, world};
@@ -79,7 +79,7 @@ async fn throttling_failures_and_lost_answers_slow_the_sync_but_list_every_produ
 async fn the_tiktok_connector_refreshes_an_expired_token_and_retries_the_call() {
     let tiktok = TikTokSandbox::start(TikTokConfig::default()).await.expect("sandbox");
     let shop = tiktok.shops()[0].clone();
-    let runtime = PluginRuntime::new().expect("runtime");
+    let runtime = crossdock_e2e::local_runtime();
     let bytes = builtin::all().into_iter().find(|(id, _)| *id == "tiktok-shop").expect("built in").1;
     let plugin = Arc::new(Plugin::load(&runtime, bytes, "tiktok-shop").expect("loads"));
     let settings = ConnectionSettings::default()

@@ -38,6 +38,10 @@ database-url = "{database_url}"
 organization = "Config Org"
 listen = "127.0.0.1:0"
 
+# The sandboxes listen on this machine.
+[plugins.egress]
+allow-networks = ["127.0.0.0/8"]
+
 [store]
 name = "Config shop"
 plugin = "shopify"
@@ -67,7 +71,9 @@ attributes = [{{ attribute_id = "100198", custom_values = ["Steel"] }}]
     std::fs::write(&path, config).expect("config");
 
     let loaded = ServeConfig::load(&path).expect("the config is valid");
-    let app = crossdock::App::start(&loaded.database_url).await.expect("app");
+    let egress = loaded.plugins.egress.policy().expect("a valid egress policy");
+    let app =
+        crossdock::App::start(&loaded.database_url).await.expect("app").with_egress(egress).expect("egress");
     let org = crossdock::serve::apply_config(&app, &loaded, &path).await.expect("applied");
     let again = crossdock::serve::apply_config(&app, &loaded, &path).await.expect("applied twice");
     assert_eq!(org, again);
@@ -144,6 +150,9 @@ database-url = "{database_url}"
 organization = "Reconnect Org"
 secret-key = "file:secrets/key"
 
+[plugins.egress]
+allow-networks = ["127.0.0.0/8"]
+
 [store]
 name = "Reconnect shop"
 plugin = "shopify"
@@ -166,7 +175,12 @@ secrets = {{ app-secret = "file:secrets/tts-secret", access-token = "file:secret
 
     let config = write_config(&first_shop.cipher);
     let key = config.secret_key(&path).expect("the key file is read");
-    let app = crossdock::App::start_with_key(&config.database_url, key).await.expect("app");
+    let egress = config.plugins.egress.policy().expect("a valid egress policy");
+    let app = crossdock::App::start_with_key(&config.database_url, key)
+        .await
+        .expect("app")
+        .with_egress(egress)
+        .expect("egress");
     let org = crossdock::serve::apply_config(&app, &config, &path).await.expect("applied");
     let uk = app.db.channels(org).await.expect("db")[0].clone();
     assert_eq!(uk.settings.settings["shop-cipher"], first_shop.cipher);

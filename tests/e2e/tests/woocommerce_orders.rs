@@ -62,7 +62,7 @@ async fn woocommerce_as_the_store_takes_orders_once_ships_refunds_and_cancels() 
     };
     let (app_key, app_secret) = (tiktok_config.app_key.clone(), tiktok_config.app_secret.clone());
     let tiktok = TikTokSandbox::start(tiktok_config).await.expect("the TikTok sandbox starts");
-    let app = crossdock::App::start(&fresh_sqlite_url()).await.expect("the app starts");
+    let app = crossdock_e2e::start_app(&fresh_sqlite_url()).await;
     let org = app.db.create_org("Crossdock Woo Outfitters").await.expect("org created");
     let store_settings = ConnectionSettings::default()
         .setting("base-url", woo.base_url())
