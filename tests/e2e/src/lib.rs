@@ -161,7 +161,7 @@ pub fn api_token(url: &str) -> String {
         .unwrap_or_else(|p| p.into_inner())
         .iter()
         .rev()
-        .find(|(base, _)| url.strip_prefix(base.as_str()).is_some_and(|rest| rest.starts_with('/')))
+        .find(|(base, _)| url.strip_prefix(base.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
         .map(|(_, token)| token.clone())
         .unwrap_or_else(|| panic!("{url} is not under an API that serve_api started"))
 }
