@@ -9,6 +9,7 @@
 
 mod accounts;
 mod channels;
+mod openapi;
 mod error;
 mod jobs;
 mod onboarding;
@@ -129,6 +130,7 @@ pub fn router(state: ApiState) -> Router {
 pub fn admin_router(state: ApiState) -> Router {
     Router::new()
         .merge(accounts::router())
+        .merge(openapi::router())
         .merge(onboarding::router())
         .merge(channels::router())
         .merge(products::router())
@@ -164,54 +166,57 @@ pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub access: Access,
+    /// What it does, in a line (the API description's summary).
+    pub summary: &'static str,
 }
 
-const fn route(method: &'static str, path: &'static str, access: Access) -> Route {
-    Route { method, path, access }
+const fn route(method: &'static str, path: &'static str, access: Access, summary: &'static str) -> Route {
+    Route { method, path, access, summary }
 }
 
 /// Every route the routers serve, for the API description and the tests that call each one
 /// (a unit test below keeps it equal to the `.route(…)` calls of the modules).
 pub const ROUTES: &[Route] = &[
-    route("POST", "/api/session", Access::Public),
-    route("PUT", "/api/session", Access::Caller),
-    route("DELETE", "/api/session", Access::Caller),
-    route("GET", "/api/me", Access::Caller),
-    route("POST", "/api/tokens", Access::Caller),
-    route("GET", "/api/tokens", Access::Caller),
-    route("DELETE", "/api/tokens/{token}", Access::Caller),
-    route("POST", "/api/setup/{token}", Access::Public),
-    route("GET", "/api/orgs/{org}/onboarding", Access::Caller),
-    route("GET", "/api/orgs/{org}/channels", Access::Caller),
-    route("PUT", "/api/orgs/{org}/auto-link", Access::Caller),
-    route("DELETE", "/api/orgs/{org}/store", Access::Caller),
-    route("PUT", "/api/channels/{channel}/options", Access::Caller),
-    route("PUT", "/api/channels/{channel}/exchange-rate", Access::Caller),
-    route("DELETE", "/api/channels/{channel}", Access::Caller),
-    route("GET", "/api/channels/{channel}/products", Access::Caller),
-    route("PUT", "/api/channels/{channel}/selection", Access::Caller),
-    route("PUT", "/api/channels/{channel}/products/{product}/category", Access::Caller),
-    route("PUT", "/api/channels/{channel}/templates", Access::Caller),
-    route("GET", "/api/channels/{channel}/templates", Access::Caller),
-    route("GET", "/api/channels/{channel}/link-issues", Access::Caller),
-    route("GET", "/api/channels/{channel}/drift", Access::Caller),
-    route("PUT", "/api/channels/{channel}/rules/{kind}", Access::Caller),
-    route("POST", "/api/channels/{channel}/rules/{kind}/dry-run", Access::Caller),
-    route("GET", "/api/failures", Access::Caller),
-    route("POST", "/api/jobs/{job}/retry", Access::Caller),
-    route("GET", "/api/channels/{channel}/orders", Access::Caller),
-    route("POST", "/api/channels/{channel}/orders/retry", Access::Caller),
-    route("POST", "/api/channels/{channel}/orders/poll", Access::Caller),
-    route("GET", "/api/channels/{channel}/order-settings", Access::Caller),
-    route("PUT", "/api/channels/{channel}/order-settings", Access::Caller),
-    route("GET", "/api/channels/{channel}/carriers", Access::Caller),
-    route("PUT", "/api/channels/{channel}/carriers", Access::Caller),
-    route("GET", "/api/orders/{order}", Access::Caller),
-    route("POST", "/api/orders/{order}/retry", Access::Caller),
-    route("POST", "/api/orders/{order}/release", Access::Caller),
-    route("POST", "/api/orders/{order}/after-sales/{request}/decide", Access::Caller),
-    route("POST", "/webhooks/store/{org}", Access::Webhook),
-    route("POST", "/webhooks/channel/{channel}", Access::Webhook),
+    route("POST", "/api/session", Access::Public, "Log in with email and password: sets the session cookie, answers the CSRF token"),
+    route("PUT", "/api/session", Access::Caller, "Switch the session to another organization of the account"),
+    route("DELETE", "/api/session", Access::Caller, "Log out (ends the session, clears the cookie)"),
+    route("GET", "/api/me", Access::Caller, "The caller: account, email, organization acted for, memberships, CSRF token"),
+    route("POST", "/api/tokens", Access::Caller, "Create an API token for the caller's organization (shown once)"),
+    route("GET", "/api/tokens", Access::Caller, "The organization's API tokens (never their values)"),
+    route("DELETE", "/api/tokens/{token}", Access::Caller, "Revoke an API token"),
+    route("POST", "/api/setup/{token}", Access::Public, "First run: create the organization's first account with the one-time setup link"),
+    route("GET", "/api/openapi.json", Access::Public, "This document"),
+    route("GET", "/api/orgs/{org}/onboarding", Access::Caller, "Onboarding progress: steps done and what to do next"),
+    route("GET", "/api/orgs/{org}/channels", Access::Caller, "Channels with their options, rate, blocking reason and listing counts"),
+    route("PUT", "/api/orgs/{org}/auto-link", Access::Caller, "Switch SKU auto-linking"),
+    route("DELETE", "/api/orgs/{org}/store", Access::Caller, "Disconnect the store (channels stay)"),
+    route("PUT", "/api/channels/{channel}/options", Access::Caller, "Set a channel's options (content sync, auto-select, stock buffer and share)"),
+    route("PUT", "/api/channels/{channel}/exchange-rate", Access::Caller, "Set a channel's exchange rate"),
+    route("DELETE", "/api/channels/{channel}", Access::Caller, "Delete a channel"),
+    route("GET", "/api/channels/{channel}/products", Access::Caller, "The product center: every product's state on the channel"),
+    route("PUT", "/api/channels/{channel}/selection", Access::Caller, "Select or deselect products for the channel"),
+    route("PUT", "/api/channels/{channel}/products/{product}/category", Access::Caller, "Map a product's category by hand"),
+    route("PUT", "/api/channels/{channel}/templates", Access::Caller, "Save a category template"),
+    route("GET", "/api/channels/{channel}/templates", Access::Caller, "The channel's category templates"),
+    route("GET", "/api/channels/{channel}/link-issues", Access::Caller, "What SKU linking could not decide"),
+    route("GET", "/api/channels/{channel}/drift", Access::Caller, "Corrections of edits made on the shop"),
+    route("PUT", "/api/channels/{channel}/rules/{kind}", Access::Caller, "Save a new rule version (compiled first)"),
+    route("POST", "/api/channels/{channel}/rules/{kind}/dry-run", Access::Caller, "Dry-run a rule over the catalog"),
+    route("GET", "/api/failures", Access::Caller, "The organization's failed jobs with their reasons"),
+    route("POST", "/api/jobs/{job}/retry", Access::Caller, "Retry a failed job"),
+    route("GET", "/api/channels/{channel}/orders", Access::Caller, "A channel's orders by state, with failure reasons"),
+    route("POST", "/api/channels/{channel}/orders/retry", Access::Caller, "Retry every failed order of a channel (optionally of one kind)"),
+    route("POST", "/api/channels/{channel}/orders/poll", Access::Caller, "Poll a channel's orders now"),
+    route("GET", "/api/channels/{channel}/order-settings", Access::Caller, "A channel's order settings"),
+    route("PUT", "/api/channels/{channel}/order-settings", Access::Caller, "Set a channel's order settings"),
+    route("GET", "/api/channels/{channel}/carriers", Access::Caller, "Carrier mappings and the channel's shipping providers"),
+    route("PUT", "/api/channels/{channel}/carriers", Access::Caller, "Map a store carrier to a shipping provider"),
+    route("GET", "/api/orders/{order}", Access::Caller, "One order with its shipments and after-sale requests"),
+    route("POST", "/api/orders/{order}/retry", Access::Caller, "Retry one order"),
+    route("POST", "/api/orders/{order}/release", Access::Caller, "Release an order held by the order rule"),
+    route("POST", "/api/orders/{order}/after-sales/{request}/decide", Access::Caller, "Approve or reject a buyer's after-sale request"),
+    route("POST", "/webhooks/store/{org}", Access::Webhook, "The store's webhooks (signed by the platform)"),
+    route("POST", "/webhooks/channel/{channel}", Access::Webhook, "A channel's webhooks (signed by the platform)"),
 ];
 
 #[cfg(test)]
@@ -226,6 +231,7 @@ mod tests {
             include_str!("api/channels.rs"),
             include_str!("api/jobs.rs"),
             include_str!("api/onboarding.rs"),
+            include_str!("api/openapi.rs"),
             include_str!("api/orders.rs"),
             include_str!("api/products.rs"),
             include_str!("api/rules.rs"),

@@ -450,3 +450,19 @@ async fn signed_webhooks_work_without_credentials_and_on_their_own_listener() {
     let again = delivery.replay(&format!("{}{path}", both.base_url())).await;
     assert_eq!(again.status(), StatusCode::OK, "a duplicate is acknowledged");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_public_and_lists_every_route_with_its_security() {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(1), one_shop()).await;
+    let api = serve_api(&world).await;
+    let (status, doc) = call("GET", &format!("{}/api/openapi.json", api.base_url()), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    for route in ROUTES {
+        let operation = &doc["paths"][route.path][route.method.to_lowercase()];
+        assert!(operation.is_object(), "{} {} is described", route.method, route.path);
+        let secured = operation["security"].as_array().is_some_and(|s| !s.is_empty());
+        assert_eq!(secured, route.access == Access::Caller, "{} {}", route.method, route.path);
+    }
+}
