@@ -9,10 +9,10 @@
 
 mod accounts;
 mod channels;
-mod openapi;
 mod error;
 mod jobs;
 mod onboarding;
+mod openapi;
 mod orders;
 mod products;
 mod rules;
@@ -58,7 +58,11 @@ impl ApiState {
 
     /// The caller's organization when `org` is it; 404 otherwise.
     pub(crate) fn org_of(&self, caller: &Caller, org: i64) -> Result<OrgId, ApiError> {
-        if caller.org.0 == org { Ok(caller.org) } else { Err(ApiError::NotFound(format!("organization {org}"))) }
+        if caller.org.0 == org {
+            Ok(caller.org)
+        } else {
+            Err(ApiError::NotFound(format!("organization {org}")))
+        }
     }
 
     /// The channel when it is the caller's organization's; 404 otherwise.
@@ -177,46 +181,141 @@ const fn route(method: &'static str, path: &'static str, access: Access, summary
 /// Every route the routers serve, for the API description and the tests that call each one
 /// (a unit test below keeps it equal to the `.route(…)` calls of the modules).
 pub const ROUTES: &[Route] = &[
-    route("POST", "/api/session", Access::Public, "Log in with email and password: sets the session cookie, answers the CSRF token"),
+    route(
+        "POST",
+        "/api/session",
+        Access::Public,
+        "Log in with email and password: sets the session cookie, answers the CSRF token",
+    ),
     route("PUT", "/api/session", Access::Caller, "Switch the session to another organization of the account"),
     route("DELETE", "/api/session", Access::Caller, "Log out (ends the session, clears the cookie)"),
-    route("GET", "/api/me", Access::Caller, "The caller: account, email, organization acted for, memberships, CSRF token"),
-    route("POST", "/api/tokens", Access::Caller, "Create an API token for the caller's organization (shown once)"),
+    route(
+        "GET",
+        "/api/me",
+        Access::Caller,
+        "The caller: account, email, organization acted for, memberships, CSRF token",
+    ),
+    route(
+        "POST",
+        "/api/tokens",
+        Access::Caller,
+        "Create an API token for the caller's organization (shown once)",
+    ),
     route("GET", "/api/tokens", Access::Caller, "The organization's API tokens (never their values)"),
     route("DELETE", "/api/tokens/{token}", Access::Caller, "Revoke an API token"),
-    route("POST", "/api/setup/{token}", Access::Public, "First run: create the organization's first account with the one-time setup link"),
+    route(
+        "POST",
+        "/api/setup/{token}",
+        Access::Public,
+        "First run: create the organization's first account with the one-time setup link",
+    ),
     route("GET", "/api/openapi.json", Access::Public, "This document"),
-    route("GET", "/api/orgs/{org}/onboarding", Access::Caller, "Onboarding progress: steps done and what to do next"),
-    route("GET", "/api/orgs/{org}/channels", Access::Caller, "Channels with their options, rate, blocking reason and listing counts"),
+    route(
+        "GET",
+        "/api/orgs/{org}/onboarding",
+        Access::Caller,
+        "Onboarding progress: steps done and what to do next",
+    ),
+    route(
+        "GET",
+        "/api/orgs/{org}/channels",
+        Access::Caller,
+        "Channels with their options, rate, blocking reason and listing counts",
+    ),
     route("PUT", "/api/orgs/{org}/auto-link", Access::Caller, "Switch SKU auto-linking"),
     route("DELETE", "/api/orgs/{org}/store", Access::Caller, "Disconnect the store (channels stay)"),
-    route("PUT", "/api/channels/{channel}/options", Access::Caller, "Set a channel's options (content sync, auto-select, stock buffer and share)"),
+    route(
+        "PUT",
+        "/api/channels/{channel}/options",
+        Access::Caller,
+        "Set a channel's options (content sync, auto-select, stock buffer and share)",
+    ),
     route("PUT", "/api/channels/{channel}/exchange-rate", Access::Caller, "Set a channel's exchange rate"),
     route("DELETE", "/api/channels/{channel}", Access::Caller, "Delete a channel"),
-    route("GET", "/api/channels/{channel}/products", Access::Caller, "The product center: every product's state on the channel"),
-    route("PUT", "/api/channels/{channel}/selection", Access::Caller, "Select or deselect products for the channel"),
-    route("PUT", "/api/channels/{channel}/products/{product}/category", Access::Caller, "Map a product's category by hand"),
+    route(
+        "GET",
+        "/api/channels/{channel}/products",
+        Access::Caller,
+        "The product center: every product's state on the channel",
+    ),
+    route(
+        "PUT",
+        "/api/channels/{channel}/selection",
+        Access::Caller,
+        "Select or deselect products for the channel",
+    ),
+    route(
+        "PUT",
+        "/api/channels/{channel}/products/{product}/category",
+        Access::Caller,
+        "Map a product's category by hand",
+    ),
     route("PUT", "/api/channels/{channel}/templates", Access::Caller, "Save a category template"),
     route("GET", "/api/channels/{channel}/templates", Access::Caller, "The channel's category templates"),
     route("GET", "/api/channels/{channel}/link-issues", Access::Caller, "What SKU linking could not decide"),
     route("GET", "/api/channels/{channel}/drift", Access::Caller, "Corrections of edits made on the shop"),
-    route("PUT", "/api/channels/{channel}/rules/{kind}", Access::Caller, "Save a new rule version (compiled first)"),
-    route("POST", "/api/channels/{channel}/rules/{kind}/dry-run", Access::Caller, "Dry-run a rule over the catalog"),
+    route(
+        "PUT",
+        "/api/channels/{channel}/rules/{kind}",
+        Access::Caller,
+        "Save a new rule version (compiled first)",
+    ),
+    route(
+        "POST",
+        "/api/channels/{channel}/rules/{kind}/dry-run",
+        Access::Caller,
+        "Dry-run a rule over the catalog",
+    ),
     route("GET", "/api/failures", Access::Caller, "The organization's failed jobs with their reasons"),
     route("POST", "/api/jobs/{job}/retry", Access::Caller, "Retry a failed job"),
-    route("GET", "/api/channels/{channel}/orders", Access::Caller, "A channel's orders by state, with failure reasons"),
-    route("POST", "/api/channels/{channel}/orders/retry", Access::Caller, "Retry every failed order of a channel (optionally of one kind)"),
+    route(
+        "GET",
+        "/api/channels/{channel}/orders",
+        Access::Caller,
+        "A channel's orders by state, with failure reasons",
+    ),
+    route(
+        "POST",
+        "/api/channels/{channel}/orders/retry",
+        Access::Caller,
+        "Retry every failed order of a channel (optionally of one kind)",
+    ),
     route("POST", "/api/channels/{channel}/orders/poll", Access::Caller, "Poll a channel's orders now"),
     route("GET", "/api/channels/{channel}/order-settings", Access::Caller, "A channel's order settings"),
     route("PUT", "/api/channels/{channel}/order-settings", Access::Caller, "Set a channel's order settings"),
-    route("GET", "/api/channels/{channel}/carriers", Access::Caller, "Carrier mappings and the channel's shipping providers"),
-    route("PUT", "/api/channels/{channel}/carriers", Access::Caller, "Map a store carrier to a shipping provider"),
-    route("GET", "/api/orders/{order}", Access::Caller, "One order with its shipments and after-sale requests"),
+    route(
+        "GET",
+        "/api/channels/{channel}/carriers",
+        Access::Caller,
+        "Carrier mappings and the channel's shipping providers",
+    ),
+    route(
+        "PUT",
+        "/api/channels/{channel}/carriers",
+        Access::Caller,
+        "Map a store carrier to a shipping provider",
+    ),
+    route(
+        "GET",
+        "/api/orders/{order}",
+        Access::Caller,
+        "One order with its shipments and after-sale requests",
+    ),
     route("POST", "/api/orders/{order}/retry", Access::Caller, "Retry one order"),
     route("POST", "/api/orders/{order}/release", Access::Caller, "Release an order held by the order rule"),
-    route("POST", "/api/orders/{order}/after-sales/{request}/decide", Access::Caller, "Approve or reject a buyer's after-sale request"),
+    route(
+        "POST",
+        "/api/orders/{order}/after-sales/{request}/decide",
+        Access::Caller,
+        "Approve or reject a buyer's after-sale request",
+    ),
     route("POST", "/webhooks/store/{org}", Access::Webhook, "The store's webhooks (signed by the platform)"),
-    route("POST", "/webhooks/channel/{channel}", Access::Webhook, "A channel's webhooks (signed by the platform)"),
+    route(
+        "POST",
+        "/webhooks/channel/{channel}",
+        Access::Webhook,
+        "A channel's webhooks (signed by the platform)",
+    ),
 ];
 
 #[cfg(test)]
@@ -256,10 +355,12 @@ mod tests {
                     .map(|(i, _)| i)
                     .expect("the route call closes");
                 let handlers = &rest[..end];
-                for (word, method) in [("get(", "GET"), ("put(", "PUT"), ("post(", "POST"), ("delete(", "DELETE")] {
-                    let called = handlers
-                        .match_indices(word)
-                        .any(|(i, _)| i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_'));
+                for (word, method) in
+                    [("get(", "GET"), ("put(", "PUT"), ("post(", "POST"), ("delete(", "DELETE")]
+                {
+                    let called = handlers.match_indices(word).any(|(i, _)| {
+                        i == 0 || !handlers[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                    });
                     if called {
                         found.insert((method.to_string(), path.to_string()));
                     }
@@ -276,6 +377,9 @@ mod tests {
         assert_eq!(listed.len(), ROUTES.len(), "a route is listed twice");
         let declared = declared_routes();
         assert!(declared.len() > 30, "the parser found the routes: {declared:?}");
-        assert_eq!(listed, declared, "api::ROUTES and the routers differ: add the route to ROUTES (and its tests)");
+        assert_eq!(
+            listed, declared,
+            "api::ROUTES and the routers differ: add the route to ROUTES (and its tests)"
+        );
     }
 }

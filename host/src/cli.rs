@@ -261,7 +261,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 (crate::auth::password::generate_password(), true)
             };
             let account = crate::auth::account::create_owner(&db, org, &email, &password).await?;
-            println!("account {account} ({}) owns organization `{organization}`", email.trim().to_lowercase());
+            println!(
+                "account {account} ({}) owns organization `{organization}`",
+                email.trim().to_lowercase()
+            );
             if generated {
                 println!("password (shown once): {password}");
             }
@@ -288,9 +291,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 })?,
             };
             let token = crate::auth::token::create_api_token(&db, account, org, &name).await?;
-            println!("API token {} `{}` for organization `{organization}` (shown once, keep it safe):", token.id, token.name);
+            println!(
+                "API token {} `{}` for organization `{organization}` (shown once, keep it safe):",
+                token.id, token.name
+            );
             println!("{}", token.token);
-            println!("send it as `Authorization: Bearer <token>`; revoke it with DELETE /api/tokens/{}", token.id);
+            println!(
+                "send it as `Authorization: Bearer <token>`; revoke it with DELETE /api/tokens/{}",
+                token.id
+            );
             db.close().await;
             Ok(())
         }
@@ -342,7 +351,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The database and organization a configuration file names (the organization is created
 /// when `serve` has not run yet).
-async fn organization_db(config: &std::path::Path) -> anyhow::Result<(crate::db::Db, crate::model::OrgId, String)> {
+async fn organization_db(
+    config: &std::path::Path,
+) -> anyhow::Result<(crate::db::Db, crate::model::OrgId, String)> {
     let loaded = crate::config::ServeConfig::load(config)?;
     let key = loaded.secret_key(config)?;
     let db = crate::db::Db::connect_with_key(&loaded.database_url, key).await?;

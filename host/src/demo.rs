@@ -257,20 +257,23 @@ async fn serve_admin(
     listen: &str,
     stop: tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("binding the demo API to {listen} (choose another with --listen): {e}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        anyhow::anyhow!("binding the demo API to {listen} (choose another with --listen): {e}")
+    })?;
     let address = listener.local_addr()?;
     let router = crate::api::router(crate::api::ApiState::new(world.app.clone(), settings.clone()));
     let server = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        if let Err(error) = axum::serve(listener, service).with_graceful_shutdown(stop.cancelled_owned()).await {
+        if let Err(error) =
+            axum::serve(listener, service).with_graceful_shutdown(stop.cancelled_owned()).await
+        {
             tracing::error!(%error, "the demo API stopped");
         }
     });
     let password = crate::auth::password::generate_password();
     crate::auth::account::create_owner(&world.app.db, world.org, DEMO_EMAIL, &password).await?;
-    let account = world.app.db.first_member(world.org).await?.ok_or_else(|| anyhow::anyhow!("the demo account"))?;
+    let account =
+        world.app.db.first_member(world.org).await?.ok_or_else(|| anyhow::anyhow!("the demo account"))?;
     let token = crate::auth::token::create_api_token(&world.app.db, account, world.org, "demo").await?;
     println!("\nAdmin API at http://{address} (organization {}). Log in with:", world.org);
     println!("  email     {DEMO_EMAIL}");

@@ -446,11 +446,8 @@ fn api_token(config: &Path, config_text: &str) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the crossdock binary starts");
-    std::io::Write::write_all(
-        &mut account.stdin.take().expect("stdin is piped"),
-        b"crash test password\n",
-    )
-    .expect("the password is written");
+    std::io::Write::write_all(&mut account.stdin.take().expect("stdin is piped"), b"crash test password\n")
+        .expect("the password is written");
     let made = account.wait_with_output().expect("account create finishes");
     assert!(made.status.success(), "account create failed: {}", String::from_utf8_lossy(&made.stderr));
     let out = crossdock_command(config_text)
@@ -525,16 +522,15 @@ impl Serve {
     /// `GET /api/failures` is empty.
     async fn assert_no_failures(&self) {
         let url = format!("http://{}/api/failures", self.listen);
-        let failures: serde_json::Value =
-            reqwest::Client::new()
-                .get(&url)
-                .bearer_auth(&self.token)
-                .send()
-                .await
-                .expect("the API answers")
-                .json()
-                .await
-                .expect("failures are JSON");
+        let failures: serde_json::Value = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("the API answers")
+            .json()
+            .await
+            .expect("failures are JSON");
         assert_eq!(failures, serde_json::json!([]), "no failed job\n{}", self.tail());
     }
 

@@ -49,7 +49,8 @@ pub fn document() -> Value {
         responses.insert(if created { "201" } else { "200" }.into(), json!({ "description": "done" }));
         match route.access {
             Access::Caller => {
-                responses.insert("401".into(), error("no credentials, or an unknown, revoked or expired one"));
+                responses
+                    .insert("401".into(), error("no credentials, or an unknown, revoked or expired one"));
                 if route.method != "GET" {
                     responses.insert("403".into(), error("a cookie session without its CSRF token"));
                 }
@@ -88,7 +89,10 @@ pub fn document() -> Value {
                 .filter(|w| !w.is_empty())
                 .map(|w| {
                     let mut chars = w.chars();
-                    chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+                    chars
+                        .next()
+                        .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                        .unwrap_or_default()
                 })
                 .collect::<String>()
         );
@@ -159,12 +163,19 @@ mod tests {
             let secured = operation["security"].as_array().is_some_and(|s| !s.is_empty());
             assert_eq!(secured, route.access == Access::Caller, "{} {}", route.method, route.path);
             for name in parameters(route.path) {
-                assert!(operation["parameters"].as_array().is_some_and(|p| p.iter().any(|p| p["name"] == name)));
+                assert!(
+                    operation["parameters"].as_array().is_some_and(|p| p.iter().any(|p| p["name"] == name))
+                );
             }
         }
         assert_eq!(doc["components"]["securitySchemes"]["apiToken"]["scheme"], "bearer");
         assert_eq!(doc["components"]["securitySchemes"]["session"]["name"], "crossdock_session");
-        let operations: usize = doc["paths"].as_object().expect("paths").values().map(|m| m.as_object().map_or(0, |m| m.len())).sum();
+        let operations: usize = doc["paths"]
+            .as_object()
+            .expect("paths")
+            .values()
+            .map(|m| m.as_object().map_or(0, |m| m.len()))
+            .sum();
         assert_eq!(operations, ROUTES.len());
     }
 }

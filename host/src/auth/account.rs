@@ -18,7 +18,12 @@ pub enum AccountError {
 }
 
 /// Creates an account with `password` and makes it an owner of `org`.
-pub async fn create_owner(db: &Db, org: OrgId, email: &str, password: &str) -> Result<AccountId, AccountError> {
+pub async fn create_owner(
+    db: &Db,
+    org: OrgId,
+    email: &str,
+    password: &str,
+) -> Result<AccountId, AccountError> {
     let email = super::normalize_email(email).map_err(AccountError::Email)?;
     check_strength(password).map_err(AccountError::Password)?;
     let password = password.to_string();

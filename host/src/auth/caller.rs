@@ -77,11 +77,18 @@ impl Caller {
             if row.last_used_at.is_none_or(|t| now_ms() - t > TOUCH_EVERY_MS) {
                 db.touch_api_token(row.id).await?;
             }
-            return Ok(Caller { account: row.account, org: row.org, via: Via::Token(row.id), csrf_token: None });
+            return Ok(Caller {
+                account: row.account,
+                org: row.org,
+                via: Via::Token(row.id),
+                csrf_token: None,
+            });
         }
         if let Some(token) = session_token(&parts.headers) {
             let session = db.session(&secret_hash(&token)).await?.ok_or_else(|| {
-                ApiError::Unauthorized("the session has expired or ended: log in again (POST /api/session)".into())
+                ApiError::Unauthorized(
+                    "the session has expired or ended: log in again (POST /api/session)".into(),
+                )
             })?;
             if csrf == CsrfCheck::Header && !parts.method.is_safe() {
                 let given = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());

@@ -1,8 +1,8 @@
 //! Passwords: Argon2id (memory-hard; the crate's defaults, 19 MiB, 2 passes, OWASP's
 //! recommendation), stored as a PHC string that carries its own parameters and salt.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use std::sync::OnceLock;
 

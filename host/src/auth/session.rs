@@ -139,8 +139,15 @@ mod tests {
         assert_eq!(cookie, "crossdock_session=abc; HttpOnly; SameSite=Strict; Path=/; Max-Age=60");
         assert!(session_cookie("abc", 60, true).ends_with("; Secure"));
         let mut headers = HeaderMap::new();
-        headers.insert(axum::http::header::COOKIE, "theme=dark; crossdock_session=abc; x=1".parse().expect("valid"));
+        headers.insert(
+            axum::http::header::COOKIE,
+            "theme=dark; crossdock_session=abc; x=1".parse().expect("valid"),
+        );
         assert_eq!(session_token(&headers).as_deref(), Some("abc"));
-        assert!(csrf_matches("t0k", Some("t0k")) && !csrf_matches("t0k", Some("t0K")) && !csrf_matches("t0k", None));
+        assert!(
+            csrf_matches("t0k", Some("t0k"))
+                && !csrf_matches("t0k", Some("t0K"))
+                && !csrf_matches("t0k", None)
+        );
     }
 }

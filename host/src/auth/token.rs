@@ -20,7 +20,12 @@ pub struct NewToken {
 }
 
 /// Makes a token for `account` acting for `org`; the caller shows `token` once.
-pub async fn create_api_token(db: &Db, account: AccountId, org: OrgId, name: &str) -> Result<NewToken, DbError> {
+pub async fn create_api_token(
+    db: &Db,
+    account: AccountId,
+    org: OrgId,
+    name: &str,
+) -> Result<NewToken, DbError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(DbError::Invalid("name: give the token a name of 1 to 100 characters".into()));

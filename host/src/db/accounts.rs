@@ -334,7 +334,12 @@ impl Db {
         Ok(())
     }
 
-    pub async fn create_setup_link(&self, token_hash: &str, org: OrgId, expires_at: i64) -> Result<(), DbError> {
+    pub async fn create_setup_link(
+        &self,
+        token_hash: &str,
+        org: OrgId,
+        expires_at: i64,
+    ) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO setup_links (token_hash, org_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )

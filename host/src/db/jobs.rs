@@ -403,13 +403,12 @@ impl Db {
 impl Db {
     /// The organization whose channel the job is for; `None` when there is no such job.
     pub async fn job_org(&self, id: i64) -> Result<Option<OrgId>, DbError> {
-        let row = sqlx::query(
-            "SELECT c.org_id FROM jobs j JOIN channels c ON c.id = j.channel_id WHERE j.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await
-        .context(|| format!("reading job {id}"))?;
+        let row =
+            sqlx::query("SELECT c.org_id FROM jobs j JOIN channels c ON c.id = j.channel_id WHERE j.id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await
+                .context(|| format!("reading job {id}"))?;
         row.map(|r| r.try_get("org_id").map(OrgId)).transpose().context(|| format!("reading job {id}"))
     }
 

@@ -143,7 +143,10 @@ pub async fn org_api_token(app: &crossdock::App, org: crossdock::model::OrgId, n
             .await
             .expect("the owner account is made"),
     };
-    crossdock::auth::token::create_api_token(&app.db, account, org, name).await.expect("a token is made").token
+    crossdock::auth::token::create_api_token(&app.db, account, org, name)
+        .await
+        .expect("a token is made")
+        .token
 }
 
 /// A client that sends the token `serve_api` made for the server `url` is under.
@@ -161,7 +164,9 @@ pub fn api_token(url: &str) -> String {
         .unwrap_or_else(|p| p.into_inner())
         .iter()
         .rev()
-        .find(|(base, _)| url.strip_prefix(base.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+        .find(|(base, _)| {
+            url.strip_prefix(base.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
         .map(|(_, token)| token.clone())
         .unwrap_or_else(|| panic!("{url} is not under an API that serve_api started"))
 }

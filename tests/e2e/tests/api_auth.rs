@@ -36,7 +36,9 @@ fn body_for(method: &str, path: &str, product: ProductId) -> Option<Value> {
             json!({ "sync_content": true, "auto_select": false, "stock_buffer": 3, "stock_share": 2 })
         }
         ("PUT", "/api/channels/{channel}/exchange-rate") => json!({ "rate": "0.0001" }),
-        ("PUT", "/api/channels/{channel}/selection") => json!({ "product_ids": [product.0], "selected": false }),
+        ("PUT", "/api/channels/{channel}/selection") => {
+            json!({ "product_ids": [product.0], "selected": false })
+        }
         ("PUT", "/api/channels/{channel}/products/{product}/category") => {
             json!({ "category_id": "600002", "attributes": [] })
         }
@@ -57,12 +59,7 @@ fn body_for(method: &str, path: &str, product: ProductId) -> Option<Value> {
     Some(body)
 }
 
-async fn call(
-    method: &str,
-    url: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
+async fn call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
     let method = Method::from_bytes(method.as_bytes()).expect("a method");
     let mut request = reqwest::Client::new().request(method, url);
     if let Some(token) = token {
@@ -126,7 +123,13 @@ async fn every_route_refuses_a_request_without_credentials_or_with_a_revoked_tok
     assert_eq!(status, StatusCode::OK);
     let (_, listed) = call("GET", &format!("{base}/api/tokens"), Some(&token), None).await;
     assert!(!listed.to_string().contains(&revoked[4..]), "a token's value is never listed: {listed}");
-    assert!(listed.as_array().expect("a list").iter().any(|t| t["id"] == made["id"] && !t["revoked_at"].is_null()));
+    assert!(
+        listed
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|t| t["id"] == made["id"] && !t["revoked_at"].is_null())
+    );
 
     let ids = [
         ("org", world.org.to_string()),
@@ -144,10 +147,22 @@ async fn every_route_refuses_a_request_without_credentials_or_with_a_revoked_tok
         let url = format!("{base}{}", fill(route.path, &ids));
         let body = body_for(route.method, route.path, ProductId(1));
         let (status, answer) = call(route.method, &url, None, body.clone()).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {} without credentials: {answer}", route.method, route.path);
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{} {} without credentials: {answer}",
+            route.method,
+            route.path
+        );
         assert!(answer["error"].as_str().is_some_and(|e| e.contains("Authorization: Bearer")), "{answer}");
         let (status, answer) = call(route.method, &url, Some(&revoked), body.clone()).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {} with a revoked token: {answer}", route.method, route.path);
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{} {} with a revoked token: {answer}",
+            route.method,
+            route.path
+        );
         assert!(answer["error"].as_str().is_some_and(|e| e.contains("revoked")), "{answer}");
         let (status, _) = call(route.method, &url, Some("cdk_made_up"), body).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {} with a made-up token", route.method, route.path);
@@ -198,9 +213,15 @@ async fn another_organizations_ids(database_url: &str) {
 
     // Organization A: its own store (the same sandbox platform) and a channel.
     let a_org = db.create_org("Intruder Org").await.expect("A is made");
-    crossdock::connections::connect_store(&world.app, a_org, "A's store", "shopify", shopify_settings(&world.shopify.base_url()))
-        .await
-        .expect("A's store connects");
+    crossdock::connections::connect_store(
+        &world.app,
+        a_org,
+        "A's store",
+        "shopify",
+        shopify_settings(&world.shopify.base_url()),
+    )
+    .await
+    .expect("A's store connects");
     let a_channel = crossdock::connections::add_channel(
         &world.app,
         a_org,
@@ -235,7 +256,13 @@ async fn another_organizations_ids(database_url: &str) {
         let url = format!("{base}{}", fill(route.path, &ids));
         let body = body_for(route.method, route.path, b_product);
         let (status, answer) = call(route.method, &url, Some(&a_token), body).await;
-        assert_eq!(status, StatusCode::NOT_FOUND, "{} {} with B's ids and A's token: {answer}", route.method, route.path);
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{} {} with B's ids and A's token: {answer}",
+            route.method,
+            route.path
+        );
         // The same answer as for an id that does not exist.
         let missing = answer["error"].as_str().expect("an error").to_string();
         assert!(missing.ends_with("not found"), "{missing}");
@@ -262,7 +289,10 @@ async fn another_organizations_ids(database_url: &str) {
     crossdock::queue::run_until_idle(&engine, &crossdock::queue::QueueSettings::default(), &|| {})
         .await
         .expect("A's queue drains");
-    assert!(db.listing(b_product, a_channel).await.expect("reads").is_none(), "B's product is not listed for A");
+    assert!(
+        db.listing(b_product, a_channel).await.expect("reads").is_none(),
+        "B's product is not listed for A"
+    );
     let listed_for_a = world.tiktok.products(&cipher).len();
     run_queue(&world).await;
     assert_eq!(world.tiktok.products(&cipher).len(), listed_for_a);
@@ -307,7 +337,11 @@ async fn a_cookie_session_reads_and_needs_its_csrf_token_to_change_anything() {
         .await
         .expect("answers");
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(unknown.text().await.expect("body"), wrong_body(), "an unknown email and a wrong password look alike");
+    assert_eq!(
+        unknown.text().await.expect("body"),
+        wrong_body(),
+        "an unknown email and a wrong password look alike"
+    );
 
     let login = anonymous
         .post(format!("{base}/api/session"))
@@ -330,7 +364,8 @@ async fn a_cookie_session_reads_and_needs_its_csrf_token_to_change_anything() {
     let csrf = session["csrf_token"].as_str().expect("a CSRF token").to_string();
     assert_eq!(session["organization"], world.org.0);
 
-    let me: Value = browser.get(format!("{base}/api/me")).send().await.expect("answers").json().await.expect("json");
+    let me: Value =
+        browser.get(format!("{base}/api/me")).send().await.expect("answers").json().await.expect("json");
     assert_eq!(me["via"], "session");
     assert_eq!(me["email"], email);
     assert_eq!(me["csrf_token"], csrf.as_str());
@@ -339,19 +374,34 @@ async fn a_cookie_session_reads_and_needs_its_csrf_token_to_change_anything() {
     let rate = format!("{base}/api/channels/{channel}/exchange-rate");
     let no_csrf = browser.put(&rate).json(&json!({ "rate": "0.0001" })).send().await.expect("answers");
     assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
-    let bad_csrf =
-        browser.put(&rate).header("X-CSRF-Token", "guess").json(&json!({ "rate": "0.0001" })).send().await.expect("answers");
+    let bad_csrf = browser
+        .put(&rate)
+        .header("X-CSRF-Token", "guess")
+        .json(&json!({ "rate": "0.0001" }))
+        .send()
+        .await
+        .expect("answers");
     assert_eq!(bad_csrf.status(), StatusCode::FORBIDDEN);
     assert_eq!(world.app.db.channel(channel).await.expect("reads").exchange_rate, None, "nothing changed");
-    let with_csrf =
-        browser.put(&rate).header("X-CSRF-Token", &csrf).json(&json!({ "rate": "1.25" })).send().await.expect("answers");
+    let with_csrf = browser
+        .put(&rate)
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({ "rate": "1.25" }))
+        .send()
+        .await
+        .expect("answers");
     assert_eq!(with_csrf.status(), StatusCode::OK);
     assert_eq!(
         world.app.db.channel(channel).await.expect("reads").exchange_rate.map(|r| r.to_string()),
         Some("1.25".to_string())
     );
 
-    let logout = browser.delete(format!("{base}/api/session")).header("X-CSRF-Token", &csrf).send().await.expect("answers");
+    let logout = browser
+        .delete(format!("{base}/api/session"))
+        .header("X-CSRF-Token", &csrf)
+        .send()
+        .await
+        .expect("answers");
     assert_eq!(logout.status(), StatusCode::OK);
     let after = browser.get(format!("{base}/api/me")).send().await.expect("answers");
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "the session ended");
@@ -369,10 +419,12 @@ async fn repeated_wrong_passwords_are_throttled_even_before_the_right_one() {
     let url = format!("{}/api/session", api.base_url());
     let email = owner_email(world.org);
     for _ in 0..crossdock::auth::throttle::MAX_FAILURES {
-        let (status, _) = call("POST", &url, None, Some(json!({ "email": email, "password": "guess guess" }))).await;
+        let (status, _) =
+            call("POST", &url, None, Some(json!({ "email": email, "password": "guess guess" }))).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
-    let (status, answer) = call("POST", &url, None, Some(json!({ "email": email, "password": OWNER_PASSWORD }))).await;
+    let (status, answer) =
+        call("POST", &url, None, Some(json!({ "email": email, "password": OWNER_PASSWORD }))).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{answer}");
     assert!(answer["error"].as_str().is_some_and(|e| e.contains("wait a minute")), "{answer}");
 }
@@ -389,7 +441,8 @@ async fn the_setup_link_creates_the_first_account_once() {
     let api = serve_api(&world).await; // makes the kit's owner account too
     assert_eq!(crossdock::auth::account::setup_link_if_unclaimed(db, world.org).await.expect("reads"), None);
     let url = format!("{}/api/setup/{secret}", api.base_url());
-    let (status, answer) = call("POST", &url, None, Some(json!({ "email": "first@example.com", "password": "short" }))).await;
+    let (status, answer) =
+        call("POST", &url, None, Some(json!({ "email": "first@example.com", "password": "short" }))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert!(answer["error"].as_str().is_some_and(|e| e.contains("password")), "{answer}");
     let body = json!({ "email": "First@Example.com", "password": "a long enough password" });
@@ -399,8 +452,17 @@ async fn the_setup_link_creates_the_first_account_once() {
     let account = db.account_by_email("first@example.com").await.expect("reads").expect("the account exists");
     assert!(account.password_hash.starts_with("$argon2id$"), "stored as an Argon2id PHC string");
     let orgs = db.memberships(account.id).await.expect("reads");
-    assert_eq!(orgs.iter().map(|m| (m.organization, m.role.as_str())).collect::<Vec<_>>(), [(world.org, "owner")]);
-    let (status, _) = call("POST", &url, None, Some(json!({ "email": "second@example.com", "password": "another long password" }))).await;
+    assert_eq!(
+        orgs.iter().map(|m| (m.organization, m.role.as_str())).collect::<Vec<_>>(),
+        [(world.org, "owner")]
+    );
+    let (status, _) = call(
+        "POST",
+        &url,
+        None,
+        Some(json!({ "email": "second@example.com", "password": "another long password" })),
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a setup link works once");
     assert!(db.account_by_email("second@example.com").await.expect("reads").is_none());
 }
@@ -422,11 +484,13 @@ async fn signed_webhooks_work_without_credentials_and_on_their_own_listener() {
     let delivery = recorder.deliveries().pop().expect("a delivery");
 
     let state = crossdock::api::ApiState::new(world.app.clone(), crossdock_e2e::fast_settings());
-    let admin = crossdock_sandbox::server::ServerHandle::start(crossdock::api::admin_router(state.clone()), 0)
+    let admin =
+        crossdock_sandbox::server::ServerHandle::start(crossdock::api::admin_router(state.clone()), 0)
+            .await
+            .expect("binds");
+    let hooks = crossdock_sandbox::server::ServerHandle::start(crossdock::api::webhook_router(state), 0)
         .await
         .expect("binds");
-    let hooks =
-        crossdock_sandbox::server::ServerHandle::start(crossdock::api::webhook_router(state), 0).await.expect("binds");
     let token = org_api_token(&world.app, world.org, "admin").await;
     let path = format!("/webhooks/store/{}", world.org);
 
@@ -439,7 +503,10 @@ async fn signed_webhooks_work_without_credentials_and_on_their_own_listener() {
 
     let mut forged = delivery.clone();
     forged.body = br#"{"inventory_item_id": 1, "available": 1000}"#.to_vec();
-    assert_eq!(forged.replay(&format!("{}{path}", hooks.base_url())).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        forged.replay(&format!("{}{path}", hooks.base_url())).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let handled = delivery.replay(&format!("{}{path}", hooks.base_url())).await;
     assert_eq!(handled.status(), StatusCode::OK, "no credentials, a valid signature");
     run_queue(&world).await;

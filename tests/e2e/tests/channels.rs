@@ -95,15 +95,14 @@ async fn three_shops_get_their_own_prices_stock_shares_products_and_content_sett
 
     // The product center says why the German shop skipped the rest.
     let api = serve_api(&world).await;
-    let rows: Vec<ProductCenterRow> =
-        api_client(&api.base_url())
-            .get(format!("{}/api/channels/{}/products", api.base_url(), de.id))
-            .send()
-            .await
-            .expect("api answers")
-            .json()
-            .await
-            .expect("product center rows");
+    let rows: Vec<ProductCenterRow> = api_client(&api.base_url())
+        .get(format!("{}/api/channels/{}/products", api.base_url(), de.id))
+        .send()
+        .await
+        .expect("api answers")
+        .json()
+        .await
+        .expect("product center rows");
     let skipped: Vec<&ProductCenterRow> =
         rows.iter().filter(|r| r.state == Some(ListingState::Skipped)).collect();
     assert_eq!(skipped.len(), catalog.len() - kitchen);
