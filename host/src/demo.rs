@@ -256,7 +256,7 @@ async fn serve_admin(
     settings: &SyncSettings,
     listen: &str,
     stop: tokio_util::sync::CancellationToken,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+) -> anyhow::Result<(tokio::task::JoinHandle<()>, String)> {
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
         anyhow::anyhow!("binding the demo API to {listen} (choose another with --listen): {e}")
     })?;
@@ -275,14 +275,18 @@ async fn serve_admin(
     let account =
         world.app.db.first_member(world.org).await?.ok_or_else(|| anyhow::anyhow!("the demo account"))?;
     let token = crate::auth::token::create_api_token(&world.app.db, account, world.org, "demo").await?;
-    println!("\nAdmin API at http://{address} (organization {}). Log in with:", world.org);
-    println!("  email     {DEMO_EMAIL}");
-    println!("  password  {password}");
-    println!(
-        "  curl -c cookies.txt -H 'content-type: application/json' \\\n    -d '{{\"email\":\"{DEMO_EMAIL}\",\"password\":\"{password}\"}}' http://{address}/api/session"
+    let login = format!(
+        "Admin API at http://{address} (organization {org}). Log in with:\n  \
+         email     {DEMO_EMAIL}\n  \
+         password  {password}\n  \
+         curl -c cookies.txt -H 'content-type: application/json' \\\n    \
+         -d '{{\"email\":\"{DEMO_EMAIL}\",\"password\":\"{password}\"}}' http://{address}/api/session\n  \
+         or, as a program: curl -H 'Authorization: Bearer {token}' http://{address}/api/me",
+        org = world.org,
+        token = token.token
     );
-    println!("  or, as a program: curl -H 'Authorization: Bearer {}' http://{address}/api/me", token.token);
-    Ok(server)
+    println!("\n{login}");
+    Ok((server, login))
 }
 
 /// Runs the demo; with `once`, returns when every product is settled on every channel.
@@ -321,9 +325,12 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let queue = QueueSettings { workers: options.workers, ..QueueSettings::default() };
     let mut orders_shown = false;
     let stop_api = tokio_util::sync::CancellationToken::new();
-    let api = match options.once {
-        true => None,
-        false => Some(serve_admin(&world, &settings, &options.listen, stop_api.clone()).await?),
+    let (api, mut login) = match options.once {
+        true => (None, None),
+        false => {
+            let (server, login) = serve_admin(&world, &settings, &options.listen, stop_api.clone()).await?;
+            (Some(server), Some(login))
+        }
     };
     loop {
         let engine = world.engine(settings.clone()).await?;
@@ -337,6 +344,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             break;
         }
         println!("\nServing the sandboxes; syncing again every 30 s. Ctrl-C to stop.");
+        // Once more after the first summary, where it is easy to see.
+        if let Some(login) = login.take() {
+            println!("{login}");
+        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(30)) => {}
             _ = tokio::signal::ctrl_c() => break,
