@@ -533,3 +533,85 @@ async fn the_openapi_document_is_public_and_lists_every_route_with_its_security(
         assert_eq!(secured, route.access == Access::Caller, "{} {}", route.method, route.path);
     }
 }
+
+/// An account in two organizations: login picks the oldest membership or the one asked for,
+/// the session switches between its own, never to another; a token stays with its one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_acts_for_one_of_its_accounts_organizations_at_a_time() {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(1), one_shop()).await;
+    let api = serve_api(&world).await;
+    let base = api.base_url();
+    let db = &world.app.db;
+    let account =
+        db.account_by_email(&owner_email(world.org)).await.expect("reads").expect("the kit's owner");
+    let second = db.create_org("Second Org").await.expect("made");
+    db.add_membership(account.id, second, "member").await.expect("added");
+    let stranger = db.create_org("Stranger Org").await.expect("made");
+    let login = |organization: Option<i64>| {
+        let url = format!("{base}/api/session");
+        async move {
+            let mut body = json!({ "email": owner_email(world.org), "password": OWNER_PASSWORD });
+            if let Some(org) = organization {
+                body["organization"] = json!(org);
+            }
+            let response = reqwest::Client::new().post(url).json(&body).send().await.expect("answers");
+            let status = response.status();
+            let cookie = response
+                .headers()
+                .get("set-cookie")
+                .map(|c| c.to_str().expect("text").split(';').next().expect("pair").to_string());
+            (status, cookie, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (_, cookie, session) = login(None).await;
+    assert_eq!(session["organization"], world.org.0, "the oldest membership by default");
+    let (_, _, asked) = login(Some(second.0)).await;
+    assert_eq!(asked["organization"], second.0);
+    let (status, cookie_for_stranger, _) = login(Some(stranger.0)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not a member");
+    assert!(cookie_for_stranger.is_none());
+
+    let cookie = cookie.expect("a cookie");
+    let csrf = session["csrf_token"].as_str().expect("csrf").to_string();
+    let client = reqwest::Client::new();
+    let switch = |org: i64| {
+        client
+            .put(format!("{base}/api/session"))
+            .header("cookie", &cookie)
+            .header("X-CSRF-Token", &csrf)
+            .json(&json!({ "organization": org }))
+            .send()
+    };
+    assert_eq!(switch(stranger.0).await.expect("answers").status(), StatusCode::NOT_FOUND);
+    assert_eq!(switch(second.0).await.expect("answers").status(), StatusCode::OK);
+    let me: Value = client
+        .get(format!("{base}/api/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["organization"], second.0);
+    assert_eq!(me["organizations"].as_array().map(Vec::len), Some(2));
+    // Now the first organization's channel is someone else's to this session.
+    let channel = world.channels[0].id;
+    let (status, _) = {
+        let response = client
+            .get(format!("{base}/api/channels/{channel}/products"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("answers");
+        (response.status(), ())
+    };
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let token = api_token(&base);
+    let (status, answer) =
+        call("PUT", &format!("{base}/api/session"), Some(&token), Some(json!({ "organization": second.0 })))
+            .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a token keeps its organization: {answer}");
+}
