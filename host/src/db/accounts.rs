@@ -162,6 +162,12 @@ impl Db {
         expires_at: i64,
     ) -> Result<(), DbError> {
         let now = now_ms();
+        // Expired sessions go as new ones come, so the table stays the size of the live ones.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.pool())
+            .await
+            .context(|| "deleting expired sessions".into())?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, account_id, org_id, csrf_token, created_at, expires_at, \
              last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $5)",
