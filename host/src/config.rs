@@ -31,9 +31,19 @@ pub struct ServeConfig {
     /// `sqlite:crossdock.db` (default) or `postgres://…`.
     #[serde(default = "default_database_url")]
     pub database_url: String,
-    /// Where the HTTP API and the webhook receiver listen.
+    /// Where the HTTP API (and, unless `listen-webhooks` is set, the webhook receivers)
+    /// listen.
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// A separate address for the public webhook receivers (`/webhooks/…`), e.g.
+    /// `0.0.0.0:8081`: when set, `listen` serves only the authenticated API and this only the
+    /// webhooks, so the admin can stay on a private network.
+    #[serde(default)]
+    pub listen_webhooks: Option<String>,
+    /// Mark the session cookie `Secure` (set it when the admin is reached over HTTPS, e.g.
+    /// behind a TLS-terminating proxy).
+    #[serde(default)]
+    pub secure_cookies: bool,
     /// The organization this process syncs; created on first start.
     pub organization: String,
     /// Seconds between catalog reads (webhooks come later; this is the reconciliation).

@@ -4,7 +4,7 @@ pub mod ids;
 pub mod money;
 pub mod product;
 
-pub use ids::{ChannelId, OrgId, ProductId, StoreId};
+pub use ids::{AccountId, ChannelId, OrgId, ProductId, StoreId};
 pub use money::{Currency, Money, MoneyError};
 pub use product::{Image, Product, ProductStatus, Variant};
 pub mod account;

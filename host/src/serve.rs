@@ -4,6 +4,7 @@
 
 use crate::api::{self, ApiState};
 use crate::app::App;
+use crate::auth::account::setup_link_if_unclaimed;
 use crate::catalog::drift::schedule_drift_checks;
 use crate::catalog::import::import_catalog;
 use crate::config::ServeConfig;
@@ -121,18 +122,38 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
         lease: Duration::from_secs(config.lease_secs.max(3)),
         ..QueueSettings::default()
     };
-    let state = ApiState::new(app.clone(), settings.clone());
+    let mut state = ApiState::new(app.clone(), settings.clone());
+    state.secure_cookies = config.secure_cookies;
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
 
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     tracing::info!(org = %org, listen = %config.listen, poll_secs = config.poll_interval_secs, "serving");
-    let stop = cancel.clone();
-    let router = api::router(state.clone());
-    tasks.spawn(async move {
-        axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await?;
-        anyhow::Ok(())
-    });
+    let routers = match &config.listen_webhooks {
+        Some(address) => {
+            let webhooks = tokio::net::TcpListener::bind(address).await?;
+            tracing::info!(listen_webhooks = %address, "webhook receivers on their own address");
+            vec![(listener, api::admin_router(state.clone())), (webhooks, api::webhook_router(state.clone()))]
+        }
+        None => vec![(listener, api::router(state.clone()))],
+    };
+    for (listener, router) in routers {
+        let stop = cancel.clone();
+        tasks.spawn(async move {
+            // The client address feeds the login throttle.
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, service).with_graceful_shutdown(stop.cancelled_owned()).await?;
+            anyhow::Ok(())
+        });
+    }
+    if let Some(secret) = setup_link_if_unclaimed(&app.db, org).await? {
+        println!(
+            "No account can log in to organization `{}` yet. Create the first one within 24 hours:\n  \
+             POST http://{}/api/setup/{secret} with {{\"email\": \"…\", \"password\": \"…\"}}\n  \
+             (the admin page /setup/{secret} once it exists), or run `crossdock account create`.",
+            config.organization, config.listen
+        );
+    }
 
     let (stop, woken) = (cancel.clone(), state.work_queued.clone());
     let (worker_app, worker_settings) = (app.clone(), settings.clone());

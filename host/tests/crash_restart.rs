@@ -411,6 +411,55 @@ struct Serve {
     log: PathBuf,
     listen: String,
     label: String,
+    /// An API token of the configuration's organization (see `api_token`).
+    token: String,
+}
+
+/// The `crossdock` binary with the environment a configuration needs.
+fn crossdock_command(config_text: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_crossdock"));
+    command.env_remove("CROSSDOCK_DATABASE_URL").env_remove("CROSSDOCK_SECRET_KEY");
+    if config_text.contains("database-url = \"postgres") {
+        // PostgreSQL keeps connection secrets sealed with a key the processes must share;
+        // SQLite makes its key file beside the database on the first start.
+        command.env("CROSSDOCK_SECRET_KEY", TEST_SECRET_KEY);
+    }
+    command
+}
+
+/// An API token for the configuration's organization, made once per configuration with the
+/// CLI as an operator would (`account create`, then `token create`) and kept beside it.
+fn api_token(config: &Path, config_text: &str) -> String {
+    let kept = config.with_extension("token");
+    if let Ok(token) = std::fs::read_to_string(&kept) {
+        return token;
+    }
+    // One account per configuration: several may share a database.
+    let stem = config.file_stem().and_then(|s| s.to_str()).unwrap_or("serve").to_string();
+    let mut account = crossdock_command(config_text)
+        .args(["account", "create", "--password-stdin", "--email"])
+        .arg(format!("ops-{stem}@crash.test"))
+        .arg("--config")
+        .arg(config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the crossdock binary starts");
+    std::io::Write::write_all(&mut account.stdin.take().expect("stdin is piped"), b"crash test password\n")
+        .expect("the password is written");
+    let made = account.wait_with_output().expect("account create finishes");
+    assert!(made.status.success(), "account create failed: {}", String::from_utf8_lossy(&made.stderr));
+    let out = crossdock_command(config_text)
+        .args(["token", "create", "--name", "crash test", "--config"])
+        .arg(config)
+        .output()
+        .expect("token create runs");
+    assert!(out.status.success(), "token create failed: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let token = stdout.lines().find(|l| l.starts_with("cdk_")).expect("the token is printed").to_string();
+    std::fs::write(&kept, &token).expect("the scratch dir is writable");
+    token
 }
 
 impl Serve {
@@ -425,13 +474,8 @@ impl Serve {
             .and_then(|l| l.strip_suffix('"'))
             .expect("the config names its listen address")
             .to_string();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_crossdock"));
-        command.env_remove("CROSSDOCK_DATABASE_URL").env_remove("CROSSDOCK_SECRET_KEY");
-        if text.contains("database-url = \"postgres") {
-            // PostgreSQL keeps connection secrets sealed with a key the processes must share;
-            // SQLite makes its key file beside the database on the first start.
-            command.env("CROSSDOCK_SECRET_KEY", TEST_SECRET_KEY);
-        }
+        let token = api_token(config, &text);
+        let mut command = crossdock_command(&text);
         let child = command
             .arg("serve")
             .arg("--config")
@@ -443,7 +487,7 @@ impl Serve {
             .stderr(err)
             .spawn()
             .expect("the crossdock binary starts");
-        Serve { child: std::sync::Mutex::new(child), log, listen, label: label.to_string() }
+        Serve { child: std::sync::Mutex::new(child), log, listen, label: label.to_string(), token }
     }
 
     /// Waits until the API answers (the configuration is applied and the loops run).
@@ -452,7 +496,7 @@ impl Serve {
         let url = format!("http://{}/api/failures", self.listen);
         loop {
             self.assert_alive();
-            if let Ok(response) = reqwest::get(&url).await
+            if let Ok(response) = reqwest::Client::new().get(&url).bearer_auth(&self.token).send().await
                 && response.status().is_success()
             {
                 return;
@@ -478,8 +522,15 @@ impl Serve {
     /// `GET /api/failures` is empty.
     async fn assert_no_failures(&self) {
         let url = format!("http://{}/api/failures", self.listen);
-        let failures: serde_json::Value =
-            reqwest::get(&url).await.expect("the API answers").json().await.expect("failures are JSON");
+        let failures: serde_json::Value = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("the API answers")
+            .json()
+            .await
+            .expect("failures are JSON");
         assert_eq!(failures, serde_json::json!([]), "no failed job\n{}", self.tail());
     }
 

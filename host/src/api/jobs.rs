@@ -1,6 +1,7 @@
 //! Failures: every failed job with the reason a merchant can act on, and its retry button.
 
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::db::jobs::FailedJob;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -36,14 +37,18 @@ pub fn router() -> Router<ApiState> {
     Router::new().route("/api/failures", get(failures)).route("/api/jobs/{job}/retry", post(retry))
 }
 
-async fn failures(State(state): State<ApiState>) -> Result<Json<Vec<FailureView>>, ApiError> {
-    Ok(Json(state.app.db.failed_jobs().await?.into_iter().map(FailureView::from).collect()))
+/// The caller's organization's failed jobs.
+async fn failures(caller: Caller, State(state): State<ApiState>) -> Result<Json<Vec<FailureView>>, ApiError> {
+    let failed = state.app.db.failed_jobs_of(Some(caller.org)).await?;
+    Ok(Json(failed.into_iter().map(FailureView::from).collect()))
 }
 
 async fn retry(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(job): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    state.job_of(&caller, job).await?;
     if !state.app.db.retry_now(job).await? {
         return Err(ApiError::Conflict(format!("job {job} is not failed, so there is nothing to retry")));
     }

@@ -2,8 +2,8 @@
 //! dry runs over the whole catalog before saving.
 
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::catalog::dry_run::{DryRunReport, dry_run};
-use crate::model::ChannelId;
 use crate::rules::RuleKind;
 use axum::extract::{Path, State};
 use axum::routing::{post, put};
@@ -33,12 +33,13 @@ fn kind(name: &str) -> Result<RuleKind, ApiError> {
 }
 
 async fn save(
+    caller: Caller,
     State(state): State<ApiState>,
     Path((channel, name)): Path<(i64, String)>,
     Json(body): Json<RuleBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let (channel, kind) = (ChannelId(channel), kind(&name)?);
-    state.app.db.channel(channel).await?;
+    let channel = state.channel_of(&caller, channel).await?.id;
+    let kind = kind(&name)?;
     let label = format!("channel {channel} {} rule (new version)", kind.as_str());
     crate::rules::check(&state.app.rules, kind, &label, &body.source)?;
     let saved = state.app.db.save_rule(channel, kind, &body.source).await?;
@@ -48,12 +49,13 @@ async fn save(
 }
 
 async fn run_dry(
+    caller: Caller,
     State(state): State<ApiState>,
     Path((channel, name)): Path<(i64, String)>,
     Json(body): Json<RuleBody>,
 ) -> Result<Json<DryRunReport>, ApiError> {
-    let (channel, kind) = (ChannelId(channel), kind(&name)?);
-    let row = state.app.db.channel(channel).await?;
+    let row = state.channel_of(&caller, channel).await?;
+    let (channel, kind) = (row.id, kind(&name)?);
     let engine = state.engine(row.org_id).await?;
     Ok(Json(dry_run(&engine, channel, kind, &body.source).await?))
 }

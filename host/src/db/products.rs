@@ -219,7 +219,7 @@ impl Db {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT id, record, deleted FROM products WHERE id IN ({}) ORDER BY id",
+                "SELECT id, store_id, record, deleted FROM products WHERE id IN ({}) ORDER BY id",
                 super::placement::id_list(chunk)
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -232,6 +232,7 @@ impl Db {
                 let record: String = row.try_get("record").context(ctx)?;
                 found.push(StoredProduct {
                     id,
+                    store_id: StoreId(row.try_get("store_id").context(ctx)?),
                     product: serde_json::from_str(&record)
                         .map_err(|e| DbError::Corrupt(format!("product {id}: {e}")))?,
                     deleted: row.try_get::<i64, _>("deleted").context(ctx)? != 0,
@@ -271,6 +272,8 @@ impl Db {
 #[derive(Debug, Clone)]
 pub struct StoredProduct {
     pub id: ProductId,
+    /// The store it was read from: a channel only ever carries its own organization's.
+    pub store_id: StoreId,
     pub product: Product,
     pub deleted: bool,
 }
