@@ -4,6 +4,7 @@
 
 mod channels;
 mod error;
+mod health;
 mod jobs;
 mod onboarding;
 mod orders;
@@ -12,6 +13,7 @@ mod rules;
 mod webhooks;
 
 pub use error::ApiError;
+pub use health::Health;
 
 use crate::app::App;
 use crate::catalog::reconcile::{ReconcileReport, reconcile_products};
@@ -28,11 +30,21 @@ pub struct ApiState {
     pub settings: SyncSettings,
     /// Woken whenever a handler queued work, so the workers start at once.
     pub work_queued: Arc<Notify>,
+    /// What `/readyz` checks besides the database.
+    pub health: Health,
+    /// One dry run at a time per organization.
+    pub dry_runs: rules::DryRunSlots,
 }
 
 impl ApiState {
     pub fn new(app: App, settings: SyncSettings) -> Self {
-        ApiState { app, settings, work_queued: Arc::new(Notify::new()) }
+        ApiState {
+            app,
+            settings,
+            work_queued: Arc::new(Notify::new()),
+            health: Health::default(),
+            dry_runs: Default::default(),
+        }
     }
 
     pub(crate) async fn engine(&self, org: OrgId) -> Result<SyncEngine, ApiError> {
@@ -78,6 +90,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(jobs::router())
         .merge(orders::router())
         .merge(webhooks::router())
+        .merge(health::router())
         .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .with_state(state)
 }

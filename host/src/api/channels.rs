@@ -88,6 +88,7 @@ async fn set_options(
     Path(channel): Path<i64>,
     Json(options): Json<ChannelOptions>,
 ) -> Result<Json<ChannelOptions>, ApiError> {
+    options.validate()?;
     state.app.db.channel(ChannelId(channel)).await?;
     state.app.db.set_channel_options(ChannelId(channel), options).await?;
     // The channel (and its siblings, whose shares change) is reconciled by the workers.
@@ -100,6 +101,7 @@ async fn set_rate(
     Path(channel): Path<i64>,
     Json(body): Json<RateBody>,
 ) -> Result<Json<RateBody>, ApiError> {
+    crate::model::limits::check_exchange_rate("rate", body.rate)?;
     state.app.db.channel(ChannelId(channel)).await?;
     connections::set_exchange_rate(&state.app, ChannelId(channel), body.rate).await?;
     state.work_queued.notify_one();

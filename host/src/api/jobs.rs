@@ -1,4 +1,5 @@
-//! Failures: every failed job with the reason a merchant can act on, and its retry button.
+//! Failures: every failed job with the reason a merchant can act on, and its retry button;
+//! and stuck jobs (leased past their lease) with what is being done about them.
 
 use super::{ApiError, ApiState};
 use crate::db::jobs::FailedJob;
@@ -36,8 +37,28 @@ pub fn router() -> Router<ApiState> {
     Router::new().route("/api/failures", get(failures)).route("/api/jobs/{job}/retry", post(retry))
 }
 
+/// Failed jobs, then stuck ones (state `stuck`): jobs leased past their lease, whose worker
+/// stopped, with what is being done about them.
 async fn failures(State(state): State<ApiState>) -> Result<Json<Vec<FailureView>>, ApiError> {
-    Ok(Json(state.app.db.failed_jobs().await?.into_iter().map(FailureView::from).collect()))
+    let mut views: Vec<FailureView> =
+        state.app.db.failed_jobs().await?.into_iter().map(FailureView::from).collect();
+    for stuck in state.app.db.expired_jobs().await? {
+        views.push(FailureView {
+            job: stuck.id,
+            kind: crate::db::jobs::JobKind::parse(&stuck.kind).map_or("unknown", |k| k.as_str()),
+            channel: stuck.channel_id.0,
+            product: stuck.product_id.0,
+            state: "stuck",
+            attempts: stuck.attempts,
+            reason: format!(
+                "leased past its lease by {} s: its worker stopped (a crash or a stopped `serve`); \
+                 the queue takes it back and runs it again on its next round — if this stays, \
+                 check that `serve` runs and what /readyz says",
+                stuck.expired_secs
+            ),
+        });
+    }
+    Ok(Json(views))
 }
 
 async fn retry(

@@ -5,6 +5,7 @@
 use super::{ApiError, ApiState};
 use crate::db::listings::{DriftCorrection, ProductCenterRow};
 use crate::db::placement::{CategoryTemplate, HandCategory, LinkIssue, MatchField};
+use crate::model::limits::check_range;
 use crate::model::{AttributeValue, ChannelId, ProductId};
 use axum::extract::{Path, State};
 use axum::routing::{get, put};
@@ -29,6 +30,11 @@ pub struct TemplateBody {
     #[serde(default = "default_priority")]
     pub priority: i64,
 }
+
+/// Most products one selection request may name.
+pub const MAX_SELECTION: usize = 10_000;
+/// Template priorities lie within ± this.
+pub const MAX_PRIORITY: i64 = 1_000_000;
 
 fn default_priority() -> i64 {
     100
@@ -66,6 +72,7 @@ async fn select(
     Json(body): Json<SelectionBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let channel = ChannelId(channel);
+    check_range("product_ids (count)", body.product_ids.len(), 0, MAX_SELECTION)?;
     let row = state.app.db.channel(channel).await?;
     let products: Vec<ProductId> = body.product_ids.iter().copied().map(ProductId).collect();
     state.check_products(row.org_id, &products).await?;
@@ -95,6 +102,7 @@ async fn save_template(
     Json(body): Json<TemplateBody>,
 ) -> Result<Json<Vec<CategoryTemplate>>, ApiError> {
     let channel = ChannelId(channel);
+    check_range("priority", body.priority, -MAX_PRIORITY, MAX_PRIORITY)?;
     state.app.db.channel(channel).await?;
     state
         .app
