@@ -73,7 +73,7 @@ pub struct StuckJob {
 fn scope(channels: Option<&[ChannelId]>, column: &str) -> String {
     match channels {
         None => String::new(),
-        Some(ids) if ids.is_empty() => " AND 1 = 0".to_string(),
+        Some([]) => " AND 1 = 0".to_string(),
         Some(ids) => {
             let list: Vec<String> = ids.iter().map(|c| c.0.to_string()).collect();
             format!(" AND {column} IN ({})", list.join(", "))
