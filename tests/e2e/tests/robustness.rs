@@ -5,6 +5,7 @@
 //! webhooks are deduplicated on what their signature covers.
 
 use crossdock::api::{ApiState, router};
+use crossdock::catalog::import::import_catalog;
 use crossdock::db::jobs::JobKind;
 use crossdock::demo::{SandboxWorld, WEBHOOK_SECRET};
 use crossdock::rules::RuleKind;
@@ -282,4 +283,38 @@ async fn webhook_deduplication_keys_on_the_signed_body_not_the_event_id_header_a
     );
     let kept = world.app.db.prune_webhook_deliveries(Duration::from_secs(7 * 86_400)).await.expect("prunes");
     assert_eq!(kept, 0, "deliveries inside the window stay");
+}
+
+/// A catalog read cut short (here: the process dies after its second page) resumes after the
+/// last committed page instead of reading from page 1 again; the products of the pages read
+/// before the crash are not taken for deleted; the next read starts over and still notices a
+/// product the store deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_read_cut_short_resumes_after_its_last_committed_page() {
+    init_tracing();
+    let catalog = active_products(6);
+    let world = world(&fresh_sqlite_url(), catalog.clone(), one_shop()).await;
+    let settings = crossdock::sync::SyncSettings { page_size: 2, ..fast_settings() };
+    let engine = world.engine(settings.clone()).await.expect("loads");
+    let crashed = tokio::spawn(async move {
+        import_catalog(&engine, &|report| {
+            if report.products >= 4 {
+                panic!("the process dies after its second page");
+            }
+        })
+        .await
+    })
+    .await;
+    assert!(crashed.expect_err("the read died").is_panic());
+
+    let engine = world.engine(settings.clone()).await.expect("loads");
+    let resumed = import_catalog(&engine, &|_| {}).await.expect("the read resumes");
+    assert_eq!(resumed.products, 2, "only the third page is read again: {resumed:?}");
+    assert_eq!(resumed.deleted, 0, "the pages read before the crash count as seen");
+    let stored = world.app.db.product_ids(engine.store.id).await.expect("reads");
+    assert_eq!(stored.len(), 6);
+
+    assert!(world.shopify.delete_product(&catalog[0].handle));
+    let again = import_catalog(&engine, &|_| {}).await.expect("a new read");
+    assert_eq!((again.products, again.deleted), (5, 1), "{again:?}");
 }
