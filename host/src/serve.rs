@@ -190,7 +190,13 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
                     import_catalog(&engine, &|_| woken.notify_one()).await?;
                     anyhow::Ok(())
                 };
-                if let Err(error) = round.await {
+                // Stopping drops a read half-way: each committed page recorded where the read
+                // goes on, so the next start resumes there.
+                let ended = tokio::select! {
+                    ended = round => ended,
+                    _ = stop.cancelled() => return anyhow::Ok(()),
+                };
+                if let Err(error) = ended {
                     tracing::error!(error = %format!("{error:#}"), "catalog read failed; next round retries");
                 }
                 tokio::select! {
@@ -212,7 +218,12 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
                     let engine = SyncEngine::load(&app, org, settings.clone()).await?;
                     anyhow::Ok(crate::orders::import::poll_orders(&engine).await?)
                 };
-                match round.await {
+                // Polls are level-triggered: one dropped at shutdown is simply done again.
+                let ended = tokio::select! {
+                    ended = round => ended,
+                    _ = stop.cancelled() => return anyhow::Ok(()),
+                };
+                match ended {
                     Ok(report) if report.orders_due > 0 => woken.notify_one(),
                     Ok(_) => {}
                     Err(error) => {
@@ -244,7 +255,11 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
                     schedule_drift_checks(&engine).await?;
                     anyhow::Ok(())
                 };
-                match round.await {
+                let ended = tokio::select! {
+                    ended = round => ended,
+                    _ = stop.cancelled() => return anyhow::Ok(()),
+                };
+                match ended {
                     Ok(()) => woken.notify_one(),
                     Err(error) => tracing::error!(error = %format!("{error:#}"), "drift checks not queued; next round retries"),
                 }
