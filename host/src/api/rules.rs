@@ -116,8 +116,10 @@ async fn gate(
         Err(e) => return Err(e),
     };
     let products = engine.app.db.product_ids(engine.store.id).await?.len();
-    let limits =
-        DryRunLimits { max_errors: Some(products * MAX_FAILING_PERCENT / 100), ..DryRunLimits::default() };
+    let limits = DryRunLimits {
+        budget: state.settings.dry_run_budget,
+        max_errors: Some(products * MAX_FAILING_PERCENT / 100),
+    };
     let report = match dry_run(&engine, channel, kind, source, limits).await {
         Ok(report) => report,
         Err(DryRunError::Blocked(..)) => return Ok(None),
@@ -160,7 +162,8 @@ async fn run_dry(
     let row = state.app.db.channel(channel).await?;
     let _slot = state.dry_runs.take(row.org_id)?;
     let engine = state.engine(row.org_id).await?;
-    Ok(Json(dry_run(&engine, channel, kind, &body.source, DryRunLimits::default()).await?))
+    let limits = DryRunLimits { budget: state.settings.dry_run_budget, max_errors: None };
+    Ok(Json(dry_run(&engine, channel, kind, &body.source, limits).await?))
 }
 
 #[cfg(test)]

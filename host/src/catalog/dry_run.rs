@@ -109,7 +109,7 @@ pub async fn dry_run(
         let started = Instant::now();
         let mut report = DryRunReport::default();
         for (id, product, by_hand) in products {
-            if started.elapsed() > limits.budget {
+            if started.elapsed() >= limits.budget {
                 report.stopped = Some(format!(
                     "stopped after {} products: past the dry run's budget of {} s; the rule is too slow \
                      for this catalog",

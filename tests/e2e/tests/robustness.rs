@@ -318,3 +318,33 @@ async fn a_catalog_read_cut_short_resumes_after_its_last_committed_page() {
     let again = import_catalog(&engine, &|_| {}).await.expect("a new read");
     assert_eq!((again.products, again.deleted), (5, 1), "{again:?}");
 }
+
+/// A dry run past its budget stops and says so, and the rule it gates is refused (unless
+/// forced). The budget here is zero, so the very first product is past it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_whose_dry_run_runs_past_its_budget_is_refused_and_the_dry_run_says_where_it_stopped() {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(2), one_shop()).await;
+    sync(&world).await;
+    let channel = world.channels[0].id;
+    let settings = crossdock::sync::SyncSettings { dry_run_budget: Duration::ZERO, ..fast_settings() };
+    let api =
+        ServerHandle::start(router(ApiState::new(world.app.clone(), settings)), 0).await.expect("binds");
+    let rule = json!({ "source": "(price * rate * 2).round(2)" });
+    let base = format!("{}/api/channels/{channel}/rules/price", api.base_url());
+    let report = api_ok(Method::POST, &format!("{base}/dry-run"), Some(rule.clone())).await;
+    assert_eq!(report["products"], 0, "{report}");
+    assert!(report["stopped"].as_str().is_some_and(|s| s.contains("budget")), "{report}");
+    let active = || async { world.app.db.active_rule(channel, RuleKind::Price).await.expect("reads") };
+    let initial = active().await.map(|r| r.version);
+    let (status, answer) = api_call(Method::PUT, &base, Some(rule)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(answer["error"].as_str().is_some_and(|e| e.contains("budget")), "{answer}");
+    let before = active().await.map(|r| r.version);
+    assert_eq!(before, initial, "the refused rule is not saved");
+    let forced = json!({ "source": "(price * rate * 2).round(2)", "force": true });
+    api_ok(Method::PUT, &base, Some(forced)).await;
+    let after = active().await.expect("saved when forced");
+    assert_ne!(Some(after.version), before, "saved only when forced");
+    assert_eq!(after.source, "(price * rate * 2).round(2)");
+}
