@@ -348,3 +348,106 @@ async fn a_rule_whose_dry_run_runs_past_its_budget_is_refused_and_the_dry_run_sa
     assert_ne!(Some(after.version), before, "saved only when forced");
     assert_eq!(after.source, "(price * rate * 2).round(2)");
 }
+
+/// A new token from the TikTok sandbox's auth host (the old one stops working).
+async fn reauthorize(tiktok: &crossdock_sandbox::tiktok::TikTokSandbox) -> String {
+    let url = format!(
+        "{}/api/v2/token/get?app_key=sandbox-app-key&app_secret=sandbox-app-secret&auth_code={}\
+         &grant_type=authorized_code",
+        tiktok.base_url(),
+        tiktok.authorization_code()
+    );
+    let answer: Value = reqwest::get(url).await.expect("the auth host answers").json().await.expect("json");
+    answer["data"]["access_token"].as_str().expect("a new token").to_string()
+}
+
+/// The work that failed because a shop's token stopped working runs again once the operator
+/// puts the new token in `crossdock.toml` and it checks out: nothing stays failed. (The
+/// failures are written as a sync on the dead token leaves them: `run_until_idle` itself
+/// would wait for ever on a channel it cannot link.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_failed_on_a_dead_token_runs_again_once_the_new_token_is_applied() {
+    use crossdock::config::ServeConfig;
+    use crossdock::queue::{QueueSettings, run_until_idle};
+    use crossdock_sandbox::shopify::{ShopifyConfig, ShopifySandbox};
+    use crossdock_sandbox::tiktok::{TikTokConfig, TikTokSandbox};
+    init_tracing();
+    let shopify = ShopifySandbox::start(ShopifyConfig {
+        shop_name: "Token shop".into(),
+        currency: "USD".into(),
+        access_token: "tok".into(),
+        catalog: active_products(2),
+    })
+    .await
+    .expect("shopify");
+    let tiktok =
+        TikTokSandbox::start(TikTokConfig { shops: one_shop(), ..Default::default() }).await.expect("tiktok");
+    let shop = tiktok.shops()[0].clone();
+    let dir = std::env::temp_dir().join(format!("crossdock-token-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("secrets")).expect("temp dir");
+    std::fs::write(dir.join("secrets/key"), "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=").expect("key");
+    std::fs::write(dir.join("secrets/shopify"), "tok").expect("secret");
+    std::fs::write(dir.join("secrets/tts-secret"), "sandbox-app-secret").expect("secret");
+    std::fs::write(dir.join("secrets/tts-token"), tiktok.access_token()).expect("secret");
+    let path = dir.join("crossdock.toml");
+    let config = format!(
+        r#"
+database-url = "{database_url}"
+organization = "Token Org"
+secret-key = "file:secrets/key"
+
+[store]
+name = "Token shop"
+plugin = "shopify"
+settings = {{ base-url = "{shopify}" }}
+secrets = {{ access-token = "file:secrets/shopify" }}
+
+[[channels]]
+name = "US"
+plugin = "tiktok-shop"
+settings = {{ base-url = "{tiktok}", app-key = "sandbox-app-key", shop-cipher = "{cipher}", category-id = "600001" }}
+secrets = {{ app-secret = "file:secrets/tts-secret", access-token = "file:secrets/tts-token" }}
+"#,
+        database_url = fresh_sqlite_url(),
+        shopify = shopify.base_url(),
+        tiktok = tiktok.base_url(),
+        cipher = shop.cipher,
+    );
+    std::fs::write(&path, config).expect("config");
+    let config = ServeConfig::load(&path).expect("the config is valid");
+    let key = config.secret_key(&path).expect("the key file is read");
+    let app = crossdock::App::start_with_key(&config.database_url, key).await.expect("app");
+    let org = crossdock::serve::apply_config(&app, &config, &path).await.expect("applied");
+
+    let queue = QueueSettings { workers: 2, ..QueueSettings::default() };
+    let engine = crossdock::sync::SyncEngine::load(&app, org, fast_settings()).await.expect("loads");
+    import_catalog(&engine, &|_| {}).await.expect("imports");
+    run_until_idle(&engine, &queue, &|| {}).await.expect("drains");
+
+    // The seller reconnected in TikTok: the stored token is dead, and the pushes made with it
+    // failed as unauthorized (the state a sync on the dead token leaves).
+    let new_token = reauthorize(&tiktok).await;
+    let failed = sqlx::query(
+        "UPDATE jobs SET state = 'failed', last_error = 'unauthorized: reconnect the account' \
+         WHERE kind = 'push_listing'",
+    )
+    .execute(app.db.pool())
+    .await
+    .expect("updates")
+    .rows_affected();
+    assert_eq!(failed, 2);
+    assert_eq!(app.db.failed_jobs().await.expect("reads").len(), 2);
+
+    // The operator puts the new token in the file; re-applying it checks it and retries.
+    std::fs::write(dir.join("secrets/tts-token"), &new_token).expect("secret");
+    crossdock::serve::apply_config(&app, &config, &path).await.expect("re-applied");
+    assert!(app.db.failed_jobs().await.expect("reads").is_empty(), "the failed work is queued again");
+    let queued = app.db.job_counts().await.expect("reads");
+    assert_eq!(queued.get(&crossdock::db::jobs::JobState::Queued), Some(&2), "{queued:?}");
+    let engine = crossdock::sync::SyncEngine::load(&app, org, fast_settings()).await.expect("loads");
+    run_until_idle(&engine, &queue, &|| {}).await.expect("drains");
+    assert!(app.db.failed_jobs().await.expect("reads").is_empty(), "nothing failed again");
+    let live = tiktok.products(&shop.cipher).iter().filter(|p| p.status != "DELETED").count();
+    assert_eq!(live, 2, "both products are listed, once");
+    let _ = std::fs::remove_dir_all(&dir);
+}
