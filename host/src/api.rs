@@ -10,6 +10,7 @@
 mod accounts;
 mod channels;
 mod error;
+mod health;
 mod jobs;
 mod onboarding;
 mod openapi;
@@ -20,6 +21,7 @@ mod rules;
 mod webhooks;
 
 pub use error::ApiError;
+pub use health::Health;
 
 use crate::app::App;
 use crate::auth::Caller;
@@ -44,6 +46,10 @@ pub struct ApiState {
     pub login_throttle: Arc<LoginThrottle>,
     /// Session cookies carry `Secure` (the admin is reached over HTTPS).
     pub secure_cookies: bool,
+    /// What `/readyz` checks besides the database.
+    pub health: Health,
+    /// One dry run at a time per organization.
+    pub dry_runs: rules::DryRunSlots,
 }
 
 impl ApiState {
@@ -54,6 +60,8 @@ impl ApiState {
             work_queued: Arc::new(Notify::new()),
             login_throttle: Arc::default(),
             secure_cookies: false,
+            health: Health::default(),
+            dry_runs: Default::default(),
         }
     }
 
@@ -143,6 +151,7 @@ pub fn admin_router(state: ApiState) -> Router {
         .merge(jobs::router())
         .merge(orders::router())
         .merge(plugins::router())
+        .merge(health::router())
         .layer(axum::extract::DefaultBodyLimit::max(2 * 1024 * 1024))
         .with_state(state)
 }
@@ -212,6 +221,13 @@ pub const ROUTES: &[Route] = &[
         "First run: create the organization's first account with the one-time setup link",
     ),
     route("GET", "/api/openapi.json", Access::Public, "This document"),
+    route("GET", "/healthz", Access::Public, "Liveness: 200 while the process answers"),
+    route(
+        "GET",
+        "/readyz",
+        Access::Public,
+        "Readiness: the database answers, every service loop runs, the queue moves (503 with the problems)",
+    ),
     route(
         "GET",
         "/api/orgs/{org}/onboarding",

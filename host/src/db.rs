@@ -4,6 +4,7 @@
 //! Connection secrets are sealed with the key given at connect (see `secrets`).
 
 pub mod accounts;
+pub mod health;
 pub mod jobs;
 pub mod listings;
 pub mod orders;

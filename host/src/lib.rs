@@ -25,6 +25,7 @@ pub mod rules;
 pub mod sandboxes;
 pub mod secrets;
 pub mod serve;
+pub mod supervisor;
 pub mod sync;
 
 pub use app::App;

@@ -1,6 +1,7 @@
 //! Domain records shared by every flow: ids, money and the catalog as the host sees it.
 
 pub mod ids;
+pub mod limits;
 pub mod money;
 pub mod product;
 

@@ -2,7 +2,8 @@
 //! first sync and started again, against the sandboxes over HTTP: every product ends listed
 //! exactly once on every shop, live, with no job left running, failed or dead. On
 //! PostgreSQL a second process running beside the first takes back the jobs of the first
-//! when it dies, within a lease, and finishes the sync alone.
+//! when it dies, within a lease, and finishes the sync alone. Stopped with SIGTERM instead,
+//! `serve` finishes its jobs in hand and leaves none leased.
 
 use axum::extract::State;
 use crossdock_sandbox::catalog::{CatalogProduct, generated_catalog};
@@ -133,6 +134,53 @@ async fn serve_killed_during_the_first_sync_lists_every_product_once_on_postgres
     if let Err(stuck) = takeover {
         panic!("{stuck}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// SIGTERM (what `docker stop`, systemd and Kubernetes send) in the middle of a sync: `serve`
+/// claims nothing new, finishes the jobs in hand, gives back their leases and exits cleanly;
+/// no job is left `running` for another process to wait a lease for. `/readyz` answered
+/// ready while it worked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stopped_with_sigterm_mid_sync_finishes_its_jobs_and_leaves_none_leased() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dir = scratch_dir("sigterm");
+    let database_url = format!("sqlite:{}", dir.join("crossdock.db").display());
+    let world = World::start().await;
+    let config = world.write_config(&dir, "crossdock.toml", &database_url, free_port());
+    // Slow calls keep every worker busy, so the signal surely finds jobs in hand.
+    world.tiktok.set_chaos(Chaos { latency: Duration::from_millis(300), ..Chaos::default() });
+    let serve = Serve::spawn(&config, &dir, "sigterm");
+    serve.wait_ready().await;
+    let ready = reqwest::get(format!("http://{}/readyz", serve.listen)).await.expect("answers");
+    assert_eq!(ready.status(), reqwest::StatusCode::OK, "{}", serve.tail());
+    let observer = Observer::connect(&database_url).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while observer.running_jobs().await.len() < 2 {
+        serve.assert_alive();
+        assert!(Instant::now() < deadline, "serve never held two jobs at once\n{}", serve.tail());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = serve.child.lock().expect("no panic while holding the child").id();
+    let signalled = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().expect("kill runs");
+    assert!(signalled.success());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        let exited = serve.child.lock().expect("no panic while holding the child").try_wait();
+        if let Ok(Some(status)) = exited {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop after SIGTERM\n{}", serve.tail());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    world.tiktok.set_chaos(Chaos::default());
+    assert!(status.success(), "serve exits cleanly on SIGTERM ({status})\n{}", serve.tail());
+    let log = std::fs::read_to_string(&serve.log).expect("the log reads");
+    assert!(log.contains("stopping: finishing the jobs in hand"), "{}", serve.tail());
+    let left = observer.running_jobs().await;
+    assert!(left.is_empty(), "jobs left leased after a graceful stop: {left:?}\n{}", serve.tail());
+    observer.pool.close().await;
+    drop(serve);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -91,6 +91,7 @@ async fn set_options(
     Json(options): Json<ChannelOptions>,
 ) -> Result<Json<ChannelOptions>, ApiError> {
     state.channel_of(&caller, channel).await?;
+    options.validate()?;
     state.app.db.set_channel_options(ChannelId(channel), options).await?;
     // The channel (and its siblings, whose shares change) is reconciled by the workers.
     state.work_queued.notify_one();
@@ -104,6 +105,7 @@ async fn set_rate(
     Json(body): Json<RateBody>,
 ) -> Result<Json<RateBody>, ApiError> {
     state.channel_of(&caller, channel).await?;
+    crate::model::limits::check_exchange_rate("rate", body.rate)?;
     connections::set_exchange_rate(&state.app, ChannelId(channel), body.rate).await?;
     state.work_queued.notify_one();
     Ok(Json(body))

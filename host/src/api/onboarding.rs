@@ -88,6 +88,9 @@ async fn onboarding(
             detail: format!("{active} active, {failed} need attention"),
         });
     }
+    let ids: Vec<crate::model::ChannelId> = channels.iter().map(|c| c.id).collect();
+    let stuck = db.stuck_work(Some(&ids)).await?;
+    steps.push(Step { step: "work is moving".into(), done: stuck.is_empty(), detail: stuck.describe() });
     let complete = steps.iter().all(|s| s.done);
     Ok(Json(Onboarding { organization: org.0, complete, steps }))
 }

@@ -6,6 +6,7 @@ use super::{ApiError, ApiState};
 use crate::auth::Caller;
 use crate::db::listings::{DriftCorrection, ProductCenterRow};
 use crate::db::placement::{CategoryTemplate, HandCategory, LinkIssue, MatchField};
+use crate::model::limits::check_range;
 use crate::model::{AttributeValue, ProductId};
 use axum::extract::{Path, State};
 use axum::routing::{get, put};
@@ -30,6 +31,11 @@ pub struct TemplateBody {
     #[serde(default = "default_priority")]
     pub priority: i64,
 }
+
+/// Most products one selection request may name.
+pub const MAX_SELECTION: usize = 10_000;
+/// Template priorities lie within ± this.
+pub const MAX_PRIORITY: i64 = 1_000_000;
 
 fn default_priority() -> i64 {
     100
@@ -70,6 +76,7 @@ async fn select(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let row = state.channel_of(&caller, channel).await?;
     let channel = row.id;
+    check_range("product_ids (count)", body.product_ids.len(), 0, MAX_SELECTION)?;
     let products: Vec<ProductId> = body.product_ids.iter().copied().map(ProductId).collect();
     state.check_products(row.org_id, &products).await?;
     state.app.db.set_selection(channel, &products, body.selected).await?;
@@ -100,6 +107,7 @@ async fn save_template(
     Json(body): Json<TemplateBody>,
 ) -> Result<Json<Vec<CategoryTemplate>>, ApiError> {
     let channel = state.channel_of(&caller, channel).await?.id;
+    check_range("priority", body.priority, -MAX_PRIORITY, MAX_PRIORITY)?;
     state
         .app
         .db

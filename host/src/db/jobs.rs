@@ -412,6 +412,21 @@ impl Db {
         row.map(|r| r.try_get("org_id").map(OrgId)).transpose().context(|| format!("reading job {id}"))
     }
 
+    /// Puts every failed or dead job of a channel back in the queue now (its connection was
+    /// fixed: new credentials checked out); how many.
+    pub async fn retry_failed_jobs(&self, channel: ChannelId) -> Result<u64, DbError> {
+        let result = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $1, updated_at = $1 \
+             WHERE channel_id = $2 AND state IN ('failed', 'dead')",
+        )
+        .bind(now_ms())
+        .bind(channel.0)
+        .execute(self.pool())
+        .await
+        .context(|| format!("retrying the failed jobs of channel {channel}"))?;
+        Ok(result.rows_affected())
+    }
+
     /// Puts a failed or dead job back in the queue now, with fresh attempts (the retry
     /// button). False when the job is not failed.
     pub async fn retry_now(&self, id: i64) -> Result<bool, DbError> {

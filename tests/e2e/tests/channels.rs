@@ -51,7 +51,7 @@ async fn three_shops_get_their_own_prices_stock_shares_products_and_content_sett
         .set_channel_options(de.id, options(false, -1, 2))
         .await
         .expect_err("a negative buffer is refused");
-    assert!(negative.to_string().contains("negative"), "{negative}");
+    assert!(negative.to_string().contains("stock_buffer: -1 is out of range"), "{negative}");
 
     sync(&world).await;
 
