@@ -1,4 +1,4 @@
-//! The command line: `demo`, `serve`, `migrate`, `plugin` and `rules`.
+//! The command line: `demo`, `serve`, `migrate`, `account`, `token`, `plugin` and `rules`.
 
 use crate::app::App;
 use crate::connectors::plugin_text::clean;
@@ -34,6 +34,9 @@ pub enum Command {
         /// Jobs run at once.
         #[arg(long, default_value_t = 8)]
         workers: usize,
+        /// Where the API listens while the demo serves (not with --once).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
     },
     /// The sandbox Shopify, WooCommerce and TikTok Shop platforms as one process, with their
     /// control APIs, until Ctrl-C; writes connection files for `plugin check`.
@@ -78,6 +81,16 @@ pub enum Command {
         #[arg(long)]
         new_key: Option<String>,
     },
+    /// Accounts that log in to the admin pages and the API.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// API tokens for programs, each acting for one organization.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Connector plugins.
     Plugin {
         #[command(subcommand)]
@@ -87,6 +100,37 @@ pub enum Command {
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account that owns the configuration's organization; the password is read
+    /// from stdin, or generated and printed once.
+    Create {
+        #[arg(long, short, default_value = "crossdock.toml")]
+        config: PathBuf,
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for the configuration's organization and print it (once: only
+    /// its hash is kept).
+    Create {
+        #[arg(long, short, default_value = "crossdock.toml")]
+        config: PathBuf,
+        /// What the token is for (shown in `GET /api/tokens`).
+        #[arg(long)]
+        name: String,
+        /// The account the token belongs to (default: the organization's first account).
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 
@@ -154,7 +198,7 @@ impl From<KindArg> for RuleKind {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         #[cfg(feature = "demo")]
-        Command::Demo { once, database_url, gbp_rate, review_delay_ms, workers } => {
+        Command::Demo { once, database_url, gbp_rate, review_delay_ms, workers, listen } => {
             use crate::demo::{self, DemoOptions};
             if database_url == "sqlite:crossdock-demo.db" {
                 for suffix in ["", "-wal", "-shm"] {
@@ -167,6 +211,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 gbp_rate,
                 review_delay: std::time::Duration::from_millis(review_delay_ms),
                 workers,
+                listen,
             })
             .await
         }
@@ -215,6 +260,58 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     "start serve with the new key now: point secret-key (or CROSSDOCK_SECRET_KEY) at it"
                 ),
             }
+            Ok(())
+        }
+        Command::Account { command: AccountCommand::Create { config, email, password_stdin } } => {
+            let (db, org, organization) = organization_db(&config).await?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (crate::auth::password::generate_password(), true)
+            };
+            let account = crate::auth::account::create_owner(&db, org, &email, &password).await?;
+            println!(
+                "account {account} ({}) owns organization `{organization}`",
+                email.trim().to_lowercase()
+            );
+            if generated {
+                println!("password (shown once): {password}");
+            }
+            db.close().await;
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { config, name, email } } => {
+            let (db, org, organization) = organization_db(&config).await?;
+            let account = match email {
+                Some(email) => {
+                    let email = crate::auth::normalize_email(&email).map_err(anyhow::Error::msg)?;
+                    let row = db.account_by_email(&email).await?.ok_or_else(|| {
+                        anyhow::anyhow!("no account has email {email}: create it with `crossdock account create`")
+                    })?;
+                    if !db.memberships(row.id).await?.iter().any(|m| m.organization == org) {
+                        anyhow::bail!("account {email} is not a member of organization `{organization}`");
+                    }
+                    row.id
+                }
+                None => db.first_member(org).await?.ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "organization `{organization}` has no account yet: create one with `crossdock account create`"
+                    )
+                })?,
+            };
+            let token = crate::auth::token::create_api_token(&db, account, org, &name).await?;
+            println!(
+                "API token {} `{}` for organization `{organization}` (shown once, keep it safe):",
+                token.id, token.name
+            );
+            println!("{}", token.token);
+            println!(
+                "send it as `Authorization: Bearer <token>`; revoke it with DELETE /api/tokens/{}",
+                token.id
+            );
+            db.close().await;
             Ok(())
         }
         Command::Plugin { command: PluginCommand::List { config } } => {
@@ -283,6 +380,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The database and organization a configuration file names (the organization is created
+/// when `serve` has not run yet).
+async fn organization_db(
+    config: &std::path::Path,
+) -> anyhow::Result<(crate::db::Db, crate::model::OrgId, String)> {
+    let loaded = crate::config::ServeConfig::load(config)?;
+    let key = loaded.secret_key(config)?;
+    let db = crate::db::Db::connect_with_key(&loaded.database_url, key).await?;
+    let org = match db.org_by_name(&loaded.organization).await? {
+        Some(org) => org,
+        None => db.create_org(&loaded.organization).await?,
+    };
+    Ok((db, org, loaded.organization))
 }
 
 /// `NAME:REGION:CURRENCY` (`Outdoor UK:GB:GBP`).

@@ -31,9 +31,19 @@ pub struct ServeConfig {
     /// `sqlite:crossdock.db` (default) or `postgres://…`.
     #[serde(default = "default_database_url")]
     pub database_url: String,
-    /// Where the HTTP API and the webhook receiver listen.
+    /// Where the HTTP API (and, unless `listen-webhooks` is set, the webhook receivers)
+    /// listen.
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// A separate address for the public webhook receivers (`/webhooks/…`), e.g.
+    /// `0.0.0.0:8081`: when set, `listen` serves only the authenticated API and this only the
+    /// webhooks, so the admin can stay on a private network.
+    #[serde(default)]
+    pub listen_webhooks: Option<String>,
+    /// Mark the session cookie `Secure` (set it when the admin is reached over HTTPS, e.g.
+    /// behind a TLS-terminating proxy).
+    #[serde(default)]
+    pub secure_cookies: bool,
     /// The organization this process syncs; created on first start.
     pub organization: String,
     /// Seconds between catalog reads (webhooks come later; this is the reconciliation).
@@ -56,6 +66,9 @@ pub struct ServeConfig {
     /// Jobs run at once.
     #[serde(default = "default_workers")]
     pub workers: usize,
+    /// Days a handled store webhook is remembered for deduplication (1 to 365).
+    #[serde(default = "default_webhook_retention")]
+    pub webhook_retention_days: u64,
     /// The key that encrypts connection secrets in the database (base64 of 32 random bytes),
     /// as `env:VARIABLE` or `file:PATH`. Required for PostgreSQL unless `CROSSDOCK_SECRET_KEY`
     /// is set; a SQLite database without one keeps its key in `<database file>.key`.
@@ -204,6 +217,9 @@ fn default_drift_check() -> u64 {
 fn default_lease() -> u64 {
     30
 }
+fn default_webhook_retention() -> u64 {
+    7
+}
 fn default_workers() -> usize {
     4
 }
@@ -222,13 +238,42 @@ impl ServeConfig {
         config.plugins.limits.check().map_err(invalid)?;
         config.plugins.health.check().map_err(invalid)?;
         config.plugins.egress.policy().map_err(invalid)?;
-        if config.workers == 0 {
-            return Err(ConfigError::Invalid {
-                path: path.into(),
-                message: "workers must be at least 1".into(),
-            });
-        }
+        config.check_bounds().map_err(|e| ConfigError::Invalid {
+            path: path.into(),
+            message: format!("{e}; change it in the file and start again"),
+        })?;
         Ok(config)
+    }
+
+    /// Checks every number against its bound, so none can overflow the arithmetic (or the
+    /// timers) it feeds.
+    fn check_bounds(&self) -> Result<(), crate::model::limits::FieldError> {
+        use crate::model::limits::{MAX_STOCK_BUFFER, MAX_STOCK_SHARE, check_exchange_rate, check_range};
+        const WEEK: u64 = 7 * 24 * 3_600;
+        check_range("workers", self.workers, 1, 256)?;
+        check_range("poll-interval-secs", self.poll_interval_secs, 1, WEEK)?;
+        check_range("order-poll-secs", self.order_poll_secs, 1, WEEK)?;
+        check_range("review-poll-secs", self.review_poll_secs, 1, WEEK)?;
+        check_range("drift-check-secs", self.drift_check_secs, 1, WEEK)?;
+        check_range("lease-secs", self.lease_secs, 1, 3_600)?;
+        check_range("webhook-retention-days", self.webhook_retention_days, 1, 365)?;
+        for (i, channel) in self.channels.iter().enumerate() {
+            let field = |name: &str| format!("channels[{i}] ({}).{name}", channel.connection.name);
+            check_range(&field("stock-buffer"), channel.stock_buffer, 0, MAX_STOCK_BUFFER)?;
+            check_range(&field("stock-share"), channel.stock_share, 0, MAX_STOCK_SHARE)?;
+            if let Some(rate) = channel.exchange_rate {
+                check_exchange_rate(&field("exchange-rate"), rate)?;
+            }
+            for (t, template) in channel.templates.iter().enumerate() {
+                check_range(
+                    &field(&format!("templates[{t}].priority")),
+                    template.priority,
+                    -1_000_000,
+                    1_000_000,
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// The configured secret key, read from where `secret-key` points; `None` when the file
@@ -334,5 +379,33 @@ mod tests {
         let orders = channel.orders.as_ref().expect("order settings");
         assert!(!orders.order.import_on_hold && orders.refund.restock_returns && orders.order.import);
         assert_eq!(config.order_poll_secs, 60);
+        config.check_bounds().expect("the README's numbers are in range");
+    }
+
+    /// Numbers that would overflow what they feed are refused naming the field and range.
+    #[test]
+    fn numbers_out_of_range_are_refused_naming_the_field() {
+        let base = "organization = \"o\"\n[store]\nname = \"s\"\nplugin = \"shopify\"\n";
+        let cases = [
+            ("lease-secs = 9223372036854775807\n", "lease-secs"),
+            ("workers = 0\n", "workers"),
+            ("webhook-retention-days = 0\n", "webhook-retention-days"),
+            (
+                "[[channels]]\nname = \"UK\"\nplugin = \"tiktok-shop\"\nstock-share = 9223372036854775807\n",
+                "channels[0] (UK).stock-share",
+            ),
+            (
+                "[[channels]]\nname = \"UK\"\nplugin = \"tiktok-shop\"\nexchange-rate = \"1000000000000000000000000000\"\n",
+                "channels[0] (UK).exchange-rate",
+            ),
+        ];
+        for (extra, field) in cases {
+            // Top-level keys go before the tables.
+            let text =
+                if extra.starts_with('[') { format!("{base}{extra}") } else { format!("{extra}{base}") };
+            let config: ServeConfig = toml::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let error = config.check_bounds().expect_err(field);
+            assert_eq!(error.field, field, "{text}");
+        }
     }
 }

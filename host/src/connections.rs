@@ -27,8 +27,8 @@ pub enum SetupError {
     UnknownPlugin(String),
     #[error("plugin `{id}` is a {actual} plugin; {needed}")]
     WrongKind { id: String, actual: &'static str, needed: &'static str },
-    #[error("exchange rate must be above zero, got {0}")]
-    BadRate(Decimal),
+    #[error("exchange rate {0}")]
+    BadRate(crate::model::limits::FieldError),
 }
 
 /// The store connector of a stored store connection; the secrets it rotates are kept.
@@ -131,9 +131,7 @@ pub async fn add_channel(
 
 /// Sets how many units of the channel's currency one unit of the store's currency buys.
 pub async fn set_exchange_rate(app: &App, channel: ChannelId, rate: Decimal) -> Result<(), SetupError> {
-    if rate <= Decimal::ZERO {
-        return Err(SetupError::BadRate(rate));
-    }
+    crate::model::limits::check_exchange_rate("rate", rate).map_err(SetupError::BadRate)?;
     app.db.set_exchange_rate(channel, rate).await?;
     Ok(())
 }
@@ -172,7 +170,12 @@ pub async fn reconfigure_store(
     let info = store_connector(app, &candidate)?.store_info().await?;
     app.db.update_connection(owner, &update).await?;
     app.db.set_store_currency(store.id, &info.currency).await?;
-    tracing::info!(currency = %info.currency, "store credentials updated");
+    // The store checked out with the new credentials: what failed for want of them runs again.
+    let mut retried = 0;
+    for channel in app.db.channels(store.org_id).await? {
+        retried += app.db.retry_failed_orders(channel.id, Some("store_unauthorized")).await?;
+    }
+    tracing::info!(currency = %info.currency, retried, "store credentials updated");
     Ok(true)
 }
 
@@ -198,6 +201,10 @@ pub async fn reconfigure_channel(
     let info = channel_connector(app, &candidate)?.channel_info().await?;
     app.db.update_connection(owner, &update).await?;
     app.db.set_channel_account(channel.id, &info.currency, info.region.as_deref()).await?;
-    tracing::info!(currency = %info.currency, region = ?info.region, "channel credentials updated");
+    // The shop checked out with the new credentials: the work that failed on it (for want of
+    // them, most likely; anything else fails again with its own reason) runs again.
+    let jobs = app.db.retry_failed_jobs(channel.id).await?;
+    let orders = app.db.retry_failed_orders(channel.id, Some("channel_unauthorized")).await?;
+    tracing::info!(currency = %info.currency, region = ?info.region, jobs, orders, "channel credentials updated");
     Ok(true)
 }

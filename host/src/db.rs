@@ -3,7 +3,9 @@
 //! backend applied at start. Where the two dialects differ, the query says so beside it.
 //! Connection secrets are sealed with the key given at connect (see `secrets`).
 
+pub mod accounts;
 pub mod admin;
+pub mod health;
 pub mod jobs;
 pub mod listings;
 pub mod orders;

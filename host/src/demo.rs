@@ -181,6 +181,51 @@ pub struct DemoOptions {
     pub gbp_rate: Decimal,
     pub review_delay: Duration,
     pub workers: usize,
+    /// Where the API listens while the demo keeps serving (not with `once`).
+    pub listen: String,
+}
+
+/// The demo's account (its password is generated at each start and printed).
+pub const DEMO_EMAIL: &str = "demo@crossdock.local";
+
+/// Serves the API (and webhooks) of the world's app on `listen` until `stop`, and makes the
+/// demo account; prints how to log in.
+async fn serve_admin(
+    world: &SandboxWorld,
+    settings: &SyncSettings,
+    listen: &str,
+    stop: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<(tokio::task::JoinHandle<()>, String)> {
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        anyhow::anyhow!("binding the demo API to {listen} (choose another with --listen): {e}")
+    })?;
+    let address = listener.local_addr()?;
+    let router = crate::api::router(crate::api::ApiState::new(world.app.clone(), settings.clone()));
+    let server = tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        if let Err(error) =
+            axum::serve(listener, service).with_graceful_shutdown(stop.cancelled_owned()).await
+        {
+            tracing::error!(%error, "the demo API stopped");
+        }
+    });
+    let password = crate::auth::password::generate_password();
+    crate::auth::account::create_owner(&world.app.db, world.org, DEMO_EMAIL, &password).await?;
+    let account =
+        world.app.db.first_member(world.org).await?.ok_or_else(|| anyhow::anyhow!("the demo account"))?;
+    let token = crate::auth::token::create_api_token(&world.app.db, account, world.org, "demo").await?;
+    let login = format!(
+        "Admin API at http://{address} (organization {org}). Log in with:\n  \
+         email     {DEMO_EMAIL}\n  \
+         password  {password}\n  \
+         curl -c cookies.txt -H 'content-type: application/json' \\\n    \
+         -d '{{\"email\":\"{DEMO_EMAIL}\",\"password\":\"{password}\"}}' http://{address}/api/session\n  \
+         or, as a program: curl -H 'Authorization: Bearer {token}' http://{address}/api/me",
+        org = world.org,
+        token = token.token
+    );
+    println!("\n{login}");
+    Ok((server, login))
 }
 
 /// Runs the demo; with `once`, returns when every product is settled on every channel.
@@ -218,6 +263,14 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let settings = SyncSettings { review_poll: Duration::from_millis(500), ..SyncSettings::default() };
     let queue = QueueSettings { workers: options.workers, ..QueueSettings::default() };
     let mut orders_shown = false;
+    let stop_api = tokio_util::sync::CancellationToken::new();
+    let (api, mut login) = match options.once {
+        true => (None, None),
+        false => {
+            let (server, login) = serve_admin(&world, &settings, &options.listen, stop_api.clone()).await?;
+            (Some(server), Some(login))
+        }
+    };
     loop {
         let engine = world.engine(settings.clone()).await?;
         let report = sync_once(&engine, &queue).await?;
@@ -230,10 +283,18 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             break;
         }
         println!("\nServing the sandboxes; syncing again every 30 s. Ctrl-C to stop.");
+        // Once more after the first summary, where it is easy to see.
+        if let Some(login) = login.take() {
+            println!("{login}");
+        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(30)) => {}
             _ = tokio::signal::ctrl_c() => break,
         }
+    }
+    stop_api.cancel();
+    if let Some(api) = api {
+        let _ = api.await;
     }
     world.app.db.close().await;
     Ok(())

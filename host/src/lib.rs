@@ -6,6 +6,7 @@
 pub mod after_sale;
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -24,6 +25,7 @@ pub mod rules;
 pub mod sandboxes;
 pub mod secrets;
 pub mod serve;
+pub mod supervisor;
 pub mod sync;
 pub mod web;
 

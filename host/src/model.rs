@@ -1,10 +1,11 @@
 //! Domain records shared by every flow: ids, money and the catalog as the host sees it.
 
 pub mod ids;
+pub mod limits;
 pub mod money;
 pub mod product;
 
-pub use ids::{ChannelId, OrgId, ProductId, StoreId};
+pub use ids::{AccountId, ChannelId, OrgId, ProductId, StoreId};
 pub use money::{Currency, Money, MoneyError};
 pub use product::{Image, Product, ProductStatus, Variant};
 pub mod account;

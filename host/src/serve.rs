@@ -1,9 +1,10 @@
 //! `crossdock serve`: applies the configuration (organization, store, channels, rates,
 //! rules — idempotently; changed credentials replace the stored ones), then syncs on a timer
-//! until Ctrl-C, finishing the jobs in hand.
+//! until Ctrl-C or SIGTERM, finishing the jobs in hand.
 
 use crate::api::{self, ApiState};
 use crate::app::App;
+use crate::auth::account::setup_link_if_unclaimed;
 use crate::catalog::drift::schedule_drift_checks;
 use crate::catalog::import::import_catalog;
 use crate::config::ServeConfig;
@@ -14,10 +15,11 @@ use crate::db::placement::CategoryTemplate;
 use crate::model::OrgId;
 use crate::queue::{QueueSettings, run_due};
 use crate::rules::RuleKind;
+use crate::supervisor::Supervisor;
 use crate::sync::{SyncEngine, SyncSettings};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Makes the database match the configuration and returns the organization.
@@ -103,8 +105,9 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
 
 /// Serves the API and webhooks, works the queue continuously (reconciling channels whose
 /// inputs changed and taking back jobs of crashed workers), reads the whole catalog every poll
-/// interval and reads back what each shop holds every drift interval, until Ctrl-C; jobs in
-/// hand finish before it exits.
+/// interval and reads back what each shop holds every drift interval, until Ctrl-C or
+/// SIGTERM; jobs in hand finish (and give back their leases) before it exits. Each loop is
+/// supervised: one that ends early is logged and started again (see `supervisor`).
 pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let config = ServeConfig::load(config_path)?;
     let key = config.secret_key(config_path)?;
@@ -116,69 +119,119 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let org = apply_config(&app, &config, config_path).await?;
     let settings =
         SyncSettings { review_poll: Duration::from_secs(config.review_poll_secs), ..SyncSettings::default() };
+    let cancel = CancellationToken::new();
     let queue = QueueSettings {
         workers: config.workers,
         lease: Duration::from_secs(config.lease_secs.max(3)),
+        stop: cancel.clone(),
         ..QueueSettings::default()
     };
-    let state = ApiState::new(app.clone(), settings.clone());
-    let cancel = CancellationToken::new();
-    let mut tasks = JoinSet::new();
+    let mut state = ApiState::new(app.clone(), settings.clone());
+    state.secure_cookies = config.secure_cookies;
+    state.health.lease = queue.lease;
+    let mut supervisor = Supervisor::new(cancel.clone(), state.health.tasks.clone());
 
-    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+    // Bound once here, so a taken address fails the start; a restart binds again.
+    let admin = tokio::net::TcpListener::bind(&config.listen).await?;
     tracing::info!(org = %org, listen = %config.listen, poll_secs = config.poll_interval_secs, "serving");
-    let stop = cancel.clone();
-    let router = api::router(state.clone());
-    tasks.spawn(async move {
-        axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await?;
-        anyhow::Ok(())
-    });
+    let listeners = match &config.listen_webhooks {
+        Some(address) => {
+            let webhooks = tokio::net::TcpListener::bind(address).await?;
+            tracing::info!(listen_webhooks = %address, "webhook receivers on their own address");
+            vec![
+                ("http", config.listen.clone(), admin, api::admin_router(state.clone())),
+                ("webhooks", address.clone(), webhooks, api::webhook_router(state.clone())),
+            ]
+        }
+        None => vec![("http", config.listen.clone(), admin, api::router(state.clone()))],
+    };
+    for (name, listen, listener, router) in listeners {
+        let (stop, listener) = (cancel.clone(), Arc::new(std::sync::Mutex::new(Some(listener))));
+        supervisor.spawn(name, move || {
+            let (stop, router, listen, listener) =
+                (stop.clone(), router.clone(), listen.clone(), listener.clone());
+            async move {
+                let bound = listener.lock().unwrap_or_else(|p| p.into_inner()).take();
+                let listener = match bound {
+                    Some(l) => l,
+                    None => tokio::net::TcpListener::bind(&listen).await?,
+                };
+                // The client address feeds the login throttle.
+                let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+                axum::serve(listener, service).with_graceful_shutdown(stop.cancelled_owned()).await?;
+                anyhow::Ok(())
+            }
+        });
+    }
+    if let Some(secret) = setup_link_if_unclaimed(&app.db, org).await? {
+        println!(
+            "No account can log in to organization `{}` yet. Create the first one within 24 hours:\n  \
+             POST http://{}/api/setup/{secret} with {{\"email\": \"…\", \"password\": \"…\"}}\n  \
+             (the admin page /setup/{secret} once it exists), or run `crossdock account create`.",
+            config.organization, config.listen
+        );
+    }
 
     let (stop, woken) = (cancel.clone(), state.work_queued.clone());
     let (worker_app, worker_settings) = (app.clone(), settings.clone());
-    tasks.spawn(async move {
-        let mut engine: Option<SyncEngine> = None;
-        loop {
-            let round = async {
-                let loaded = match engine.take() {
-                    Some(e) => e,
-                    None => SyncEngine::load(&worker_app, org, worker_settings.clone()).await?,
+    supervisor.spawn("queue", move || {
+        let (stop, woken, app, settings, queue) =
+            (stop.clone(), woken.clone(), worker_app.clone(), worker_settings.clone(), queue.clone());
+        async move {
+            let mut engine: Option<SyncEngine> = None;
+            loop {
+                let round = async {
+                    let loaded = match engine.take() {
+                        Some(e) => e,
+                        None => SyncEngine::load(&app, org, settings.clone()).await?,
+                    };
+                    // Takes back expired leases and reconciles changed channels even when no
+                    // job is due, then works what is due.
+                    anyhow::Ok(run_due(loaded, &queue, &|| {}).await?)
                 };
-                // Takes back expired leases and reconciles changed channels even when no job
-                // is due, then works what is due.
-                anyhow::Ok(run_due(loaded, &queue, &|| {}).await?)
-            };
-            match round.await {
-                Ok(e) => engine = Some(e),
-                Err(error) => {
-                    tracing::error!(error = %format!("{error:#}"), "the queue round failed; retrying")
+                match round.await {
+                    Ok(e) => engine = Some(e),
+                    Err(error) => {
+                        tracing::error!(error = %format!("{error:#}"), "the queue round failed; retrying")
+                    }
                 }
-            }
-            tokio::select! {
-                _ = stop.cancelled() => return anyhow::Ok(()),
-                _ = woken.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                tokio::select! {
+                    _ = stop.cancelled() => return anyhow::Ok(()),
+                    _ = woken.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
             }
         }
     });
 
     let (stop, woken) = (cancel.clone(), state.work_queued.clone());
     let (catalog_app, catalog_settings) = (app.clone(), settings.clone());
-    tasks.spawn(async move {
-        loop {
-            let round = async {
-                let engine = SyncEngine::load(&catalog_app, org, catalog_settings.clone()).await?;
-                // Each page is reconciled as it is read: wake the workers so pushing starts
-                // while the rest of the catalog is still being read.
-                import_catalog(&engine, &|_| woken.notify_one()).await?;
-                anyhow::Ok(())
-            };
-            if let Err(error) = round.await {
-                tracing::error!(error = %format!("{error:#}"), "catalog read failed; next round retries");
-            }
-            tokio::select! {
-                _ = stop.cancelled() => return anyhow::Ok(()),
-                _ = tokio::time::sleep(Duration::from_secs(config.poll_interval_secs)) => {}
+    let poll = Duration::from_secs(config.poll_interval_secs);
+    supervisor.spawn("catalog", move || {
+        let (stop, woken, app, settings) =
+            (stop.clone(), woken.clone(), catalog_app.clone(), catalog_settings.clone());
+        async move {
+            loop {
+                let round = async {
+                    let engine = SyncEngine::load(&app, org, settings.clone()).await?;
+                    // Each page is reconciled as it is read: wake the workers so pushing
+                    // starts while the rest of the catalog is still being read.
+                    import_catalog(&engine, &|_| woken.notify_one()).await?;
+                    anyhow::Ok(())
+                };
+                // Stopping drops a read half-way: each committed page recorded where the read
+                // goes on, so the next start resumes there.
+                let ended = tokio::select! {
+                    ended = round => ended,
+                    _ = stop.cancelled() => return anyhow::Ok(()),
+                };
+                if let Err(error) = ended {
+                    tracing::error!(error = %format!("{error:#}"), "catalog read failed; next round retries");
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => return anyhow::Ok(()),
+                    _ = tokio::time::sleep(poll) => {}
+                }
             }
         }
     });
@@ -186,56 +239,92 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     let (stop, woken) = (cancel.clone(), state.work_queued.clone());
     let (orders_app, orders_settings) = (app.clone(), settings.clone());
     let order_poll = Duration::from_secs(config.order_poll_secs.max(5));
-    tasks.spawn(async move {
-        loop {
-            let round = async {
-                let engine = SyncEngine::load(&orders_app, org, orders_settings.clone()).await?;
-                anyhow::Ok(crate::orders::import::poll_orders(&engine).await?)
-            };
-            match round.await {
-                Ok(report) if report.orders_due > 0 => woken.notify_one(),
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::error!(error = %format!("{error:#}"), "order poll failed; next round retries")
+    supervisor.spawn("orders", move || {
+        let (stop, woken, app, settings) = (stop.clone(), woken.clone(), orders_app.clone(), orders_settings.clone());
+        async move {
+            loop {
+                let round = async {
+                    let engine = SyncEngine::load(&app, org, settings.clone()).await?;
+                    anyhow::Ok(crate::orders::import::poll_orders(&engine).await?)
+                };
+                // Polls are level-triggered: one dropped at shutdown is simply done again.
+                let ended = tokio::select! {
+                    ended = round => ended,
+                    _ = stop.cancelled() => return anyhow::Ok(()),
+                };
+                match ended {
+                    Ok(report) if report.orders_due > 0 => woken.notify_one(),
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::error!(error = %format!("{error:#}"), "order poll failed; next round retries")
+                    }
                 }
-            }
-            tokio::select! {
-                _ = stop.cancelled() => return anyhow::Ok(()),
-                _ = tokio::time::sleep(order_poll) => {}
+                tokio::select! {
+                    _ = stop.cancelled() => return anyhow::Ok(()),
+                    _ = tokio::time::sleep(order_poll) => {}
+                }
             }
         }
     });
 
     let (stop, woken) = (cancel.clone(), state.work_queued.clone());
+    let (drift_app, drift_settings) = (app.clone(), settings.clone());
     let drift_every = Duration::from_secs(config.drift_check_secs.max(60));
-    tasks.spawn(async move {
-        loop {
-            tokio::select! {
-                _ = stop.cancelled() => return anyhow::Ok(()),
-                _ = tokio::time::sleep(drift_every) => {}
-            }
-            let round = async {
-                let engine = SyncEngine::load(&app, org, settings.clone()).await?;
-                schedule_drift_checks(&engine).await?;
-                anyhow::Ok(())
-            };
-            match round.await {
-                Ok(()) => woken.notify_one(),
-                Err(error) => tracing::error!(error = %format!("{error:#}"), "drift checks not queued; next round retries"),
+    let retention = Duration::from_secs(config.webhook_retention_days.saturating_mul(86_400));
+    supervisor.spawn("drift", move || {
+        let (stop, woken, app, settings) = (stop.clone(), woken.clone(), drift_app.clone(), drift_settings.clone());
+        async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return anyhow::Ok(()),
+                    _ = tokio::time::sleep(drift_every) => {}
+                }
+                let round = async {
+                    let engine = SyncEngine::load(&app, org, settings.clone()).await?;
+                    schedule_drift_checks(&engine).await?;
+                    anyhow::Ok(())
+                };
+                let ended = tokio::select! {
+                    ended = round => ended,
+                    _ = stop.cancelled() => return anyhow::Ok(()),
+                };
+                match ended {
+                    Ok(()) => woken.notify_one(),
+                    Err(error) => tracing::error!(error = %format!("{error:#}"), "drift checks not queued; next round retries"),
+                }
+                match app.db.prune_webhook_deliveries(retention).await {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::info!(pruned, "pruned old webhook deliveries"),
+                    Err(error) => tracing::warn!(%error, "pruning webhook deliveries failed; next round retries"),
+                }
             }
         }
     });
 
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("stopping: finishing the jobs in hand"),
-        Some(ended) = tasks.join_next() => tracing::error!(?ended, "a service task ended early; stopping"),
-    }
-    cancel.cancel();
-    while let Some(ended) = tasks.join_next().await {
-        if let Ok(Err(error)) = ended {
-            tracing::error!(error = %format!("{error:#}"), "service task failed");
-        }
-    }
+    shutdown_signal().await;
+    tracing::info!("stopping: finishing the jobs in hand");
+    supervisor.shutdown().await;
     state.app.db.close().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what `docker stop`, systemd and Kubernetes send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the service");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -43,11 +43,18 @@ pub struct SyncSettings {
     pub review_poll: Duration,
     /// Products read per store call.
     pub page_size: u32,
+    /// Time a rule's dry run may take over the whole catalog (API dry runs and the dry run
+    /// that gates saving a rule).
+    pub dry_run_budget: Duration,
 }
 
 impl Default for SyncSettings {
     fn default() -> Self {
-        SyncSettings { review_poll: Duration::from_secs(60), page_size: 50 }
+        SyncSettings {
+            review_poll: Duration::from_secs(60),
+            page_size: 50,
+            dry_run_budget: Duration::from_secs(30),
+        }
     }
 }
 

@@ -2,7 +2,8 @@
 //! first sync and started again, against the sandboxes over HTTP: every product ends listed
 //! exactly once on every shop, live, with no job left running, failed or dead. On
 //! PostgreSQL a second process running beside the first takes back the jobs of the first
-//! when it dies, within a lease, and finishes the sync alone.
+//! when it dies, within a lease, and finishes the sync alone. Stopped with SIGTERM instead,
+//! `serve` finishes its jobs in hand and leaves none leased.
 
 use axum::extract::State;
 use crossdock_sandbox::catalog::{CatalogProduct, generated_catalog};
@@ -133,6 +134,53 @@ async fn serve_killed_during_the_first_sync_lists_every_product_once_on_postgres
     if let Err(stuck) = takeover {
         panic!("{stuck}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// SIGTERM (what `docker stop`, systemd and Kubernetes send) in the middle of a sync: `serve`
+/// claims nothing new, finishes the jobs in hand, gives back their leases and exits cleanly;
+/// no job is left `running` for another process to wait a lease for. `/readyz` answered
+/// ready while it worked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stopped_with_sigterm_mid_sync_finishes_its_jobs_and_leaves_none_leased() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let dir = scratch_dir("sigterm");
+    let database_url = format!("sqlite:{}", dir.join("crossdock.db").display());
+    let world = World::start().await;
+    let config = world.write_config(&dir, "crossdock.toml", &database_url, free_port());
+    // Slow calls keep every worker busy, so the signal surely finds jobs in hand.
+    world.tiktok.set_chaos(Chaos { latency: Duration::from_millis(300), ..Chaos::default() });
+    let serve = Serve::spawn(&config, &dir, "sigterm");
+    serve.wait_ready().await;
+    let ready = reqwest::get(format!("http://{}/readyz", serve.listen)).await.expect("answers");
+    assert_eq!(ready.status(), reqwest::StatusCode::OK, "{}", serve.tail());
+    let observer = Observer::connect(&database_url).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while observer.running_jobs().await.len() < 2 {
+        serve.assert_alive();
+        assert!(Instant::now() < deadline, "serve never held two jobs at once\n{}", serve.tail());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = serve.child.lock().expect("no panic while holding the child").id();
+    let signalled = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().expect("kill runs");
+    assert!(signalled.success());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        let exited = serve.child.lock().expect("no panic while holding the child").try_wait();
+        if let Ok(Some(status)) = exited {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop after SIGTERM\n{}", serve.tail());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    world.tiktok.set_chaos(Chaos::default());
+    assert!(status.success(), "serve exits cleanly on SIGTERM ({status})\n{}", serve.tail());
+    let log = std::fs::read_to_string(&serve.log).expect("the log reads");
+    assert!(log.contains("stopping: finishing the jobs in hand"), "{}", serve.tail());
+    let left = observer.running_jobs().await;
+    assert!(left.is_empty(), "jobs left leased after a graceful stop: {left:?}\n{}", serve.tail());
+    observer.pool.close().await;
+    drop(serve);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -411,6 +459,55 @@ struct Serve {
     log: PathBuf,
     listen: String,
     label: String,
+    /// An API token of the configuration's organization (see `api_token`).
+    token: String,
+}
+
+/// The `crossdock` binary with the environment a configuration needs.
+fn crossdock_command(config_text: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_crossdock"));
+    command.env_remove("CROSSDOCK_DATABASE_URL").env_remove("CROSSDOCK_SECRET_KEY");
+    if config_text.contains("database-url = \"postgres") {
+        // PostgreSQL keeps connection secrets sealed with a key the processes must share;
+        // SQLite makes its key file beside the database on the first start.
+        command.env("CROSSDOCK_SECRET_KEY", TEST_SECRET_KEY);
+    }
+    command
+}
+
+/// An API token for the configuration's organization, made once per configuration with the
+/// CLI as an operator would (`account create`, then `token create`) and kept beside it.
+fn api_token(config: &Path, config_text: &str) -> String {
+    let kept = config.with_extension("token");
+    if let Ok(token) = std::fs::read_to_string(&kept) {
+        return token;
+    }
+    // One account per configuration: several may share a database.
+    let stem = config.file_stem().and_then(|s| s.to_str()).unwrap_or("serve").to_string();
+    let mut account = crossdock_command(config_text)
+        .args(["account", "create", "--password-stdin", "--email"])
+        .arg(format!("ops-{stem}@crash.test"))
+        .arg("--config")
+        .arg(config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the crossdock binary starts");
+    std::io::Write::write_all(&mut account.stdin.take().expect("stdin is piped"), b"crash test password\n")
+        .expect("the password is written");
+    let made = account.wait_with_output().expect("account create finishes");
+    assert!(made.status.success(), "account create failed: {}", String::from_utf8_lossy(&made.stderr));
+    let out = crossdock_command(config_text)
+        .args(["token", "create", "--name", "crash test", "--config"])
+        .arg(config)
+        .output()
+        .expect("token create runs");
+    assert!(out.status.success(), "token create failed: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let token = stdout.lines().find(|l| l.starts_with("cdk_")).expect("the token is printed").to_string();
+    std::fs::write(&kept, &token).expect("the scratch dir is writable");
+    token
 }
 
 impl Serve {
@@ -425,13 +522,8 @@ impl Serve {
             .and_then(|l| l.strip_suffix('"'))
             .expect("the config names its listen address")
             .to_string();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_crossdock"));
-        command.env_remove("CROSSDOCK_DATABASE_URL").env_remove("CROSSDOCK_SECRET_KEY");
-        if text.contains("database-url = \"postgres") {
-            // PostgreSQL keeps connection secrets sealed with a key the processes must share;
-            // SQLite makes its key file beside the database on the first start.
-            command.env("CROSSDOCK_SECRET_KEY", TEST_SECRET_KEY);
-        }
+        let token = api_token(config, &text);
+        let mut command = crossdock_command(&text);
         let child = command
             .arg("serve")
             .arg("--config")
@@ -443,7 +535,7 @@ impl Serve {
             .stderr(err)
             .spawn()
             .expect("the crossdock binary starts");
-        Serve { child: std::sync::Mutex::new(child), log, listen, label: label.to_string() }
+        Serve { child: std::sync::Mutex::new(child), log, listen, label: label.to_string(), token }
     }
 
     /// Waits until the API answers (the configuration is applied and the loops run).
@@ -452,7 +544,7 @@ impl Serve {
         let url = format!("http://{}/api/failures", self.listen);
         loop {
             self.assert_alive();
-            if let Ok(response) = reqwest::get(&url).await
+            if let Ok(response) = reqwest::Client::new().get(&url).bearer_auth(&self.token).send().await
                 && response.status().is_success()
             {
                 return;
@@ -478,8 +570,15 @@ impl Serve {
     /// `GET /api/failures` is empty.
     async fn assert_no_failures(&self) {
         let url = format!("http://{}/api/failures", self.listen);
-        let failures: serde_json::Value =
-            reqwest::get(&url).await.expect("the API answers").json().await.expect("failures are JSON");
+        let failures: serde_json::Value = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("the API answers")
+            .json()
+            .await
+            .expect("failures are JSON");
         assert_eq!(failures, serde_json::json!([]), "no failed job\n{}", self.tail());
     }
 

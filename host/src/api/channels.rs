@@ -2,9 +2,10 @@
 //! share), exchange rate, SKU auto-link switch, and deletion.
 
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::connections;
 use crate::db::orgs::ChannelOptions;
-use crate::model::{ChannelId, OrgId};
+use crate::model::ChannelId;
 use axum::extract::{Path, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
@@ -50,11 +51,11 @@ pub fn router() -> Router<ApiState> {
 }
 
 async fn list(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
 ) -> Result<Json<Vec<ChannelView>>, ApiError> {
-    let org = OrgId(org);
-    state.app.db.organization_exists(org).await?;
+    let org = state.org_of(&caller, org)?;
     // Without a store nothing can be listed, but the channels are still there to see.
     let engine = match state.app.db.store_of(org).await? {
         Some(_) => Some(state.engine(org).await?),
@@ -84,11 +85,13 @@ async fn list(
 }
 
 async fn set_options(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     Json(options): Json<ChannelOptions>,
 ) -> Result<Json<ChannelOptions>, ApiError> {
-    state.app.db.channel(ChannelId(channel)).await?;
+    state.channel_of(&caller, channel).await?;
+    options.validate()?;
     state.app.db.set_channel_options(ChannelId(channel), options).await?;
     // The channel (and its siblings, whose shares change) is reconciled by the workers.
     state.work_queued.notify_one();
@@ -96,30 +99,35 @@ async fn set_options(
 }
 
 async fn set_rate(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     Json(body): Json<RateBody>,
 ) -> Result<Json<RateBody>, ApiError> {
-    state.app.db.channel(ChannelId(channel)).await?;
+    state.channel_of(&caller, channel).await?;
+    crate::model::limits::check_exchange_rate("rate", body.rate)?;
     connections::set_exchange_rate(&state.app, ChannelId(channel), body.rate).await?;
     state.work_queued.notify_one();
     Ok(Json(body))
 }
 
 async fn set_auto_link(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
     Json(body): Json<SwitchBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    state.app.db.set_auto_link(OrgId(org), body.on).await?;
+    let org = state.org_of(&caller, org)?;
+    state.app.db.set_auto_link(org, body.on).await?;
     Ok(Json(serde_json::json!({ "auto_link": body.on })))
 }
 
 async fn delete(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    state.app.db.channel(ChannelId(channel)).await?;
+    state.channel_of(&caller, channel).await?;
     state.app.db.delete_channel(ChannelId(channel)).await?;
     Ok(Json(serde_json::json!({ "deleted": channel })))
 }
@@ -127,9 +135,11 @@ async fn delete(
 /// Disconnects the organization's store (and forgets its catalog) so another can be
 /// connected; channels stay.
 async fn disconnect_store(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    state.app.db.disconnect_store(OrgId(org)).await?;
+    let org = state.org_of(&caller, org)?;
+    state.app.db.disconnect_store(org).await?;
     Ok(Json(serde_json::json!({ "organization": org, "store": null })))
 }

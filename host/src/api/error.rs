@@ -15,10 +15,20 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    /// One field out of its range: 422 naming the field and the allowed range.
+    #[error(transparent)]
+    Invalid(#[from] crate::model::limits::FieldError),
     #[error("{0}")]
     Conflict(String),
+    /// 422 with details the caller needs to act (a dry run's errors).
+    #[error("{message}")]
+    Refused { message: String, details: serde_json::Value },
     #[error("{0}")]
     Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    TooManyRequests(String),
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -29,16 +39,31 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(_) | ApiError::Invalid(_) | ApiError::Refused { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
             tracing::error!(error = %self, "api error");
         }
-        (status, Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+        let body = match &self {
+            ApiError::Invalid(e) => serde_json::json!({
+                "error": self.to_string(),
+                "field": e.field,
+                "allowed": e.allowed,
+            }),
+            ApiError::Refused { details, .. } => {
+                serde_json::json!({ "error": self.to_string(), "details": details })
+            }
+            _ => serde_json::json!({ "error": self.to_string() }),
+        };
+        (status, Json(body)).into_response()
     }
 }
 
@@ -65,6 +90,7 @@ impl From<SetupError> for ApiError {
             SetupError::Db(db) => db.into(),
             SetupError::Connector(c) if !c.is_retryable() => ApiError::BadRequest(c.to_string()),
             SetupError::Connector(c) => ApiError::Unavailable(c.to_string()),
+            SetupError::BadRate(e) => ApiError::Invalid(e),
             other => ApiError::BadRequest(other.to_string()),
         }
     }
@@ -90,6 +116,7 @@ impl From<DryRunError> for ApiError {
             DryRunError::Db(d) => d.into(),
             blocked @ DryRunError::Blocked(..) => ApiError::Conflict(blocked.to_string()),
             DryRunError::NotCatalog(m) => ApiError::BadRequest(m),
+            DryRunError::Panicked(m) => ApiError::Internal(m),
         }
     }
 }

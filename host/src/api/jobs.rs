@@ -1,6 +1,8 @@
-//! Failures: every failed job with the reason a merchant can act on, and its retry button.
+//! Failures: every failed job with the reason a merchant can act on, and its retry button;
+//! and stuck jobs (leased past their lease) with what is being done about them.
 
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::db::jobs::FailedJob;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -36,14 +38,37 @@ pub fn router() -> Router<ApiState> {
     Router::new().route("/api/failures", get(failures)).route("/api/jobs/{job}/retry", post(retry))
 }
 
-async fn failures(State(state): State<ApiState>) -> Result<Json<Vec<FailureView>>, ApiError> {
-    Ok(Json(state.app.db.failed_jobs().await?.into_iter().map(FailureView::from).collect()))
+/// The caller's organization's failed jobs, then its stuck ones (state `stuck`): jobs leased past their lease, whose worker
+/// stopped, with what is being done about them.
+async fn failures(caller: Caller, State(state): State<ApiState>) -> Result<Json<Vec<FailureView>>, ApiError> {
+    let mut views: Vec<FailureView> =
+        state.app.db.failed_jobs_of(Some(caller.org)).await?.into_iter().map(FailureView::from).collect();
+    let channels: Vec<_> = state.app.db.channels(caller.org).await?.into_iter().map(|c| c.id).collect();
+    for stuck in state.app.db.expired_jobs().await?.into_iter().filter(|j| channels.contains(&j.channel_id)) {
+        views.push(FailureView {
+            job: stuck.id,
+            kind: crate::db::jobs::JobKind::parse(&stuck.kind).map_or("unknown", |k| k.as_str()),
+            channel: stuck.channel_id.0,
+            product: stuck.product_id.0,
+            state: "stuck",
+            attempts: stuck.attempts,
+            reason: format!(
+                "leased past its lease by {} s: its worker stopped (a crash or a stopped `serve`); \
+                 the queue takes it back and runs it again on its next round — if this stays, \
+                 check that `serve` runs and what /readyz says",
+                stuck.expired_secs
+            ),
+        });
+    }
+    Ok(Json(views))
 }
 
 async fn retry(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(job): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    state.job_of(&caller, job).await?;
     if !state.app.db.retry_now(job).await? {
         return Err(ApiError::Conflict(format!("job {job} is not failed, so there is nothing to retry")));
     }

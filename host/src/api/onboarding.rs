@@ -2,8 +2,8 @@
 //! what to do next.
 
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::db::listings::ListingState;
-use crate::model::OrgId;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -28,12 +28,12 @@ pub fn router() -> Router<ApiState> {
 }
 
 async fn onboarding(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
 ) -> Result<Json<Onboarding>, ApiError> {
     let db = &state.app.db;
-    let org = OrgId(org);
-    db.organization_exists(org).await?;
+    let org = state.org_of(&caller, org)?;
     let mut steps = Vec::new();
     let store = db.store_of(org).await?;
     steps.push(Step {
@@ -88,6 +88,9 @@ async fn onboarding(
             detail: format!("{active} active, {failed} need attention"),
         });
     }
+    let ids: Vec<crate::model::ChannelId> = channels.iter().map(|c| c.id).collect();
+    let stuck = db.stuck_work(Some(&ids)).await?;
+    steps.push(Step { step: "work is moving".into(), done: stuck.is_empty(), detail: stuck.describe() });
     let complete = steps.iter().all(|s| s.done);
     Ok(Json(Onboarding { organization: org.0, complete, steps }))
 }

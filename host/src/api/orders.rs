@@ -5,6 +5,7 @@
 //! receiver (`POST /webhooks/channel/{channel}`: 401 for a bad signature, 503 to be retried).
 
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::connectors::ErrorKind;
 use crate::connectors::channel_orders::ShippingProvider;
 use crate::db::orders::{AfterSaleRow, OrderRow, OrderState, ShipmentRow};
@@ -31,7 +32,6 @@ pub fn router() -> Router<ApiState> {
         .route("/api/orders/{order}/retry", post(retry_one))
         .route("/api/orders/{order}/release", post(release))
         .route("/api/orders/{order}/after-sales/{request}/decide", post(decide))
-        .route("/webhooks/channel/{channel}", post(channel_webhook))
 }
 
 #[derive(Debug, Deserialize)]
@@ -49,12 +49,12 @@ struct OrdersView {
 }
 
 async fn list(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<OrdersView>, ApiError> {
-    let channel = ChannelId(channel);
-    state.app.db.channel(channel).await?;
+    let channel = state.channel_of(&caller, channel).await?.id;
     let filter = q
         .state
         .as_deref()
@@ -84,8 +84,12 @@ struct OrderView {
     after_sales: Vec<AfterSaleRow>,
 }
 
-async fn one(State(state): State<ApiState>, Path(order): Path<i64>) -> Result<Json<OrderView>, ApiError> {
-    let row = state.app.db.order(order).await?.ok_or_else(|| ApiError::NotFound(format!("order {order}")))?;
+async fn one(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(order): Path<i64>,
+) -> Result<Json<OrderView>, ApiError> {
+    let row = state.order_of(&caller, order).await?;
     Ok(Json(OrderView {
         channel_order: row.order.clone(),
         store_order: row.store_order.clone(),
@@ -96,9 +100,11 @@ async fn one(State(state): State<ApiState>, Path(order): Path<i64>) -> Result<Js
 }
 
 async fn retry_one(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(order): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    state.order_of(&caller, order).await?;
     if !state.app.db.touch_order(order, true).await? {
         return Err(ApiError::NotFound(format!("order {order}")));
     }
@@ -107,10 +113,11 @@ async fn retry_one(
 }
 
 async fn release(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(order): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    state.app.db.order(order).await?.ok_or_else(|| ApiError::NotFound(format!("order {order}")))?;
+    state.order_of(&caller, order).await?;
     if !state.app.db.release_order(order).await? {
         return Err(ApiError::Conflict(format!("order {order} is not held by the order rule")));
     }
@@ -127,11 +134,12 @@ struct Decision {
 /// The merchant approves or rejects a buyer's cancellation, refund or return request on the
 /// channel; the order is then synced again (a completed refund becomes a store refund).
 async fn decide(
+    caller: Caller,
     State(state): State<ApiState>,
     Path((order, request)): Path<(i64, String)>,
     Json(decision): Json<Decision>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let row = state.app.db.order(order).await?.ok_or_else(|| ApiError::NotFound(format!("order {order}")))?;
+    let row = state.order_of(&caller, order).await?;
     let channel = state.app.db.channel(row.channel_id).await?;
     let engine = state.engine(channel.org_id).await?;
     let runtime =
@@ -161,12 +169,12 @@ struct RetryQuery {
 }
 
 async fn retry_all(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     Query(q): Query<RetryQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let channel = ChannelId(channel);
-    state.app.db.channel(channel).await?;
+    let channel = state.channel_of(&caller, channel).await?.id;
     let retried = state.app.db.retry_failed_orders(channel, q.kind.as_deref()).await?;
     if retried > 0 {
         state.work_queued.notify_one();
@@ -174,8 +182,12 @@ async fn retry_all(
     Ok(Json(serde_json::json!({ "retried": retried })))
 }
 
-async fn poll(State(state): State<ApiState>, Path(channel): Path<i64>) -> Result<Json<PollReport>, ApiError> {
-    let row = state.app.db.channel(ChannelId(channel)).await?;
+async fn poll(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(channel): Path<i64>,
+) -> Result<Json<PollReport>, ApiError> {
+    let row = state.channel_of(&caller, channel).await?;
     let engine = state.engine(row.org_id).await?;
     let report = poll_orders(&engine).await?;
     if report.orders_due > 0 {
@@ -185,22 +197,26 @@ async fn poll(State(state): State<ApiState>, Path(channel): Path<i64>) -> Result
 }
 
 async fn get_settings(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
 ) -> Result<Json<OrderSettings>, ApiError> {
-    let json = state.app.db.order_settings_json(ChannelId(channel)).await?;
+    let channel = state.channel_of(&caller, channel).await?.id;
+    let json = state.app.db.order_settings_json(channel).await?;
     Ok(Json(OrderSettings::parse(&json).map_err(ApiError::Internal)?))
 }
 
 async fn put_settings(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     body: Bytes,
 ) -> Result<Json<OrderSettings>, ApiError> {
+    let channel = state.channel_of(&caller, channel).await?.id;
     let text =
         std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
     let settings = OrderSettings::parse(text).map_err(ApiError::BadRequest)?;
-    state.app.db.set_order_settings_json(ChannelId(channel), &settings.to_json()).await?;
+    state.app.db.set_order_settings_json(channel, &settings.to_json()).await?;
     Ok(Json(settings))
 }
 
@@ -222,10 +238,11 @@ struct CarrierMapping {
 }
 
 async fn carriers(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
 ) -> Result<Json<CarriersView>, ApiError> {
-    let row = state.app.db.channel(ChannelId(channel)).await?;
+    let row = state.channel_of(&caller, channel).await?;
     let engine = state.engine(row.org_id).await?;
     let runtime = engine.channel(row.id).ok_or_else(|| ApiError::NotFound(format!("channel {channel}")))?;
     let providers =
@@ -246,11 +263,12 @@ async fn carriers(
 }
 
 async fn map_carrier(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     Json(body): Json<CarrierMapping>,
 ) -> Result<Json<CarrierMapping>, ApiError> {
-    let row = state.app.db.channel(ChannelId(channel)).await?;
+    let row = state.channel_of(&caller, channel).await?;
     if body.store_carrier.trim().is_empty() {
         return Err(ApiError::BadRequest("store_carrier is empty".into()));
     }
@@ -275,7 +293,7 @@ async fn map_carrier(
     }))
 }
 
-async fn channel_webhook(
+pub(super) async fn channel_webhook(
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     headers: HeaderMap,

@@ -3,8 +3,8 @@
 //! operator's policy, and whether the connection is healthy, failing or paused (with why).
 
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::connectors::health::HealthReport;
-use crate::model::OrgId;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -42,12 +42,12 @@ pub fn router() -> Router<ApiState> {
 }
 
 async fn list(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
 ) -> Result<Json<Vec<ConnectionPlugin>>, ApiError> {
-    let org = OrgId(org);
+    let org = state.org_of(&caller, org)?;
     let db = &state.app.db;
-    db.organization_exists(org).await?;
     let mut connections = Vec::new();
     if let Some(store) = db.store_of(org).await? {
         connections.push(("store", store.id.0, store.name, store.plugin_id));

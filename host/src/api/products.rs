@@ -3,9 +3,11 @@
 //! what SKU linking could not decide.
 
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::db::listings::{DriftCorrection, ProductCenterRow};
 use crate::db::placement::{CategoryTemplate, HandCategory, LinkIssue, MatchField};
-use crate::model::{AttributeValue, ChannelId, ProductId};
+use crate::model::limits::check_range;
+use crate::model::{AttributeValue, ProductId};
 use axum::extract::{Path, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
@@ -30,6 +32,11 @@ pub struct TemplateBody {
     pub priority: i64,
 }
 
+/// Most products one selection request may name.
+pub const MAX_SELECTION: usize = 10_000;
+/// Template priorities lie within ± this.
+pub const MAX_PRIORITY: i64 = 1_000_000;
+
 fn default_priority() -> i64 {
     100
 }
@@ -45,10 +52,11 @@ pub fn router() -> Router<ApiState> {
 }
 
 async fn product_center(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
 ) -> Result<Json<Vec<ProductCenterRow>>, ApiError> {
-    let row = state.app.db.channel(ChannelId(channel)).await?;
+    let row = state.channel_of(&caller, channel).await?;
     let store = state
         .app
         .db
@@ -61,12 +69,14 @@ async fn product_center(
 /// Selects or deselects products and reconciles them, so the channel follows at once: a
 /// deselected live listing is deactivated, a selected one listed or reactivated.
 async fn select(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     Json(body): Json<SelectionBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let channel = ChannelId(channel);
-    let row = state.app.db.channel(channel).await?;
+    let row = state.channel_of(&caller, channel).await?;
+    let channel = row.id;
+    check_range("product_ids (count)", body.product_ids.len(), 0, MAX_SELECTION)?;
     let products: Vec<ProductId> = body.product_ids.iter().copied().map(ProductId).collect();
     state.check_products(row.org_id, &products).await?;
     state.app.db.set_selection(channel, &products, body.selected).await?;
@@ -77,12 +87,13 @@ async fn select(
 }
 
 async fn map_by_hand(
+    caller: Caller,
     State(state): State<ApiState>,
     Path((channel, product)): Path<(i64, i64)>,
     Json(body): Json<HandCategory>,
 ) -> Result<Json<HandCategory>, ApiError> {
-    let (channel, product) = (ChannelId(channel), ProductId(product));
-    let row = state.app.db.channel(channel).await?;
+    let row = state.channel_of(&caller, channel).await?;
+    let (channel, product) = (row.id, ProductId(product));
     state.check_products(row.org_id, &[product]).await?;
     state.app.db.set_hand_category(product, channel, &body).await?;
     state.reconcile(row.org_id, &[product], channel).await?;
@@ -90,12 +101,13 @@ async fn map_by_hand(
 }
 
 async fn save_template(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     Json(body): Json<TemplateBody>,
 ) -> Result<Json<Vec<CategoryTemplate>>, ApiError> {
-    let channel = ChannelId(channel);
-    state.app.db.channel(channel).await?;
+    let channel = state.channel_of(&caller, channel).await?.id;
+    check_range("priority", body.priority, -MAX_PRIORITY, MAX_PRIORITY)?;
     state
         .app
         .db
@@ -114,26 +126,29 @@ async fn save_template(
 }
 
 async fn templates(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
 ) -> Result<Json<Vec<CategoryTemplate>>, ApiError> {
-    let channel = state.app.db.channel(ChannelId(channel)).await?;
+    let channel = state.channel_of(&caller, channel).await?;
     Ok(Json(state.app.db.templates(channel.id).await?))
 }
 
 async fn link_issues(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
 ) -> Result<Json<Vec<LinkIssue>>, ApiError> {
-    let channel = state.app.db.channel(ChannelId(channel)).await?;
+    let channel = state.channel_of(&caller, channel).await?;
     Ok(Json(state.app.db.link_issues(channel.id).await?))
 }
 
 /// What the drift check found on the channel and corrected, newest first.
 async fn drift(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
 ) -> Result<Json<Vec<DriftCorrection>>, ApiError> {
-    let channel = state.app.db.channel(ChannelId(channel)).await?;
+    let channel = state.channel_of(&caller, channel).await?;
     Ok(Json(state.app.db.drift_corrections(channel.id, 200).await?))
 }

@@ -1,19 +1,58 @@
-//! Rules: saving a new version (compiled first, so a broken rule never becomes active) and
-//! dry runs over the whole catalog before saving.
+//! Rules: saving a new version — compiled first, then gated by a dry run over the whole
+//! catalog, so neither a broken rule nor one that fails on many products (or runs past its
+//! budget) becomes active unless the caller forces it — and dry runs before saving. One
+//! dry run at a time per organization, off the request thread, within a budget.
 
 use super::{ApiError, ApiState};
-use crate::catalog::dry_run::{DryRunReport, dry_run};
-use crate::model::ChannelId;
+use crate::auth::Caller;
+use crate::catalog::dry_run::{DryRunError, DryRunLimits, DryRunReport, dry_run};
+use crate::model::{ChannelId, OrgId};
 use crate::rules::RuleKind;
 use axum::extract::{Path, State};
 use axum::routing::{post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+/// Largest share of the catalog, in percent, a rule may fail on and still be saved without
+/// `force`.
+pub const MAX_FAILING_PERCENT: usize = 5;
+/// Longest rule source accepted.
+pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleBody {
     pub source: String,
+    /// Save even when the dry run refuses the rule.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// The organizations with a dry run under way.
+#[derive(Debug, Clone, Default)]
+pub struct DryRunSlots(Arc<Mutex<HashSet<OrgId>>>);
+
+/// Holds an organization's dry-run slot; frees it when dropped (also when the request is
+/// dropped half-way).
+struct Slot(DryRunSlots, OrgId);
+
+impl DryRunSlots {
+    fn take(&self, org: OrgId) -> Result<Slot, ApiError> {
+        if !self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(org) {
+            return Err(ApiError::Conflict(format!(
+                "a dry run of organization {org} is under way; wait for it to end and try again"
+            )));
+        }
+        Ok(Slot(self.clone(), org))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.1);
+    }
 }
 
 pub fn router() -> Router<ApiState> {
@@ -33,27 +72,115 @@ pub(super) fn kind(name: &str) -> Result<RuleKind, ApiError> {
 }
 
 async fn save(
+    caller: Caller,
     State(state): State<ApiState>,
     Path((channel, name)): Path<(i64, String)>,
     Json(body): Json<RuleBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let (channel, kind) = (ChannelId(channel), kind(&name)?);
-    state.app.db.channel(channel).await?;
+    let row = state.channel_of(&caller, channel).await?;
+    let (channel, kind) = (row.id, kind(&name)?);
+    crate::model::limits::check_range("source (bytes)", body.source.len(), 0, MAX_SOURCE_BYTES)?;
     let label = format!("channel {channel} {} rule (new version)", kind.as_str());
     crate::rules::check(&state.app.rules, kind, &label, &body.source)?;
+    let gate = if body.force || kind == RuleKind::Order {
+        None
+    } else {
+        gate(&state, row.org_id, channel, kind, &body.source).await?
+    };
     let saved = state.app.db.save_rule(channel, kind, &body.source).await?;
     // Every pair of the channel is reconciled with the new version by the workers.
     state.work_queued.notify_one();
-    Ok(Json(serde_json::json!({ "kind": kind.as_str(), "version": saved.version, "hash": saved.hash })))
+    Ok(Json(serde_json::json!({
+        "kind": kind.as_str(),
+        "version": saved.version,
+        "hash": saved.hash,
+        "forced": body.force,
+        "dry_run": gate.map(|r| serde_json::json!({ "products": r.products, "errors": r.errors.len(), "changes": r.changes.len() })),
+    })))
+}
+
+/// Runs the dry run that decides whether the rule may become active: refused (422, with the
+/// errors) when it fails on more than [`MAX_FAILING_PERCENT`] % of the products or runs past
+/// its budget. A channel that cannot sync yet (no rate, a broken active rule) is not gated:
+/// the rule being saved may be its fix.
+async fn gate(
+    state: &ApiState,
+    org: OrgId,
+    channel: ChannelId,
+    kind: RuleKind,
+    source: &str,
+) -> Result<Option<DryRunReport>, ApiError> {
+    let _slot = state.dry_runs.take(org)?;
+    let engine = match state.engine(org).await {
+        Ok(engine) => engine,
+        // No store yet: there is no catalog to try the rule on.
+        Err(ApiError::Conflict(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let products = engine.app.db.product_ids(engine.store.id).await?.len();
+    let limits = DryRunLimits {
+        budget: state.settings.dry_run_budget,
+        max_errors: Some(products * MAX_FAILING_PERCENT / 100),
+    };
+    let report = match dry_run(&engine, channel, kind, source, limits).await {
+        Ok(report) => report,
+        Err(DryRunError::Blocked(..)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let too_many = report.errors.len() * 100 > report.products.max(1) * MAX_FAILING_PERCENT;
+    if too_many || report.stopped.is_some() {
+        let why = match &report.stopped {
+            Some(stopped) if !too_many => stopped.clone(),
+            _ => format!(
+                "fails on {} of {} products tried (more than {MAX_FAILING_PERCENT} %)",
+                report.errors.len(),
+                report.products
+            ),
+        };
+        return Err(ApiError::Refused {
+            message: format!(
+                "the {} rule was not saved: its dry run {why}; fix the rule (the first errors are in \
+                 `details`), or save it anyway with \"force\": true",
+                kind.as_str()
+            ),
+            details: serde_json::json!({
+                "products": report.products,
+                "errors": report.errors.iter().take(20).collect::<Vec<_>>(),
+                "error_count": report.errors.len(),
+                "stopped": report.stopped,
+            }),
+        });
+    }
+    Ok(Some(report))
 }
 
 async fn run_dry(
+    caller: Caller,
     State(state): State<ApiState>,
     Path((channel, name)): Path<(i64, String)>,
     Json(body): Json<RuleBody>,
 ) -> Result<Json<DryRunReport>, ApiError> {
-    let (channel, kind) = (ChannelId(channel), kind(&name)?);
-    let row = state.app.db.channel(channel).await?;
+    let row = state.channel_of(&caller, channel).await?;
+    let (channel, kind) = (row.id, kind(&name)?);
+    crate::model::limits::check_range("source (bytes)", body.source.len(), 0, MAX_SOURCE_BYTES)?;
+    let _slot = state.dry_runs.take(row.org_id)?;
     let engine = state.engine(row.org_id).await?;
-    Ok(Json(dry_run(&engine, channel, kind, &body.source).await?))
+    let limits = DryRunLimits { budget: state.settings.dry_run_budget, max_errors: None };
+    Ok(Json(dry_run(&engine, channel, kind, &body.source, limits).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_dry_run_at_a_time_per_organization_and_the_slot_frees_itself() {
+        let slots = DryRunSlots::default();
+        let first = slots.take(OrgId(1)).expect("free");
+        assert!(matches!(slots.take(OrgId(1)), Err(ApiError::Conflict(_))), "409 while one runs");
+        let other = slots.take(OrgId(2)).expect("another organization is not held up");
+        drop(first);
+        drop(other);
+        slots.take(OrgId(1)).expect("free again once the first ended");
+    }
 }

@@ -1,4 +1,4 @@
-//! The store webhook receiver: the raw request goes to the store's connector to verify and
+//! The public webhook receivers (the channels' one is beside the orders). The store's: the raw request goes to the store's connector to verify and
 //! decode; 401 for a bad signature (the sender should stop), 503 when it cannot be acted on
 //! now (the sender retries), 200 otherwise, duplicates included.
 
@@ -13,7 +13,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 
 pub fn router() -> Router<ApiState> {
-    Router::new().route("/webhooks/store/{org}", post(store_webhook))
+    Router::new()
+        .route("/webhooks/store/{org}", post(store_webhook))
+        .route("/webhooks/channel/{channel}", post(super::orders::channel_webhook))
 }
 
 async fn store_webhook(

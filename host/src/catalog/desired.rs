@@ -70,14 +70,19 @@ pub fn derive(
 }
 
 /// What `channel` should hold for one product now, read from the database; None when the
-/// product no longer exists.
+/// product no longer exists (or is not the channel's organization's).
 pub async fn desired_now(
     engine: &SyncEngine,
     channel: &ChannelRuntime,
     product: ProductId,
 ) -> Result<Option<Desired>, DbError> {
     let db = &engine.app.db;
-    let Some(stored) = db.products_for(&[product]).await?.pop() else { return Ok(None) };
+    // Only the organization's own store's products: a job naming another organization's
+    // product (an id from elsewhere) finds nothing to list.
+    let Some(stored) = db.products_for(&[product]).await?.pop().filter(|p| p.store_id == engine.store.id)
+    else {
+        return Ok(None);
+    };
     let hand = db.hand_category(product, channel.row.id).await?;
     let inputs = PairInputs {
         product: &stored.product,

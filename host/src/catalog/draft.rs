@@ -50,8 +50,11 @@ impl StockPolicy {
         if self.total_shares <= 0 || self.share <= 0 {
             return 0;
         }
-        let available = (store_stock - self.buffer).max(0);
-        available.saturating_mul(self.share.min(self.total_shares)) / self.total_shares
+        // In i128: a large stock times a large share cannot overflow, and the quotient is at
+        // most `available`, so it fits back in i64.
+        let available = i128::from(store_stock.saturating_sub(self.buffer).max(0));
+        let share = i128::from(self.share.min(self.total_shares));
+        i64::try_from(available * share / i128::from(self.total_shares)).unwrap_or(i64::MAX)
     }
 }
 
@@ -223,5 +226,8 @@ mod tests {
             "a lone channel gets it all"
         );
         assert_eq!(StockPolicy { buffer: 0, share: 0, total_shares: 3 }.allocate(7), 0);
+        let huge = StockPolicy { buffer: 0, share: i64::MAX - 1, total_shares: i64::MAX };
+        assert_eq!(huge.allocate(i64::MAX), i64::MAX - 1, "no overflow, still rounded down");
+        assert_eq!(StockPolicy { buffer: i64::MAX, share: 1, total_shares: 1 }.allocate(i64::MIN), 0);
     }
 }

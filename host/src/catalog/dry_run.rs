@@ -1,5 +1,7 @@
 //! Dry runs: a candidate rule evaluated over the whole stored catalog next to the active
-//! one, listing what would change on the channel before the merchant saves it.
+//! one, listing what would change on the channel before the merchant saves it. The
+//! evaluation runs on a blocking thread, off the async runtime that answers requests, and
+//! within a budget: past it the run stops and says so.
 
 use super::draft::{ChannelRules, DraftOutcome, build_draft};
 use crate::db::DbError;
@@ -7,6 +9,7 @@ use crate::model::ChannelId;
 use crate::rules::{CategoryRule, PriceRule, ProductRule, RuleError, RuleKind};
 use crate::sync::SyncEngine;
 use serde::Serialize;
+use std::time::{Duration, Instant};
 
 /// One product whose outcome differs between the active rule and the candidate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,6 +28,24 @@ pub struct DryRunReport {
     pub changes: Vec<DryRunChange>,
     /// Products the candidate fails on, with the rule error.
     pub errors: Vec<DryRunChange>,
+    /// The run stopped before the end of the catalog: past its time budget, or past the
+    /// error count that already decides the outcome. `products` counts what was evaluated.
+    pub stopped: Option<String>,
+}
+
+/// How far a dry run may go.
+#[derive(Debug, Clone, Copy)]
+pub struct DryRunLimits {
+    /// Time for the whole evaluation (each record also has the rule engine's own limits).
+    pub budget: Duration,
+    /// Stop after this many products failed.
+    pub max_errors: Option<usize>,
+}
+
+impl Default for DryRunLimits {
+    fn default() -> Self {
+        DryRunLimits { budget: Duration::from_secs(30), max_errors: None }
+    }
 }
 
 /// Why a dry run could not run at all.
@@ -39,6 +60,8 @@ pub enum DryRunError {
     /// The rule kind does not decide the catalog (an order rule).
     #[error("{0}")]
     NotCatalog(String),
+    #[error("{0}")]
+    Panicked(String),
 }
 
 /// Compares `source` as the channel's `kind` rule against the active rules.
@@ -47,6 +70,7 @@ pub async fn dry_run(
     channel_id: ChannelId,
     kind: RuleKind,
     source: &str,
+    limits: DryRunLimits,
 ) -> Result<DryRunReport, DryRunError> {
     let channel = engine
         .channel(channel_id)
@@ -73,35 +97,57 @@ pub async fn dry_run(
         }
     }
     let db = &engine.app.db;
-    let mut report = DryRunReport::default();
+    let mut products = Vec::new();
     for id in db.product_ids(engine.store.id).await? {
         if db.is_deleted(id).await? {
             continue;
         }
-        let product = db.product(id).await?;
-        let by_hand = db.hand_category(id, channel_id).await?;
-        report.products += 1;
-        let before = describe(build_draft(rules, active, &product, by_hand.clone()));
-        let after = build_draft(rules, &candidate, &product, by_hand);
-        let row = |after: String| DryRunChange {
-            product_id: id.0,
-            title: product.title.clone(),
-            before: before.clone(),
-            after,
-        };
-        match after {
-            Err(e) => report.errors.push(row(e.to_string())),
-            Ok(outcome) => {
-                let after = describe(Ok(outcome));
-                if after == before {
-                    report.unchanged += 1;
-                } else {
-                    report.changes.push(row(after));
+        products.push((id, db.product(id).await?, db.hand_category(id, channel_id).await?));
+    }
+    let (rules, active) = (rules.clone(), active.clone());
+    tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut report = DryRunReport::default();
+        for (id, product, by_hand) in products {
+            if started.elapsed() >= limits.budget {
+                report.stopped = Some(format!(
+                    "stopped after {} products: past the dry run's budget of {} s; the rule is too slow \
+                     for this catalog",
+                    report.products,
+                    limits.budget.as_secs()
+                ));
+                break;
+            }
+            if limits.max_errors.is_some_and(|max| report.errors.len() > max) {
+                report.stopped =
+                    Some(format!("stopped after {} products: too many errors already", report.products));
+                break;
+            }
+            report.products += 1;
+            let before = describe(build_draft(&rules, &active, &product, by_hand.clone()));
+            let after = build_draft(&rules, &candidate, &product, by_hand);
+            let row = |after: String| DryRunChange {
+                product_id: id.0,
+                title: product.title.clone(),
+                before: before.clone(),
+                after,
+            };
+            match after {
+                Err(e) => report.errors.push(row(e.to_string())),
+                Ok(outcome) => {
+                    let after = describe(Ok(outcome));
+                    if after == before {
+                        report.unchanged += 1;
+                    } else {
+                        report.changes.push(row(after));
+                    }
                 }
             }
         }
-    }
-    Ok(report)
+        report
+    })
+    .await
+    .map_err(|e| DryRunError::Panicked(crate::queue::panic_reason("the dry run", e)))
 }
 
 /// What the channel would get, in words: prices per SKU, or why nothing.

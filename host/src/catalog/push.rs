@@ -33,7 +33,10 @@ async fn push(engine: &SyncEngine, job: &Job) -> Result<JobOutcome, DbError> {
         return Ok(JobOutcome::failed(format!("channel {} no longer exists", job.channel_id)));
     };
     let Some(desired) = desired_now(engine, channel, job.product_id).await? else {
-        return Ok(JobOutcome::Skipped(format!("product {} no longer exists", job.product_id)));
+        return Ok(JobOutcome::Skipped(format!(
+            "product {} no longer exists in the store of channel {}'s organization",
+            job.product_id, job.channel_id
+        )));
     };
     let listing = db
         .listing(job.product_id, job.channel_id)

@@ -99,7 +99,9 @@ async fn reconcile_batch(
         // Nothing can be worked out until the channel is unblocked (which marks it changed).
         return Ok(report);
     }
-    let products = db.products_for(batch).await?;
+    // Only the organization's own store's products, whatever ids were asked for.
+    let mut products = db.products_for(batch).await?;
+    products.retain(|p| p.store_id == engine.store.id);
     let listings = db.listings_for(id, batch).await?;
     let selections = db.selections_for(id, batch).await?;
     let hand = db.hand_categories_for(id, batch).await?;

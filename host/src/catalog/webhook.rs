@@ -1,13 +1,17 @@
 //! Store webhooks: a delivery is verified by the store's connector, each product it names is
 //! re-read from the store (webhooks are hints, not data) and reconciled on every channel.
-//! The event id is recorded only once the delivery was handled, so a delivery that failed
-//! half-way (answered 503) is handled again when the platform retries it, and a true
-//! duplicate is answered at once. Missed deliveries are caught by the periodic import.
+//! Deliveries are deduplicated on what the signature covers — a hash of the verified body
+//! and its topic — never on an event-id header the signature does not cover (a forged id
+//! could otherwise silence a real delivery). The key is recorded only once the delivery was
+//! handled, so a delivery that failed half-way (answered 503) is handled again when the
+//! platform retries it, and a true duplicate is answered at once; keys are pruned after a
+//! retention window. Missed deliveries are caught by the periodic import.
 
 use super::reconcile::reconcile_products;
 use crate::connectors::{ConnectorError, ErrorKind, StoreEvent};
 use crate::db::DbError;
 use crate::sync::{SyncEngine, SyncError};
+use sha2::Digest;
 
 fn unavailable(e: SyncError) -> WebhookError {
     WebhookError::Unavailable(e.to_string())
@@ -17,7 +21,7 @@ fn unavailable(e: SyncError) -> WebhookError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct WebhookOutcome {
     pub topic: String,
-    /// The same event id was handled before.
+    /// The same signed delivery (body and topic) was handled before.
     pub duplicate: bool,
     pub products: usize,
     pub queued: usize,
@@ -42,12 +46,18 @@ impl From<DbError> for WebhookError {
     }
 }
 
+/// The deduplication key of a verified delivery: its topic and the hash of its signed body.
+fn delivery_key(topic: &str, body_hash: &str) -> String {
+    format!("sha256:{topic}:{body_hash}")
+}
+
 #[tracing::instrument(skip_all, fields(org = %engine.org))]
 pub async fn receive_store_webhook(
     engine: &SyncEngine,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
 ) -> Result<WebhookOutcome, WebhookError> {
+    let body_hash = hex::encode(sha2::Sha256::digest(&body));
     let delivery = engine.store_connector.verify_webhook(headers, body).await.map_err(|e| match e.kind {
         ErrorKind::Unauthorized(_) | ErrorKind::Invalid { .. } | ErrorKind::NotFound(_) => {
             WebhookError::Refused(e)
@@ -56,9 +66,8 @@ pub async fn receive_store_webhook(
     })?;
     let db = &engine.app.db;
     let mut outcome = WebhookOutcome { topic: delivery.topic.clone(), ..Default::default() };
-    if let Some(event_id) = &delivery.event_id
-        && db.delivery_handled(engine.store.id, event_id).await?
-    {
+    let key = delivery_key(&delivery.topic, &body_hash);
+    if db.delivery_handled(engine.store.id, &key).await? {
         outcome.duplicate = true;
         return Ok(outcome);
     }
@@ -85,9 +94,7 @@ pub async fn receive_store_webhook(
     }
     let report = reconcile_products(engine, &products, None).await.map_err(unavailable)?;
     outcome.queued = report.queued;
-    if let Some(event_id) = &delivery.event_id {
-        db.record_delivery(engine.store.id, event_id).await?;
-    }
-    tracing::info!(topic = %outcome.topic, products = outcome.products, queued = outcome.queued, "store webhook");
+    db.record_delivery(engine.store.id, &key).await?;
+    tracing::info!(event_id = delivery.event_id.as_deref().unwrap_or(""), topic = %outcome.topic, products = outcome.products, queued = outcome.queued, "store webhook");
     Ok(outcome)
 }

@@ -227,7 +227,18 @@ pub(crate) fn new_store(
         ticks_left -= 1;
         Ok(UpdateDeadline::Yield(1))
     });
-    (store, Probe { stderr, memory_refused, runtime: runtime.clone(), connection, admission, log, ctx: probe_ctx })
+    (
+        store,
+        Probe {
+            stderr,
+            memory_refused,
+            runtime: runtime.clone(),
+            connection,
+            admission,
+            log,
+            ctx: probe_ctx,
+        },
+    )
 }
 
 /// Runs `call` (which owns the store) under the wall-clock limit and turns every way it
@@ -306,8 +317,20 @@ where
     }
 }
 
+/// The trap's causes, without the wasm backtrace (a list of frames that would crowd the
+/// plugin's own words out of the bounded error text; it is logged at debug level).
 fn root_message(error: &wasmtime::Error) -> String {
-    let mut messages: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+    let mut messages: Vec<String> = error
+        .chain()
+        .map(|e| e.to_string())
+        .filter(|m| {
+            let backtrace = m.starts_with("error while executing at wasm backtrace");
+            if backtrace {
+                tracing::debug!(backtrace = %m, "plugin trap");
+            }
+            !backtrace
+        })
+        .collect();
     messages.dedup();
     messages.join(": ")
 }

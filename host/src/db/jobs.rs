@@ -8,7 +8,7 @@
 //! the job runs once more from the state current then.
 
 use super::{Backend, Context, Db, DbError, now_ms};
-use crate::model::{ChannelId, ProductId};
+use crate::model::{ChannelId, OrgId, ProductId};
 use sqlx::Row;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -356,10 +356,18 @@ impl Db {
 
     /// Jobs that failed or died, newest first, with their reasons.
     pub async fn failed_jobs(&self) -> Result<Vec<FailedJob>, DbError> {
+        self.failed_jobs_of(None).await
+    }
+
+    /// As `failed_jobs`, only the organization's when one is given.
+    pub async fn failed_jobs_of(&self, org: Option<OrgId>) -> Result<Vec<FailedJob>, DbError> {
         let rows = sqlx::query(
             "SELECT id, kind, channel_id, product_id, state, attempts, last_error FROM jobs \
-             WHERE state IN ('failed', 'dead') ORDER BY updated_at DESC, id",
+             WHERE state IN ('failed', 'dead') \
+             AND ($1 IS NULL OR channel_id IN (SELECT id FROM channels WHERE org_id = $1)) \
+             ORDER BY updated_at DESC, id",
         )
+        .bind(org.map(|o| o.0))
         .fetch_all(self.pool())
         .await
         .context(|| "listing failed jobs".into())?;
@@ -393,6 +401,32 @@ impl Db {
 }
 
 impl Db {
+    /// The organization whose channel the job is for; `None` when there is no such job.
+    pub async fn job_org(&self, id: i64) -> Result<Option<OrgId>, DbError> {
+        let row =
+            sqlx::query("SELECT c.org_id FROM jobs j JOIN channels c ON c.id = j.channel_id WHERE j.id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await
+                .context(|| format!("reading job {id}"))?;
+        row.map(|r| r.try_get("org_id").map(OrgId)).transpose().context(|| format!("reading job {id}"))
+    }
+
+    /// Puts every failed or dead job of a channel back in the queue now (its connection was
+    /// fixed: new credentials checked out); how many.
+    pub async fn retry_failed_jobs(&self, channel: ChannelId) -> Result<u64, DbError> {
+        let result = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $1, updated_at = $1 \
+             WHERE channel_id = $2 AND state IN ('failed', 'dead')",
+        )
+        .bind(now_ms())
+        .bind(channel.0)
+        .execute(self.pool())
+        .await
+        .context(|| format!("retrying the failed jobs of channel {channel}"))?;
+        Ok(result.rows_affected())
+    }
+
     /// Puts a failed or dead job back in the queue now, with fresh attempts (the retry
     /// button). False when the job is not failed.
     pub async fn retry_now(&self, id: i64) -> Result<bool, DbError> {

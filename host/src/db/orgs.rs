@@ -63,6 +63,13 @@ pub struct ChannelOptions {
     pub stock_share: i64,
 }
 
+impl ChannelOptions {
+    /// Checks every number against its bound (`crate::model::limits`).
+    pub fn validate(&self) -> Result<(), crate::model::limits::FieldError> {
+        crate::model::limits::check_stock("", self.stock_buffer, self.stock_share)
+    }
+}
+
 impl Default for ChannelOptions {
     fn default() -> Self {
         ChannelOptions { sync_content: false, auto_select: true, stock_buffer: 0, stock_share: 1 }
@@ -355,10 +362,8 @@ impl Db {
 
     /// Sets how the channel syncs.
     pub async fn set_channel_options(&self, id: ChannelId, options: ChannelOptions) -> Result<(), DbError> {
-        if options.stock_share < 0 || options.stock_buffer < 0 {
-            return Err(DbError::Invalid(format!(
-                "channel {id}: the stock share and the stock buffer cannot be negative"
-            )));
+        if let Err(e) = options.validate() {
+            return Err(DbError::Invalid(format!("channel {id}: {e}")));
         }
         let changed = sqlx::query(
             "UPDATE channels SET sync_content = $1, auto_select = $2, stock_buffer = $3, \

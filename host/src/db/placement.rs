@@ -343,6 +343,18 @@ impl Db {
         Ok(row.is_some())
     }
 
+    /// Forgets deliveries received longer than `retention` ago: a platform retries for hours
+    /// (Shopify: 48), not for weeks, so older keys only grow the table.
+    pub async fn prune_webhook_deliveries(&self, retention: std::time::Duration) -> Result<u64, DbError> {
+        let before = now_ms().saturating_sub(i64::try_from(retention.as_millis()).unwrap_or(i64::MAX));
+        let result = sqlx::query("DELETE FROM webhook_deliveries WHERE received_at < $1")
+            .bind(before)
+            .execute(self.pool())
+            .await
+            .context(|| "pruning webhook deliveries".into())?;
+        Ok(result.rows_affected())
+    }
+
     /// Records a delivery once it was handled, so a redelivery is known as a duplicate.
     /// Recorded after, never before: a delivery that failed half-way is handled again when
     /// the platform retries it.

@@ -219,7 +219,7 @@ impl Db {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT id, record, deleted FROM products WHERE id IN ({}) ORDER BY id",
+                "SELECT id, store_id, record, deleted FROM products WHERE id IN ({}) ORDER BY id",
                 super::placement::id_list(chunk)
             );
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -232,6 +232,7 @@ impl Db {
                 let record: String = row.try_get("record").context(ctx)?;
                 found.push(StoredProduct {
                     id,
+                    store_id: StoreId(row.try_get("store_id").context(ctx)?),
                     product: serde_json::from_str(&record)
                         .map_err(|e| DbError::Corrupt(format!("product {id}: {e}")))?,
                     deleted: row.try_get::<i64, _>("deleted").context(ctx)? != 0,
@@ -240,26 +241,109 @@ impl Db {
         }
         Ok(found)
     }
+}
 
-    /// Marks deleted every product of the store that a complete read of its catalog did not
-    /// return (`seen` holds the store ids it did); returns their ids.
-    pub async fn mark_unseen_deleted(
+/// A catalog read cut short: where it goes on, and when it began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportProgress {
+    pub next_cursor: String,
+    pub started_at: i64,
+}
+
+impl Db {
+    /// The catalog read in progress for `store`, if one was cut short.
+    pub async fn import_progress(&self, store: StoreId) -> Result<Option<ImportProgress>, DbError> {
+        let ctx = || format!("reading the catalog read in progress of store {store}");
+        let row =
+            sqlx::query("SELECT next_cursor, started_at FROM store_import_progress WHERE store_id = $1")
+                .bind(store.0)
+                .fetch_optional(self.pool())
+                .await
+                .context(ctx)?;
+        row.map(|r| {
+            Ok(ImportProgress {
+                next_cursor: r.try_get("next_cursor").context(ctx)?,
+                started_at: r.try_get("started_at").context(ctx)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records a committed page: its products seen by the read that began at
+    /// `progress.started_at`, and where the read goes on. In one transaction.
+    pub async fn commit_import_page(
         &self,
         store: StoreId,
-        seen: &std::collections::HashSet<String>,
-    ) -> Result<Vec<ProductId>, DbError> {
-        let rows = sqlx::query("SELECT id, external_id FROM products WHERE store_id = $1 AND deleted = 0")
+        products: &[ProductId],
+        progress: Option<&ImportProgress>,
+        started_at: i64,
+    ) -> Result<(), DbError> {
+        let ctx = || format!("recording a catalog page of store {store}");
+        let mut tx = self.pool().begin().await.context(ctx)?;
+        for chunk in products.chunks(500) {
+            let list: Vec<String> = chunk.iter().map(|p| p.0.to_string()).collect();
+            // Integers formatted by Rust: nothing to inject.
+            let sql = format!("UPDATE products SET seen_at = $1 WHERE id IN ({})", list.join(", "));
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(started_at).execute(&mut *tx).await.context(ctx)?;
+        }
+        match progress {
+            Some(p) => {
+                sqlx::query(
+                    "INSERT INTO store_import_progress (store_id, next_cursor, started_at, updated_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (store_id) DO UPDATE SET \
+                     next_cursor = excluded.next_cursor, started_at = excluded.started_at, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(store.0)
+                .bind(&p.next_cursor)
+                .bind(p.started_at)
+                .bind(super::now_ms())
+                .execute(&mut *tx)
+                .await
+                .context(ctx)?;
+            }
+            None => {
+                sqlx::query("DELETE FROM store_import_progress WHERE store_id = $1")
+                    .bind(store.0)
+                    .execute(&mut *tx)
+                    .await
+                    .context(ctx)?;
+            }
+        }
+        tx.commit().await.context(ctx)?;
+        Ok(())
+    }
+
+    /// Forgets a read in progress (its cursor no longer works): the next read starts over.
+    pub async fn clear_import_progress(&self, store: StoreId) -> Result<(), DbError> {
+        sqlx::query("DELETE FROM store_import_progress WHERE store_id = $1")
             .bind(store.0)
-            .fetch_all(self.pool())
+            .execute(self.pool())
             .await
-            .context(|| format!("listing products of store {store}"))?;
+            .context(|| format!("forgetting the catalog read in progress of store {store}"))?;
+        Ok(())
+    }
+
+    /// Marks deleted the store's products a complete read that began at `started_at` did not
+    /// see; returns them.
+    pub async fn mark_unseen_since_deleted(
+        &self,
+        store: StoreId,
+        started_at: i64,
+    ) -> Result<Vec<ProductId>, DbError> {
+        let rows = sqlx::query(
+            "SELECT external_id FROM products WHERE store_id = $1 AND deleted = 0 \
+             AND (seen_at IS NULL OR seen_at < $2)",
+        )
+        .bind(store.0)
+        .bind(started_at)
+        .fetch_all(self.pool())
+        .await
+        .context(|| format!("listing unseen products of store {store}"))?;
         let mut gone = Vec::new();
         for row in &rows {
-            let ctx = || "reading product".to_string();
-            let external: String = row.try_get("external_id").context(ctx)?;
-            if !seen.contains(&external)
-                && let Some(id) = self.mark_product_deleted(store, &external).await?
-            {
+            let external: String = row.try_get("external_id").context(|| "reading product".to_string())?;
+            if let Some(id) = self.mark_product_deleted(store, &external).await? {
                 gone.push(id);
             }
         }
@@ -271,6 +355,8 @@ impl Db {
 #[derive(Debug, Clone)]
 pub struct StoredProduct {
     pub id: ProductId,
+    /// The store it was read from: a channel only ever carries its own organization's.
+    pub store_id: StoreId,
     pub product: Product,
     pub deleted: bool,
 }

@@ -34,3 +34,7 @@ row_id!(
     /// A product as stored locally (not the platform's id).
     ProductId
 );
+row_id!(
+    /// A person who logs in to the admin (or owns API tokens).
+    AccountId
+);

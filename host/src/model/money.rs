@@ -17,6 +17,8 @@ pub enum MoneyError {
     Currency(String),
     #[error("`{0}` is not a decimal amount")]
     Amount(String),
+    #[error("amount `{0}` is out of range (at most 10^15 either way)")]
+    OutOfRange(String),
 }
 
 impl Currency {
@@ -68,6 +70,10 @@ impl Money {
     /// Parses a decimal string such as `"19.90"`.
     pub fn parse(amount: &str, currency: &str) -> Result<Self, MoneyError> {
         let value = Decimal::from_str(amount.trim()).map_err(|_| MoneyError::Amount(amount.to_string()))?;
+        // Bounded at the edge so that sums and conversions of amounts can never overflow.
+        if value.abs() > super::limits::MAX_AMOUNT {
+            return Err(MoneyError::OutOfRange(amount.to_string()));
+        }
         Ok(Money { amount: value, currency: Currency::new(currency)? })
     }
 }
@@ -93,5 +99,7 @@ mod tests {
     fn bad_currency_and_amount_are_refused_with_the_value() {
         assert_eq!(Money::parse("1", "US"), Err(MoneyError::Currency("US".into())));
         assert_eq!(Money::parse("1,5", "EUR"), Err(MoneyError::Amount("1,5".into())));
+        let huge = "79228162514264337593543950335";
+        assert_eq!(Money::parse(huge, "EUR"), Err(MoneyError::OutOfRange(huge.into())));
     }
 }

@@ -42,7 +42,23 @@ pub async fn run_due_orders(engine: &SyncEngine) -> Result<usize, DbError> {
 async fn work_orders(engine: &SyncEngine, channels: &[ChannelId]) -> Result<usize, DbError> {
     let mut worked = 0;
     while let Some(claim) = engine.app.db.claim_order(LEASE, channels).await? {
-        let settle = sync_order(engine, &claim).await;
+        // In its own task: a panic (a bug) fails this order with its cause, and the other
+        // orders go on, instead of the order coming back and panicking again for ever.
+        let handled = {
+            let (engine, claim) = (engine.clone(), claim.clone());
+            tokio::spawn(async move { sync_order(&engine, &claim).await })
+        };
+        let settle = match handled.await {
+            Ok(settle) => settle,
+            Err(e) => {
+                let what = format!("order {}", claim.row.channel_order_id);
+                OrderSettle::Failed(Failure::new(
+                    "internal_error",
+                    crate::queue::panic_reason(&what, e),
+                    "report the message; retry the order once a fixed version runs",
+                ))
+            }
+        };
         if let OrderSettle::Failed(f) | OrderSettle::Retry { failure: f, .. } = &settle {
             tracing::warn!(
                 order = %claim.row.channel_order_id, channel = %claim.row.channel_id,

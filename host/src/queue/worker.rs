@@ -13,6 +13,7 @@ use crate::sync::{SyncEngine, SyncError};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// How the queue is worked.
 #[derive(Debug, Clone)]
@@ -25,6 +26,9 @@ pub struct QueueSettings {
     /// Attempts before a retryable failure is given up (dead letter).
     pub max_attempts: i64,
     pub backoff: Backoff,
+    /// Cancelled at shutdown: no new job is claimed, the jobs in hand finish and settle, so
+    /// no lease is left behind.
+    pub stop: CancellationToken,
 }
 
 impl Default for QueueSettings {
@@ -34,6 +38,7 @@ impl Default for QueueSettings {
             lease: Duration::from_secs(30),
             max_attempts: 8,
             backoff: Backoff::default(),
+            stop: CancellationToken::new(),
         }
     }
 }
@@ -86,8 +91,13 @@ pub async fn run_due(
     let mut engine = engine;
     loop {
         engine = prepare(engine).await?;
+        if settings.stop.is_cancelled() {
+            return Ok(engine);
+        }
         if drain(&engine, settings, on_settled).await? == Drained::Idle {
-            crate::orders::run_due_orders(&engine).await?;
+            if !settings.stop.is_cancelled() {
+                crate::orders::run_due_orders(&engine).await?;
+            }
             return Ok(engine);
         }
     }
@@ -99,6 +109,12 @@ async fn prepare(mut engine: SyncEngine) -> Result<SyncEngine, SyncError> {
     let rescued = engine.app.db.rescue_expired_jobs().await?;
     if rescued > 0 {
         tracing::warn!(rescued, "took back jobs whose lease ran out");
+    }
+    let channels: Vec<ChannelId> = engine.channels.keys().copied().collect();
+    let due = now_ms() + engine.settings.review_poll.as_millis() as i64;
+    let checks = engine.app.db.queue_missing_review_checks(&channels, due).await?;
+    if checks > 0 {
+        tracing::warn!(checks, "queued review checks that were lost (listings in review without one)");
     }
     loop {
         if engine.is_stale().await? {
@@ -158,7 +174,7 @@ async fn drain(
                 exhausted = false;
             }
         }
-        while !exhausted && !stale && running.len() < workers {
+        while !exhausted && !stale && !settings.stop.is_cancelled() && running.len() < workers {
             let mut claimed = None;
             for k in 0..channels.len() {
                 let channel = channels[(turn + k) % channels.len()];
@@ -200,8 +216,9 @@ async fn drain(
                 }
                 match joined {
                     Ok((_, result)) => result?,
+                    // `run_one` catches the job's own panics; this is one in settling it.
                     Err(e) => {
-                        tracing::error!(error = %e, "job task panicked; its lease will expire and it will run again")
+                        tracing::error!(error = %e, "a worker task ended abnormally; the job's lease expires and it is taken back")
                     }
                 }
                 on_settled();
@@ -240,9 +257,24 @@ fn fair_share(workers: usize, channels: usize) -> usize {
 #[tracing::instrument(skip_all, fields(job = job.id, kind = job.kind.as_str(), channel = %job.channel_id, product = %job.product_id))]
 async fn run_one(engine: &SyncEngine, settings: &QueueSettings, job: Job) -> Result<(), DbError> {
     let db = &engine.app.db;
+    // The job runs in its own task, so a panic in it (a bug) fails this job with its cause
+    // instead of unwinding through the worker and leaving the job to run, and panic, again.
+    let handled = {
+        let (engine, job) = (engine.clone(), job.clone());
+        tokio::spawn(async move { engine.handle(&job).await })
+    };
+    let abort = handled.abort_handle();
     let outcome = tokio::select! {
-        outcome = engine.handle(&job) => outcome,
+        joined = handled => match joined {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                let reason = super::panic_reason(&format!("job {} ({})", job.id, job.kind.as_str()), e);
+                tracing::error!(%reason, "job panicked");
+                JobOutcome::failed(reason)
+            }
+        },
         lost = keep_lease(engine, settings, &job) => {
+            abort.abort();
             lost?;
             tracing::warn!("lease lost (the job was taken back); stopping it");
             return Ok(());

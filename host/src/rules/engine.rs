@@ -126,11 +126,21 @@ fn apply_limits(engine: &mut Engine, l: &RuleLimits) {
 /// Decimal helpers merchants use in price rules.
 fn register_money(engine: &mut Engine) {
     // The smallest price >= `x` whose cents are `ending` (e.g. 0.99): 12.10 -> 12.99.
-    engine.register_fn("price_ending", |x: Decimal, ending: Decimal| -> Decimal {
-        let whole = x.floor();
-        let candidate = whole + ending;
-        if candidate >= x { candidate } else { whole + Decimal::ONE + ending }
-    });
+    // Checked: an amount near `Decimal`'s limit is a rule error naming the values, never a
+    // panic (the engine adds the record and the rule to the error).
+    engine.register_fn(
+        "price_ending",
+        |x: Decimal, ending: Decimal| -> Result<Decimal, Box<rhai::EvalAltResult>> {
+            let overflow =
+                || format!("price_ending({x}, {ending}) overflows: the amount is too large").into();
+            let whole = x.floor();
+            let candidate = whole.checked_add(ending).ok_or_else(overflow)?;
+            if candidate >= x {
+                return Ok(candidate);
+            }
+            whole.checked_add(Decimal::ONE).and_then(|w| w.checked_add(ending)).ok_or_else(overflow)
+        },
+    );
     engine.register_fn("decimal", |x: i64| Decimal::from(x));
     engine.register_fn("decimal", |s: &str| -> Result<Decimal, Box<rhai::EvalAltResult>> {
         s.trim().parse::<Decimal>().map_err(|_| format!("`{s}` is not a decimal").into())

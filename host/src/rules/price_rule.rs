@@ -57,6 +57,8 @@ impl PriceRule {
         let money = |d: Decimal, what: &str| {
             if d <= Decimal::ZERO {
                 Err(fail(format!("{what} must be above zero, got {d}")))
+            } else if d > crate::model::limits::MAX_AMOUNT {
+                Err(fail(format!("{what} {d} is out of range (at most 10^15)")))
             } else {
                 Ok(Money::new(d, input.channel_currency.clone()))
             }

@@ -131,6 +131,23 @@ fn a_price_rule_cannot_price_at_zero_or_below() {
 }
 
 #[test]
+fn arithmetic_that_overflows_is_a_rule_error_naming_the_record_never_a_panic() {
+    let near_max = "79228162514264337593543950330";
+    let cases = [
+        ("price_ending(decimal(\"79228162514264337593543950335\"), decimal(\"0.99\"))", "10"),
+        ("price * decimal(\"10000000000000000000000\") * decimal(\"10000000000000000000000\")", "10"),
+        ("price + price", near_max),
+        ("price * rate * decimal(\"1000000000000000\")", "10"),
+    ];
+    for (source, price) in cases {
+        let error = price_with(source, &product(price, None), "1000000", "USD").expect_err(source);
+        assert!(error.to_string().contains("SKU MUG-1"), "{source}: {error}");
+    }
+    let fine = price_with("price_ending(price, decimal(\"0.99\"))", &product("12.10", None), "1", "USD");
+    assert!(matches!(fine, Ok(PriceOutcome::Price { .. })), "{fine:?}");
+}
+
+#[test]
 fn runaway_scripts_stop_with_the_reason() {
     let p = product("10", None);
     let looped = price_with("loop {}", &p, "1", "USD").expect_err("stops");

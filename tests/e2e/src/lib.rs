@@ -109,12 +109,66 @@ pub fn active_products(n: usize) -> Vec<CatalogProduct> {
         .collect()
 }
 
-/// The HTTP API (and webhook receiver) of the world's app on an ephemeral port.
+/// The HTTP API (and webhook receiver) of the world's app on an ephemeral port. An owner
+/// account and an API token of the world's organization are made, and `api_call`, `api_ok`
+/// and `api_token` use that token for every URL under the server's address.
 pub async fn serve_api(world: &SandboxWorld) -> crossdock_sandbox::server::ServerHandle {
     let state = crossdock::api::ApiState::new(world.app.clone(), fast_settings());
-    crossdock_sandbox::server::ServerHandle::start(crossdock::api::router(state), 0)
+    let server = crossdock_sandbox::server::ServerHandle::start(crossdock::api::router(state), 0)
         .await
-        .expect("the API binds a port")
+        .expect("the API binds a port");
+    let token = org_api_token(&world.app, world.org, "e2e").await;
+    API_TOKENS.lock().unwrap_or_else(|p| p.into_inner()).push((server.base_url(), token));
+    server
+}
+
+/// (base URL, API token) of every API `serve_api` started, newest last.
+static API_TOKENS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// The password of the owner accounts `org_api_token` makes.
+pub const OWNER_PASSWORD: &str = "e2e owner password";
+
+/// The email of the owner account `org_api_token` makes for `org`.
+pub fn owner_email(org: crossdock::model::OrgId) -> String {
+    format!("owner-{org}@crossdock.test")
+}
+
+/// A new API token acting for `org`, of its owner account (made the first time, with
+/// `OWNER_PASSWORD`).
+pub async fn org_api_token(app: &crossdock::App, org: crossdock::model::OrgId, name: &str) -> String {
+    let email = owner_email(org);
+    let account = match app.db.account_by_email(&email).await.expect("reads accounts") {
+        Some(row) => row.id,
+        None => crossdock::auth::account::create_owner(&app.db, org, &email, OWNER_PASSWORD)
+            .await
+            .expect("the owner account is made"),
+    };
+    crossdock::auth::token::create_api_token(&app.db, account, org, name)
+        .await
+        .expect("a token is made")
+        .token
+}
+
+/// A client that sends the token `serve_api` made for the server `url` is under.
+pub fn api_client(url: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = format!("Bearer {}", api_token(url)).parse().expect("a token is a valid header value");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder().default_headers(headers).build().expect("a client builds")
+}
+
+/// The API token `serve_api` made for the server `url` is under.
+pub fn api_token(url: &str) -> String {
+    API_TOKENS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .rev()
+        .find(|(base, _)| {
+            url.strip_prefix(base.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+        .map(|(_, token)| token.clone())
+        .unwrap_or_else(|| panic!("{url} is not under an API that serve_api started"))
 }
 
 /// Works the queue until nothing is left, without reading the catalog: channel-wide changes
@@ -272,13 +326,17 @@ pub async fn product_with_sku(world: &SandboxWorld, sku: &str) -> crossdock::mod
     found[0]
 }
 
-/// One JSON request to the API: its status and its body (`null` when the body is not JSON).
+/// One JSON request to the API, with the token `serve_api` made: its status and its body
+/// (`null` when the body is not JSON).
 pub async fn api_call(
     method: reqwest::Method,
     url: &str,
     body: Option<serde_json::Value>,
 ) -> (reqwest::StatusCode, serde_json::Value) {
     let mut request = reqwest::Client::new().request(method, url);
+    if url.contains("/api/") {
+        request = request.bearer_auth(api_token(url));
+    }
     if let Some(body) = body {
         request = request.json(&body);
     }

@@ -18,7 +18,8 @@
 //! GET    /api/channels/{id}/templates                    | product_center_routes…
 //! GET    /api/channels/{id}/link-issues                  | product_center_routes…
 //! GET    /api/channels/{id}/drift                        | product_center_routes…
-//! PUT    /api/channels/{id}/rules/{kind}                 | rule_routes…, invalid_input…
+//! PUT    /api/channels/{id}/rules/{kind}                 | rule_routes…, invalid_input…, robustness.rs
+//! GET    /healthz, /readyz                               | robustness.rs (a_stalled_job_is_reported…)
 //! POST   /api/channels/{id}/rules/{kind}/dry-run         | rule_routes…
 //! GET    /api/failures                                   | the_failure_list_and_the_retry_button…
 //! POST   /api/jobs/{id}/retry                            | the_failure_list_and_the_retry_button…
@@ -549,8 +550,13 @@ async fn invalid_input_is_refused_with_422_and_changes_nothing() {
         world.app.db.active_rule(channel, RuleKind::Price).await.expect("reads").map(|r| r.version);
     let negative = json!({ "sync_content": true, "auto_select": true, "stock_buffer": -1, "stock_share": 1 });
     let cases: Vec<(&str, String, Value, &str)> = vec![
-        ("a negative stock buffer", format!("{base}/options"), negative, "negative"),
-        ("a zero exchange rate", format!("{base}/exchange-rate"), json!({ "rate": "0" }), "above zero"),
+        ("a negative stock buffer", format!("{base}/options"), negative, "stock_buffer: -1 is out of range"),
+        (
+            "a zero exchange rate",
+            format!("{base}/exchange-rate"),
+            json!({ "rate": "0" }),
+            "rate: 0 is out of range",
+        ),
         (
             "a rule that does not compile",
             format!("{base}/rules/price"),

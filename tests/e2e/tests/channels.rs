@@ -4,7 +4,7 @@
 use crossdock::db::listings::{ListingState, ProductCenterRow};
 use crossdock::db::orgs::ChannelOptions;
 use crossdock::rules::RuleKind;
-use crossdock_e2e::{active_products, fresh_sqlite_url, init_tracing, serve_api, sync, world};
+use crossdock_e2e::{active_products, api_client, fresh_sqlite_url, init_tracing, serve_api, sync, world};
 use crossdock_sandbox::tiktok::{ReviewOutcome, ReviewPolicy, ShopSpec};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -51,7 +51,7 @@ async fn three_shops_get_their_own_prices_stock_shares_products_and_content_sett
         .set_channel_options(de.id, options(false, -1, 2))
         .await
         .expect_err("a negative buffer is refused");
-    assert!(negative.to_string().contains("negative"), "{negative}");
+    assert!(negative.to_string().contains("stock_buffer: -1 is out of range"), "{negative}");
 
     sync(&world).await;
 
@@ -95,13 +95,14 @@ async fn three_shops_get_their_own_prices_stock_shares_products_and_content_sett
 
     // The product center says why the German shop skipped the rest.
     let api = serve_api(&world).await;
-    let rows: Vec<ProductCenterRow> =
-        reqwest::get(format!("{}/api/channels/{}/products", api.base_url(), de.id))
-            .await
-            .expect("api answers")
-            .json()
-            .await
-            .expect("product center rows");
+    let rows: Vec<ProductCenterRow> = api_client(&api.base_url())
+        .get(format!("{}/api/channels/{}/products", api.base_url(), de.id))
+        .send()
+        .await
+        .expect("api answers")
+        .json()
+        .await
+        .expect("product center rows");
     let skipped: Vec<&ProductCenterRow> =
         rows.iter().filter(|r| r.state == Some(ListingState::Skipped)).collect();
     assert_eq!(skipped.len(), catalog.len() - kitchen);
@@ -221,7 +222,7 @@ async fn category_templates_place_products_and_missing_attributes_are_reported_b
     let world = world(&fresh_sqlite_url(), catalog.clone(), vec![ShopSpec::new("US", "US", "USD")]).await;
     let channel = world.channels[0].clone();
     let api = serve_api(&world).await;
-    let client = reqwest::Client::new();
+    let client = api_client(&api.base_url());
     let template = |product_type: &str, attributes: serde_json::Value| json!({ "match_field": "product_type", "match_value": product_type, "category_id": "600002", "attributes": attributes });
     for body in [
         template("Textiles", json!([{ "attribute_id": "100198", "option_ids": ["1000058"] }])),
@@ -359,7 +360,7 @@ async fn deleted_archived_and_deselected_products_are_taken_off_the_channel() {
     let second = world.channels[1].clone();
     let product_ids: Vec<i64> =
         world.app.db.listings_of(second.id).await.expect("listings").iter().map(|l| l.product_id.0).collect();
-    let response = reqwest::Client::new()
+    let response = api_client(&api.base_url())
         .put(format!("{}/api/channels/{}/selection", api.base_url(), second.id))
         .json(&json!({ "product_ids": [product_ids[2]], "selected": false }))
         .send()
@@ -400,7 +401,7 @@ async fn onboarding_and_dry_run_show_what_remains_and_what_a_rule_would_change()
     let shops = vec![ShopSpec::new("US", "US", "USD"), ShopSpec::new("UK", "GB", "GBP")];
     let world = world(&fresh_sqlite_url(), catalog.clone(), shops).await;
     let api = serve_api(&world).await;
-    let client = reqwest::Client::new();
+    let client = api_client(&api.base_url());
     let onboarding = |client: reqwest::Client, url: String| async move {
         client.get(url).send().await.expect("api").json::<serde_json::Value>().await.expect("json")
     };
@@ -468,7 +469,7 @@ async fn an_organization_has_exactly_one_store_and_can_swap_it_after_disconnecti
     assert!(message.contains("already has a store") && message.contains("disconnect"), "{message}");
 
     let api = serve_api(&world).await;
-    let response = reqwest::Client::new()
+    let response = api_client(&api.base_url())
         .delete(format!("{}/api/orgs/{}/store", api.base_url(), world.org))
         .send()
         .await

@@ -6,8 +6,8 @@ use crossdock::catalog::drift::schedule_drift_checks;
 use crossdock::db::listings::DriftCorrection;
 use crossdock::queue::{QueueSettings, run_until_idle};
 use crossdock_e2e::{
-    active_products, fast_settings, fresh_postgres_url, fresh_sqlite_url, init_tracing, serve_api, sync,
-    world,
+    active_products, api_client, fast_settings, fresh_postgres_url, fresh_sqlite_url, init_tracing,
+    serve_api, sync, world,
 };
 use crossdock_sandbox::tiktok::{SellerEdit, ShopSpec};
 use rust_decimal::Decimal;
@@ -55,7 +55,7 @@ async fn edits_made_in_seller_center_are_read_back_and_corrected(database_url: &
     let api = serve_api(&world).await;
     let url = format!("{}/api/channels/{}/drift", api.base_url(), world.channels[0].id);
     let corrections: Vec<DriftCorrection> =
-        reqwest::get(&url).await.expect("answers").json().await.expect("corrections");
+        api_client(&url).get(&url).send().await.expect("answers").json().await.expect("corrections");
     let mut kinds: Vec<&str> = corrections.iter().map(|c| c.kind.as_str()).collect();
     kinds.sort_unstable();
     assert_eq!(kinds, ["price", "status", "stock"], "{corrections:#?}");
@@ -66,7 +66,7 @@ async fn edits_made_in_seller_center_are_read_back_and_corrected(database_url: &
     schedule_drift_checks(&engine).await.expect("drift checks queued");
     run_until_idle(&engine, &QueueSettings::default(), &|| {}).await.expect("the queue drains");
     let again: Vec<DriftCorrection> =
-        reqwest::get(&url).await.expect("answers").json().await.expect("corrections");
+        api_client(&url).get(&url).send().await.expect("answers").json().await.expect("corrections");
     assert_eq!(again.len(), corrections.len(), "no new correction");
     assert_eq!(world.tiktok.request_count() - calls, 3, "one read-back per listing and no write");
 }

@@ -249,7 +249,8 @@ async fn a_planted_secret_never_reaches_logs_job_errors_api_answers_or_the_datab
     world
         .app
         .plugins
-        .add(Plugin::load(&world.app.runtime, &hostile_bytes(), "test-hostile.wasm").expect("loads"));
+        .add(Plugin::load(&world.app.runtime, &hostile_bytes(), "test-hostile.wasm").expect("loads"))
+        .expect("test-hostile is a new id");
     let base = closing_server().await;
     let settings = ConnectionSettings::default()
         .setting("base-url", &base)

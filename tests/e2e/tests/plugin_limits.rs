@@ -8,8 +8,8 @@ use crossdock::App;
 use crossdock::connectors::health::HealthPolicy;
 use crossdock::connectors::policy::LimitsPolicy;
 use crossdock::connectors::{
-    ChannelConnector, ConnectionSettings, ErrorKind, ListingDraft, Plugin, PluginRegistry, PluginRuntime,
-    builtin,
+    ChannelConnector, ConnectionSettings, EgressPolicy, ErrorKind, ListingDraft, Plugin, PluginRegistry,
+    PluginRuntime, builtin,
 };
 use crossdock::db::listings::ListingState;
 use crossdock::demo::SandboxWorld;
@@ -80,7 +80,10 @@ fn with_extra_modules(mut component: Vec<u8>, count: u32, pages: Option<u64>, in
 }
 
 fn runtime(limits: LimitsPolicy) -> PluginRuntime {
-    PluginRuntime::with_policy(limits, HealthPolicy::default()).expect("the runtime starts")
+    PluginRuntime::with_policy(limits, HealthPolicy::default())
+        .expect("the runtime starts")
+        .with_egress(EgressPolicy::local_sandboxes())
+        .expect("the HTTP client")
 }
 
 fn chaos_connector(runtime: &PluginRuntime, bytes: &[u8]) -> ChannelConnector {
@@ -192,7 +195,10 @@ async fn a_manifest_asking_for_more_than_the_policy_runs_under_the_policy() {
 
 /// Rebuilds the world's app on a runtime with the given policies (same database).
 fn with_policy(world: &mut SandboxWorld, limits: LimitsPolicy, health: HealthPolicy) {
-    let runtime = PluginRuntime::with_policy(limits, health).expect("the runtime starts");
+    let runtime = PluginRuntime::with_policy(limits, health)
+        .expect("the runtime starts")
+        .with_egress(EgressPolicy::local_sandboxes())
+        .expect("the HTTP client");
     let plugins = PluginRegistry::with_builtins(&runtime).expect("the built-ins load");
     world.app = App { runtime, plugins, ..world.app.clone() };
 }
