@@ -12,11 +12,11 @@ mod channels;
 mod connections;
 mod error;
 mod health;
+mod installed;
 mod jobs;
 mod onboarding;
 mod openapi;
 mod orders;
-mod installed;
 mod plugins;
 mod products;
 mod rule_history;
@@ -247,7 +247,31 @@ pub const ROUTES: &[Route] = &[
         "Channels with their options, rate, blocking reason and listing counts",
     ),
     route("PUT", "/api/orgs/{org}/auto-link", Access::Caller, "Switch SKU auto-linking"),
+    route(
+        "GET",
+        "/api/orgs/{org}",
+        Access::Caller,
+        "The organization: its name and its store (never its secrets)",
+    ),
+    route(
+        "PUT",
+        "/api/orgs/{org}/store",
+        Access::Caller,
+        "Connect the organization's one store (checked with the platform first; secrets stored encrypted)",
+    ),
+    route(
+        "POST",
+        "/api/orgs/{org}/channels",
+        Access::Caller,
+        "Add a TikTok shop (checked with the platform first; secrets stored encrypted)",
+    ),
     route("DELETE", "/api/orgs/{org}/store", Access::Caller, "Disconnect the store (channels stay)"),
+    route(
+        "GET",
+        "/api/plugins",
+        Access::Caller,
+        "The connectors this process runs: manifest, contract, hash",
+    ),
     route(
         "GET",
         "/api/orgs/{org}/plugins",
@@ -262,6 +286,12 @@ pub const ROUTES: &[Route] = &[
     ),
     route("PUT", "/api/channels/{channel}/exchange-rate", Access::Caller, "Set a channel's exchange rate"),
     route("DELETE", "/api/channels/{channel}", Access::Caller, "Delete a channel"),
+    route(
+        "GET",
+        "/api/channels/{channel}/rules/{kind}/versions",
+        Access::Caller,
+        "A rule's versions, newest first, and the active one (roll back by saving an older source)",
+    ),
     route(
         "GET",
         "/api/channels/{channel}/products",

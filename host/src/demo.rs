@@ -200,7 +200,10 @@ async fn serve_admin(
         anyhow::anyhow!("binding the demo API to {listen} (choose another with --listen): {e}")
     })?;
     let address = listener.local_addr()?;
-    let router = crate::api::router(crate::api::ApiState::new(world.app.clone(), settings.clone()));
+    let router = crate::web::with_pages(crate::api::router(crate::api::ApiState::new(
+        world.app.clone(),
+        settings.clone(),
+    )));
     let server = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         if let Err(error) =
@@ -215,10 +218,10 @@ async fn serve_admin(
         world.app.db.first_member(world.org).await?.ok_or_else(|| anyhow::anyhow!("the demo account"))?;
     let token = crate::auth::token::create_api_token(&world.app.db, account, world.org, "demo").await?;
     let login = format!(
-        "Admin API at http://{address} (organization {org}). Log in with:\n  \
+        "Admin pages and API at http://{address} (organization {org}). Open it in a browser and log in with:\n  \
          email     {DEMO_EMAIL}\n  \
          password  {password}\n  \
-         curl -c cookies.txt -H 'content-type: application/json' \\\n    \
+         or from a terminal: curl -c cookies.txt -H 'content-type: application/json' \\\n    \
          -d '{{\"email\":\"{DEMO_EMAIL}\",\"password\":\"{password}\"}}' http://{address}/api/session\n  \
          or, as a program: curl -H 'Authorization: Bearer {token}' http://{address}/api/me",
         org = world.org,

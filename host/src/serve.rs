@@ -17,6 +17,7 @@ use crate::queue::{QueueSettings, run_due};
 use crate::rules::RuleKind;
 use crate::supervisor::Supervisor;
 use crate::sync::{SyncEngine, SyncSettings};
+use crate::web;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,11 +140,11 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
             let webhooks = tokio::net::TcpListener::bind(address).await?;
             tracing::info!(listen_webhooks = %address, "webhook receivers on their own address");
             vec![
-                ("http", config.listen.clone(), admin, api::admin_router(state.clone())),
+                ("http", config.listen.clone(), admin, web::with_pages(api::admin_router(state.clone()))),
                 ("webhooks", address.clone(), webhooks, api::webhook_router(state.clone())),
             ]
         }
-        None => vec![("http", config.listen.clone(), admin, api::router(state.clone()))],
+        None => vec![("http", config.listen.clone(), admin, web::with_pages(api::router(state.clone())))],
     };
     for (name, listen, listener, router) in listeners {
         let (stop, listener) = (cancel.clone(), Arc::new(std::sync::Mutex::new(Some(listener))));
@@ -166,8 +167,8 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     if let Some(secret) = setup_link_if_unclaimed(&app.db, org).await? {
         println!(
             "No account can log in to organization `{}` yet. Create the first one within 24 hours:\n  \
-             POST http://{}/api/setup/{secret} with {{\"email\": \"…\", \"password\": \"…\"}}\n  \
-             (the admin page /setup/{secret} once it exists), or run `crossdock account create`.",
+             open http://{}/setup/{secret} in a browser (or POST /api/setup/{secret} with \
+             {{\"email\": \"…\", \"password\": \"…\"}}), or run `crossdock account create`.",
             config.organization, config.listen
         );
     }

@@ -3,9 +3,9 @@
 //! secrets are stored encrypted and never answered back.
 
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::connections;
 use crate::connectors::settings::ConnectionSettings;
-use crate::model::OrgId;
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -62,10 +62,11 @@ pub fn router() -> Router<ApiState> {
 }
 
 async fn organization(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
 ) -> Result<Json<OrganizationView>, ApiError> {
-    let org = OrgId(org);
+    let org = state.org_of(&caller, org)?;
     let name = state.app.db.organization_name(org).await?;
     let store = state.app.db.store_of(org).await?.map(|s| StoreView {
         id: s.id.0,
@@ -79,12 +80,12 @@ async fn organization(
 }
 
 async fn connect_store(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
     Json(body): Json<ConnectBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let org = OrgId(org);
-    state.app.db.organization_exists(org).await?;
+    let org = state.org_of(&caller, org)?;
     let (name, plugin, settings) = body.checked()?;
     let id = connections::connect_store(&state.app, org, &name, &plugin, settings).await?;
     state.work_queued.notify_one();
@@ -92,12 +93,12 @@ async fn connect_store(
 }
 
 async fn add_channel(
+    caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
     Json(body): Json<ConnectBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let org = OrgId(org);
-    state.app.db.organization_exists(org).await?;
+    let org = state.org_of(&caller, org)?;
     let (name, plugin, settings) = body.checked()?;
     let id = connections::add_channel(&state.app, org, &name, &plugin, settings).await?;
     state.work_queued.notify_one();

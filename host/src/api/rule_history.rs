@@ -2,8 +2,8 @@
 //! an older version's source again (a new version, gated like any other save).
 
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::db::admin::RuleVersion;
-use crate::model::ChannelId;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -21,11 +21,12 @@ pub fn router() -> Router<ApiState> {
 }
 
 async fn history(
+    caller: Caller,
     State(state): State<ApiState>,
     Path((channel, name)): Path<(i64, String)>,
 ) -> Result<Json<RuleHistory>, ApiError> {
-    let (channel, kind) = (ChannelId(channel), super::rules::kind(&name)?);
-    state.app.db.channel(channel).await?;
+    let channel = state.channel_of(&caller, channel).await?.id;
+    let kind = super::rules::kind(&name)?;
     let versions = state.app.db.rule_versions(channel, kind).await?;
     let active = versions.iter().find(|v| v.active).cloned();
     Ok(Json(RuleHistory { kind: kind.as_str().to_string(), active, versions }))

@@ -4,8 +4,10 @@
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use serde_json::Value;
+use std::net::SocketAddr;
 use tower::ServiceExt;
 
 /// The API, callable in process. Cheap to clone.
@@ -38,10 +40,11 @@ impl ApiClient {
         ApiClient { router }
     }
 
-    /// Calls `method path` with `body` as JSON, as the visitor whose `cookie` this is; `csrf`
-    /// goes in the `X-CSRF-Token` header.
+    /// Calls `method path` with `body` as JSON, as the visitor at `peer` whose `cookie` this
+    /// is; `csrf` goes in the `X-CSRF-Token` header.
     pub async fn call(
         &self,
+        peer: Option<SocketAddr>,
         cookie: Option<&HeaderValue>,
         csrf: Option<&str>,
         method: Method,
@@ -62,6 +65,11 @@ impl ApiClient {
             None => request.body(Body::empty()),
         }
         .map_err(|e| Refusal { status: StatusCode::BAD_REQUEST, message: format!("bad request: {e}") })?;
+        let mut request = request;
+        // The visitor's own address, for the API's login throttle.
+        if let Some(peer) = peer {
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
         let response = match self.router.clone().oneshot(request).await {
             Ok(response) => response,
             Err(never) => match never {},

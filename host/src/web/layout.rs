@@ -3,7 +3,7 @@
 
 use super::WebState;
 use super::api_client::{Answer, Refusal};
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -11,10 +11,12 @@ use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 /// The signed-in merchant a page is rendered for, with what they may call the API with.
 pub struct Visitor {
     state: WebState,
+    peer: Option<SocketAddr>,
     cookie: HeaderValue,
     pub email: String,
     pub org: i64,
@@ -28,15 +30,25 @@ impl FromRequestParts<WebState> for Visitor {
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
         let login = || Redirect::to("/login").into_response();
         let Some(cookie) = parts.headers.get(header::COOKIE).cloned() else { return Err(login()) };
-        match state.api.call(Some(&cookie), None, Method::GET, "/api/me", None).await {
-            Ok(Answer { body, .. }) => Ok(Visitor {
-                state: state.clone(),
-                cookie,
-                email: text(&body["email"]),
-                org: body["organization"]["id"].as_i64().unwrap_or(0),
-                org_name: text(&body["organization"]["name"]),
-                csrf: text(&body["csrf_token"]),
-            }),
+        let PeerAddr(peer) = PeerAddr::of(parts);
+        match state.api.call(peer, Some(&cookie), None, Method::GET, "/api/me", None).await {
+            Ok(Answer { body, .. }) => {
+                let org = body["organization"].as_i64().unwrap_or(0);
+                let org_name = body["organizations"]
+                    .as_array()
+                    .and_then(|all| all.iter().find(|m| m["organization"].as_i64() == Some(org)))
+                    .map(|m| text(&m["name"]))
+                    .unwrap_or_default();
+                Ok(Visitor {
+                    state: state.clone(),
+                    peer,
+                    cookie,
+                    email: text(&body["email"]),
+                    org,
+                    org_name,
+                    csrf: text(&body["csrf_token"]),
+                })
+            }
             Err(r) if r.status == StatusCode::UNAUTHORIZED => Err(login()),
             Err(r) => Err(error_page(&r)),
         }
@@ -57,7 +69,7 @@ impl OptionalFromRequestParts<WebState> for Visitor {
 impl Visitor {
     /// Reads from the API as this visitor.
     pub async fn get(&self, path: &str) -> Result<Value, Refusal> {
-        Ok(self.state.api.call(Some(&self.cookie), None, Method::GET, path, None).await?.body)
+        Ok(self.state.api.call(self.peer, Some(&self.cookie), None, Method::GET, path, None).await?.body)
     }
 
     /// Changes something through the API as this visitor, with the CSRF token the form posted
@@ -69,13 +81,32 @@ impl Visitor {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, Refusal> {
-        let csrf = form.get("csrf").map(String::as_str).unwrap_or("");
-        Ok(self.state.api.call(Some(&self.cookie), Some(csrf), method, path, body.as_ref()).await?.body)
+        let csrf = form.get(crate::auth::session::CSRF_FIELD).map(String::as_str).unwrap_or("");
+        let call =
+            self.state.api.call(self.peer, Some(&self.cookie), Some(csrf), method, path, body.as_ref());
+        Ok(call.await?.body)
     }
 
     /// The organization's API path prefix.
     pub fn org_path(&self, rest: &str) -> String {
         format!("/api/orgs/{}{rest}", self.org)
+    }
+}
+
+/// The visitor's address, when the server knows it (`serve` serves with connect info).
+pub struct PeerAddr(pub Option<SocketAddr>);
+
+impl PeerAddr {
+    fn of(parts: &Parts) -> Self {
+        PeerAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddr::of(parts))
     }
 }
 
@@ -152,7 +183,7 @@ pub fn page(title: &str, visitor: &Visitor, active: Nav, notice: &Notice, body: 
                     span.who {
                         (visitor.org_name) " · " (visitor.email) " "
                         form.inline method="post" action="/logout" {
-                            input type="hidden" name="csrf" value=(visitor.csrf);
+                            input type="hidden" name=(crate::auth::session::CSRF_FIELD) value=(visitor.csrf);
                             button type="submit" { "Log out" }
                         }
                     }
@@ -200,7 +231,7 @@ pub fn error_page(refusal: &Refusal) -> Response {
 
 /// The hidden CSRF field every form carries.
 pub fn csrf_field(visitor: &Visitor) -> Markup {
-    html! { input type="hidden" name="csrf" value=(visitor.csrf); }
+    html! { input type="hidden" name=(crate::auth::session::CSRF_FIELD) value=(visitor.csrf); }
 }
 
 /// Back to `to` with the outcome of a form: `ok` on success, the API's reason otherwise.

@@ -142,7 +142,8 @@ async fn select(
     let ids: Vec<i64> =
         form.iter().filter(|(k, _)| k == "product").filter_map(|(_, v)| v.parse().ok()).collect();
     let selected = form.iter().any(|(k, v)| k == "selected" && v == "true");
-    let fields: HashMap<String, String> = form.into_iter().filter(|(k, _)| k == "csrf").collect();
+    let fields: HashMap<String, String> =
+        form.into_iter().filter(|(k, _)| k == crate::auth::session::CSRF_FIELD).collect();
     let to = format!("/products?channel={channel}");
     if ids.is_empty() {
         return back(

@@ -2,7 +2,7 @@
 
 use super::WebState;
 use super::api_client::Answer;
-use super::layout::{Visitor, bare_page};
+use super::layout::{PeerAddr, Visitor, bare_page};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -30,7 +30,7 @@ fn credentials_form(action: &str, button: &str) -> Markup {
     html! {
         form method="post" action=(action) {
             p { label { "Email " input type="email" name="email" required autocomplete="username"; } }
-            p { label { "Password " input type="password" name="password" required minlength="12" autocomplete="current-password"; } }
+            p { label { "Password " input type="password" name="password" required minlength="10" autocomplete="current-password"; } }
             button type="submit" { (button) }
         }
     }
@@ -44,9 +44,13 @@ async fn login_form(visitor: Option<Visitor>) -> Response {
 }
 
 /// Signs in through the API and hands its session cookie to the browser.
-async fn login(State(state): State<WebState>, Form(form): Form<Credentials>) -> Response {
+async fn login(
+    State(state): State<WebState>,
+    PeerAddr(peer): PeerAddr,
+    Form(form): Form<Credentials>,
+) -> Response {
     let body = json!({ "email": form.email, "password": form.password });
-    match state.api.call(None, None, Method::POST, "/api/session", Some(&body)).await {
+    match state.api.call(peer, None, None, Method::POST, "/api/session", Some(&body)).await {
         Ok(Answer { headers, .. }) => signed_in(&headers),
         Err(refusal) => (
             refusal.status,
@@ -88,20 +92,20 @@ async fn setup_form(Path(token): Path<String>) -> Response {
 /// Creates the first account with the one-time setup token, then signs it in.
 async fn setup(
     State(state): State<WebState>,
+    PeerAddr(peer): PeerAddr,
     Path(token): Path<String>,
     Form(form): Form<Credentials>,
 ) -> Response {
     let body = json!({ "email": form.email, "password": form.password });
     let path = format!("/api/setup/{}", super::layout::encode(&token));
-    if let Err(refusal) = state.api.call(None, None, Method::POST, &path, Some(&body)).await {
-        let again =
-            credentials_form(&format!("/setup/{}", super::layout::encode(&token)), "Create the account");
-        return (refusal.status, bare_page("Welcome to Crossdock", Some(&refusal.message), again))
-            .into_response();
-    }
-    let login = json!({ "email": form.email, "password": form.password });
-    match state.api.call(None, None, Method::POST, "/api/session", Some(&login)).await {
-        Ok(Answer { headers, .. }) => signed_in(&headers),
-        Err(_) => Redirect::to("/login").into_response(),
+    match state.api.call(peer, None, None, Method::POST, &path, Some(&body)).await {
+        // The setup answer signs the new account in.
+        Ok(Answer { headers, .. }) if headers.contains_key(header::SET_COOKIE) => signed_in(&headers),
+        Ok(_) => Redirect::to("/login").into_response(),
+        Err(refusal) => {
+            let again =
+                credentials_form(&format!("/setup/{}", super::layout::encode(&token)), "Create the account");
+            (refusal.status, bare_page("Welcome to Crossdock", Some(&refusal.message), again)).into_response()
+        }
     }
 }

@@ -159,7 +159,7 @@ fn last<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 fn csrf_of(form: &[(String, String)]) -> HashMap<String, String> {
-    form.iter().filter(|(k, _)| k == "csrf").cloned().collect()
+    form.iter().filter(|(k, _)| k == crate::auth::session::CSRF_FIELD).cloned().collect()
 }
 
 async fn save_options(

@@ -32,6 +32,9 @@ fn fill(path: &str, ids: &[(&str, String)]) -> String {
 fn body_for(method: &str, path: &str, product: ProductId) -> Option<Value> {
     let body = match (method, path) {
         ("PUT", "/api/orgs/{org}/auto-link") => json!({ "on": false }),
+        ("PUT", "/api/orgs/{org}/store") | ("POST", "/api/orgs/{org}/channels") => {
+            json!({ "name": "x", "plugin": "tiktok-shop", "settings": {}, "secrets": {} })
+        }
         ("PUT", "/api/channels/{channel}/options") => {
             json!({ "sync_content": true, "auto_select": false, "stock_buffer": 3, "stock_share": 2 })
         }

@@ -37,12 +37,14 @@ impl Drop for Driver {
 
 fn start_driver() -> Option<Driver> {
     if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        let why = format!("{CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)");
+        let why =
+            format!("{CHROMIUM} or {CHROMEDRIVER} is missing (apt-get install chromium chromium-driver)");
         assert!(std::env::var_os("CI").is_none(), "CI must run the browser test: {why}");
         eprintln!("SKIPPED: the browser test needs Chromium: {why}");
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("bound").port();
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("bound").port();
     let child = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -66,7 +68,12 @@ async fn browser(driver: &Driver) -> Client {
             "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,1100"],
         }),
     );
-    ClientBuilder::rustls().expect("rustls").capabilities(caps).connect(&driver.url).await.expect("a browser session")
+    ClientBuilder::rustls()
+        .expect("rustls")
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
 }
 
 /// The steps' screenshots.
@@ -98,7 +105,12 @@ async fn fill(c: &Client, css: &str, value: &str) {
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("nothing to click at {css}: {e}")).click().await.expect("a click");
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("nothing to click at {css}: {e}"))
+        .click()
+        .await
+        .expect("a click");
 }
 
 async fn choose(c: &Client, css: &str, value: &str) {
@@ -160,7 +172,10 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
     .expect("the sandboxes start");
     let app = start_app(&fresh_sqlite_url()).await;
     let org = app.db.create_org("Acme Outdoor").await.expect("the organization");
-    let setup = crossdock::auth::setup::issue_setup_token(&app.db, org).await.expect("a first-run link");
+    let setup = crossdock::auth::account::setup_link_if_unclaimed(&app.db, org)
+        .await
+        .expect("reads accounts")
+        .expect("no account yet: a first-run link");
     let api = crossdock::api::router(crossdock::api::ApiState::new(app.clone(), fast_settings()));
     let server = crossdock_sandbox::server::ServerHandle::start(crossdock::web::with_pages(api), 0)
         .await
@@ -197,11 +212,20 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
     c.goto(&format!("{base}/stores")).await.expect("stores");
     fill(&c, "form[action='/stores/store'] input[name=name]", "Sandbox Outfitters").await;
     choose(&c, "form[action='/stores/store'] select[name=plugin]", "shopify").await;
-    fill(&c, "form[action='/stores/store'] textarea[name=settings]", &format!("base-url = {}", sandboxes.shopify.base_url())).await;
+    fill(
+        &c,
+        "form[action='/stores/store'] textarea[name=settings]",
+        &format!("base-url = {}", sandboxes.shopify.base_url()),
+    )
+    .await;
     fill(
         &c,
         "form[action='/stores/store'] textarea[name=secrets]",
-        &format!("access-token = {}\nwebhook-secret = {}", sandboxes::SHOPIFY_TOKEN, sandboxes::SHOPIFY_WEBHOOK_SECRET),
+        &format!(
+            "access-token = {}\nwebhook-secret = {}",
+            sandboxes::SHOPIFY_TOKEN,
+            sandboxes::SHOPIFY_WEBHOOK_SECRET
+        ),
     )
     .await;
     click(&c, "form[action='/stores/store'] button[type=submit]").await;
@@ -226,7 +250,11 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
         fill(
             &c,
             "form[action='/stores/channels'] textarea[name=secrets]",
-            &format!("app-secret = {}\naccess-token = {}", tiktok.app_secret, sandboxes.tiktok.access_token()),
+            &format!(
+                "app-secret = {}\naccess-token = {}",
+                tiktok.app_secret,
+                sandboxes.tiktok.access_token()
+            ),
         )
         .await;
         click(&c, "form[action='/stores/channels'] button[type=submit]").await;
@@ -253,12 +281,17 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
     let center = wait_for_text(&c, &format!("{base}/products?channel={us}&state=active"), "active (").await;
     assert!(!center.contains("active (0)"), "products went live on the US shop: {center}");
     shots.take(&c, "product-center").await;
-    let listed = app.db.product_center(app.db.store_of(org).await.unwrap().unwrap().id, channels[0].id).await.unwrap();
-    let live = listed.iter().find(|r| r.state == Some(crossdock::db::listings::ListingState::Active)).expect("a live product");
+    let listed =
+        app.db.product_center(app.db.store_of(org).await.unwrap().unwrap().id, channels[0].id).await.unwrap();
+    let live = listed
+        .iter()
+        .find(|r| r.state == Some(crossdock::db::listings::ListingState::Active))
+        .expect("a live product");
 
     // A buyer orders it on the US shop: the order comes into the store.
     let cipher = &sandboxes.tiktok.shops()[0].cipher;
-    let product = sandboxes.tiktok.product(cipher, live.channel_product_id.as_deref().unwrap()).expect("on TikTok");
+    let product =
+        sandboxes.tiktok.product(cipher, live.channel_product_id.as_deref().unwrap()).expect("on TikTok");
     let sku = product.skus[0].seller_sku.clone();
     let order_id = sandboxes.tiktok.place_order(cipher, &[(&sku, 1)]);
     let orders = wait_for_text(&c, &format!("{base}/orders?channel={us}&state=synced"), &order_id).await;
@@ -267,12 +300,27 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
 
     // The merchant ships it in Shopify with a carrier the shop does not know yet: the order
     // page says why and how to fix it.
-    let store_order = app.db.orders(channels[0].id, None, 10).await.unwrap().into_iter().find(|o| o.channel_order_id == order_id).unwrap();
-    let gid = store_order.store_order_id.clone().expect("a store order");
-    crossdock::demo::ship_in_shopify(&sandboxes.shopify, sandboxes::SHOPIFY_TOKEN, &gid, &[], "Pigeon Post", "PP-000123")
+    let store_order = app
+        .db
+        .orders(channels[0].id, None, 10)
         .await
-        .expect("shipped in Shopify");
-    let failed = wait_for_text(&c, &format!("{base}/orders?channel={us}&state=failed"), "unmapped_carrier").await;
+        .unwrap()
+        .into_iter()
+        .find(|o| o.channel_order_id == order_id)
+        .unwrap();
+    let gid = store_order.store_order_id.clone().expect("a store order");
+    crossdock::demo::ship_in_shopify(
+        &sandboxes.shopify,
+        sandboxes::SHOPIFY_TOKEN,
+        &gid,
+        &[],
+        "Pigeon Post",
+        "PP-000123",
+    )
+    .await
+    .expect("shipped in Shopify");
+    let failed =
+        wait_for_text(&c, &format!("{base}/orders?channel={us}&state=failed"), "unmapped_carrier").await;
     assert!(failed.contains("Fix:"), "the failure says how to fix it: {failed}");
     shots.take(&c, "order-failure").await;
 
@@ -298,7 +346,8 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
     editor.clear().await.expect("clears");
     editor.send_keys("(price * rate * 1.10).round(2)").await.expect("types");
     click(&c, "button[value=dry-run]").await;
-    let diff = c.find(Locator::Css("#dry-run-changes")).await.expect("the dry-run diff").text().await.unwrap();
+    let diff =
+        c.find(Locator::Css("#dry-run-changes")).await.expect("the dry-run diff").text().await.unwrap();
     assert!(diff.lines().count() > 1, "the dry run shows changed prices: {diff}");
     shots.take(&c, "price-rule-dry-run").await;
     click(&c, "button[value=save]").await;
