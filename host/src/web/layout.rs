@@ -236,12 +236,13 @@ pub fn csrf_field(visitor: &Visitor) -> Markup {
 
 /// Back to `to` with the outcome of a form: `ok` on success, the API's reason otherwise.
 pub fn back(to: &str, outcome: Result<String, Refusal>) -> Response {
-    let sep = if to.contains('?') { '&' } else { '?' };
+    let (path, fragment) = to.split_once('#').map_or((to, String::new()), |(p, f)| (p, format!("#{f}")));
+    let sep = if path.contains('?') { '&' } else { '?' };
     let query = match outcome {
         Ok(message) => format!("ok={}", encode(&message)),
         Err(refusal) => format!("error={}", encode(&refusal.message)),
     };
-    Redirect::to(&format!("{to}{sep}{query}")).into_response()
+    Redirect::to(&format!("{path}{sep}{query}{fragment}")).into_response()
 }
 
 /// Percent-encodes a query value.

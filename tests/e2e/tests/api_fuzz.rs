@@ -4,7 +4,7 @@
 //! route's own body with fields swapped for extreme values. None may answer 5xx, and the
 //! service must still answer `/healthz` afterwards.
 
-use crossdock_e2e::{active_products, fresh_sqlite_url, init_tracing, serve_api, sync, world};
+use crossdock_e2e::{active_products, api_client, fresh_sqlite_url, init_tracing, serve_api, sync, world};
 use crossdock_sandbox::tiktok::ShopSpec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -16,6 +16,30 @@ fn routes() -> Vec<(&'static str, &'static str, Option<Value>)> {
     let options = json!({ "sync_content": false, "auto_select": true, "stock_buffer": 0, "stock_share": 1 });
     let template = json!({ "match_field": "product_type", "match_value": "Tents", "category_id": "600001", "priority": 1 });
     vec![
+        ("POST", "/api/session", Some(json!({ "email": "x@example.com", "password": "wrong password" }))),
+        ("PUT", "/api/session", Some(json!({ "organization": 1 }))),
+        ("DELETE", "/api/session", None),
+        ("GET", "/api/me", None),
+        ("POST", "/api/tokens", Some(json!({ "name": "fuzz" }))),
+        ("GET", "/api/tokens", None),
+        // Revoking the caller's own token would leave every later case a 401.
+        ("DELETE", "/api/tokens/{token}", None),
+        ("POST", "/api/setup/{token}", Some(json!({ "email": "x@example.com", "password": "long enough!" }))),
+        ("GET", "/api/openapi.json", None),
+        ("GET", "/api/plugins", None),
+        ("GET", "/api/orgs/{org}", None),
+        ("GET", "/api/orgs/{org}/plugins", None),
+        (
+            "PUT",
+            "/api/orgs/{org}/store",
+            Some(json!({ "name": "x", "plugin": "shopify", "settings": {}, "secrets": {} })),
+        ),
+        (
+            "POST",
+            "/api/orgs/{org}/channels",
+            Some(json!({ "name": "x", "plugin": "tiktok-shop", "settings": {}, "secrets": {} })),
+        ),
+        ("GET", "/api/channels/{channel}/rules/{kind}/versions", None),
         ("GET", "/healthz", None),
         ("GET", "/readyz", None),
         ("GET", "/api/orgs/{org}/onboarding", None),
@@ -134,6 +158,15 @@ fn body_for(valid: Option<Value>) -> BoxedStrategy<Option<Value>> {
 }
 
 #[test]
+fn the_fuzzed_routes_are_every_route_of_the_api() {
+    let fuzzed: std::collections::BTreeSet<(&str, &str)> =
+        routes().iter().map(|(m, p, _)| (*m, *p)).collect();
+    let served: std::collections::BTreeSet<(&str, &str)> =
+        crossdock::api::ROUTES.iter().map(|r| (r.method, r.path)).collect();
+    assert_eq!(fuzzed, served, "api_fuzz's table and api::ROUTES differ: add the new route's body here");
+}
+
+#[test]
 fn generated_requests_to_every_route_never_get_a_server_error_and_the_service_stays_up() {
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -151,7 +184,7 @@ fn generated_requests_to_every_route_never_get_a_server_error_and_the_service_st
     let base = api.base_url();
     let org = world.org.0;
     let channel = world.channels[0].id.0;
-    let client = reqwest::Client::new();
+    let client = api_client(&base);
     let strategy = proptest::sample::select(routes()).prop_flat_map(move |(method, template, valid)| {
         (
             Just(method),
@@ -173,6 +206,7 @@ fn generated_requests_to_every_route_never_get_a_server_error_and_the_service_st
             .replace("{job}", &id)
             .replace("{order}", &id)
             .replace("{request}", &id)
+            .replace("{token}", &id)
             .replace("{kind}", &kind);
         let url = format!("{base}{path}");
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
