@@ -314,8 +314,14 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
     .await;
     assert!(count_of(&center, "active") >= 10, "products went live on the US shop: {center}");
     shots.take(&c, "product-center").await;
-    let listed =
-        app.db.product_center(app.db.store_of(org).await.unwrap().unwrap().id, channels[0].id).await.unwrap();
+    let listed = app
+        .db
+        .product_center(
+            app.db.store_of(org).await.expect("reads").expect("the store is connected").id,
+            channels[0].id,
+        )
+        .await
+        .expect("reads");
     let live = listed
         .iter()
         .find(|r| r.state == Some(crossdock::db::listings::ListingState::Active))
@@ -323,8 +329,10 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
 
     // A buyer orders it on the US shop: the order comes into the store.
     let cipher = &sandboxes.tiktok.shops()[0].cipher;
-    let product =
-        sandboxes.tiktok.product(cipher, live.channel_product_id.as_deref().unwrap()).expect("on TikTok");
+    let product = sandboxes
+        .tiktok
+        .product(cipher, live.channel_product_id.as_deref().expect("a TikTok id"))
+        .expect("on TikTok");
     let sku = product.skus[0].seller_sku.clone();
     let order_id = sandboxes.tiktok.place_order(cipher, &[(&sku, 1)]);
     let orders = wait_for_text(&c, &format!("{base}/orders?channel={us}&state=synced"), &order_id).await;
@@ -337,10 +345,10 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
         .db
         .orders(channels[0].id, None, 10)
         .await
-        .unwrap()
+        .expect("reads")
         .into_iter()
         .find(|o| o.channel_order_id == order_id)
-        .unwrap();
+        .expect("the order is in the database");
     let gid = store_order.store_order_id.clone().expect("a store order");
     crossdock::demo::ship_in_shopify(
         &sandboxes.shopify,
@@ -379,8 +387,13 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
     editor.clear().await.expect("clears");
     editor.send_keys("(price * rate * 1.10).round(2)").await.expect("types");
     click(&c, "button[value=dry-run]").await;
-    let diff =
-        c.find(Locator::Css("#dry-run-changes")).await.expect("the dry-run diff").text().await.unwrap();
+    let diff = c
+        .find(Locator::Css("#dry-run-changes"))
+        .await
+        .expect("the dry-run diff")
+        .text()
+        .await
+        .expect("its text");
     assert!(diff.lines().count() > 1, "the dry run shows changed prices: {diff}");
     shots.take(&c, "price-rule-dry-run").await;
     click(&c, "button[value=save]").await;
@@ -393,7 +406,8 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
     editor.clear().await.expect("clears");
     editor.send_keys("let x = 1;\nprice * ;").await.expect("types");
     click(&c, "button[value=save]").await;
-    let refused = c.find(Locator::Css("#rule-error")).await.expect("the error").text().await.unwrap();
+    let refused =
+        c.find(Locator::Css("#rule-error")).await.expect("the error").text().await.expect("its text");
     assert!(refused.contains("line 2"), "{refused}");
     c.find(Locator::Css("#rule-lines tr.line-error")).await.expect("the failing line is marked");
     shots.take(&c, "price-rule-error").await;
