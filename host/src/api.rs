@@ -326,6 +326,12 @@ pub const ROUTES: &[Route] = &[
         Access::Caller,
         "Dry-run a rule over the catalog",
     ),
+    route(
+        "DELETE",
+        "/api/orgs/{org}/dry-run",
+        Access::Caller,
+        "Cancel the organization's running dry run (it answers, stopped, with what it evaluated)",
+    ),
     route("GET", "/api/failures", Access::Caller, "The organization's failed jobs with their reasons"),
     route("POST", "/api/jobs/{job}/retry", Access::Caller, "Retry a failed job"),
     route(

@@ -317,6 +317,10 @@ drift-check-secs = 86400
 lease-secs = {LEASE_SECS}
 workers = 4
 
+# The sandboxes listen on this machine.
+[plugins.egress]
+allow-networks = ["127.0.0.0/8"]
+
 [store]
 name = "Crash shop"
 plugin = "shopify"

@@ -45,6 +45,10 @@ listen-webhooks = "127.0.0.1:{hooks}"
 poll-interval-secs = 3600
 drift-check-secs = 86400
 
+# The sandboxes listen on this machine.
+[plugins.egress]
+allow-networks = ["127.0.0.0/8"]
+
 [store]
 name = "First run shop"
 plugin = "shopify"

@@ -9,10 +9,11 @@ use crate::catalog::dry_run::{DryRunError, DryRunLimits, DryRunReport, dry_run};
 use crate::model::{ChannelId, OrgId};
 use crate::rules::RuleKind;
 use axum::extract::{Path, State};
-use axum::routing::{post, put};
+use axum::routing::{delete, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Largest share of the catalog, in percent, a rule may fail on and still be saved without
@@ -32,20 +33,38 @@ pub struct RuleBody {
 
 /// The organizations with a dry run under way.
 #[derive(Debug, Clone, Default)]
-pub struct DryRunSlots(Arc<Mutex<HashSet<OrgId>>>);
+pub struct DryRunSlots(Arc<Mutex<HashMap<OrgId, Arc<AtomicBool>>>>);
 
-/// Holds an organization's dry-run slot; frees it when dropped (also when the request is
-/// dropped half-way).
-struct Slot(DryRunSlots, OrgId);
+/// Holds an organization's dry-run slot and the run's cancel flag; frees the slot when
+/// dropped (also when the request is dropped half-way).
+struct Slot(DryRunSlots, OrgId, Arc<AtomicBool>);
 
 impl DryRunSlots {
     fn take(&self, org: OrgId) -> Result<Slot, ApiError> {
-        if !self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(org) {
+        let mut running = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if running.contains_key(&org) {
             return Err(ApiError::Conflict(format!(
-                "a dry run of organization {org} is under way; wait for it to end and try again"
+                "a dry run of organization {org} is under way; wait for it to end, or cancel it \
+                 (DELETE /api/orgs/{org}/dry-run), and try again"
             )));
         }
-        Ok(Slot(self.clone(), org))
+        let cancel = Arc::new(AtomicBool::new(false));
+        running.insert(org, cancel.clone());
+        Ok(Slot(self.clone(), org, cancel))
+    }
+
+    /// Asks the organization's running dry run to stop; whether one was running.
+    fn cancel(&self, org: OrgId) -> bool {
+        let running = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        running.get(&org).inspect(|flag| flag.store(true, Ordering::Relaxed)).is_some()
+    }
+}
+
+impl Slot {
+    /// `limits` that stop when this run is cancelled.
+    fn limits(&self, mut limits: DryRunLimits) -> DryRunLimits {
+        limits.cancel = Some(self.2.clone());
+        limits
     }
 }
 
@@ -59,6 +78,17 @@ pub fn router() -> Router<ApiState> {
     Router::new()
         .route("/api/channels/{channel}/rules/{kind}", put(save))
         .route("/api/channels/{channel}/rules/{kind}/dry-run", post(run_dry))
+        .route("/api/orgs/{org}/dry-run", delete(cancel_dry_run))
+}
+
+/// Stops the organization's running dry run (it answers with `stopped: "… cancelled"`).
+async fn cancel_dry_run(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(org): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let org = state.org_of(&caller, org)?;
+    Ok(Json(serde_json::json!({ "cancelled": state.dry_runs.cancel(org) })))
 }
 
 pub(super) fn kind(name: &str) -> Result<RuleKind, ApiError> {
@@ -110,7 +140,7 @@ async fn gate(
     kind: RuleKind,
     source: &str,
 ) -> Result<Option<DryRunReport>, ApiError> {
-    let _slot = state.dry_runs.take(org)?;
+    let slot = state.dry_runs.take(org)?;
     let engine = match state.engine(org).await {
         Ok(engine) => engine,
         // No store yet: there is no catalog to try the rule on.
@@ -118,10 +148,8 @@ async fn gate(
         Err(e) => return Err(e),
     };
     let products = engine.app.db.product_ids(engine.store.id).await?.len();
-    let limits = DryRunLimits {
-        budget: state.settings.dry_run_budget,
-        max_errors: Some(products * MAX_FAILING_PERCENT / 100),
-    };
+    let limits = slot
+        .limits(DryRunLimits::new(state.settings.dry_run_budget, Some(products * MAX_FAILING_PERCENT / 100)));
     let report = match dry_run(&engine, channel, kind, source, limits).await {
         Ok(report) => report,
         Err(DryRunError::Blocked(..)) => return Ok(None),
@@ -163,9 +191,9 @@ async fn run_dry(
     let row = state.channel_of(&caller, channel).await?;
     let (channel, kind) = (row.id, kind(&name)?);
     crate::model::limits::check_range("source (bytes)", body.source.len(), 0, MAX_SOURCE_BYTES)?;
-    let _slot = state.dry_runs.take(row.org_id)?;
+    let slot = state.dry_runs.take(row.org_id)?;
     let engine = state.engine(row.org_id).await?;
-    let limits = DryRunLimits { budget: state.settings.dry_run_budget, max_errors: None };
+    let limits = slot.limits(DryRunLimits::new(state.settings.dry_run_budget, None));
     Ok(Json(dry_run(&engine, channel, kind, &body.source, limits).await?))
 }
 

@@ -9,6 +9,8 @@ use crate::model::ChannelId;
 use crate::rules::{CategoryRule, PriceRule, ProductRule, RuleError, RuleKind};
 use crate::sync::SyncEngine;
 use serde::Serialize;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// One product whose outcome differs between the active rule and the candidate.
@@ -34,17 +36,25 @@ pub struct DryRunReport {
 }
 
 /// How far a dry run may go.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DryRunLimits {
     /// Time for the whole evaluation (each record also has the rule engine's own limits).
     pub budget: Duration,
     /// Stop after this many products failed.
     pub max_errors: Option<usize>,
+    /// Set by someone who wants the run to stop (the merchant cancelled it).
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Default for DryRunLimits {
     fn default() -> Self {
-        DryRunLimits { budget: Duration::from_secs(30), max_errors: None }
+        DryRunLimits::new(Duration::from_secs(30), None)
+    }
+}
+
+impl DryRunLimits {
+    pub fn new(budget: Duration, max_errors: Option<usize>) -> Self {
+        DryRunLimits { budget, max_errors, cancel: None }
     }
 }
 
@@ -109,6 +119,10 @@ pub async fn dry_run(
         let started = Instant::now();
         let mut report = DryRunReport::default();
         for (id, product, by_hand) in products {
+            if limits.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+                report.stopped = Some(format!("stopped after {} products: cancelled", report.products));
+                break;
+            }
             if started.elapsed() >= limits.budget {
                 report.stopped = Some(format!(
                     "stopped after {} products: past the dry run's budget of {} s; the rule is too slow \

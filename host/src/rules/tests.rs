@@ -302,3 +302,80 @@ fn the_order_example_tags_holds_large_orders_and_notes_platform_discounts() {
     assert!(error.to_string().contains("order.tags must be an array"), "{error}");
     assert!(OrderRule::compile(&engine, "typo", 1, "ordr.tags.push(1); keep()").is_err(), "unknown variable");
 }
+
+mod generated_inputs {
+    //! Property tests of the rule inputs: whatever prices, compare-at prices and rates a store
+    //! and a merchant can produce, a price rule answers a price within the money bounds, a skip,
+    //! or a rule error naming the rule — never a panic, never an amount past the bounds.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Decimals of every scale and size, the extremes included.
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        prop_oneof![
+            (any::<i64>(), 0u32..=28).prop_map(|(m, scale)| Decimal::from_i128_with_scale(m.into(), scale)),
+            (any::<i64>(), 0u32..=4)
+                .prop_map(|(m, scale)| Decimal::from_i128_with_scale(m.into(), scale).abs()),
+            Just(Decimal::MAX),
+            Just(Decimal::MIN),
+            Just(Decimal::ZERO),
+            Just(dec("0.0000000000000000000000000001")),
+            Just(dec("999999999999999")),
+        ]
+    }
+
+    const RULES: [&str; 5] = [
+        "(price * rate).round(2)",
+        include_str!("../../../rules/examples/price-convert-charm.rhai"),
+        "price_ending(price * rate * 1000000, 0.99)",
+        "#{ price: price * rate, compare_at: if compare_at != () { compare_at * rate * rate } else { () } }",
+        "if price > 100 { skip(\"too dear\") } else { price * rate / 3 }",
+    ];
+
+    fn with_prices(price: Decimal, compare_at: Decimal) -> Product {
+        let mut p = product("1", None);
+        let usd = Currency::new("USD").expect("USD");
+        p.variants[0].price = Money::new(price, usd.clone());
+        p.variants[0].compare_at_price = Some(Money::new(compare_at, usd));
+        p
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn a_price_rule_never_panics_and_never_answers_past_the_bounds(
+            rule in 0..RULES.len(),
+            price in decimal(),
+            compare_at in decimal(),
+            rate in decimal(),
+        ) {
+            let engine = RuleEngine::default();
+            let compiled = PriceRule::compile(&engine, "generated price rule v1", 1, RULES[rule]).expect("compiles");
+            let p = with_prices(price, compare_at);
+            let currency = Currency::new("GBP").expect("GBP");
+            let input = PriceInput {
+                product: &p,
+                variant: &p.variants[0],
+                rate,
+                channel: &facts("GBP"),
+                channel_currency: &currency,
+            };
+            match compiled.apply(&engine, input) {
+                Ok(PriceOutcome::Price { price, compare_at }) => {
+                    let bound = dec("1000000000000000");
+                    prop_assert!(price.amount.abs() <= bound, "price {} past the bounds", price.amount);
+                    if let Some(c) = compare_at {
+                        prop_assert!(c.amount.abs() <= bound, "compare-at {} past the bounds", c.amount);
+                    }
+                }
+                Ok(PriceOutcome::Skip(_)) => {}
+                Err(error) => {
+                    let text = error.to_string();
+                    prop_assert!(text.contains("generated price rule v1"), "the error names the rule: {text}");
+                }
+            }
+        }
+    }
+}

@@ -84,7 +84,10 @@ async fn render(
             @if let Some(line) = error_line { (numbered(&source, line)) }
             p {
                 button type="submit" name="action" value="dry-run" { "Dry run over the catalog" } " "
-                button type="submit" name="action" value="save" { "Save and activate" }
+                button type="submit" name="action" value="save" { "Save and activate" } " "
+                label title="A rule whose dry run fails on more than 5 % of the products, or runs past its budget, is refused unless forced" {
+                    input type="checkbox" name="force" value="true"; " save even if its dry run refuses it"
+                }
             }
         }
         @if let Some(report) = &draft.report { (diff(report)) }
@@ -165,10 +168,11 @@ async fn submit(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let source = form.get("source").cloned().unwrap_or_default().replace("\r\n", "\n");
-    let body = json!({ "source": source });
+    let force = form.get("force").map(String::as_str) == Some("true");
     match form.get("action").map(String::as_str) {
         Some("dry-run") => {
             let path = format!("/api/channels/{channel}/rules/{kind}/dry-run");
+            let body = json!({ "source": source });
             let draft = match visitor.change(&form, Method::POST, &path, Some(body)).await {
                 Ok(report) => Draft { source: Some(source), report: Some(report), refusal: None },
                 Err(Refusal { message, .. }) => {
@@ -179,6 +183,7 @@ async fn submit(
         }
         _ => {
             let path = format!("/api/channels/{channel}/rules/{kind}");
+            let body = json!({ "source": source, "force": force });
             match visitor.change(&form, Method::PUT, &path, Some(body)).await {
                 Ok(saved) => back(
                     &format!("/rules?channel={channel}&kind={kind}"),

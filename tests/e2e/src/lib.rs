@@ -113,7 +113,14 @@ pub fn active_products(n: usize) -> Vec<CatalogProduct> {
 /// account and an API token of the world's organization are made, and `api_call`, `api_ok`
 /// and `api_token` use that token for every URL under the server's address.
 pub async fn serve_api(world: &SandboxWorld) -> crossdock_sandbox::server::ServerHandle {
-    let state = crossdock::api::ApiState::new(world.app.clone(), fast_settings());
+    serve_api_with(world, crossdock::api::ApiState::new(world.app.clone(), fast_settings())).await
+}
+
+/// [`serve_api`] with the caller's own API state (other settings, a shared health board).
+pub async fn serve_api_with(
+    world: &SandboxWorld,
+    state: crossdock::api::ApiState,
+) -> crossdock_sandbox::server::ServerHandle {
     let server = crossdock_sandbox::server::ServerHandle::start(crossdock::api::router(state), 0)
         .await
         .expect("the API binds a port");

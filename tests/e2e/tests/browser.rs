@@ -103,13 +103,28 @@ async fn fill(c: &Client, css: &str, value: &str) {
     field.send_keys(value).await.expect("typing");
 }
 
+/// Clicks what submits a form or follows a link, and waits for the next page: the old
+/// document is marked before the click, and the wait ends when a document without the mark
+/// has finished loading (errors while the browser swaps documents are waited out).
 async fn click(c: &Client, css: &str) {
+    c.execute("window.__crossdockOld = true; return true", vec![]).await.expect("marks the page");
     c.find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("nothing to click at {css}: {e}"))
         .click()
         .await
         .expect("a click");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let next = c
+            .execute("return window.__crossdockOld !== true && document.readyState === 'complete'", vec![])
+            .await;
+        if matches!(next, Ok(serde_json::Value::Bool(true))) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "clicking {css} led to no new page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn choose(c: &Client, css: &str, value: &str) {
@@ -221,8 +236,15 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
 
     // Log out and in again.
     click(&c, "header form button").await;
-    let url = c.current_url().await.expect("a url");
-    assert!(url.path().starts_with("/login"), "logged out at {url}: {}", page_text(&c).await);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let url = c.current_url().await.expect("a url");
+        if url.path().starts_with("/login") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "logged out at {url}: {}", page_text(&c).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     fill(&c, "input[name=email]", EMAIL).await;
     fill(&c, "input[name=password]", "wrong password!!").await;
     click(&c, "button[type=submit]").await;
@@ -406,8 +428,10 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
     editor.clear().await.expect("clears");
     editor.send_keys("let x = 1;\nprice * ;").await.expect("types");
     click(&c, "button[value=save]").await;
-    let refused =
-        c.find(Locator::Css("#rule-error")).await.expect("the error").text().await.expect("its text");
+    let refused = match c.find(Locator::Css("#rule-error")).await {
+        Ok(error) => error.text().await.expect("its text"),
+        Err(e) => panic!("no rule error shown ({e}): {}", page_text(&c).await),
+    };
     assert!(refused.contains("line 2"), "{refused}");
     c.find(Locator::Css("#rule-lines tr.line-error")).await.expect("the failing line is marked");
     shots.take(&c, "price-rule-error").await;

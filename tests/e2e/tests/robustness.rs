@@ -4,16 +4,15 @@
 //! queue repairs it, a review check lost in a crash is queued again from state, and store
 //! webhooks are deduplicated on what their signature covers.
 
-use crossdock::api::{ApiState, router};
+use crossdock::api::ApiState;
 use crossdock::catalog::import::import_catalog;
 use crossdock::db::jobs::JobKind;
 use crossdock::demo::{SandboxWorld, WEBHOOK_SECRET};
 use crossdock::rules::RuleKind;
 use crossdock_e2e::{
     WebhookRecorder, active_products, api_call, api_ok, fast_settings, fresh_postgres_url, fresh_sqlite_url,
-    init_tracing, product_with_sku, run_queue, serve_api, sku_on_shop, sync, world,
+    init_tracing, product_with_sku, run_queue, serve_api, serve_api_with, sku_on_shop, sync, world,
 };
-use crossdock_sandbox::server::ServerHandle;
 use crossdock_sandbox::tiktok::ShopSpec;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -129,7 +128,7 @@ async fn a_stalled_job_is_reported_until_the_queue_takes_it_back(database_url: &
     let mut state = ApiState::new(world.app.clone(), fast_settings());
     // Any lease run out counts at once (`serve` waits one more lease before saying so).
     state.health.lease = Duration::ZERO;
-    let api = ServerHandle::start(router(state), 0).await.expect("the API binds a port");
+    let api = serve_api_with(&world, state).await;
     let base = api.base_url();
     assert_eq!(api_ok(Method::GET, &format!("{base}/healthz"), None).await["status"], "ok");
     let ready = api_ok(Method::GET, &format!("{base}/readyz"), None).await;
@@ -328,8 +327,7 @@ async fn a_rule_whose_dry_run_runs_past_its_budget_is_refused_and_the_dry_run_sa
     sync(&world).await;
     let channel = world.channels[0].id;
     let settings = crossdock::sync::SyncSettings { dry_run_budget: Duration::ZERO, ..fast_settings() };
-    let api =
-        ServerHandle::start(router(ApiState::new(world.app.clone(), settings)), 0).await.expect("binds");
+    let api = serve_api_with(&world, ApiState::new(world.app.clone(), settings)).await;
     let rule = json!({ "source": "(price * rate * 2).round(2)" });
     let base = format!("{}/api/channels/{channel}/rules/price", api.base_url());
     let report = api_ok(Method::POST, &format!("{base}/dry-run"), Some(rule.clone())).await;
@@ -396,6 +394,10 @@ database-url = "{database_url}"
 organization = "Token Org"
 secret-key = "file:secrets/key"
 
+# The sandboxes listen on this machine.
+[plugins.egress]
+allow-networks = ["127.0.0.0/8"]
+
 [store]
 name = "Token shop"
 plugin = "shopify"
@@ -416,7 +418,12 @@ secrets = {{ app-secret = "file:secrets/tts-secret", access-token = "file:secret
     std::fs::write(&path, config).expect("config");
     let config = ServeConfig::load(&path).expect("the config is valid");
     let key = config.secret_key(&path).expect("the key file is read");
-    let app = crossdock::App::start_with_key(&config.database_url, key).await.expect("app");
+    let egress = config.plugins.egress.policy().expect("the egress policy is valid");
+    let app = crossdock::App::start_with_key(&config.database_url, key)
+        .await
+        .expect("app")
+        .with_egress(egress)
+        .expect("the plugin HTTP client builds");
     let org = crossdock::serve::apply_config(&app, &config, &path).await.expect("applied");
 
     let queue = QueueSettings { workers: 2, ..QueueSettings::default() };
@@ -450,4 +457,43 @@ secrets = {{ app-secret = "file:secrets/tts-secret", access-token = "file:secret
     let live = tiktok.products(&shop.cipher).iter().filter(|p| p.status != "DELETED").count();
     assert_eq!(live, 2, "both products are listed, once");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A dry run can be cancelled while it runs: it answers at once, stopped, saying how far it
+/// got; the organization can start another right after. (The rule is slow on purpose: each
+/// product runs to the rule engine's own limits, so the whole catalog takes seconds.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_dry_run_can_be_cancelled() {
+    init_tracing();
+    let world = world(&fresh_sqlite_url(), active_products(40), one_shop()).await;
+    sync(&world).await;
+    let api = serve_api(&world).await;
+    let base = api.base_url();
+    let channel = world.channels[0].id;
+    let slow = json!({ "source": "let n = 0; while n < 1000000 { n += 1; } price * rate" });
+    let dry_run = format!("{base}/api/channels/{channel}/rules/price/dry-run");
+    let running = tokio::spawn({
+        let (url, body) = (dry_run.clone(), slow.clone());
+        async move { api_call(Method::POST, &url, Some(body)).await }
+    });
+    // Running: a second one is refused until the first ends.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let cancel = format!("{base}/api/orgs/{}/dry-run", world.org.0);
+    loop {
+        let answer = api_ok(Method::DELETE, &cancel, None).await;
+        if answer["cancelled"] == true {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the dry run never started: {answer}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, report) = running.await.expect("the request ends");
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let stopped = report["stopped"].as_str().expect("stopped");
+    assert!(stopped.contains("cancelled"), "{report}");
+    assert!(report["products"].as_u64().is_some_and(|n| n < 40), "it stopped early: {report}");
+    // Nothing runs any more: cancelling again finds nothing, and a new dry run may start.
+    assert_eq!(api_ok(Method::DELETE, &cancel, None).await["cancelled"], false);
+    let quick = api_ok(Method::POST, &dry_run, Some(json!({ "source": "price * rate" }))).await;
+    assert!(quick["stopped"].is_null(), "{quick}");
 }

@@ -40,6 +40,8 @@ mod timestamp;
 mod user_error;
 mod webhooks;
 
+pub use webhooks::sign as sign_webhook;
+
 pub use crate::chaos::Chaos;
 pub use bulk::{BulkErrorCode, BulkOperationState, BulkSettings, BulkStatus};
 pub use cost::CostLimits;
