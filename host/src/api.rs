@@ -327,6 +327,12 @@ pub const ROUTES: &[Route] = &[
         "Dry-run a rule over the catalog",
     ),
     route(
+        "GET",
+        "/api/orgs/{org}/dry-run",
+        Access::Caller,
+        "The organization's running dry run: channel, rule kind, products evaluated of the catalog's",
+    ),
+    route(
         "DELETE",
         "/api/orgs/{org}/dry-run",
         Access::Caller,

@@ -5,11 +5,11 @@
 
 use super::{ApiError, ApiState};
 use crate::auth::Caller;
-use crate::catalog::dry_run::{DryRunError, DryRunLimits, DryRunReport, dry_run};
+use crate::catalog::dry_run::{DryRunError, DryRunLimits, DryRunProgress, DryRunReport, dry_run};
 use crate::model::{ChannelId, OrgId};
 use crate::rules::RuleKind;
 use axum::extract::{Path, State};
-use axum::routing::{delete, post, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -33,14 +33,24 @@ pub struct RuleBody {
 
 /// The organizations with a dry run under way.
 #[derive(Debug, Clone, Default)]
-pub struct DryRunSlots(Arc<Mutex<HashMap<OrgId, Arc<AtomicBool>>>>);
+pub struct DryRunSlots(Arc<Mutex<HashMap<OrgId, Run>>>);
 
-/// Holds an organization's dry-run slot and the run's cancel flag; frees the slot when
-/// dropped (also when the request is dropped half-way).
-struct Slot(DryRunSlots, OrgId, Arc<AtomicBool>);
+/// A running dry run: what it tries, its cancel flag and its progress.
+#[derive(Debug, Clone)]
+struct Run {
+    channel: ChannelId,
+    kind: RuleKind,
+    started: std::time::Instant,
+    cancel: Arc<AtomicBool>,
+    progress: Arc<DryRunProgress>,
+}
+
+/// Holds an organization's dry-run slot; frees it when dropped (also when the request is
+/// dropped half-way).
+struct Slot(DryRunSlots, OrgId, Run);
 
 impl DryRunSlots {
-    fn take(&self, org: OrgId) -> Result<Slot, ApiError> {
+    fn take(&self, org: OrgId, channel: ChannelId, kind: RuleKind) -> Result<Slot, ApiError> {
         let mut running = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if running.contains_key(&org) {
             return Err(ApiError::Conflict(format!(
@@ -48,22 +58,45 @@ impl DryRunSlots {
                  (DELETE /api/orgs/{org}/dry-run), and try again"
             )));
         }
-        let cancel = Arc::new(AtomicBool::new(false));
-        running.insert(org, cancel.clone());
-        Ok(Slot(self.clone(), org, cancel))
+        let run = Run {
+            channel,
+            kind,
+            started: std::time::Instant::now(),
+            cancel: Arc::new(AtomicBool::new(false)),
+            progress: Arc::default(),
+        };
+        running.insert(org, run.clone());
+        Ok(Slot(self.clone(), org, run))
+    }
+
+    /// The organization's running dry run, as its watchers see it.
+    fn status(&self, org: OrgId) -> serde_json::Value {
+        let running = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match running.get(&org) {
+            None => serde_json::json!({ "running": false }),
+            Some(run) => serde_json::json!({
+                "running": true,
+                "channel": run.channel.0,
+                "kind": run.kind.as_str(),
+                "evaluated": run.progress.evaluated.load(Ordering::Relaxed),
+                "products": run.progress.total.load(Ordering::Relaxed),
+                "elapsed_ms": u64::try_from(run.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            }),
+        }
     }
 
     /// Asks the organization's running dry run to stop; whether one was running.
     fn cancel(&self, org: OrgId) -> bool {
         let running = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        running.get(&org).inspect(|flag| flag.store(true, Ordering::Relaxed)).is_some()
+        running.get(&org).inspect(|run| run.cancel.store(true, Ordering::Relaxed)).is_some()
     }
 }
 
 impl Slot {
     /// `limits` that stop when this run is cancelled.
     fn limits(&self, mut limits: DryRunLimits) -> DryRunLimits {
-        limits.cancel = Some(self.2.clone());
+        limits.cancel = Some(self.2.cancel.clone());
+        limits.progress = Some(self.2.progress.clone());
         limits
     }
 }
@@ -78,7 +111,17 @@ pub fn router() -> Router<ApiState> {
     Router::new()
         .route("/api/channels/{channel}/rules/{kind}", put(save))
         .route("/api/channels/{channel}/rules/{kind}/dry-run", post(run_dry))
-        .route("/api/orgs/{org}/dry-run", delete(cancel_dry_run))
+        .route("/api/orgs/{org}/dry-run", get(dry_run_status).delete(cancel_dry_run))
+}
+
+/// The organization's running dry run and how far it got (`{"running": false}` when none).
+async fn dry_run_status(
+    caller: Caller,
+    State(state): State<ApiState>,
+    Path(org): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let org = state.org_of(&caller, org)?;
+    Ok(Json(state.dry_runs.status(org)))
 }
 
 /// Stops the organization's running dry run (it answers with `stopped: "… cancelled"`).
@@ -140,7 +183,7 @@ async fn gate(
     kind: RuleKind,
     source: &str,
 ) -> Result<Option<DryRunReport>, ApiError> {
-    let slot = state.dry_runs.take(org)?;
+    let slot = state.dry_runs.take(org, channel, kind)?;
     let engine = match state.engine(org).await {
         Ok(engine) => engine,
         // No store yet: there is no catalog to try the rule on.
@@ -191,7 +234,7 @@ async fn run_dry(
     let row = state.channel_of(&caller, channel).await?;
     let (channel, kind) = (row.id, kind(&name)?);
     crate::model::limits::check_range("source (bytes)", body.source.len(), 0, MAX_SOURCE_BYTES)?;
-    let slot = state.dry_runs.take(row.org_id)?;
+    let slot = state.dry_runs.take(row.org_id, channel, kind)?;
     let engine = state.engine(row.org_id).await?;
     let limits = slot.limits(DryRunLimits::new(state.settings.dry_run_budget, None));
     Ok(Json(dry_run(&engine, channel, kind, &body.source, limits).await?))
@@ -204,11 +247,15 @@ mod tests {
     #[test]
     fn one_dry_run_at_a_time_per_organization_and_the_slot_frees_itself() {
         let slots = DryRunSlots::default();
-        let first = slots.take(OrgId(1)).expect("free");
-        assert!(matches!(slots.take(OrgId(1)), Err(ApiError::Conflict(_))), "409 while one runs");
-        let other = slots.take(OrgId(2)).expect("another organization is not held up");
+        let first = slots.take(OrgId(1), ChannelId(1), RuleKind::Price).expect("free");
+        assert!(
+            matches!(slots.take(OrgId(1), ChannelId(1), RuleKind::Price), Err(ApiError::Conflict(_))),
+            "409 while one runs"
+        );
+        let other =
+            slots.take(OrgId(2), ChannelId(1), RuleKind::Price).expect("another organization is not held up");
         drop(first);
         drop(other);
-        slots.take(OrgId(1)).expect("free again once the first ended");
+        slots.take(OrgId(1), ChannelId(1), RuleKind::Price).expect("free again once the first ended");
     }
 }

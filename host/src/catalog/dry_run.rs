@@ -10,7 +10,7 @@ use crate::rules::{CategoryRule, PriceRule, ProductRule, RuleError, RuleKind};
 use crate::sync::SyncEngine;
 use serde::Serialize;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// One product whose outcome differs between the active rule and the candidate.
@@ -44,6 +44,15 @@ pub struct DryRunLimits {
     pub max_errors: Option<usize>,
     /// Set by someone who wants the run to stop (the merchant cancelled it).
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Where the run says how far it got, for whoever watches it.
+    pub progress: Option<Arc<DryRunProgress>>,
+}
+
+/// How far a running dry run got: products evaluated of the catalog's.
+#[derive(Debug, Default)]
+pub struct DryRunProgress {
+    pub evaluated: AtomicUsize,
+    pub total: AtomicUsize,
 }
 
 impl Default for DryRunLimits {
@@ -54,7 +63,7 @@ impl Default for DryRunLimits {
 
 impl DryRunLimits {
     pub fn new(budget: Duration, max_errors: Option<usize>) -> Self {
-        DryRunLimits { budget, max_errors, cancel: None }
+        DryRunLimits { budget, max_errors, cancel: None, progress: None }
     }
 }
 
@@ -115,6 +124,9 @@ pub async fn dry_run(
         products.push((id, db.product(id).await?, db.hand_category(id, channel_id).await?));
     }
     let (rules, active) = (rules.clone(), active.clone());
+    if let Some(progress) = &limits.progress {
+        progress.total.store(products.len(), Ordering::Relaxed);
+    }
     tokio::task::spawn_blocking(move || {
         let started = Instant::now();
         let mut report = DryRunReport::default();
@@ -138,6 +150,9 @@ pub async fn dry_run(
                 break;
             }
             report.products += 1;
+            if let Some(progress) = &limits.progress {
+                progress.evaluated.store(report.products, Ordering::Relaxed);
+            }
             let before = describe(build_draft(&rules, &active, &product, by_hand.clone()));
             let after = build_draft(&rules, &candidate, &product, by_hand);
             let row = |after: String| DryRunChange {

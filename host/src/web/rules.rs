@@ -78,7 +78,7 @@ async fn render(
             " · " a href="https://rhai.rs/book/" { "Rhai" } " · see docs/rules.md for the functions a rule can call."
         }
         @if let Some(refusal) = &draft.refusal { div.error #rule-error role="alert" { (refusal) } }
-        form method="post" action=(format!("/rules/{channel}/{kind}")) {
+        form method="post" action=(format!("/rules/{channel}/{kind}")) data-progress=(visitor.org_path("/dry-run")) {
             (csrf_field(&visitor))
             textarea name="source" rows="16" spellcheck="false" #rule-source { (source) }
             @if let Some(line) = error_line { (numbered(&source, line)) }
@@ -90,6 +90,7 @@ async fn render(
                 }
             }
         }
+        p #dry-run-progress role="status" {}
         @if let Some(report) = &draft.report { (diff(report)) }
         h2 { "History" }
         table #rule-history {
@@ -111,10 +112,31 @@ async fn render(
                 }
             }
         }
+        script { (maud::PreEscaped(PROGRESS)) }
         script { (maud::PreEscaped("document.querySelectorAll('td.when').forEach(td=>{const ms=+td.dataset.ms;if(ms)td.textContent=new Date(ms).toLocaleString();});")) }
     };
     page("Rules", &visitor, Nav::Rules, &notice, body)
 }
+
+/// While a dry run runs (the form is submitting), shows how far it got from the API.
+const PROGRESS: &str = r#"
+(function(){
+  const form=document.querySelector('form[data-progress]'), out=document.getElementById('dry-run-progress');
+  if(!form||!out) return;
+  form.addEventListener('submit', e => {
+    if(!e.submitter || e.submitter.value !== 'dry-run') return;
+    out.textContent = 'Dry run starting…';
+    setInterval(async () => {
+      try {
+        const r = await fetch(form.dataset.progress, {credentials: 'same-origin'});
+        if(!r.ok) return;
+        const s = await r.json();
+        if(s.running) out.textContent = 'Dry run: ' + s.evaluated + ' of ' + s.products + ' products evaluated…';
+      } catch(_) {}
+    }, 500);
+  });
+})();
+"#;
 
 /// The line a rule error names (`… at line 3, column 7: …`).
 fn line_of(message: &str) -> Option<usize> {

@@ -40,6 +40,7 @@ fn routes() -> Vec<(&'static str, &'static str, Option<Value>)> {
             Some(json!({ "name": "x", "plugin": "tiktok-shop", "settings": {}, "secrets": {} })),
         ),
         ("GET", "/api/channels/{channel}/rules/{kind}/versions", None),
+        ("GET", "/api/orgs/{org}/dry-run", None),
         ("DELETE", "/api/orgs/{org}/dry-run", None),
         ("GET", "/healthz", None),
         ("GET", "/readyz", None),

@@ -476,9 +476,20 @@ async fn a_running_dry_run_can_be_cancelled() {
         let (url, body) = (dry_run.clone(), slow.clone());
         async move { api_call(Method::POST, &url, Some(body)).await }
     });
-    // Running: a second one is refused until the first ends.
+    // Its progress is readable while it runs.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let cancel = format!("{base}/api/orgs/{}/dry-run", world.org.0);
+    loop {
+        let status = api_ok(Method::GET, &cancel, None).await;
+        if status["running"] == true && status["products"].as_u64().is_some_and(|n| n > 0) {
+            assert_eq!(status["kind"], "price", "{status}");
+            assert_eq!(status["channel"], channel.0, "{status}");
+            assert!(status["evaluated"].as_u64() <= status["products"].as_u64(), "{status}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the dry run never showed its progress: {status}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     loop {
         let answer = api_ok(Method::DELETE, &cancel, None).await;
         if answer["cancelled"] == true {
@@ -494,6 +505,7 @@ async fn a_running_dry_run_can_be_cancelled() {
     assert!(report["products"].as_u64().is_some_and(|n| n < 40), "it stopped early: {report}");
     // Nothing runs any more: cancelling again finds nothing, and a new dry run may start.
     assert_eq!(api_ok(Method::DELETE, &cancel, None).await["cancelled"], false);
+    assert_eq!(api_ok(Method::GET, &cancel, None).await["running"], false);
     let quick = api_ok(Method::POST, &dry_run, Some(json!({ "source": "price * rate" }))).await;
     assert!(quick["stopped"].is_null(), "{quick}");
 }
