@@ -4,7 +4,9 @@
 //! route's own body with fields swapped for extreme values. None may answer 5xx, and the
 //! service must still answer `/healthz` afterwards.
 
+use crossdock::demo::SandboxWorld;
 use crossdock_e2e::{active_products, api_token, fresh_sqlite_url, init_tracing, serve_api, sync, world};
+use crossdock_sandbox::server::ServerHandle;
 use crossdock_sandbox::tiktok::ShopSpec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -175,17 +177,8 @@ fn body_for(valid: Option<Value>) -> BoxedStrategy<Option<Value>> {
     prop_oneof![4 => changed, 1 => any_json().prop_map(Some), 1 => Just(None)].boxed()
 }
 
-#[test]
-fn the_fuzzed_routes_are_every_route_of_the_api() {
-    let fuzzed: std::collections::BTreeSet<(&str, &str)> =
-        routes().iter().map(|(m, p, _)| (*m, *p)).collect();
-    let served: std::collections::BTreeSet<(&str, &str)> =
-        crossdock::api::ROUTES.iter().map(|r| (r.method, r.path)).collect();
-    assert_eq!(fuzzed, served, "api_fuzz's table and api::ROUTES differ: add the new route's body here");
-}
-
-#[test]
-fn generated_requests_to_every_route_never_get_a_server_error_and_the_service_stays_up() {
+/// A runtime for the property runner's blocking loop, and a synced world whose API listens.
+fn synced_world_with_api() -> (tokio::runtime::Runtime, SandboxWorld, ServerHandle) {
     init_tracing();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -199,6 +192,21 @@ fn generated_requests_to_every_route_never_get_a_server_error_and_the_service_st
         let api = serve_api(&world).await;
         (world, api)
     });
+    (runtime, world, api)
+}
+
+#[test]
+fn the_fuzzed_routes_are_every_route_of_the_api() {
+    let fuzzed: std::collections::BTreeSet<(&str, &str)> =
+        routes().iter().map(|(m, p, _)| (*m, *p)).collect();
+    let served: std::collections::BTreeSet<(&str, &str)> =
+        crossdock::api::ROUTES.iter().map(|r| (r.method, r.path)).collect();
+    assert_eq!(fuzzed, served, "api_fuzz's table and api::ROUTES differ: add the new route's body here");
+}
+
+#[test]
+fn generated_requests_to_every_route_never_get_a_server_error_and_the_service_stays_up() {
+    let (runtime, world, api) = synced_world_with_api();
     let base = api.base_url();
     let org = world.org.0;
     let channel = world.channels[0].id.0;
@@ -268,19 +276,7 @@ fn generated_requests_to_every_route_never_get_a_server_error_and_the_service_st
 /// success or a 4xx naming why, never a server error, and the service keeps running.
 #[test]
 fn signed_webhooks_with_generated_bodies_are_parsed_or_refused_never_a_server_error() {
-    init_tracing();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let (world, api) = runtime.block_on(async {
-        let world =
-            world(&fresh_sqlite_url(), active_products(2), vec![ShopSpec::new("US", "US", "USD")]).await;
-        sync(&world).await;
-        let api = serve_api(&world).await;
-        (world, api)
-    });
+    let (runtime, world, api) = synced_world_with_api();
     let url = format!("{}/webhooks/store/{}", api.base_url(), world.org.0);
     let client = fresh_connections(None);
     let topics = vec![
