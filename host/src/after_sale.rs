@@ -1,15 +1,15 @@
 //! Cancellations, refunds and returns made on a channel: each completed refund or return (and
 //! each completed partial cancellation) becomes one store refund, restocked as the channel's
 //! settings say; requests still open are followed until they end. A whole-order cancellation
-//! cancels the store order instead (`orders::work`).
+//! cancels the store order instead (`dispatch::orders`).
 
 use crate::db::orders::{ClaimedOrder, Failure, OrderSettle};
+use crate::engine::{ChannelRuntime, SyncEngine};
 use crate::model::Money;
 use crate::model::order::{AfterSale, AfterSaleKind, AfterSaleStage, OrderStage, StoreOrder};
 use crate::orders::OrderSettings;
 use crate::orders::create::{db_failure, source_identifier};
 use crate::orders::failure::{Side, settle_for};
-use crate::sync::{ChannelRuntime, SyncEngine};
 use rust_decimal::Decimal;
 
 /// Reads the order's after-sale requests on the channel and records each completed one in the

@@ -4,7 +4,6 @@
 //! following the channel's review until it is live (`review`), and reading back what the
 //! channel holds to correct drift (`drift`).
 
-pub mod category;
 pub mod desired;
 pub mod draft;
 pub mod drift;
@@ -14,4 +13,3 @@ pub mod link;
 pub mod push;
 pub mod reconcile;
 pub mod review;
-pub mod webhook;

@@ -4,11 +4,11 @@
 //! packages recorded as store fulfillments.
 
 use crate::db::orders::{ClaimedOrder, Failure, OrderSettle, ShipmentRow};
+use crate::engine::{ChannelRuntime, SyncEngine};
 use crate::model::order::{ShippedBy, StoreFulfillment, StoreOrder};
 use crate::orders::OrderSettings;
 use crate::orders::create::db_failure;
 use crate::orders::failure::{Side, settle_for};
-use crate::sync::{ChannelRuntime, SyncEngine};
 use std::collections::HashSet;
 
 const TO_CHANNEL: &str = "to_channel";

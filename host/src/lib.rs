@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod catalog;
+pub mod channel_rules;
 pub mod cli;
 pub mod config;
 pub mod connections;
@@ -15,6 +16,8 @@ pub mod connectors;
 pub mod db;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod dispatch;
+pub mod engine;
 pub mod fulfillment;
 pub mod model;
 pub mod orders;
@@ -26,7 +29,6 @@ pub mod sandboxes;
 pub mod secrets;
 pub mod serve;
 pub mod supervisor;
-pub mod sync;
 pub mod web;
 
 pub use app::App;

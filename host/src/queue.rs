@@ -1,14 +1,12 @@
-//! The job machinery: workers claim jobs, run them through the sync engine and settle each
-//! as done, skipped by a rule (with its reason), retried with backoff, or failed with a
-//! reason a merchant can act on.
+//! What every flow shares about work: a job's outcome (done, skipped by a rule with its
+//! reason, retried with backoff, failed with a reason a merchant can act on), backoff, and
+//! how a panic is told. The loop that claims and runs jobs is `dispatch::jobs`.
 
 pub mod backoff;
-pub mod worker;
 
 use std::time::Duration;
 
 pub use backoff::{Backoff, retry_inline};
-pub use worker::{QueueSettings, run_due, run_until_idle};
 
 /// A task that panicked, told as a failure a merchant can act on: what broke, the panic's
 /// own message, and that retrying needs a fixed Crossdock (the panic is a bug).

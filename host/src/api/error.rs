@@ -3,8 +3,8 @@
 use crate::catalog::dry_run::DryRunError;
 use crate::connections::SetupError;
 use crate::db::DbError;
+use crate::engine::SyncError;
 use crate::rules::RuleError;
-use crate::sync::SyncError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -20,7 +20,7 @@ pub struct Health {
 
 impl Default for Health {
     fn default() -> Self {
-        Health { tasks: TaskStates::default(), lease: crate::queue::QueueSettings::default().lease }
+        Health { tasks: TaskStates::default(), lease: crate::dispatch::QueueSettings::default().lease }
     }
 }
 

@@ -3,8 +3,8 @@
 //! now (the sender retries), 200 otherwise, duplicates included.
 
 use super::{ApiError, ApiState};
-use crate::catalog::webhook::{WebhookError, WebhookOutcome, receive_store_webhook};
 use crate::connectors::ErrorKind;
+use crate::dispatch::store_webhook::{WebhookError, WebhookOutcome, receive_store_webhook};
 use crate::model::OrgId;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

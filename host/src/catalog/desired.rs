@@ -9,9 +9,9 @@ use super::draft::{Draft, DraftOutcome, build_draft};
 use crate::db::DbError;
 use crate::db::listings::{ListingRow, ListingState};
 use crate::db::placement::HandCategory;
+use crate::engine::{ChannelRuntime, SyncEngine};
 use crate::model::ProductId;
 use crate::model::{Product, ProductStatus};
-use crate::sync::{ChannelRuntime, SyncEngine};
 use sha2::{Digest, Sha256};
 
 /// The state one channel should hold for one product.

@@ -3,60 +3,13 @@
 //! variant in the channel's currency. Two hashes tell what changed since the last push:
 //! the content (needs the channel's review) and the offer (prices and stock, no review).
 
-use super::category::{CategoryMapper, Placement, PlacementOutcome};
+use crate::channel_rules::ChannelRules;
+use crate::channel_rules::category::{Placement, PlacementOutcome};
 use crate::connectors::{ListingDraft, ListingSku};
 use crate::db::placement::HandCategory;
-use crate::model::{ChannelId, Currency, Product};
-use crate::rules::product_rule::ChannelFacts;
-use crate::rules::{PriceInput, PriceOutcome, PriceRule, ProductOutcome, ProductRule, RuleEngine, RuleError};
-use rust_decimal::Decimal;
+use crate::model::Product;
+use crate::rules::{PriceInput, PriceOutcome, ProductOutcome, RuleEngine, RuleError};
 use sha2::{Digest, Sha256};
-
-/// The channel-side inputs a draft needs.
-#[derive(Debug, Clone)]
-pub struct ChannelRules {
-    pub channel_id: ChannelId,
-    pub facts: ChannelFacts,
-    pub currency: Currency,
-    /// Channel currency per unit of store currency (1 when they match).
-    pub rate: Decimal,
-    pub product_rule: ProductRule,
-    pub price_rule: PriceRule,
-    pub categories: CategoryMapper,
-    pub stock: StockPolicy,
-}
-
-/// How much of the store's stock a channel offers: its share of what is left after its
-/// buffer, relative to the shares of all the organization's channels. Rounded down, so the
-/// channels together never offer more than the store holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StockPolicy {
-    /// Units never offered on this channel.
-    pub buffer: i64,
-    /// This channel's share.
-    pub share: i64,
-    /// The shares of all the organization's channels added up.
-    pub total_shares: i64,
-}
-
-impl Default for StockPolicy {
-    fn default() -> Self {
-        StockPolicy { buffer: 0, share: 1, total_shares: 1 }
-    }
-}
-
-impl StockPolicy {
-    pub fn allocate(&self, store_stock: i64) -> i64 {
-        if self.total_shares <= 0 || self.share <= 0 {
-            return 0;
-        }
-        // In i128: a large stock times a large share cannot overflow, and the quotient is at
-        // most `available`, so it fits back in i64.
-        let available = i128::from(store_stock.saturating_sub(self.buffer).max(0));
-        let share = i128::from(self.share.min(self.total_shares));
-        i64::try_from(available * share / i128::from(self.total_shares)).unwrap_or(i64::MAX)
-    }
-}
 
 /// What the rules made of a product for one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,28 +159,4 @@ fn offer_hash(d: &ListingDraft) -> String {
         })
         .collect();
     sha(&parts.iter().map(String::as_str).collect::<Vec<_>>())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::StockPolicy;
-
-    #[test]
-    fn shares_round_down_so_channels_never_oversell_together() {
-        let half = StockPolicy { buffer: 1, share: 1, total_shares: 2 };
-        assert_eq!(half.allocate(10), 4);
-        assert_eq!(half.allocate(0), 0);
-        assert_eq!(half.allocate(-3), 0);
-        let third = StockPolicy { buffer: 0, share: 1, total_shares: 3 };
-        assert!(third.allocate(10) * 3 <= 10);
-        assert_eq!(
-            StockPolicy { buffer: 0, share: 1, total_shares: 1 }.allocate(7),
-            7,
-            "a lone channel gets it all"
-        );
-        assert_eq!(StockPolicy { buffer: 0, share: 0, total_shares: 3 }.allocate(7), 0);
-        let huge = StockPolicy { buffer: 0, share: i64::MAX - 1, total_shares: i64::MAX };
-        assert_eq!(huge.allocate(i64::MAX), i64::MAX - 1, "no overflow, still rounded down");
-        assert_eq!(StockPolicy { buffer: i64::MAX, share: 1, total_shares: 1 }.allocate(i64::MIN), 0);
-    }
 }

@@ -8,8 +8,8 @@ use crate::connectors::{ErrorKind, ListingSnapshot, ReviewStatus};
 use crate::db::jobs::{Job, JobKind};
 use crate::db::listings::{ListingRow, ListingState};
 use crate::db::{DbError, now_ms};
+use crate::engine::{SyncEngine, SyncError};
 use crate::queue::{JobOutcome, Retry};
-use crate::sync::{SyncEngine, SyncError};
 
 /// Queues a drift check for every live listing of every channel of the engine; returns
 /// how many were queued.

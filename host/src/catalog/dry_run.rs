@@ -3,11 +3,12 @@
 //! evaluation runs on a blocking thread, off the async runtime that answers requests, and
 //! within a budget: past it the run stops and says so.
 
-use super::draft::{ChannelRules, DraftOutcome, build_draft};
+use super::draft::{DraftOutcome, build_draft};
+use crate::channel_rules::ChannelRules;
 use crate::db::DbError;
+use crate::engine::SyncEngine;
 use crate::model::ChannelId;
 use crate::rules::{CategoryRule, PriceRule, ProductRule, RuleError, RuleKind};
-use crate::sync::SyncEngine;
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -9,8 +9,8 @@ use super::reconcile::{ReconcileReport, reconcile_products};
 use crate::connectors::{ConnectorError, ProductPage};
 use crate::db::now_ms;
 use crate::db::products::{ImportProgress, Upserted};
+use crate::engine::{SyncEngine, SyncError};
 use crate::queue::retry_inline;
-use crate::sync::{SyncEngine, SyncError};
 use std::time::Duration;
 
 /// What one import found.

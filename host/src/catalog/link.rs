@@ -9,9 +9,9 @@ use crate::db::jobs::JobKind;
 use crate::db::listings::{ListingRow, ListingState};
 use crate::db::now_ms;
 use crate::db::placement::LinkIssue;
+use crate::engine::{ChannelRuntime, SyncEngine, SyncError};
 use crate::model::{ProductId, StoreId};
 use crate::queue::retry_inline;
-use crate::sync::{ChannelRuntime, SyncEngine, SyncError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Seller SKUs asked for per channel call.

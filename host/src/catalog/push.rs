@@ -7,15 +7,15 @@
 //! deactivated, and reactivated when it should be back. Every finished push records the
 //! fingerprint of the desired state it acted on, so reconciliation knows the pair is in step.
 
-use super::category::missing_attributes;
 use super::desired::{Desired, desired_now};
 use super::draft::Draft;
+use crate::channel_rules::category::missing_attributes;
 use crate::connectors::{ListingRef, SkuMatch, SkuPrice, SkuStock};
 use crate::db::jobs::{Job, JobKind};
 use crate::db::listings::{ListingRow, ListingState};
 use crate::db::{DbError, now_ms};
+use crate::engine::{ChannelRuntime, SyncEngine};
 use crate::queue::{JobOutcome, Retry};
-use crate::sync::{ChannelRuntime, SyncEngine};
 use std::collections::BTreeMap;
 
 #[tracing::instrument(skip_all, fields(channel = %job.channel_id, product = %job.product_id))]

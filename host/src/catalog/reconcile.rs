@@ -10,8 +10,8 @@ use super::link::link_products;
 use crate::db::jobs::JobKind;
 use crate::db::listings::ListingState;
 use crate::db::now_ms;
+use crate::engine::{ChannelRuntime, SyncEngine, SyncError};
 use crate::model::{ChannelId, ProductId};
-use crate::sync::{ChannelRuntime, SyncEngine, SyncError};
 
 /// What one reconciliation found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

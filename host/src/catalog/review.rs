@@ -6,8 +6,8 @@ use crate::connectors::ReviewStatus;
 use crate::db::jobs::{Job, JobKind};
 use crate::db::listings::ListingState;
 use crate::db::now_ms;
+use crate::engine::SyncEngine;
 use crate::queue::{JobOutcome, Retry};
-use crate::sync::SyncEngine;
 
 #[tracing::instrument(skip_all, fields(channel = %job.channel_id, product = %job.product_id))]
 pub async fn check_review(engine: &SyncEngine, job: &Job) -> JobOutcome {

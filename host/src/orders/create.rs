@@ -6,11 +6,11 @@
 use super::failure::{Side, settle_for};
 use super::settings::OrderSettings;
 use crate::db::orders::{ClaimedOrder, Failure, OrderSettle, OrderState};
+use crate::engine::{ChannelRuntime, SyncEngine};
 use crate::model::order::{ChannelOrder, NewOrder, NewOrderLine, StoreOrder};
 use crate::model::{Currency, Money};
 use crate::rules::OrderOutcome;
 use crate::rules::product_rule::ChannelFacts;
-use crate::sync::{ChannelRuntime, SyncEngine};
 use rust_decimal::Decimal;
 
 /// The identifier the store keeps for a channel order: unique per channel and order.

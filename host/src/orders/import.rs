@@ -7,9 +7,9 @@
 use crate::connectors::ErrorKind;
 use crate::connectors::channel_orders::ChannelEvent;
 use crate::db::DbError;
+use crate::engine::{ChannelRuntime, SyncEngine, SyncError};
 use crate::model::ChannelId;
 use crate::queue::retry_inline;
-use crate::sync::{ChannelRuntime, SyncEngine, SyncError};
 use serde::Serialize;
 
 /// Orders are read again this far back on every poll, so one changed while the last poll

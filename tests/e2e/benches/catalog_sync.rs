@@ -14,9 +14,9 @@
 use crossdock::catalog::draft::build_draft;
 use crossdock::catalog::import::import_catalog;
 use crossdock::demo::{SandboxWorld, WEBHOOK_SECRET, WorldSpec};
-use crossdock::queue::{QueueSettings, run_until_idle};
+use crossdock::dispatch::{QueueSettings, run_until_idle};
+use crossdock::engine::{SyncEngine, SyncSettings};
 use crossdock::rules::RuleKind;
-use crossdock::sync::{SyncEngine, SyncSettings};
 use crossdock_sandbox::catalog::generated_catalog;
 use crossdock_sandbox::shopify::CostLimits;
 use crossdock_sandbox::tiktok::{ReviewPolicy, ShopSpec};

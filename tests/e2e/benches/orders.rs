@@ -13,9 +13,9 @@
 
 use crossdock::api::{ApiState, router};
 use crossdock::demo::{SandboxWorld, WorldSpec};
+use crossdock::dispatch::{QueueSettings, run_due, run_until_idle};
+use crossdock::engine::SyncSettings;
 use crossdock::orders::import::poll_orders;
-use crossdock::queue::{QueueSettings, run_due, run_until_idle};
-use crossdock::sync::SyncSettings;
 use crossdock_sandbox::tiktok::{ReviewPolicy, ShopSpec};
 use std::time::{Duration, Instant};
 

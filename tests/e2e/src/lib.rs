@@ -65,8 +65,8 @@ pub fn init_tracing() {
 
 use crossdock::catalog::import::{ImportReport, import_catalog};
 use crossdock::demo::{SandboxWorld, WorldSpec};
-use crossdock::queue::{QueueSettings, run_until_idle};
-use crossdock::sync::SyncSettings;
+use crossdock::dispatch::{QueueSettings, run_until_idle};
+use crossdock::engine::SyncSettings;
 use crossdock_sandbox::catalog::CatalogProduct;
 use crossdock_sandbox::tiktok::{ReviewPolicy, ShopSpec};
 use std::time::Duration;

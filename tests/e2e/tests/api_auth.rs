@@ -286,10 +286,10 @@ async fn another_organizations_ids(database_url: &str) {
     assert!(db.selection(b_product, a_channel).await.expect("reads").is_none(), "no selection was stored");
     // And a job naming B's product on A's channel (however it came to be) lists nothing.
     db.enqueue(crossdock::db::jobs::JobKind::PushListing, a_channel, b_product, 0).await.expect("queued");
-    let engine = crossdock::sync::SyncEngine::load(&world.app, a_org, crossdock_e2e::fast_settings())
+    let engine = crossdock::engine::SyncEngine::load(&world.app, a_org, crossdock_e2e::fast_settings())
         .await
         .expect("A's engine loads");
-    crossdock::queue::run_until_idle(&engine, &crossdock::queue::QueueSettings::default(), &|| {})
+    crossdock::dispatch::run_until_idle(&engine, &crossdock::dispatch::QueueSettings::default(), &|| {})
         .await
         .expect("A's queue drains");
     assert!(

@@ -29,7 +29,7 @@
 use crossdock::catalog::import::import_catalog;
 use crossdock::db::jobs::JobState;
 use crossdock::demo::WEBHOOK_SECRET;
-use crossdock::queue::{QueueSettings, run_due};
+use crossdock::dispatch::{QueueSettings, run_due};
 use crossdock::rules::RuleKind;
 use crossdock_e2e::{
     WebhookRecorder, active_products, api_call, api_ok, fast_settings, fresh_sqlite_url, init_tracing,

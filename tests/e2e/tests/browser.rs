@@ -7,9 +7,9 @@
 //! fails under CI, which installs it).
 
 use crossdock::catalog::import::import_catalog;
-use crossdock::queue::{QueueSettings, run_until_idle};
+use crossdock::dispatch::{QueueSettings, run_until_idle};
+use crossdock::engine::SyncEngine;
 use crossdock::sandboxes::{self, CatalogChoice, SandboxOptions};
-use crossdock::sync::SyncEngine;
 use crossdock_e2e::{fast_settings, fresh_sqlite_url, init_tracing, start_app};
 use crossdock_sandbox::tiktok::{ShopSpec, TikTokConfig};
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -314,13 +314,13 @@ async fn stock_changes_reach_every_channel_by_webhook_and_missed_webhooks_by_rec
     world.shopify.wait_for_webhooks().await;
     assert_eq!(world.shopify.webhook_deliveries(), 1);
     let engine = world.engine(crossdock_e2e::fast_settings()).await.expect("engine");
-    crossdock::queue::run_until_idle(&engine, &Default::default(), &|| {}).await.expect("queue");
+    crossdock::dispatch::run_until_idle(&engine, &Default::default(), &|| {}).await.expect("queue");
     assert_eq!(quantity_everywhere(&world), vec![8, 8], "two equal shares of 17");
 
     // A missed webhook: the periodic reconciliation (a catalog read) catches it.
     world.shopify.set_webhooks_paused(true);
     world.shopify.set_variant_stock(&sku, 4);
-    crossdock::queue::run_until_idle(&engine, &Default::default(), &|| {}).await.expect("queue");
+    crossdock::dispatch::run_until_idle(&engine, &Default::default(), &|| {}).await.expect("queue");
     assert_eq!(quantity_everywhere(&world), vec![8, 8], "nothing heard yet");
     sync(&world).await;
     assert_eq!(quantity_everywhere(&world), vec![2, 2], "two equal shares of 4");
@@ -368,7 +368,7 @@ async fn deleted_archived_and_deselected_products_are_taken_off_the_channel() {
         .expect("api answers");
     assert!(response.status().is_success());
     let engine = world.engine(crossdock_e2e::fast_settings()).await.expect("engine");
-    crossdock::queue::run_until_idle(&engine, &Default::default(), &|| {}).await.expect("queue");
+    crossdock::dispatch::run_until_idle(&engine, &Default::default(), &|| {}).await.expect("queue");
 
     let status_of = |c: &crossdock::demo::WorldChannel, i: usize| {
         world

@@ -4,7 +4,7 @@
 
 use crossdock::catalog::drift::schedule_drift_checks;
 use crossdock::db::listings::DriftCorrection;
-use crossdock::queue::{QueueSettings, run_until_idle};
+use crossdock::dispatch::{QueueSettings, run_until_idle};
 use crossdock_e2e::{
     active_products, api_client, fast_settings, fresh_postgres_url, fresh_sqlite_url, init_tracing,
     serve_api, sync, world,

@@ -4,7 +4,7 @@
 use crossdock::catalog::import::import_catalog;
 use crossdock::db::listings::ListingState;
 use crossdock::demo::{SandboxWorld, WorldSpec};
-use crossdock::queue::{QueueSettings, run_due, run_until_idle};
+use crossdock::dispatch::{QueueSettings, run_due, run_until_idle};
 use crossdock_e2e::{active_products, fast_settings, fresh_sqlite_url, init_tracing};
 use crossdock_sandbox::tiktok::{ReviewPolicy, ShopSpec};
 use std::time::Duration;

@@ -561,10 +561,10 @@ async fn a_backlog_bigger_than_the_stores_cost_bucket_drains() {
         (0..40).map(|i| world.tiktok.place_order(&cipher, &[(&skus[i % skus.len()], 1)])).collect();
     let engine = world.engine(crossdock_e2e::fast_settings()).await.expect("loads");
     crossdock::orders::import::poll_orders(&engine).await.expect("polls");
-    let queue = crossdock::queue::QueueSettings { workers: 4, ..Default::default() };
+    let queue = crossdock::dispatch::QueueSettings { workers: 4, ..Default::default() };
     let drained = tokio::time::timeout(
         std::time::Duration::from_secs(120),
-        crossdock::queue::run_until_idle(&engine, &queue, &|| {}),
+        crossdock::dispatch::run_until_idle(&engine, &queue, &|| {}),
     )
     .await;
     let counts = world.app.db.order_counts(world.channels[0].id).await.expect("counts");

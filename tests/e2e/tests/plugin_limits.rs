@@ -286,8 +286,8 @@ async fn a_connection_whose_plugin_keeps_crashing_is_paused_and_shown_unhealthy(
     // One pass over what is due: the paused jobs are scheduled after the pause.
     let engine = world.engine(fast_settings()).await.expect("engine");
     crossdock::catalog::import::import_catalog(&engine, &|_| {}).await.expect("imports");
-    let queue = crossdock::queue::QueueSettings { workers: 4, ..Default::default() };
-    crossdock::queue::run_due(engine, &queue, &|| {}).await.expect("runs");
+    let queue = crossdock::dispatch::QueueSettings { workers: 4, ..Default::default() };
+    crossdock::dispatch::run_due(engine, &queue, &|| {}).await.expect("runs");
 
     let failed = world.app.db.failed_jobs().await.expect("failed jobs");
     assert!(failed.iter().all(|f| f.channel_id == chaos), "only chaos jobs failed: {failed:#?}");

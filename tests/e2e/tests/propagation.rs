@@ -11,9 +11,9 @@ use crossdock::connectors::ConnectionSettings;
 use crossdock::db::listings::ListingState;
 use crossdock::db::orgs::ChannelOptions;
 use crossdock::demo::{SandboxWorld, WorldChannel};
-use crossdock::queue::{QueueSettings, run_until_idle};
+use crossdock::dispatch::{QueueSettings, run_until_idle};
+use crossdock::engine::SyncEngine;
 use crossdock::rules::{DEFAULT_PRODUCT_RULE, RuleKind};
-use crossdock::sync::SyncEngine;
 use crossdock_e2e::{
     active_products, api_ok, fast_settings, fresh_postgres_url, fresh_sqlite_url, init_tracing,
     listing_with_sku, product_with_sku, run_queue, serve_api, sku_on_shop, start_app, sync, tiktok_settings,

@@ -7,9 +7,10 @@ use crossdock::catalog::import::import_catalog;
 use crossdock::connections::{add_channel, connect_store};
 use crossdock::db::jobs::JobState;
 use crossdock::demo::{SandboxWorld, WEBHOOK_SECRET};
+use crossdock::dispatch::{QueueSettings, run_due, run_until_idle};
+use crossdock::engine::SyncEngine;
 use crossdock::model::ProductId;
-use crossdock::queue::{Backoff, QueueSettings, run_due, run_until_idle};
-use crossdock::sync::SyncEngine;
+use crossdock::queue::Backoff;
 use crossdock_e2e::{
     WebhookRecorder, active_products, api_ok, fast_settings, fresh_postgres_url, fresh_sqlite_url,
     init_tracing, listings_with_sku, run_queue, serve_api, shopify_settings, sku_on_shop, sync,

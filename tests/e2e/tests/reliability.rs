@@ -4,7 +4,8 @@
 use crossdock::catalog::import::import_catalog;
 use crossdock::connectors::{ChannelConnector, ConnectionSettings, Plugin, builtin};
 use crossdock::db::jobs::JobState;
-use crossdock::queue::{Backoff, QueueSettings, run_due, run_until_idle};
+use crossdock::dispatch::{QueueSettings, run_due, run_until_idle};
+use crossdock::queue::Backoff;
 use crossdock_e2e::{active_products, fast_settings, fresh_sqlite_url, init_tracing, world};
 use crossdock_sandbox::chaos::Chaos;
 use crossdock_sandbox::tiktok::{ShopSpec, TikTokConfig, TikTokSandbox};

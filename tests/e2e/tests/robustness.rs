@@ -293,7 +293,7 @@ async fn a_catalog_read_cut_short_resumes_after_its_last_committed_page() {
     init_tracing();
     let catalog = active_products(6);
     let world = world(&fresh_sqlite_url(), catalog.clone(), one_shop()).await;
-    let settings = crossdock::sync::SyncSettings { page_size: 2, ..fast_settings() };
+    let settings = crossdock::engine::SyncSettings { page_size: 2, ..fast_settings() };
     let engine = world.engine(settings.clone()).await.expect("loads");
     let crashed = tokio::spawn(async move {
         import_catalog(&engine, &|report| {
@@ -326,7 +326,7 @@ async fn a_rule_whose_dry_run_runs_past_its_budget_is_refused_and_the_dry_run_sa
     let world = world(&fresh_sqlite_url(), active_products(2), one_shop()).await;
     sync(&world).await;
     let channel = world.channels[0].id;
-    let settings = crossdock::sync::SyncSettings { dry_run_budget: Duration::ZERO, ..fast_settings() };
+    let settings = crossdock::engine::SyncSettings { dry_run_budget: Duration::ZERO, ..fast_settings() };
     let api = serve_api_with(&world, ApiState::new(world.app.clone(), settings)).await;
     let rule = json!({ "source": "(price * rate * 2).round(2)" });
     let base = format!("{}/api/channels/{channel}/rules/price", api.base_url());
@@ -366,7 +366,7 @@ async fn reauthorize(tiktok: &crossdock_sandbox::tiktok::TikTokSandbox) -> Strin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn work_failed_on_a_dead_token_runs_again_once_the_new_token_is_applied() {
     use crossdock::config::ServeConfig;
-    use crossdock::queue::{QueueSettings, run_until_idle};
+    use crossdock::dispatch::{QueueSettings, run_until_idle};
     use crossdock_sandbox::shopify::{ShopifyConfig, ShopifySandbox};
     use crossdock_sandbox::tiktok::{TikTokConfig, TikTokSandbox};
     init_tracing();
@@ -427,7 +427,7 @@ secrets = {{ app-secret = "file:secrets/tts-secret", access-token = "file:secret
     let org = crossdock::serve::apply_config(&app, &config, &path).await.expect("applied");
 
     let queue = QueueSettings { workers: 2, ..QueueSettings::default() };
-    let engine = crossdock::sync::SyncEngine::load(&app, org, fast_settings()).await.expect("loads");
+    let engine = crossdock::engine::SyncEngine::load(&app, org, fast_settings()).await.expect("loads");
     import_catalog(&engine, &|_| {}).await.expect("imports");
     run_until_idle(&engine, &queue, &|| {}).await.expect("drains");
 
@@ -451,7 +451,7 @@ secrets = {{ app-secret = "file:secrets/tts-secret", access-token = "file:secret
     assert!(app.db.failed_jobs().await.expect("reads").is_empty(), "the failed work is queued again");
     let queued = app.db.job_counts().await.expect("reads");
     assert_eq!(queued.get(&crossdock::db::jobs::JobState::Queued), Some(&2), "{queued:?}");
-    let engine = crossdock::sync::SyncEngine::load(&app, org, fast_settings()).await.expect("loads");
+    let engine = crossdock::engine::SyncEngine::load(&app, org, fast_settings()).await.expect("loads");
     run_until_idle(&engine, &queue, &|| {}).await.expect("drains");
     assert!(app.db.failed_jobs().await.expect("reads").is_empty(), "nothing failed again");
     let live = tiktok.products(&shop.cipher).iter().filter(|p| p.status != "DELETED").count();

@@ -5,10 +5,10 @@
 
 use crossdock::connections;
 use crossdock::connectors::ConnectionSettings;
+use crossdock::dispatch::{QueueSettings, run_until_idle};
+use crossdock::engine::SyncEngine;
 use crossdock::model::order::AfterSaleStage;
 use crossdock::orders::import::poll_orders;
-use crossdock::queue::{QueueSettings, run_until_idle};
-use crossdock::sync::SyncEngine;
 use crossdock_e2e::{fast_settings, fresh_sqlite_url, init_tracing};
 use crossdock_sandbox::catalog::generated_catalog;
 use crossdock_sandbox::tiktok::{OrderStatus, ReviewPolicy, ShopSpec, TikTokConfig, TikTokSandbox};

@@ -1,22 +1,16 @@
-//! One organization's sync: its store connector, and per channel the connector and the
-//! compiled rules (compiled once per rule version). Jobs are dispatched here to the flow
-//! that owns them.
+//! What every flow needs of one organization, loaded once per run: its store connector, and
+//! per channel the connector and the compiled rules (compiled once per rule version). The
+//! dispatcher (`dispatch`) loads it and hands it to the flows; it imports no flow.
 
 use crate::app::App;
-use crate::catalog::category::CategoryMapper;
-use crate::catalog::draft::{ChannelRules, StockPolicy};
-use crate::catalog::{drift, push, review};
+use crate::channel_rules::{ChannelRules, channel_rules, order_rule};
 use crate::connections::{self, SetupError};
 use crate::connectors::{ChannelConnector, StoreConnector};
 use crate::db::DbError;
-use crate::db::jobs::{Job, JobKind};
 use crate::db::orgs::{ChannelRow, StoreRow};
 use crate::model::Attribute;
-use crate::model::{ChannelId, Currency, OrgId};
-use crate::queue::JobOutcome;
-use crate::rules::product_rule::ChannelFacts;
-use crate::rules::{CategoryRule, OrderRule, PriceRule, ProductRule, RuleError, RuleKind};
-use rust_decimal::Decimal;
+use crate::model::{ChannelId, OrgId};
+use crate::rules::OrderRule;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -144,15 +138,6 @@ impl SyncEngine {
         self.channels.get(&id)
     }
 
-    /// Runs one job through the flow that owns it.
-    pub async fn handle(&self, job: &Job) -> JobOutcome {
-        match job.kind {
-            JobKind::PushListing => push::push_listing(self, job).await,
-            JobKind::CheckReview => review::check_review(self, job).await,
-            JobKind::CheckDrift => drift::check_drift(self, job).await,
-        }
-    }
-
     /// Whether the channels' channel-wide inputs (rules, rate, options, templates) or the
     /// set of channels changed since this engine was loaded: then it must be reloaded, so
     /// that jobs work from the state current when they run.
@@ -162,86 +147,4 @@ impl SyncEngine {
             self.channels.values().map(|c| (c.row.id, c.row.inputs_version)).collect();
         Ok(now != loaded)
     }
-}
-
-/// The channel's active order rule (the default when none was saved), or why it does not
-/// compile.
-async fn order_rule(app: &App, row: &ChannelRow) -> Result<Result<OrderRule, String>, SyncError> {
-    let (version, source) = match app.db.active_rule(row.id, RuleKind::Order).await? {
-        Some(rule) => (rule.version, rule.source),
-        None => (0, crate::rules::order_rule::DEFAULT_ORDER_RULE.to_string()),
-    };
-    let label = format!("channel {} order rule v{version}", row.id);
-    Ok(OrderRule::compile(&app.rules, &label, version, &source)
-        .map_err(|e| format!("{e}; fix the order rule and save it again")))
-}
-
-/// The channel's compiled rules and exchange rate, or why it cannot sync.
-async fn channel_rules(
-    app: &App,
-    store: &StoreRow,
-    row: &ChannelRow,
-    total_shares: i64,
-) -> Result<Result<ChannelRules, String>, SyncError> {
-    let Some(currency) = row.currency.clone() else {
-        return Ok(Err(format!("channel {} ({}) has no currency yet; reconnect it", row.id, row.name)));
-    };
-    let store_currency: Option<&Currency> = store.currency.as_ref();
-    let rate = match (store_currency, row.exchange_rate) {
-        (Some(s), _) if *s == currency => row.exchange_rate.unwrap_or(Decimal::ONE),
-        (_, Some(rate)) => rate,
-        (Some(s), None) => {
-            return Ok(Err(format!(
-                "channel {} ({}) sells in {currency} but the store in {s}: set an exchange rate \
-                 (`crossdock channel rate {} <{currency} per {s}>`) before anything is listed",
-                row.id, row.name, row.id
-            )));
-        }
-        (None, None) => {
-            return Ok(Err("the store's currency is unknown; reconnect the store".into()));
-        }
-    };
-    let facts =
-        ChannelFacts { name: row.name.clone(), currency: currency.to_string(), region: row.region.clone() };
-    let source_of = |kind: RuleKind| async move {
-        let stored = app.db.active_rule(row.id, kind).await?;
-        Ok::<_, DbError>(stored.map(|r| (r.version, r.source)))
-    };
-    let (pv, product_source) =
-        source_of(RuleKind::Product).await?.unwrap_or((0, crate::rules::DEFAULT_PRODUCT_RULE.to_string()));
-    let (qv, price_source) =
-        source_of(RuleKind::Price).await?.unwrap_or((0, crate::rules::DEFAULT_PRICE_RULE.to_string()));
-    let category_source = source_of(RuleKind::Category).await?;
-    let label = |kind: &str, v: i64| format!("channel {} {kind} rule v{v}", row.id);
-    let compiled: Result<(ProductRule, PriceRule, Option<CategoryRule>), RuleError> = (|| {
-        Ok((
-            ProductRule::compile(&app.rules, &label("product", pv), pv, &product_source)?,
-            PriceRule::compile(&app.rules, &label("price", qv), qv, &price_source)?,
-            category_source
-                .map(|(v, source)| CategoryRule::compile(&app.rules, &label("category", v), v, &source))
-                .transpose()?,
-        ))
-    })();
-    let templates = app.db.templates(row.id).await?;
-    Ok(match compiled {
-        Ok((product_rule, price_rule, category_rule)) => Ok(ChannelRules {
-            channel_id: row.id,
-            facts,
-            currency,
-            rate,
-            product_rule,
-            price_rule,
-            categories: CategoryMapper {
-                templates,
-                rule: category_rule,
-                default_category: row.settings.settings.get("category-id").cloned(),
-            },
-            stock: StockPolicy {
-                buffer: row.options.stock_buffer,
-                share: row.options.stock_share,
-                total_shares,
-            },
-        }),
-        Err(e) => Err(format!("{e}; fix the rule and save it again")),
-    })
 }

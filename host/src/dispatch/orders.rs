@@ -1,14 +1,14 @@
 //! Working on due orders: one claim at a time per worker, each acted on from the state it
 //! reads (channel snapshot, store order, settings), then settled with the version it claimed.
 
-use super::create::{db_failure, ensure_store_order};
-use super::failure::{Side, settle_for};
-use super::settings::OrderSettings;
 use crate::db::DbError;
 use crate::db::orders::{ClaimedOrder, Failure, OrderSettle, OrderState};
+use crate::engine::{ChannelRuntime, SyncEngine};
 use crate::model::ChannelId;
 use crate::model::order::{OrderStage, StoreOrder};
-use crate::sync::{ChannelRuntime, SyncEngine};
+use crate::orders::create::{db_failure, ensure_store_order};
+use crate::orders::failure::{Side, settle_for};
+use crate::orders::settings::OrderSettings;
 use crate::{after_sale, fulfillment};
 use std::time::Duration;
 

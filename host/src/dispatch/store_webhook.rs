@@ -7,10 +7,10 @@
 //! platform retries it, and a true duplicate is answered at once; keys are pruned after a
 //! retention window. Missed deliveries are caught by the periodic import.
 
-use super::reconcile::reconcile_products;
+use crate::catalog::reconcile::reconcile_products;
 use crate::connectors::{ConnectorError, ErrorKind, StoreEvent};
 use crate::db::DbError;
-use crate::sync::{SyncEngine, SyncError};
+use crate::engine::{SyncEngine, SyncError};
 use sha2::Digest;
 
 fn unavailable(e: SyncError) -> WebhookError {

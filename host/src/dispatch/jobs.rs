@@ -3,13 +3,14 @@
 //! a whole process) that dies mid-job leaves it to be taken back within one lease, never
 //! lost; a worker that loses its lease stops the job rather than race the new holder.
 
-use super::{Backoff, JobOutcome, Retry};
 use crate::catalog::reconcile::reconcile_changed_channels;
+use crate::catalog::{drift, push, review};
 use crate::db::DbError;
 use crate::db::jobs::{Job, JobKind, JobState, Settled};
 use crate::db::now_ms;
+use crate::engine::{SyncEngine, SyncError};
 use crate::model::ChannelId;
-use crate::sync::{SyncEngine, SyncError};
+use crate::queue::{Backoff, JobOutcome, Retry};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -58,7 +59,7 @@ pub async fn run_until_idle(
         if drain(&engine, settings, on_settled).await? == Drained::Stale {
             continue;
         }
-        crate::orders::run_due_orders(&engine).await?;
+        super::orders::run_due_orders(&engine).await?;
         let channels: Vec<ChannelId> = engine.channels.keys().copied().collect();
         let stale = engine.is_stale().await?;
         let changed = !engine.app.db.channels_to_reconcile(engine.org).await?.is_empty();
@@ -96,7 +97,7 @@ pub async fn run_due(
         }
         if drain(&engine, settings, on_settled).await? == Drained::Idle {
             if !settings.stop.is_cancelled() {
-                crate::orders::run_due_orders(&engine).await?;
+                super::orders::run_due_orders(&engine).await?;
             }
             return Ok(engine);
         }
@@ -261,14 +262,14 @@ async fn run_one(engine: &SyncEngine, settings: &QueueSettings, job: Job) -> Res
     // instead of unwinding through the worker and leaving the job to run, and panic, again.
     let handled = {
         let (engine, job) = (engine.clone(), job.clone());
-        tokio::spawn(async move { engine.handle(&job).await })
+        tokio::spawn(async move { run_job(&engine, &job).await })
     };
     let abort = handled.abort_handle();
     let outcome = tokio::select! {
         joined = handled => match joined {
             Ok(outcome) => outcome,
             Err(e) => {
-                let reason = super::panic_reason(&format!("job {} ({})", job.id, job.kind.as_str()), e);
+                let reason = crate::queue::panic_reason(&format!("job {} ({})", job.id, job.kind.as_str()), e);
                 tracing::error!(%reason, "job panicked");
                 JobOutcome::failed(reason)
             }
@@ -330,6 +331,15 @@ fn rand_unit() -> f64 {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     f64::from(nanos % 1_000_000) / 1_000_000.0
+}
+
+/// Runs one job through the flow that owns it.
+pub async fn run_job(engine: &SyncEngine, job: &Job) -> JobOutcome {
+    match job.kind {
+        JobKind::PushListing => push::push_listing(engine, job).await,
+        JobKind::CheckReview => review::check_review(engine, job).await,
+        JobKind::CheckDrift => drift::check_drift(engine, job).await,
+    }
 }
 
 #[cfg(test)]
