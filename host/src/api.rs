@@ -21,6 +21,7 @@ mod plugins;
 mod products;
 mod rule_history;
 mod rules;
+mod team;
 mod webhooks;
 
 pub use error::ApiError;
@@ -146,6 +147,7 @@ pub fn router(state: ApiState) -> Router {
 pub fn admin_router(state: ApiState) -> Router {
     Router::new()
         .merge(accounts::router())
+        .merge(team::router())
         .merge(openapi::router())
         .merge(onboarding::router())
         .merge(channels::router())
@@ -211,6 +213,49 @@ pub const ROUTES: &[Route] = &[
         "/api/me",
         Access::Caller,
         "The caller: account, email, organization acted for, memberships, CSRF token",
+    ),
+    route(
+        "PUT",
+        "/api/me/password",
+        Access::Caller,
+        "Change the caller's password (the current one is checked); the account's other sessions end",
+    ),
+    route("GET", "/api/orgs/{org}/members", Access::Caller, "The organization's members and their roles"),
+    route(
+        "DELETE",
+        "/api/orgs/{org}/members/{account}",
+        Access::Caller,
+        "Remove a member (owners; anyone may leave); never the last owner",
+    ),
+    route(
+        "POST",
+        "/api/orgs/{org}/invitations",
+        Access::Caller,
+        "Invite an email address as member or owner (owners): a one-time link, valid a week, shown once",
+    ),
+    route(
+        "GET",
+        "/api/orgs/{org}/invitations",
+        Access::Caller,
+        "The organization's invitations (never their links)",
+    ),
+    route(
+        "DELETE",
+        "/api/orgs/{org}/invitations/{invitation}",
+        Access::Caller,
+        "Revoke an unused invitation (owners)",
+    ),
+    route(
+        "GET",
+        "/api/invitations/{token}",
+        Access::Public,
+        "Whom an invitation link is for (organization, email, role), without using it",
+    ),
+    route(
+        "POST",
+        "/api/invitations/{token}",
+        Access::Public,
+        "Accept an invitation with a password (new account, or the existing account's): logs in",
     ),
     route(
         "POST",

@@ -7,6 +7,7 @@ pub mod account;
 pub mod caller;
 pub mod password;
 pub mod session;
+pub mod team;
 pub mod throttle;
 pub mod token;
 

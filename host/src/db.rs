@@ -14,6 +14,7 @@ pub mod placement;
 pub mod products;
 pub mod rules;
 pub mod secrets;
+pub mod team;
 
 use crate::secrets::{KeyOrigin, SecretCipher, SecretError, SecretKey};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

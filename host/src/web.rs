@@ -3,6 +3,7 @@
 //! process with the visitor's own session cookie and CSRF token, so a page can do nothing the
 //! API would refuse, and whatever a page does, a program can do through the API too.
 
+mod account;
 mod api_client;
 mod failures;
 mod home;
@@ -36,6 +37,7 @@ pub fn router(api: Router) -> Router {
         .merge(settings::router())
         .merge(rules::router())
         .merge(plugins::router())
+        .merge(account::router())
         .with_state(WebState { api: ApiClient::new(api) })
 }
 

@@ -59,7 +59,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-fn with_cookie(state: &ApiState, session: NewSession) -> Response {
+pub(super) fn with_cookie(state: &ApiState, session: NewSession) -> Response {
     let max_age = (session.expires_at - now_ms()) / 1000;
     let cookie = session_cookie(&session.token, max_age, state.secure_cookies);
     let view = SessionView {

@@ -128,9 +128,10 @@ pub enum Nav {
     Rules,
     Settings,
     Plugins,
+    Account,
 }
 
-const NAV: [(Nav, &str, &str); 8] = [
+const NAV: [(Nav, &str, &str); 9] = [
     (Nav::Home, "/", "Home"),
     (Nav::Stores, "/stores", "Connected stores"),
     (Nav::Products, "/products", "Product center"),
@@ -139,6 +140,7 @@ const NAV: [(Nav, &str, &str); 8] = [
     (Nav::Rules, "/rules", "Rules"),
     (Nav::Settings, "/settings", "Settings"),
     (Nav::Plugins, "/plugins", "Plugins"),
+    (Nav::Account, "/account", "Account"),
 ];
 
 const STYLE: &str = "

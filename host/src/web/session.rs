@@ -61,7 +61,7 @@ async fn login(
 }
 
 /// A redirect home carrying the API's `Set-Cookie` headers.
-fn signed_in(api_headers: &HeaderMap) -> Response {
+pub(super) fn signed_in(api_headers: &HeaderMap) -> Response {
     let mut response = Redirect::to("/").into_response();
     for cookie in api_headers.get_all(header::SET_COOKIE) {
         response.headers_mut().append(header::SET_COOKIE, cookie.clone());

@@ -57,6 +57,11 @@ fn body_for(method: &str, path: &str, product: ProductId) -> Option<Value> {
         ("PUT", "/api/session") => json!({ "organization": 1 }),
         ("POST", "/api/session") => json!({ "email": "x@example.com", "password": "x" }),
         ("POST", "/api/setup/{token}") => json!({ "email": "x@example.com", "password": "xxxxxxxxxxxx" }),
+        ("PUT", "/api/me/password") => {
+            json!({ "current_password": OWNER_PASSWORD, "new_password": "a new long password" })
+        }
+        ("POST", "/api/orgs/{org}/invitations") => json!({ "email": "x@example.com" }),
+        ("POST", "/api/invitations/{token}") => json!({ "password": "xxxxxxxxxxxx" }),
         _ => return None,
     };
     Some(body)
@@ -99,6 +104,11 @@ async fn database_state(db: &crossdock::db::Db) -> Vec<String> {
         "SELECT CAST(id AS TEXT) || '|' || state || '|' || CAST(version AS TEXT) AS r FROM channel_orders ORDER BY id",
         "SELECT CAST(id AS TEXT) || '|' || state AS r FROM listings ORDER BY id",
         "SELECT CAST(id AS TEXT) || '|' || COALESCE(CAST(revoked_at AS TEXT), '-') AS r FROM api_tokens ORDER BY id",
+        "SELECT CAST(account_id AS TEXT) || '|' || CAST(org_id AS TEXT) || '|' || role AS r FROM memberships \
+         ORDER BY account_id, org_id",
+        "SELECT CAST(id AS TEXT) || '|' || COALESCE(CAST(used_at AS TEXT), '-') || '|' \
+         || COALESCE(CAST(revoked_at AS TEXT), '-') AS r FROM invitations ORDER BY id",
+        "SELECT CAST(id AS TEXT) || '|' || password_hash AS r FROM accounts ORDER BY id",
     ];
     let mut rows = Vec::new();
     for query in queries {
@@ -143,6 +153,8 @@ async fn every_route_refuses_a_request_without_credentials_or_with_a_revoked_tok
         ("kind", "price".to_string()),
         ("request", "1".to_string()),
         ("token", "1".to_string()),
+        ("account", "1".to_string()),
+        ("invitation", "1".to_string()),
     ];
     let before = database_state(&world.app.db).await;
     let mut checked = 0;
@@ -236,6 +248,19 @@ async fn another_organizations_ids(database_url: &str) {
     .expect("A's channel connects");
     let a_token = org_api_token(&world.app, a_org, "A").await;
 
+    // An invitation of B's, for its id.
+    let b_invitation = crossdock::auth::team::invite(
+        db,
+        world.org,
+        db.account_by_email(&owner_email(world.org)).await.expect("reads").expect("B's owner").id,
+        "b-invitee@example.com",
+        "member",
+    )
+    .await
+    .expect("B invites")
+    .invitation
+    .id;
+
     // B's failures are not A's.
     let (status, failures) = call("GET", &format!("{base}/api/failures"), Some(&a_token), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -252,6 +277,8 @@ async fn another_organizations_ids(database_url: &str) {
         ("kind", "price".to_string()),
         ("request", "R1".to_string()),
         ("token", b_token_id.to_string()),
+        ("account", "1".to_string()),
+        ("invitation", b_invitation.to_string()),
     ];
     let before = database_state(db).await;
     let mut checked = 0;

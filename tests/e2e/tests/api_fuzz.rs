@@ -27,6 +27,18 @@ fn routes() -> Vec<(&'static str, &'static str, Option<Value>)> {
         // Revoking the caller's own token would leave every later case a 401.
         ("DELETE", "/api/tokens/{token}", None),
         ("POST", "/api/setup/{token}", Some(json!({ "email": "x@example.com", "password": "long enough!" }))),
+        (
+            "PUT",
+            "/api/me/password",
+            Some(json!({ "current_password": "a guess", "new_password": "long enough!" })),
+        ),
+        ("GET", "/api/orgs/{org}/members", None),
+        ("DELETE", "/api/orgs/{org}/members/{account}", None),
+        ("POST", "/api/orgs/{org}/invitations", Some(json!({ "email": "x@example.com", "role": "member" }))),
+        ("GET", "/api/orgs/{org}/invitations", None),
+        ("DELETE", "/api/orgs/{org}/invitations/{invitation}", None),
+        ("GET", "/api/invitations/{token}", None),
+        ("POST", "/api/invitations/{token}", Some(json!({ "password": "long enough!" }))),
         ("GET", "/api/openapi.json", None),
         ("GET", "/api/plugins", None),
         ("GET", "/api/orgs/{org}", None),
@@ -235,6 +247,8 @@ fn generated_requests_to_every_route_never_get_a_server_error_and_the_service_st
             .replace("{order}", &id)
             .replace("{request}", &id)
             .replace("{token}", &id)
+            .replace("{account}", &id)
+            .replace("{invitation}", &id)
             .replace("{kind}", &kind);
         let url = format!("{base}{path}");
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
