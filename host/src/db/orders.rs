@@ -143,6 +143,11 @@ impl ShipmentRow {
     pub fn is_sent(&self) -> bool {
         self.state == ShipmentOutcome::SENT
     }
+
+    /// Deliberately not sent (the reason is in `failure`).
+    pub fn is_not_sent(&self) -> bool {
+        self.state == ShipmentOutcome::NOT_SENT
+    }
 }
 
 /// How crossing one shipment ended.
@@ -156,12 +161,13 @@ pub enum ShipmentOutcome<'a> {
 
 impl ShipmentOutcome<'_> {
     const SENT: &'static str = "sent";
+    const NOT_SENT: &'static str = "not_sent";
 
     fn state(self) -> &'static str {
         match self {
             ShipmentOutcome::Sent => Self::SENT,
             ShipmentOutcome::Failed(_) => "failed",
-            ShipmentOutcome::NotSent(_) => "not_sent",
+            ShipmentOutcome::NotSent(_) => Self::NOT_SENT,
         }
     }
 }

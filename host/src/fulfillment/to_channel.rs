@@ -33,7 +33,7 @@ pub async fn send_fulfillments(
                     correct(engine, channel, claim, fulfillment, tracking, sent).await?;
                 }
             }
-            Some(not_sent) if not_sent.state == "not_sent" => {}
+            Some(not_sent) if not_sent.is_not_sent() => {}
             _ => send(engine, channel, claim, store_order, fulfillment, tracking, &mut taken).await?,
         }
     }
