@@ -119,16 +119,69 @@ pub enum OrderSettle {
     Retry { after: Duration, failure: Failure },
 }
 
-/// A shipment that crossed.
+/// A shipment that crossed, or a store fulfillment that was not sent and why: one row per
+/// store fulfillment (`to_channel`) and per platform package (`to_store`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ShipmentRow {
+    /// `to_channel` or `to_store`.
     pub direction: String,
+    /// The store fulfillment id, or the channel package id.
     pub source_id: String,
+    /// The channel package id, or the store fulfillment id, once sent.
     pub target_id: Option<String>,
     pub carrier: String,
     pub tracking_number: String,
+    /// The channel's unit line ids it carried.
+    pub units: Vec<String>,
+    /// `sent`, `failed` or `not_sent`.
     pub state: String,
+    /// Why it failed (`failed`) or was not sent (`not_sent`).
     pub failure: Option<Failure>,
+}
+
+impl ShipmentRow {
+    pub fn is_sent(&self) -> bool {
+        self.state == ShipmentOutcome::SENT
+    }
+
+    /// Deliberately not sent (the reason is in `failure`).
+    pub fn is_not_sent(&self) -> bool {
+        self.state == ShipmentOutcome::NOT_SENT
+    }
+}
+
+/// How crossing one shipment ended.
+#[derive(Debug, Clone, Copy)]
+pub enum ShipmentOutcome<'a> {
+    Sent,
+    Failed(&'a Failure),
+    /// Deliberately not sent, with the reason the order's detail shows.
+    NotSent(&'a Failure),
+}
+
+impl ShipmentOutcome<'_> {
+    const SENT: &'static str = "sent";
+    const NOT_SENT: &'static str = "not_sent";
+
+    fn state(self) -> &'static str {
+        match self {
+            ShipmentOutcome::Sent => Self::SENT,
+            ShipmentOutcome::Failed(_) => "failed",
+            ShipmentOutcome::NotSent(_) => Self::NOT_SENT,
+        }
+    }
+}
+
+/// One shipment to record: which record it came from and went to, what it carried.
+#[derive(Debug, Clone, Copy)]
+pub struct ShipmentRecord<'a> {
+    /// `to_channel` or `to_store`.
+    pub direction: &'a str,
+    pub source_id: &'a str,
+    pub target_id: Option<&'a str>,
+    pub carrier: &'a str,
+    pub tracking_number: &'a str,
+    pub units: &'a [String],
 }
 
 /// An after-sale request and what it became.
@@ -548,8 +601,8 @@ impl Db {
     /// The shipments of an order.
     pub async fn shipments(&self, order: i64) -> Result<Vec<ShipmentRow>, DbError> {
         let rows = sqlx::query(
-            "SELECT direction, source_id, target_id, carrier, tracking_number, state, failure_kind, failure, fix \
-             FROM order_shipments WHERE order_id = $1 ORDER BY id",
+            "SELECT direction, source_id, target_id, carrier, tracking_number, units, state, failure_kind, \
+             failure, fix FROM order_shipments WHERE order_id = $1 ORDER BY id",
         )
         .bind(order)
         .fetch_all(self.pool())
@@ -558,12 +611,22 @@ impl Db {
         rows.iter()
             .map(|r| {
                 let ctx = || "reading a shipment".to_string();
+                let units: Option<String> = r.try_get("units").context(ctx)?;
+                let units = match units {
+                    Some(json) => serde_json::from_str(&json).map_err(|e| {
+                        DbError::Invalid(format!(
+                            "the units of a shipment of order {order} are not a JSON list: {e}"
+                        ))
+                    })?,
+                    None => Vec::new(),
+                };
                 Ok(ShipmentRow {
                     direction: r.try_get("direction").context(ctx)?,
                     source_id: r.try_get("source_id").context(ctx)?,
                     target_id: r.try_get("target_id").context(ctx)?,
                     carrier: r.try_get("carrier").context(ctx)?,
                     tracking_number: r.try_get("tracking_number").context(ctx)?,
+                    units,
                     state: r.try_get("state").context(ctx)?,
                     failure: failure_from(r, "shipment")?,
                 })
@@ -571,40 +634,46 @@ impl Db {
             .collect()
     }
 
-    /// Records a shipment's outcome (sent with its target id, or failed).
-    #[allow(clippy::too_many_arguments)]
+    /// Records how crossing a shipment ended (one row per source record, the latest outcome).
     pub async fn record_shipment(
         &self,
         order: i64,
-        direction: &str,
-        source_id: &str,
-        target_id: Option<&str>,
-        carrier: &str,
-        tracking_number: &str,
-        failure: Option<&Failure>,
+        shipment: &ShipmentRecord<'_>,
+        outcome: ShipmentOutcome<'_>,
     ) -> Result<(), DbError> {
+        let reason = match outcome {
+            ShipmentOutcome::Sent => None,
+            ShipmentOutcome::Failed(f) | ShipmentOutcome::NotSent(f) => Some(f),
+        };
+        let units = if shipment.units.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(shipment.units).map_err(|e| DbError::Invalid(e.to_string()))?)
+        };
         sqlx::query(
             "INSERT INTO order_shipments (order_id, direction, source_id, target_id, carrier, tracking_number, \
-             state, failure_kind, failure, fix, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             units, state, failure_kind, failure, fix, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (order_id, direction, source_id) DO UPDATE SET target_id = excluded.target_id, \
-             carrier = excluded.carrier, tracking_number = excluded.tracking_number, state = excluded.state, \
-             failure_kind = excluded.failure_kind, failure = excluded.failure, fix = excluded.fix, \
-             updated_at = excluded.updated_at",
+             carrier = excluded.carrier, tracking_number = excluded.tracking_number, units = excluded.units, \
+             state = excluded.state, failure_kind = excluded.failure_kind, failure = excluded.failure, \
+             fix = excluded.fix, updated_at = excluded.updated_at",
         )
         .bind(order)
-        .bind(direction)
-        .bind(source_id)
-        .bind(target_id)
-        .bind(carrier)
-        .bind(tracking_number)
-        .bind(if failure.is_some() { "failed" } else { "sent" })
-        .bind(failure.map(|f| f.kind.clone()))
-        .bind(failure.map(|f| f.cause.clone()))
-        .bind(failure.map(|f| f.fix.clone()))
+        .bind(shipment.direction)
+        .bind(shipment.source_id)
+        .bind(shipment.target_id)
+        .bind(shipment.carrier)
+        .bind(shipment.tracking_number)
+        .bind(units)
+        .bind(outcome.state())
+        .bind(reason.map(|f| f.kind.clone()))
+        .bind(reason.map(|f| f.cause.clone()))
+        .bind(reason.map(|f| f.fix.clone()))
         .bind(now_ms())
         .execute(self.pool())
         .await
-        .context(|| format!("recording shipment {source_id} of order {order}"))?;
+        .context(|| format!("recording shipment {} of order {order}", shipment.source_id))?;
         Ok(())
     }
 

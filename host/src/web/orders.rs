@@ -143,9 +143,15 @@ async fn detail(visitor: Visitor, Path(order): Path<i64>, Query(notice): Query<N
         }
         h2 { "Shipments" }
         table {
-            tr { th { "Direction" } th { "Carrier" } th { "Tracking" } th { "State" } }
+            tr { th { "Direction" } th { "From" } th { "To" } th { "Carrier" } th { "Tracking" } th { "Units" } th { "State" } th { "Why" } }
             @for s in o["shipments"].as_array().into_iter().flatten() {
-                tr { td { (text(&s["direction"])) } td { (text(&s["carrier"])) } td { (text(&s["tracking_number"])) } td { (text(&s["state"])) } }
+                tr {
+                    td { (text(&s["direction"])) } td { (text(&s["source_id"])) } td { (text(&s["target_id"])) }
+                    td { (text(&s["carrier"])) } td { (text(&s["tracking_number"])) }
+                    td { (s["units"].as_array().map_or(0, Vec::len)) }
+                    td { (text(&s["state"])) }
+                    td { (text(&s["failure"]["cause"])) " " (text(&s["failure"]["fix"])) }
+                }
             }
         }
         h2 { "Cancellations, refunds and returns" }

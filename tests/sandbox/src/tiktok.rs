@@ -17,6 +17,7 @@ mod logistics;
 mod oauth;
 mod orders;
 mod paging;
+mod platform_shipping;
 mod product_body;
 mod product_events;
 mod products;
@@ -34,7 +35,8 @@ mod usage;
 mod webhooks;
 
 pub use auth::sign;
-pub use orders::OrderStatus;
+pub use orders::{OrderStatus, ShippingType};
+pub use platform_shipping::PlatformShipment;
 pub use seller_center::SellerEdit;
 pub use usage::ApiCalls;
 pub use webhooks::webhook_signature;
@@ -143,6 +145,26 @@ pub struct SandboxProduct {
     pub audit_failed_reasons: Vec<String>,
     /// `product_attributes` as sent, custom values with the ids the sandbox gave them.
     pub product_attributes: Vec<SandboxAttribute>,
+}
+
+/// A package of an order as tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxPackage {
+    pub id: String,
+    /// TO_FULFILL, PROCESSING, FULFILLING, COMPLETED or CANCELLED.
+    pub status: String,
+    /// The units in it (one line item per unit).
+    pub line_item_ids: Vec<String>,
+    pub shipping_provider_id: Option<String>,
+    pub tracking_number: Option<String>,
+}
+
+/// One unit of an order as tests see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxUnit {
+    pub id: String,
+    pub seller_sku: String,
+    pub package_id: Option<String>,
 }
 
 /// A product attribute of a product: value ids and names, in the same order.
@@ -325,6 +347,71 @@ impl TikTokSandbox {
     /// id. Panics on an unknown cipher or SKU, or too little stock.
     pub fn place_order(&self, cipher: &str, lines: &[(&str, u32)]) -> String {
         self.app.place_order(cipher, lines, true).unwrap_or_else(|e| panic!("place_order: {e}"))
+    }
+
+    /// `place_order` for an order TikTok ships itself (`shipping_type` TIKTOK): the seller's
+    /// ship calls are refused on it, `ship_as_platform` ships it.
+    pub fn place_order_shipped_by_tiktok(&self, cipher: &str, lines: &[(&str, u32)]) -> String {
+        self.app
+            .place_order_shipped_by(cipher, lines, ShippingType::Tiktok)
+            .unwrap_or_else(|e| panic!("place_order_shipped_by_tiktok: {e}"))
+    }
+
+    /// TikTok ships `lines` (seller SKU, units; none: the rest) of a TikTok-shipped order with
+    /// `provider` (a provider name, USPS when none), assigning the tracking number: a package
+    /// per call, the order PARTIALLY_SHIPPING until every unit is shipped. Panics when the
+    /// order is not TikTok-shipped or the units are not left to ship.
+    pub fn ship_as_platform(
+        &self,
+        cipher: &str,
+        order_id: &str,
+        lines: &[(&str, u32)],
+        provider: Option<&str>,
+    ) -> PlatformShipment {
+        self.app
+            .ship_as_platform(cipher, order_id, lines, provider)
+            .unwrap_or_else(|e| panic!("ship_as_platform: {e}"))
+    }
+
+    /// The order's packages, oldest first (none when the order is not the shop's).
+    pub fn packages(&self, cipher: &str, order_id: &str) -> Vec<SandboxPackage> {
+        let state = self.state();
+        let Some(order) = state.orders.orders.get(order_id).filter(|o| o.cipher == cipher) else {
+            return Vec::new();
+        };
+        order
+            .packages
+            .iter()
+            .filter_map(|id| state.orders.packages.get(id))
+            .map(|p| SandboxPackage {
+                id: p.id.clone(),
+                status: p.status.to_owned(),
+                line_item_ids: p.line_item_ids.clone(),
+                shipping_provider_id: p.shipping_provider_id.clone(),
+                tracking_number: p.tracking_number.clone(),
+            })
+            .collect()
+    }
+
+    /// The order's units (line items), in order.
+    pub fn units(&self, cipher: &str, order_id: &str) -> Vec<SandboxUnit> {
+        let state = self.state();
+        state
+            .orders
+            .orders
+            .get(order_id)
+            .filter(|o| o.cipher == cipher)
+            .map(|o| {
+                o.lines
+                    .iter()
+                    .map(|l| SandboxUnit {
+                        id: l.id.clone(),
+                        seller_sku: l.seller_sku.clone(),
+                        package_id: l.package_id.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Places an UNPAID order; `advance_order` pays it (ON_HOLD or AWAITING_SHIPMENT).

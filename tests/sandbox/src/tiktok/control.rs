@@ -16,8 +16,9 @@
 //! | `GET /_sandbox/shops/{cipher}/products` | | `{products: [..]}`, reviews settled |
 //! | `PUT /_sandbox/review` | `{outcome: approve\|reject, reasons?, delay_ms?}` | the policy |
 //! | `PUT /_sandbox/rate-limit` | `{per_second: n\|null}` | the limit |
-//! | `POST /_sandbox/shops/{cipher}/orders` | `{lines: [{seller_sku, quantity}], paid?}` | `{order_id}` |
+//! | `POST /_sandbox/shops/{cipher}/orders` | `{lines: [{seller_sku, quantity}], paid?, shipping_type?}` | `{order_id}` |
 //! | `POST …/orders/{id}/advance` | `{status}` | `{order_id, status}` |
+//! | `POST …/orders/{id}/platform-ship` | `{lines?: [{seller_sku, quantity}], shipping_provider?}` | `{package_id, order_line_item_ids, shipping_provider_id, shipping_provider_name, tracking_number}` |
 //! | `POST …/orders/{id}/cancel` | | `{cancel_id}` |
 //! | `POST …/orders/{id}/returns` | `{return_type}` | `{return_id}` |
 //! | `POST …/returns/{id}/shipped` | | `{return_id, return_status}` |
@@ -27,7 +28,8 @@
 //! | `GET /_sandbox/authorization` | | `{auth_code, refresh_token}` (a fresh code each call) |
 
 use super::{
-    App, OrderStatus, ReviewOutcome, ReviewPolicy, SandboxProduct, envelope, orders, returns, state,
+    App, OrderStatus, PlatformShipment, ReviewOutcome, ReviewPolicy, SandboxProduct, ShippingType, envelope,
+    orders, platform_shipping, returns, state,
 };
 use crate::control::{control_error, json_body};
 use axum::Json;
@@ -154,8 +156,29 @@ impl App {
         lines: &[(&str, u32)],
         paid: bool,
     ) -> Result<String, ControlError> {
+        self.place_order_as(cipher, lines, paid, ShippingType::Seller)
+    }
+
+    /// Places a paid order shipped by `shipping_type`.
+    pub(crate) fn place_order_shipped_by(
+        &self,
+        cipher: &str,
+        lines: &[(&str, u32)],
+        shipping_type: ShippingType,
+    ) -> Result<String, ControlError> {
+        self.place_order_as(cipher, lines, true, shipping_type)
+    }
+
+    fn place_order_as(
+        &self,
+        cipher: &str,
+        lines: &[(&str, u32)],
+        paid: bool,
+        shipping_type: ShippingType,
+    ) -> Result<String, ControlError> {
         self.known_shop(cipher)?;
-        let placed = orders::place(&mut self.lock_state(), cipher, lines).map_err(ControlError::Conflict);
+        let placed = orders::place_shipped_by(&mut self.lock_state(), cipher, lines, shipping_type)
+            .map_err(ControlError::Conflict);
         self.flush_events();
         let id = placed?;
         if paid {
@@ -175,6 +198,20 @@ impl App {
         let moved = orders::advance(&mut self.lock_state(), cipher, order_id, status);
         self.flush_events();
         moved.map_err(ControlError::Conflict)
+    }
+
+    /// TikTok ships units of a TikTok-shipped order with its own carrier and tracking.
+    pub(crate) fn ship_as_platform(
+        &self,
+        cipher: &str,
+        order_id: &str,
+        lines: &[(&str, u32)],
+        provider: Option<&str>,
+    ) -> Result<PlatformShipment, ControlError> {
+        self.known_order(cipher, order_id)?;
+        let shipped = platform_shipping::ship(&mut self.lock_state(), cipher, order_id, lines, provider);
+        self.flush_events();
+        shipped.map_err(ControlError::Conflict)
     }
 
     /// The buyer cancels; returns the cancellation id.
@@ -248,6 +285,7 @@ pub(crate) fn routes(app: Arc<App>) -> Router {
         .route("/_sandbox/rate-limit", put(rate_limit))
         .route("/_sandbox/shops/{cipher}/orders", post(place))
         .route("/_sandbox/shops/{cipher}/orders/{id}/advance", post(advance))
+        .route("/_sandbox/shops/{cipher}/orders/{id}/platform-ship", post(platform_ship))
         .route("/_sandbox/shops/{cipher}/orders/{id}/cancel", post(cancel))
         .route("/_sandbox/shops/{cipher}/orders/{id}/returns", post(request_return))
         .route("/_sandbox/shops/{cipher}/returns/{id}/shipped", post(return_shipped))
@@ -382,13 +420,57 @@ struct OrderBody {
     /// Paid at once (AWAITING_SHIPMENT) unless false (UNPAID).
     #[serde(default = "yes")]
     paid: bool,
+    /// SELLER (the default) or TIKTOK.
+    shipping_type: Option<String>,
 }
 
 async fn place(State(app): State<Arc<App>>, Path(cipher): Path<String>, body: Bytes) -> Answer {
     let body: OrderBody = json_body(&body, "bad body")?;
     let lines: Vec<(&str, u32)> = body.lines.iter().map(|l| (l.seller_sku.as_str(), l.quantity)).collect();
-    let id = app.place_order(&cipher, &lines, body.paid).map_err(refused)?;
+    let shipping_type = match body.shipping_type.as_deref() {
+        None | Some("SELLER") => ShippingType::Seller,
+        Some("TIKTOK") => ShippingType::Tiktok,
+        Some(other) => {
+            return Err(refused(ControlError::Invalid(format!(
+                "unknown shipping_type {other:?} (SELLER or TIKTOK)"
+            ))));
+        }
+    };
+    let id = match shipping_type {
+        ShippingType::Tiktok if !body.paid => {
+            return Err(refused(ControlError::Invalid("a TikTok-shipped order is placed paid".into())));
+        }
+        ShippingType::Tiktok => app.place_order_shipped_by(&cipher, &lines, shipping_type),
+        ShippingType::Seller => app.place_order(&cipher, &lines, body.paid),
+    }
+    .map_err(refused)?;
     Ok(Json(json!({ "order_id": id })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlatformShipBody {
+    #[serde(default)]
+    lines: Vec<LineBody>,
+    shipping_provider: Option<String>,
+}
+
+async fn platform_ship(
+    State(app): State<Arc<App>>,
+    Path((cipher, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Answer {
+    let body: PlatformShipBody = json_body(&body, "bad body")?;
+    let lines: Vec<(&str, u32)> = body.lines.iter().map(|l| (l.seller_sku.as_str(), l.quantity)).collect();
+    let shipped =
+        app.ship_as_platform(&cipher, &id, &lines, body.shipping_provider.as_deref()).map_err(refused)?;
+    Ok(Json(json!({
+        "package_id": shipped.package_id,
+        "order_line_item_ids": shipped.line_item_ids,
+        "shipping_provider_id": shipped.shipping_provider_id,
+        "shipping_provider_name": shipped.shipping_provider_name,
+        "tracking_number": shipped.tracking_number,
+    })))
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@
 //! market and seller.
 
 use super::envelope::{ApiError, code};
+use super::orders::ShippingType;
 use super::paging;
 use super::state::Shop;
 use serde_json::{Value, json};
@@ -22,6 +23,19 @@ pub(crate) const PROVIDERS: [(&str, &str); 4] = [
     ("7129740289385621254", "FedEx"),
     ("7132708500385384198", "DHL"),
 ];
+
+/// The delivery option (id, name) an order of this shipping type uses.
+pub(crate) fn delivery_option_of(shipping_type: ShippingType) -> (&'static str, &'static str) {
+    match shipping_type {
+        ShippingType::Seller => (SEND_BY_SELLER_OPTION, "Shipped by seller"),
+        ShippingType::Tiktok => (STANDARD_OPTION, "Standard Shipping"),
+    }
+}
+
+/// The provider of a name (case-insensitive).
+pub(crate) fn provider_named(name: &str) -> Option<(&'static str, &'static str)> {
+    PROVIDERS.iter().find(|(_, n)| n.eq_ignore_ascii_case(name.trim())).copied()
+}
 
 pub(crate) fn provider_name(id: &str) -> Option<&'static str> {
     PROVIDERS.iter().find(|(p, _)| *p == id).map(|(_, name)| *name)

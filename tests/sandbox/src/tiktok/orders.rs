@@ -2,9 +2,11 @@
 //! every transition, the order object of §6.3, and Get Order List / Get Order Detail.
 //!
 //! Choices of ours: one line item per unit (the reference's reading, UNCONFIRMED); no shipping
-//! fee, discounts or tax, so `total_amount` equals `sub_total`; a package exists from payment
-//! on (the SEA behaviour; US and UK shops only show it after shipment) so Ship Package can be
-//! called on it; stock is taken from the SKU's first warehouse when the order is placed.
+//! fee, discounts or tax, so `total_amount` equals `sub_total`; a package holding every unit
+//! exists from payment on (the SEA behaviour; US and UK shops only show it after shipment) so
+//! Ship Package can be called on it, and shipping a subset splits the shipped units into a
+//! package of their own (see `fulfillment`); stock is taken from the SKU's first warehouse
+//! when the order is placed.
 
 use super::envelope::{ApiError, code, unix_now};
 use super::fulfillment::Package;
@@ -86,10 +88,32 @@ impl OrderStatus {
     }
 }
 
+/// Who ships an order (`shipping_type`, reference §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShippingType {
+    /// The seller ships with its own carrier and uploads the tracking.
+    Seller,
+    /// TikTok Shipping: the platform arranges the carrier and the tracking; the seller's ship
+    /// calls are refused.
+    Tiktok,
+}
+
+impl ShippingType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShippingType::Seller => "SELLER",
+            ShippingType::Tiktok => "TIKTOK",
+        }
+    }
+}
+
 /// One unit of one SKU.
 #[derive(Debug, Clone)]
 pub(crate) struct LineItem {
     pub id: String,
+    /// The package the unit is in: the order's first package from payment on, its own
+    /// package once shipped.
+    pub package_id: Option<String>,
     pub sku_id: String,
     pub product_id: String,
     pub product_name: String,
@@ -116,7 +140,9 @@ pub(crate) struct Order {
     pub cancel_time: Option<i64>,
     pub lines: Vec<LineItem>,
     pub warehouse_id: String,
-    pub package_id: Option<String>,
+    pub shipping_type: ShippingType,
+    /// The order's packages, oldest first.
+    pub packages: Vec<String>,
     pub buyer_request_cancel: bool,
     pub cancellation_initiator: Option<&'static str>,
     pub cancel_reason: Option<String>,
@@ -164,11 +190,13 @@ impl Book {
             OrderStatus::Cancelled => Some("CANCELLED"),
             _ => None,
         };
-        if let (Some(package_status), Some(package)) =
-            (package_status, order.package_id.as_ref().and_then(|id| self.packages.get_mut(id)))
-        {
-            package.status = package_status;
-            package.update_time = now;
+        if let Some(package_status) = package_status {
+            for id in &order.packages {
+                if let Some(package) = self.packages.get_mut(id) {
+                    package.status = package_status;
+                    package.update_time = now;
+                }
+            }
         }
         let data = json!({
             "order_id": order.id,
@@ -182,7 +210,18 @@ impl Book {
 
 /// Places an order of `lines` (seller SKU, units) in the shop, taking the stock, as UNPAID.
 /// Errors name the SKU that is unknown or short of stock.
+#[cfg(test)]
 pub(crate) fn place(state: &mut State, cipher: &str, lines: &[(&str, u32)]) -> Result<String, String> {
+    place_shipped_by(state, cipher, lines, ShippingType::Seller)
+}
+
+/// `place` for an order shipped by `shipping_type`.
+pub(crate) fn place_shipped_by(
+    state: &mut State,
+    cipher: &str,
+    lines: &[(&str, u32)],
+    shipping_type: ShippingType,
+) -> Result<String, String> {
     let shop = state.shop(cipher).cloned().ok_or_else(|| format!("no shop has the cipher {cipher:?}"))?;
     let now = unix_now();
     let mut items = Vec::new();
@@ -220,6 +259,7 @@ pub(crate) fn place(state: &mut State, cipher: &str, lines: &[(&str, u32)]) -> R
         for _ in 0..*units {
             items.push(LineItem {
                 id: state.next_id("57"),
+                package_id: None,
                 sku_id: sku_id.clone(),
                 product_id: product_id.clone(),
                 product_name: product_name.clone(),
@@ -249,7 +289,8 @@ pub(crate) fn place(state: &mut State, cipher: &str, lines: &[(&str, u32)]) -> R
         cancel_time: None,
         lines: items,
         warehouse_id: shop.sales_warehouse_id.clone(),
-        package_id: None,
+        shipping_type,
+        packages: Vec::new(),
         buyer_request_cancel: false,
         cancellation_initiator: None,
         cancel_reason: None,
@@ -280,15 +321,19 @@ pub(crate) fn advance(
             next.as_str()
         ));
     }
-    let needs_package = next == OrderStatus::AwaitingShipment && order.package_id.is_none();
+    let needs_package = next == OrderStatus::AwaitingShipment && order.packages.is_empty();
     let order = order.clone();
     let now = unix_now();
     if needs_package {
         let package_id = state.next_id("11");
-        let package = Package::new(&package_id, &order, now);
+        let units: Vec<String> = order.lines.iter().map(|l| l.id.clone()).collect();
+        let package = Package::new(&package_id, &order, units, now);
         state.orders.packages.insert(package_id.clone(), package);
         if let Some(order) = state.orders.orders.get_mut(order_id) {
-            order.package_id = Some(package_id);
+            order.packages.push(package_id.clone());
+            for line in &mut order.lines {
+                line.package_id = Some(package_id.clone());
+            }
         }
     }
     state.orders.set_status(order_id, next, now);
@@ -391,26 +436,32 @@ pub(crate) fn money(amount: Decimal) -> String {
 
 /// The order object of reference §6.3 (the fields the sandbox has).
 pub(crate) fn order_json(state: &State, order: &Order) -> Value {
-    let package = order.package_id.as_ref().and_then(|id| state.orders.packages.get(id));
+    // The order-level carrier and number are the first shipped package's.
+    let shipped = order
+        .packages
+        .iter()
+        .filter_map(|id| state.orders.packages.get(id))
+        .find(|p| p.tracking_number.is_some());
     let hidden = matches!(order.status, OrderStatus::Unpaid | OrderStatus::OnHold);
     let line_display = match order.status {
         OrderStatus::OnHold | OrderStatus::PartiallyShipping => OrderStatus::AwaitingShipment,
         other => other,
     };
-    let package_status = match order.status {
-        OrderStatus::Cancelled => "CANCELLED",
-        OrderStatus::Delivered | OrderStatus::Completed => "COMPLETED",
-        OrderStatus::InTransit => "FULFILLING",
-        OrderStatus::AwaitingCollection => "PROCESSING",
-        _ => "TO_FULFILL",
-    };
-    let provider = package.and_then(|p| p.shipping_provider_id.as_deref());
+    let provider = shipped.and_then(|p| p.shipping_provider_id.as_deref());
     let provider_name = provider.and_then(super::logistics::provider_name).unwrap_or_default();
-    let tracking = package.and_then(|p| p.tracking_number.clone()).unwrap_or_default();
+    let tracking = shipped.and_then(|p| p.tracking_number.clone()).unwrap_or_default();
     let lines: Vec<Value> = order
         .lines
         .iter()
         .map(|l| {
+            let package = l.package_id.as_ref().and_then(|id| state.orders.packages.get(id));
+            let unit_provider = package.and_then(|p| p.shipping_provider_id.as_deref());
+            let line_display = match package.map(|p| p.status) {
+                Some("PROCESSING") if order.status == OrderStatus::PartiallyShipping => {
+                    OrderStatus::AwaitingCollection
+                }
+                _ => line_display,
+            };
             json!({
                 "id": l.id,
                 "sku_id": l.sku_id,
@@ -425,11 +476,12 @@ pub(crate) fn order_json(state: &State, order: &Order) -> Value {
                 "platform_discount": "0.00",
                 "currency": order.currency,
                 "display_status": line_display.as_str(),
-                "package_id": order.package_id.clone().unwrap_or_default(),
-                "package_status": package_status,
-                "tracking_number": tracking,
-                "shipping_provider_id": provider.unwrap_or_default(),
-                "shipping_provider_name": provider_name,
+                "package_id": l.package_id.clone().unwrap_or_default(),
+                "package_status": package.map_or("TO_FULFILL", |p| p.status),
+                "tracking_number": package.and_then(|p| p.tracking_number.clone()).unwrap_or_default(),
+                "shipping_provider_id": unit_provider.unwrap_or_default(),
+                "shipping_provider_name":
+                    unit_provider.and_then(super::logistics::provider_name).unwrap_or_default(),
                 "rts_time": order.rts_time.unwrap_or_default(),
                 "is_gift": false,
                 "cancel_reason": order.cancel_reason.clone().unwrap_or_default(),
@@ -491,15 +543,16 @@ pub(crate) fn order_json(state: &State, order: &Order) -> Value {
         "buyer_message": "",
         "seller_note": "",
         "fulfillment_type": "FULFILLMENT_BY_SELLER",
-        "shipping_type": "SELLER",
+        "shipping_type": order.shipping_type.as_str(),
         "delivery_type": "HOME_DELIVERY",
-        "delivery_option_id": super::logistics::SEND_BY_SELLER_OPTION,
-        "delivery_option_name": "Shipped by seller",
+        "delivery_option_id": super::logistics::delivery_option_of(order.shipping_type).0,
+        "delivery_option_name": super::logistics::delivery_option_of(order.shipping_type).1,
         "shipping_provider": provider_name,
         "shipping_provider_id": provider.unwrap_or_default(),
         "tracking_number": tracking,
         "warehouse_id": order.warehouse_id,
-        "packages": order.package_id.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
+        "packages": order.packages.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
+        "split_or_combine_tag": if order.packages.len() > 1 { "SPLIT" } else { "" },
         "order_type": "NORMAL",
         "is_cod": false,
         "is_sample_order": false,

@@ -294,3 +294,68 @@ async fn webhooks_set_over_http_are_counted_in_the_stats() {
     assert_eq!(stats["webhook_deliveries"], 0);
     assert_eq!(stats["requests"], 0);
 }
+
+#[tokio::test]
+async fn a_tiktok_shipped_order_is_placed_and_shipped_by_the_platform_over_http_and_refuses_the_seller() {
+    let sandbox = sandbox(ReviewPolicy::default()).await;
+    let cipher = first_cipher(&sandbox).await;
+    let base = format!("/_sandbox/shops/{cipher}");
+    sandbox.seed_product(&cipher, "Mug", &["MUG-1", "MUG-2"]);
+    let lines = json!([{ "seller_sku": "MUG-1", "quantity": 2 }, { "seller_sku": "MUG-2", "quantity": 1 }]);
+    let (status, placed) = control(
+        &sandbox,
+        Method::POST,
+        &format!("{base}/orders"),
+        Some(json!({ "lines": lines, "shipping_type": "TIKTOK" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{placed}");
+    let order = placed["order_id"].as_str().expect("an order id").to_owned();
+    let (status, bad) = control(
+        &sandbox,
+        Method::POST,
+        &format!("{base}/orders"),
+        Some(json!({ "lines": lines, "shipping_type": "DRONE" })),
+    )
+    .await;
+    assert_eq!(status, 400, "{bad}");
+
+    let client = Client::new(&sandbox);
+    let path = format!("/fulfillment/202309/orders/{order}/packages");
+    let body =
+        json!({ "tracking_number": "9400100000000000000001", "shipping_provider_id": "7117858858072016686" });
+    let refused = client.shop_call(Method::POST, &path, &cipher, Some(&body)).await;
+    assert_eq!(refused["code"], 21008117, "{refused}");
+
+    let ship = |lines: Value| {
+        let (sandbox, path) = (&sandbox, format!("{base}/orders/{order}/platform-ship"));
+        async move {
+            control(sandbox, Method::POST, &path, Some(json!({ "lines": lines, "shipping_provider": "UPS" })))
+                .await
+        }
+    };
+    let (status, first) = ship(json!([{ "seller_sku": "MUG-2", "quantity": 1 }])).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["shipping_provider_name"], "UPS");
+    assert_eq!(sandbox.order_status(&cipher, &order), Some(OrderStatus::PartiallyShipping));
+    let query = [("shop_cipher", cipher.as_str()), ("ids", order.as_str())];
+    let (_, detail) = client.call(Method::GET, "/order/202309/orders", &query, None).await;
+    let object = &detail["data"]["orders"][0];
+    assert_eq!(object["shipping_type"], "TIKTOK");
+    let shipped: Vec<&Value> = object["line_items"]
+        .as_array()
+        .expect("units")
+        .iter()
+        .filter(|l| l["package_id"] == first["package_id"])
+        .collect();
+    assert_eq!(shipped.len(), 1, "{object}");
+    assert_eq!(shipped[0]["seller_sku"], "MUG-2");
+    assert_eq!(shipped[0]["tracking_number"], first["tracking_number"]);
+    let (status, too_many) = ship(json!([{ "seller_sku": "MUG-2", "quantity": 1 }])).await;
+    assert_eq!(status, 409, "{too_many}");
+    let (status, rest) = ship(json!([])).await;
+    assert_eq!(status, 200, "{rest}");
+    assert_eq!(rest["order_line_item_ids"].as_array().map(Vec::len), Some(2));
+    assert_eq!(sandbox.order_status(&cipher, &order), Some(OrderStatus::AwaitingCollection));
+    assert_eq!(sandbox.packages(&cipher, &order).len(), 2);
+}
