@@ -12,6 +12,7 @@
 //! safe to show.
 
 mod bindings;
+pub mod authorization;
 pub mod builtin;
 mod call;
 pub mod channel_connector;

@@ -4,6 +4,7 @@
 //! API would refuse, and whatever a page does, a program can do through the API too.
 
 mod api_client;
+mod connect;
 mod failures;
 mod home;
 mod layout;
@@ -30,6 +31,7 @@ pub fn router(api: Router) -> Router {
         .merge(session::router())
         .merge(home::router())
         .merge(stores::router())
+        .merge(connect::router())
         .merge(products::router())
         .merge(orders::router())
         .merge(failures::router())
