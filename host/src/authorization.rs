@@ -163,8 +163,10 @@ pub async fn start(
     callback_base: &str,
 ) -> Result<Started, AuthorizationError> {
     let spec = spec_of(app, &request.plugin, request.role)?;
-    let credentials =
-        apps.credentials.get(&request.plugin).ok_or_else(|| AuthorizationError::NoApp(request.plugin.clone()))?;
+    let credentials = apps
+        .credentials
+        .get(&request.plugin)
+        .ok_or_else(|| AuthorizationError::NoApp(request.plugin.clone()))?;
     let name = request.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(AuthorizationError::BadRequest("name: 1 to 200 characters".into()));
@@ -221,8 +223,9 @@ pub async fn complete(
     let role = if pending.role == "store" { Role::Store } else { Role::Channel };
     let name = pending.name.clone();
     let spec = spec_of(app, &pending.plugin_id, role)?;
-    let values =
-        spec.values_of(raw_query).map_err(|source| AuthorizationError::Callback { name: name.clone(), source })?;
+    let values = spec
+        .values_of(raw_query)
+        .map_err(|source| AuthorizationError::Callback { name: name.clone(), source })?;
     let credentials = apps
         .credentials
         .get(&pending.plugin_id)
@@ -269,6 +272,11 @@ pub async fn complete(
             }
         },
     };
-    tracing::info!(role = role.as_str(), id = completed.id, reconnected = completed.reconnected, "authorization completed");
+    tracing::info!(
+        role = role.as_str(),
+        id = completed.id,
+        reconnected = completed.reconnected,
+        "authorization completed"
+    );
     Ok(completed)
 }

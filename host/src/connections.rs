@@ -99,7 +99,8 @@ pub async fn connect_store(
     check_kind(app, plugin_id, PluginKind::Store)?;
     let label = format!("store {name} (connecting)");
     let captured = Arc::new(CapturedSecrets::default());
-    let connector = new_store_connector(app, plugin_id, &label, &settings)?.with_secret_sink(captured.clone());
+    let connector =
+        new_store_connector(app, plugin_id, &label, &settings)?.with_secret_sink(captured.clone());
     let info = connector.store_info().await?;
     // Tokens the connector got on this first call (for an authorization code) are the
     // connection's from the start.
@@ -154,7 +155,9 @@ fn reauthorized(
     checked: &ConnectionSettings,
 ) -> ConnectionUpdate {
     let mut given: Vec<String> = fresh.secrets.keys().cloned().collect();
-    given.extend(checked.secrets.keys().filter(|k| stored.secrets.get(*k) != checked.secrets.get(*k)).cloned());
+    given.extend(
+        checked.secrets.keys().filter(|k| stored.secrets.get(*k) != checked.secrets.get(*k)).cloned(),
+    );
     given.sort();
     given.dedup();
     ConnectionUpdate { settings: checked.clone(), given, removed: Vec::new(), credentials_changed: true }
@@ -183,7 +186,9 @@ pub async fn reauthorize_store(
         new_store_connector(app, &store.plugin_id, &label, &candidate)?.with_secret_sink(captured.clone());
     let info = connector.store_info().await?;
     let checked = with_captured(candidate, &captured);
-    app.db.update_connection(SecretOwner::Store(store.id), &reauthorized(&store.settings, fresh, &checked)).await?;
+    app.db
+        .update_connection(SecretOwner::Store(store.id), &reauthorized(&store.settings, fresh, &checked))
+        .await?;
     app.db.set_store_currency(store.id, &info.currency).await?;
     let mut retried = 0;
     for channel in app.db.channels(store.org_id).await? {

@@ -11,8 +11,8 @@
 //! `egress` decides where a plugin's HTTP may go and `plugin_text` makes what a plugin says
 //! safe to show.
 
-mod bindings;
 pub mod authorization;
+mod bindings;
 pub mod builtin;
 mod call;
 pub mod channel_connector;

@@ -90,14 +90,13 @@ impl Db {
         if row.try_get::<i64, _>("expires_at").context(ctx)? <= now {
             return Ok(Taken::Expired);
         }
-        let taken = sqlx::query(
-            "UPDATE pending_authorizations SET used_at = $1 WHERE id = $2 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(self.pool())
-        .await
-        .context(ctx)?;
+        let taken =
+            sqlx::query("UPDATE pending_authorizations SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+                .bind(now)
+                .bind(id)
+                .execute(self.pool())
+                .await
+                .context(ctx)?;
         if taken.rows_affected() == 0 {
             return Ok(Taken::Used);
         }

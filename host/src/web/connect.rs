@@ -79,7 +79,9 @@ async fn callback(visitor: Option<Visitor>, RawQuery(query): RawQuery) -> Respon
         if query.ends_with(RESUMED) {
             return Redirect::to(&format!(
                 "/login?error={}",
-                encode("Log in, then connect again from Connected stores: the authorization needs your session")
+                encode(
+                    "Log in, then connect again from Connected stores: the authorization needs your session"
+                )
             ))
             .into_response();
         }

@@ -27,9 +27,9 @@ pub(crate) fn routes(app: Arc<App>) -> Router {
 
 type Params = Query<HashMap<String, String>>;
 
-fn checked(params: &HashMap<String, String>) -> Result<String, Response> {
+fn checked(params: &HashMap<String, String>) -> Result<String, &'static str> {
     if params.get("service_id").map(String::as_str) != Some(SERVICE_ID) {
-        return Err(refused("Unknown service_id: this app is not on TikTok Shop's service market."));
+        return Err("Unknown service_id: this app is not on TikTok Shop's service market.");
     }
     Ok(params.get("state").cloned().unwrap_or_default())
 }
@@ -37,7 +37,7 @@ fn checked(params: &HashMap<String, String>) -> Result<String, Response> {
 async fn show(State(app): State<Arc<App>>, Query(params): Params) -> Response {
     let state = match checked(&params) {
         Ok(state) => state,
-        Err(page) => return page,
+        Err(why) => return refused(why),
     };
     let shops: Vec<String> = app.lock_state().shops.iter().map(|s| s.name.clone()).collect();
     let choice = query(&[("service_id", SERVICE_ID), ("state", &state)]);
@@ -53,16 +53,18 @@ async fn show(State(app): State<Arc<App>>, Query(params): Params) -> Response {
     )
 }
 
-fn redirect_url(app: &App) -> Result<String, Response> {
-    app.lock_state().grants.redirect_url.clone().ok_or_else(|| {
-        refused("The app has no redirect URL registered (PUT /_sandbox/app/redirect-url).")
-    })
+fn redirect_url(app: &App) -> Result<String, &'static str> {
+    app.lock_state()
+        .grants
+        .redirect_url
+        .clone()
+        .ok_or("The app has no redirect URL registered (PUT /_sandbox/app/redirect-url).")
 }
 
 async fn approve(State(app): State<Arc<App>>, Query(params): Params) -> Response {
     let (state, target) = match checked(&params).and_then(|s| Ok((s, redirect_url(&app)?))) {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(why) => return refused(why),
     };
     let code = app.lock_state().grants.issue_code(Instant::now());
     Redirect::to(&with_query(&target, &query(&[("code", &code), ("state", &state)]))).into_response()
@@ -71,7 +73,7 @@ async fn approve(State(app): State<Arc<App>>, Query(params): Params) -> Response
 async fn cancel(State(app): State<Arc<App>>, Query(params): Params) -> Response {
     let (state, target) = match checked(&params).and_then(|s| Ok((s, redirect_url(&app)?))) {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(why) => return refused(why),
     };
     let denied = query(&[("code", "null"), ("error", "auth_denied"), ("state", &state)]);
     Redirect::to(&with_query(&target, &denied)).into_response()
@@ -86,7 +88,7 @@ mod tests {
     }
 
     fn href(page: &str, id: &str) -> String {
-        let at = page.find(&format!("id=\"{id}\" href=\"")).expect("the link") + id.len() + 11;
+        let at = page.find(&format!("id=\"{id}\" href=\"")).expect("the link") + id.len() + 12;
         page[at..at + page[at..].find('"').expect("closed")].replace("&amp;", "&")
     }
 
@@ -117,7 +119,9 @@ mod tests {
                  &auth_code={code}&grant_type=authorized_code"
             );
             let client = client.clone();
-            async move { client.get(url).send().await.expect("token").json::<serde_json::Value>().await.expect("json") }
+            async move {
+                client.get(url).send().await.expect("token").json::<serde_json::Value>().await.expect("json")
+            }
         };
         assert_eq!(token(code.to_string()).await["code"], 0);
         assert_ne!(token(code.to_string()).await["code"], 0, "a code is single-use");
