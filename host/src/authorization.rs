@@ -127,7 +127,7 @@ pub enum AuthorizationError {
     #[error("{name}: {source}; nothing was connected. Start connecting again and approve the access")]
     Callback { name: String, source: CallbackError },
     #[error("{name}: the platform did not accept the authorization: {source}; nothing was connected")]
-    Setup { name: String, source: SetupError },
+    Setup { name: String, source: Box<SetupError> },
     #[error(
         "{name}: the organization's store is connected with plugin `{current}`; disconnect it before \
          connecting a `{wanted}` store"
@@ -235,7 +235,7 @@ pub async fn complete(
     settings.settings.extend(pending.settings.clone());
     settings.settings.extend(values.settings);
     settings.secrets.extend(values.secrets);
-    let setup = |source| AuthorizationError::Setup { name: name.clone(), source };
+    let setup = |source| AuthorizationError::Setup { name: name.clone(), source: Box::new(source) };
     let completed = match role {
         Role::Store => match app.db.store_of(org).await? {
             Some(store) if store.plugin_id == pending.plugin_id => {

@@ -126,8 +126,8 @@ impl From<crate::authorization::AuthorizationError> for ApiError {
         use crate::authorization::AuthorizationError as E;
         match e {
             E::Db(db) => db.into(),
-            E::Setup { source: SetupError::Connector(c), .. } if c.is_retryable() => {
-                ApiError::Unavailable(format!("the platform could not be reached: {c}; try again"))
+            E::Setup { source, .. } if matches!(&*source, SetupError::Connector(c) if c.is_retryable()) => {
+                ApiError::Unavailable(format!("the platform could not be reached: {source}; try again"))
             }
             E::UnknownPlugin(_) | E::NotSupported(_) | E::WrongKind { .. } | E::BadRequest(_) => {
                 ApiError::BadRequest(e.to_string())
