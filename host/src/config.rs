@@ -421,6 +421,11 @@ mod tests {
         let orders = channel.orders.as_ref().expect("order settings");
         assert!(!orders.order.import_on_hold && orders.refund.restock_returns && orders.order.import);
         assert_eq!(config.order_poll_secs, 60);
+        let tiktok = &config.apps["tiktok-shop"];
+        assert!(
+            tiktok.settings.contains_key("service-id") && tiktok.secrets["app-secret"].starts_with("env:")
+        );
+        assert!(config.apps["shopify"].settings.contains_key("client-id"));
         config.check_bounds().expect("the README's numbers are in range");
     }
 
