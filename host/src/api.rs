@@ -8,6 +8,7 @@
 //! (their signatures are the check) and can be served apart (`webhook_router`).
 
 mod accounts;
+mod authorizations;
 mod channels;
 mod connections;
 mod error;
@@ -54,6 +55,8 @@ pub struct ApiState {
     pub health: Health,
     /// One dry run at a time per organization.
     pub dry_runs: rules::DryRunSlots,
+    /// The operator's apps, for connections made through the platform's authorization.
+    pub apps: Arc<crate::authorization::Apps>,
 }
 
 impl ApiState {
@@ -66,6 +69,7 @@ impl ApiState {
             secure_cookies: false,
             health: Health::default(),
             dry_runs: Default::default(),
+            apps: Arc::default(),
         }
     }
 
@@ -152,6 +156,7 @@ pub fn admin_router(state: ApiState) -> Router {
         .merge(onboarding::router())
         .merge(channels::router())
         .merge(connections::router())
+        .merge(authorizations::router())
         .merge(installed::router())
         .merge(rule_history::router())
         .merge(products::router())
@@ -311,6 +316,18 @@ pub const ROUTES: &[Route] = &[
         "Add a TikTok shop (checked with the platform first; secrets stored encrypted)",
     ),
     route("DELETE", "/api/orgs/{org}/store", Access::Caller, "Disconnect the store (channels stay)"),
+    route(
+        "POST",
+        "/api/orgs/{org}/authorizations",
+        Access::Caller,
+        "Start connecting a store or TikTok shop through the platform's authorization: the URL to send the browser to",
+    ),
+    route(
+        "POST",
+        "/api/orgs/{org}/authorizations/callback",
+        Access::Caller,
+        "Complete an authorization with the platform's callback query: makes or reconnects the connection",
+    ),
     route(
         "GET",
         "/api/plugins",

@@ -493,6 +493,16 @@ fn inspect(plugin: &str) -> anyhow::Result<()> {
         }
     );
     println!("pacing:     {}", pacing(&m.limits));
+    match &m.authorization {
+        Some(spec) => {
+            println!("authorize:  through the platform ({})", spec.url);
+            if !spec.inputs.is_empty() {
+                let inputs: Vec<&str> = spec.inputs.keys().map(String::as_str).collect();
+                println!("            the merchant gives: {}", inputs.join(", "));
+            }
+        }
+        None => println!("authorize:  no (connected with typed credentials)"),
+    }
     let component = wasmtime::component::Component::new(runtime.engine(), &bytes)
         .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let ty = component.component_type();

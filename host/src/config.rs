@@ -74,14 +74,51 @@ pub struct ServeConfig {
     /// is set; a SQLite database without one keeps its key in `<database file>.key`.
     #[serde(default)]
     pub secret_key: Option<String>,
-    /// The organization's one store.
-    pub store: ConnectionConfig,
+    /// The organization's one store; leave it out to connect the store from the admin pages
+    /// (through the platform's authorization, see `apps`).
+    #[serde(default)]
+    pub store: Option<ConnectionConfig>,
     /// TikTok Shops.
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
     /// Installed connector files and the limits every plugin runs under.
     #[serde(default)]
     pub plugins: PluginsConfig,
+    /// The admin's address as the merchant's browser reaches it
+    /// (`https://crossdock.example.com`): a platform sends the browser back to
+    /// `<public-url>/connect/callback` after an authorization, so register that URL with the
+    /// app. Unset: the address the browser used to reach the admin.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// The operator's app credentials, per plugin id (`[apps.tiktok-shop]`,
+    /// `[apps.shopify]`): what connections made through the platform's own authorization
+    /// use. A plugin without an entry cannot be connected that way.
+    #[serde(default)]
+    pub apps: BTreeMap<String, AppConfig>,
+}
+
+/// One app registered with a platform (`[apps.<plugin>]`): its plain settings (`app-key`,
+/// `service-id`, `client-id`, `scopes`…) and its secrets (`app-secret`, `client-secret`), as
+/// `env:VARIABLE` or `file:PATH`. A connection made through authorization starts from these.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AppConfig {
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    /// Values are `env:VARIABLE` or `file:PATH` (relative to the config file), never inline.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+}
+
+impl AppConfig {
+    /// The settings with every secret resolved.
+    pub fn resolve(&self, path: &Path) -> Result<ConnectionSettings, ConfigError> {
+        let mut secrets = BTreeMap::new();
+        for (name, value) in &self.secrets {
+            secrets.insert(name.clone(), resolve_secret(path, name, value)?);
+        }
+        Ok(ConnectionSettings { settings: self.settings.clone(), secrets, allowed_hosts: None })
+    }
 }
 
 /// The `[plugins]` table: connector files the operator installs, and the operator's limits.
@@ -238,6 +275,11 @@ impl ServeConfig {
         config.plugins.limits.check().map_err(invalid)?;
         config.plugins.health.check().map_err(invalid)?;
         config.plugins.egress.policy().map_err(invalid)?;
+        if let Some(url) = &config.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(invalid(format!("public-url {url:?} must start with https:// or http://")));
+        }
         config.check_bounds().map_err(|e| ConfigError::Invalid {
             path: path.into(),
             message: format!("{e}; change it in the file and start again"),
@@ -379,6 +421,11 @@ mod tests {
         let orders = channel.orders.as_ref().expect("order settings");
         assert!(!orders.order.import_on_hold && orders.refund.restock_returns && orders.order.import);
         assert_eq!(config.order_poll_secs, 60);
+        let tiktok = &config.apps["tiktok-shop"];
+        assert!(
+            tiktok.settings.contains_key("service-id") && tiktok.secrets["app-secret"].starts_with("env:")
+        );
+        assert!(config.apps["shopify"].settings.contains_key("client-id"));
         config.check_bounds().expect("the README's numbers are in range");
     }
 

@@ -5,6 +5,7 @@
 //! connector's rotated secrets are kept through a `DbSecretSink`.
 
 use crate::app::App;
+use crate::connectors::secret_sink::CapturedSecrets;
 use crate::connectors::{
     ChannelConnector, ConnectionSettings, ConnectorError, PluginKind, SecretSink, StoreConnector,
 };
@@ -97,7 +98,13 @@ pub async fn connect_store(
 ) -> Result<StoreId, SetupError> {
     check_kind(app, plugin_id, PluginKind::Store)?;
     let label = format!("store {name} (connecting)");
-    let info = new_store_connector(app, plugin_id, &label, &settings)?.store_info().await?;
+    let captured = Arc::new(CapturedSecrets::default());
+    let connector =
+        new_store_connector(app, plugin_id, &label, &settings)?.with_secret_sink(captured.clone());
+    let info = connector.store_info().await?;
+    // Tokens the connector got on this first call (for an authorization code) are the
+    // connection's from the start.
+    let settings = with_captured(settings, &captured);
     let id = app.db.connect_store(org, name, plugin_id, &settings, &info.currency).await?;
     tracing::info!(store = %id, currency = %info.currency, "store connected");
     Ok(id)
@@ -116,7 +123,11 @@ pub async fn add_channel(
 ) -> Result<ChannelId, SetupError> {
     check_kind(app, plugin_id, PluginKind::Channel)?;
     let label = format!("channel {name} (connecting)");
-    let info = new_channel_connector(app, plugin_id, &label, &settings)?.channel_info().await?;
+    let captured = Arc::new(CapturedSecrets::default());
+    let connector =
+        new_channel_connector(app, plugin_id, &label, &settings)?.with_secret_sink(captured.clone());
+    let info = connector.channel_info().await?;
+    let settings = with_captured(settings, &captured);
     let new = NewChannel {
         name,
         plugin_id,
@@ -127,6 +138,88 @@ pub async fn add_channel(
     let id = app.db.add_channel(org, &new, &settings).await?;
     tracing::info!(channel = %id, currency = %info.currency, region = ?info.region, "channel added");
     Ok(id)
+}
+
+/// The settings with what the connector set during its check in place of what it was given.
+fn with_captured(mut settings: ConnectionSettings, captured: &CapturedSecrets) -> ConnectionSettings {
+    settings.secrets.extend(captured.take_copy());
+    settings
+}
+
+/// The stored connection's settings with `fresh` laid over them (a new authorization: its
+/// code, the platform's settings), written as the operator's once the platform accepted
+/// them; what the connector set during that check (the new tokens) is kept too.
+fn reauthorized(
+    stored: &ConnectionSettings,
+    fresh: &ConnectionSettings,
+    checked: &ConnectionSettings,
+) -> ConnectionUpdate {
+    let mut given: Vec<String> = fresh.secrets.keys().cloned().collect();
+    given.extend(
+        checked.secrets.keys().filter(|k| stored.secrets.get(*k) != checked.secrets.get(*k)).cloned(),
+    );
+    given.sort();
+    given.dedup();
+    ConnectionUpdate { settings: checked.clone(), given, removed: Vec::new(), credentials_changed: true }
+}
+
+fn overlay(stored: &ConnectionSettings, fresh: &ConnectionSettings) -> ConnectionSettings {
+    let mut settings = stored.clone();
+    settings.settings.extend(fresh.settings.clone());
+    settings.secrets.extend(fresh.secrets.clone());
+    settings
+}
+
+/// Connects the stored store again with `fresh` values (a new authorization through the
+/// platform): checked with the platform first, then its settings and tokens replace the
+/// stored ones, and what failed for want of them runs again.
+#[tracing::instrument(skip_all, fields(store = %store.id))]
+pub async fn reauthorize_store(
+    app: &App,
+    store: &StoreRow,
+    fresh: &ConnectionSettings,
+) -> Result<(), SetupError> {
+    let candidate = overlay(&store.settings, fresh);
+    let captured = Arc::new(CapturedSecrets::default());
+    let label = format!("store {} (reconnecting)", store.id);
+    let connector =
+        new_store_connector(app, &store.plugin_id, &label, &candidate)?.with_secret_sink(captured.clone());
+    let info = connector.store_info().await?;
+    let checked = with_captured(candidate, &captured);
+    app.db
+        .update_connection(SecretOwner::Store(store.id), &reauthorized(&store.settings, fresh, &checked))
+        .await?;
+    app.db.set_store_currency(store.id, &info.currency).await?;
+    let mut retried = 0;
+    for channel in app.db.channels(store.org_id).await? {
+        retried += app.db.retry_failed_orders(channel.id, Some("store_unauthorized")).await?;
+    }
+    tracing::info!(currency = %info.currency, retried, "store reauthorized");
+    Ok(())
+}
+
+/// Connects the stored channel again with `fresh` values, as `reauthorize_store` does, and
+/// records the shop's currency and region again.
+#[tracing::instrument(skip_all, fields(channel = %channel.id))]
+pub async fn reauthorize_channel(
+    app: &App,
+    channel: &ChannelRow,
+    fresh: &ConnectionSettings,
+) -> Result<(), SetupError> {
+    let candidate = overlay(&channel.settings, fresh);
+    let captured = Arc::new(CapturedSecrets::default());
+    let label = format!("channel {} (reconnecting)", channel.id);
+    let connector = new_channel_connector(app, &channel.plugin_id, &label, &candidate)?
+        .with_secret_sink(captured.clone());
+    let info = connector.channel_info().await?;
+    let checked = with_captured(candidate, &captured);
+    let update = reauthorized(&channel.settings, fresh, &checked);
+    app.db.update_connection(SecretOwner::Channel(channel.id), &update).await?;
+    app.db.set_channel_account(channel.id, &info.currency, info.region.as_deref()).await?;
+    let jobs = app.db.retry_failed_jobs(channel.id).await?;
+    let orders = app.db.retry_failed_orders(channel.id, Some("channel_unauthorized")).await?;
+    tracing::info!(currency = %info.currency, region = ?info.region, jobs, orders, "channel reauthorized");
+    Ok(())
 }
 
 /// Sets how many units of the channel's currency one unit of the store's currency buys.

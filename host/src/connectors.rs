@@ -11,6 +11,7 @@
 //! `egress` decides where a plugin's HTTP may go and `plugin_text` makes what a plugin says
 //! safe to show.
 
+pub mod authorization;
 mod bindings;
 pub mod builtin;
 mod call;

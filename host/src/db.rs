@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod authorizations;
 pub mod health;
 pub mod jobs;
 pub mod listings;

@@ -185,6 +185,36 @@ pub struct DemoOptions {
     pub listen: String,
 }
 
+/// The operator's apps as registered with the sandboxes, so a merchant can connect a TikTok
+/// shop or a Shopify store from the pages through the sandbox's authorization page; the
+/// TikTok app's redirect URL is registered as `admin`'s `/connect/callback`.
+pub fn sandbox_apps(
+    tiktok: &TikTokSandbox,
+    shopify: &ShopifySandbox,
+    admin: &str,
+) -> crate::authorization::Apps {
+    let defaults = TikTokConfig::default();
+    let tiktok_app = ConnectionSettings::default()
+        .setting("app-key", defaults.app_key)
+        .setting("service-id", crossdock_sandbox::tiktok::SERVICE_ID)
+        .setting("authorize-base-url", tiktok.base_url())
+        .setting("auth-base-url", tiktok.base_url())
+        .setting("base-url", tiktok.base_url())
+        .setting("category-id", DEFAULT_CATEGORY)
+        .secret("app-secret", defaults.app_secret);
+    let shopify_app = ConnectionSettings::default()
+        .setting("client-id", crossdock_sandbox::shopify::CLIENT_ID)
+        .setting("scopes", "read_products,write_orders,read_merchant_managed_fulfillment_orders")
+        .setting("base-url", shopify.base_url())
+        .secret("client-secret", crossdock_sandbox::shopify::CLIENT_SECRET);
+    let admin = admin.trim_end_matches('/');
+    tiktok.register_redirect_url(&format!("{admin}{}", crate::authorization::CALLBACK_PATH));
+    crate::authorization::Apps {
+        public_url: Some(admin.to_string()),
+        credentials: BTreeMap::from([("tiktok-shop".into(), tiktok_app), ("shopify".into(), shopify_app)]),
+    }
+}
+
 /// The demo's account (its password is generated at each start and printed).
 pub const DEMO_EMAIL: &str = "demo@crossdock.local";
 
@@ -200,10 +230,10 @@ async fn serve_admin(
         anyhow::anyhow!("binding the demo API to {listen} (choose another with --listen): {e}")
     })?;
     let address = listener.local_addr()?;
-    let router = crate::web::with_pages(crate::api::router(crate::api::ApiState::new(
-        world.app.clone(),
-        settings.clone(),
-    )));
+    let mut state = crate::api::ApiState::new(world.app.clone(), settings.clone());
+    // The merchant can add more shops (or reconnect these) through the sandbox's authorization.
+    state.apps = Arc::new(sandbox_apps(&world.tiktok, &world.shopify, &format!("http://{address}")));
+    let router = crate::web::with_pages(crate::api::router(state));
     let server = tokio::spawn(async move {
         let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
         if let Err(error) =

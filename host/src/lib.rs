@@ -7,6 +7,7 @@ pub mod after_sale;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod authorization;
 pub mod catalog;
 pub mod channel_rules;
 pub mod cli;

@@ -95,7 +95,7 @@ pub fn install_plugins(
     }
     let mut resolved = config.clone();
     let connections =
-        std::iter::once(&mut resolved.store).chain(resolved.channels.iter_mut().map(|c| &mut c.connection));
+        resolved.store.iter_mut().chain(resolved.channels.iter_mut().map(|c| &mut c.connection));
     for connection in connections {
         let fail =
             |message: String| InstallError::Connection { connection: connection.name.clone(), message };

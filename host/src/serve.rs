@@ -30,13 +30,15 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
         Some(org) => org,
         None => app.db.create_org(&config.organization).await?,
     };
-    let settings = config.store.resolve(path)?;
-    match app.db.store_of(org).await? {
-        Some(store) => {
-            connections::reconfigure_store(app, &store, &settings).await?;
-        }
-        None => {
-            connections::connect_store(app, org, &config.store.name, &config.store.plugin, settings).await?;
+    if let Some(configured) = &config.store {
+        let settings = configured.resolve(path)?;
+        match app.db.store_of(org).await? {
+            Some(store) => {
+                connections::reconfigure_store(app, &store, &settings).await?;
+            }
+            None => {
+                connections::connect_store(app, org, &configured.name, &configured.plugin, settings).await?;
+            }
         }
     }
     let existing = app.db.channels(org).await?;
@@ -104,6 +106,17 @@ pub async fn apply_config(app: &App, config: &ServeConfig, path: &Path) -> anyho
     Ok(org)
 }
 
+/// The operator's apps with their secrets read, and the admin's public address.
+fn apps_of(config: &ServeConfig, path: &Path) -> anyhow::Result<crate::authorization::Apps> {
+    let mut credentials = std::collections::BTreeMap::new();
+    for (plugin, app) in &config.apps {
+        credentials.insert(plugin.clone(), app.resolve(path)?);
+        // Names only: the values are secrets.
+        tracing::info!(plugin, settings = ?app.settings.keys().collect::<Vec<_>>(), secrets = ?app.secrets.keys().collect::<Vec<_>>(), "app configured for authorization");
+    }
+    Ok(crate::authorization::Apps { public_url: config.public_url.clone(), credentials })
+}
+
 /// Serves the API and webhooks, works the queue continuously (reconciling channels whose
 /// inputs changed and taking back jobs of crashed workers), reads the whole catalog every poll
 /// interval and reads back what each shop holds every drift interval, until Ctrl-C or
@@ -129,6 +142,7 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<()> {
     };
     let mut state = ApiState::new(app.clone(), settings.clone());
     state.secure_cookies = config.secure_cookies;
+    state.apps = Arc::new(apps_of(&config, config_path)?);
     state.health.lease = queue.lease;
     let mut supervisor = Supervisor::new(cancel.clone(), state.health.tasks.clone());
 

@@ -5,6 +5,7 @@
 
 mod account;
 mod api_client;
+mod connect;
 mod failures;
 mod home;
 mod layout;
@@ -31,6 +32,7 @@ pub fn router(api: Router) -> Router {
         .merge(session::router())
         .merge(home::router())
         .merge(stores::router())
+        .merge(connect::router())
         .merge(products::router())
         .merge(orders::router())
         .merge(failures::router())

@@ -120,3 +120,21 @@ impl From<DryRunError> for ApiError {
         }
     }
 }
+
+impl From<crate::authorization::AuthorizationError> for ApiError {
+    fn from(e: crate::authorization::AuthorizationError) -> Self {
+        use crate::authorization::AuthorizationError as E;
+        match e {
+            E::Db(db) => db.into(),
+            E::Setup { source, .. } if matches!(&*source, SetupError::Connector(c) if c.is_retryable()) => {
+                ApiError::Unavailable(format!("the platform could not be reached: {source}; try again"))
+            }
+            E::UnknownPlugin(_) | E::NotSupported(_) | E::WrongKind { .. } | E::BadRequest(_) => {
+                ApiError::BadRequest(e.to_string())
+            }
+            E::NoApp(_) | E::Url { .. } => ApiError::Conflict(e.to_string()),
+            E::OtherStore { .. } | E::OtherChannel { .. } => ApiError::Conflict(e.to_string()),
+            other => ApiError::Refused { message: other.to_string(), details: serde_json::Value::Null },
+        }
+    }
+}

@@ -532,6 +532,7 @@ mod tests {
             allowed_hosts: hosts.iter().map(|h| h.to_string()).collect(),
             secrets: Vec::new(),
             limits: Limits::default(),
+            authorization: None,
         }
     }
 

@@ -171,6 +171,10 @@ pub struct Manifest {
     pub secrets: Vec<String>,
     #[serde(default)]
     pub limits: Limits,
+    /// How a merchant connects through the platform's own authorization (an OAuth-style
+    /// redirect); absent when the plugin is connected with credentials the merchant types.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<super::authorization::AuthorizationSpec>,
 }
 
 /// Why a manifest could not be read.

@@ -82,6 +82,9 @@ impl Plugin {
         })?;
         manifest.limits.check_rates().map_err(|m| fail(&id, format!("its manifest's limits: {m}")))?;
         super::egress::check_manifest_hosts(&manifest).map_err(|m| fail(&id, m))?;
+        if let Some(spec) = &manifest.authorization {
+            spec.check().map_err(|m| fail(&id, format!("its manifest's {m}")))?;
+        }
         // Counted and checked before compiling: the compiler is not where an oversized
         // component should be found out (257 core modules aborted it in a debug build).
         let shape = Shape::of(bytes).map_err(|m| fail(&id, m))?;

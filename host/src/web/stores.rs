@@ -71,6 +71,8 @@ async fn stores(visitor: Visitor, Query(notice): Query<Notice>) -> Response {
             h2 { "eCommerce store" }
             @if store.is_null() {
                 p { "No store connected. Connect the one store that is your source of truth." }
+                (super::connect::buttons(&visitor, "store", &plugins))
+                h3 { "Or connect with credentials" }
                 (connect_form(&visitor, "/stores/store", "store", &plugins, "Connect the store"))
             } @else {
                 table {
@@ -108,6 +110,8 @@ async fn stores(visitor: Visitor, Query(notice): Query<Notice>) -> Response {
                 }
             }
             h3 { "Add a TikTok shop" }
+            (super::connect::buttons(&visitor, "channel", &plugins))
+            h3 { "Or add one with credentials" }
             (connect_form(&visitor, "/stores/channels", "channel", &plugins, "Add the shop"))
         }
     };

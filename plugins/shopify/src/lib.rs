@@ -16,6 +16,7 @@
 mod bulk;
 mod cursor;
 mod gid;
+mod install;
 mod iso8601;
 mod mapping;
 mod money;
@@ -57,7 +58,15 @@ struct Admin {
 
 impl Admin {
     fn from_config() -> Result<Self> {
-        let base_url = config::require("base-url")?.trim().trim_end_matches('/').to_string();
+        let base_url = match config::get("base-url").filter(|u| !u.trim().is_empty()) {
+            Some(url) => url,
+            // A store connected through the app install names its shop instead.
+            None => match config::get("shop").filter(|s| install::is_shop_domain(s)) {
+                Some(shop) => format!("https://{shop}"),
+                None => config::require("base-url")?,
+            },
+        };
+        let base_url = base_url.trim().trim_end_matches('/').to_string();
         if !(base_url.starts_with("https://") || base_url.starts_with("http://"))
             || authority(&base_url).is_none()
         {
@@ -74,7 +83,10 @@ impl Admin {
                 "connection setting `api-version` must look like 2026-01, not `{version}`"
             )));
         }
-        let token = config::require_secret("access-token")?;
+        let token = match config::secret(install::INSTALL_QUERY).filter(|q| !q.is_empty()) {
+            Some(query) => finish_install(&base_url, &query)?,
+            None => config::require_secret("access-token")?,
+        };
         let endpoint = format!("{base_url}/admin/api/{version}/graphql.json");
         Ok(Admin { base_url, endpoint, token, spent: Cell::new(0.0) })
     }
@@ -271,6 +283,36 @@ fn preparing(operation: String, offset: u64) -> ProductPage {
 }
 
 /// `host[:port]` of a URL, lower case.
+/// Verifies the install callback, exchanges its code for the access token, hands the token
+/// to the host and clears the used callback (see [`install`]).
+fn finish_install(base_url: &str, query: &str) -> Result<String> {
+    let client_id = config::require("client-id")?;
+    let client_secret = config::require_secret("client-secret")?;
+    let callback = install::verify(query, &client_secret)?;
+    if let Some(shop) = config::get("shop").filter(|s| !s.is_empty() && *s != callback.shop) {
+        return Err(ConnectorError::Unauthorized(format!(
+            "the install callback is for {}, not this connection's shop {shop}; install the app again",
+            callback.shop
+        )));
+    }
+    let response = Request::post(format!("{base_url}/admin/oauth/access_token"))
+        .header("accept", "application/json")
+        .json(&serde_json::json!({
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "code": callback.code,
+        }))?
+        .send()?;
+    let token = install::access_token_of(response.status, &response.body)?;
+    for (name, value) in [("access-token", token.as_str()), (install::INSTALL_QUERY, "")] {
+        if let Err(refused) = config::set_secret(name, value) {
+            return Err(ConnectorError::Fatal(format!("the host did not keep secret {name}: {refused:?}")));
+        }
+    }
+    log::info(&format!("app installed on {}", callback.shop));
+    Ok(token)
+}
+
 fn authority(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
@@ -320,7 +362,12 @@ impl StoreCatalog for Shopify {
 
 impl StoreWebhooks for Shopify {
     fn verify_webhook(headers: Vec<(String, String)>, body: Vec<u8>) -> Result<WebhookDelivery> {
-        let secret = config::require_secret("webhook-secret")?;
+        // Shopify signs webhooks with the app's client secret: a store connected through the
+        // app install has that one.
+        let secret = match config::secret("webhook-secret").filter(|s| !s.is_empty()) {
+            Some(secret) => secret,
+            None => config::require_secret("client-secret")?,
+        };
         webhook::verify_signature(&secret, &headers, &body)?;
         let topic = webhook::topic(&headers)?;
         let event_id = webhook::event_id(&headers);

@@ -25,6 +25,13 @@ const TOKEN_INVALID: i64 = 36009004;
 /// The secrets a refresh replaces.
 const ACCESS_TOKEN: &str = "access-token";
 const REFRESH_TOKEN: &str = "refresh-token";
+/// The single-use authorization code of a connection made through authorization, cleared
+/// once exchanged.
+const AUTH_CODE: &str = "auth-code";
+/// The connection's shop, found on the first call when no setting names it.
+const SHOP_CIPHER: &str = "shop-cipher";
+/// Get Authorized Shops (seller-scoped).
+const SHOPS: &str = "/authorization/202309/shops";
 /// Per-request timeout asked of the host (it caps it at the connection's limit).
 const TIMEOUT_MS: u32 = 20_000;
 
@@ -69,22 +76,87 @@ struct Envelope {
 
 impl Client {
     /// Reads `base-url`, `app-key`, `shop-cipher` and the secrets `app-secret`, `access-token`.
+    /// A connection made through authorization has an `auth-code` secret instead of tokens and
+    /// no cipher: the code is exchanged first and the shop found (see `from_authorization`).
     pub fn from_config() -> Result<Self> {
         let base_url =
             config::get("base-url").filter(|u| !u.is_empty()).unwrap_or_else(|| DEFAULT_BASE_URL.into());
-        Ok(Client {
+        let auth_base = config::get("auth-base-url")
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| DEFAULT_AUTH_BASE_URL.into())
+            .trim_end_matches('/')
+            .to_owned();
+        let app_key = config::require("app-key")?;
+        let app_secret = config::require_secret("app-secret")?;
+        let access_token = match config::secret(AUTH_CODE).filter(|c| !c.is_empty()) {
+            Some(code) => exchange_code(&auth_base, &app_key, &app_secret, &code)?,
+            None => config::require_secret(ACCESS_TOKEN)?,
+        };
+        let mut client = Client {
             base_url: base_url.trim_end_matches('/').to_owned(),
-            app_key: config::require("app-key")?,
-            app_secret: config::require_secret("app-secret")?,
-            access_token: RefCell::new(config::require_secret("access-token")?),
-            refresh: config::secret("refresh-token").filter(|t| !t.is_empty()).map(|token| {
-                let auth_base = config::get("auth-base-url")
-                    .filter(|u| !u.is_empty())
-                    .unwrap_or_else(|| DEFAULT_AUTH_BASE_URL.into());
-                (token, auth_base.trim_end_matches('/').to_owned())
-            }),
-            shop_cipher: config::require("shop-cipher")?,
-        })
+            app_key,
+            app_secret,
+            access_token: RefCell::new(access_token),
+            refresh: config::secret(REFRESH_TOKEN).filter(|t| !t.is_empty()).map(|token| (token, auth_base)),
+            shop_cipher: String::new(),
+        };
+        client.shop_cipher = match config::get(SHOP_CIPHER)
+            .filter(|c| !c.is_empty())
+            .or_else(|| config::secret(SHOP_CIPHER).filter(|c| !c.is_empty()))
+        {
+            Some(cipher) => cipher,
+            None => client.find_shop_cipher()?,
+        };
+        Ok(client)
+    }
+
+    /// The cipher of the connection's shop among those the seller authorized: the one of the
+    /// `shop-id` setting, else the only one; kept by the host so later calls skip this.
+    fn find_shop_cipher(&self) -> Result<String> {
+        let data = self.call(Method::Get, SHOPS, Scope::Seller, &[], None)?;
+        let shops = data["shops"].as_array().cloned().unwrap_or_default();
+        let wanted = config::get("shop-id").filter(|id| !id.is_empty());
+        let id_of = |shop: &Value| match &shop["id"] {
+            Value::String(id) => id.clone(),
+            other => other.to_string(),
+        };
+        let listed = || {
+            shops
+                .iter()
+                .map(|s| format!("{} (id {})", s["name"].as_str().unwrap_or("?"), id_of(s)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let shop = match &wanted {
+            Some(id) => shops.iter().find(|s| id_of(s) == *id).ok_or_else(|| {
+                ConnectorError::invalid(
+                    "shop-id",
+                    format!("the seller did not authorize shop {id}; the authorized shops are: {}", listed()),
+                )
+            })?,
+            None if shops.len() == 1 => &shops[0],
+            None if shops.is_empty() => {
+                return Err(ConnectorError::Unauthorized(
+                    "the seller authorized no shop for this app; authorize again and choose a shop".into(),
+                ));
+            }
+            None => {
+                return Err(ConnectorError::invalid(
+                    "shop-id",
+                    format!(
+                        "the seller authorized {} shops: {}; connect again giving the shop id of the one to connect",
+                        shops.len(),
+                        listed()
+                    ),
+                ));
+            }
+        };
+        let cipher = shop["cipher"]
+            .as_str()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| ConnectorError::Fatal("TikTok listed a shop without a cipher".into()))?;
+        keep(SHOP_CIPHER, cipher);
+        Ok(cipher.to_owned())
     }
 
     /// Sends one call and returns the envelope's `data` (null when absent). On 105002 (expired)
@@ -209,6 +281,39 @@ impl Refusal {
     }
 }
 
+/// GET /api/v2/token/get on the auth host: exchanges the seller's authorization code for
+/// tokens, hands them to the host to keep and clears the used code.
+fn exchange_code(auth_base: &str, app_key: &str, app_secret: &str, code: &str) -> Result<String> {
+    let response = Request::new(Method::Get, token_get_url(auth_base, app_key, app_secret, code))
+        .timeout_ms(TIMEOUT_MS)
+        .send()?;
+    let tokens = tokens_of(response.status, &response.body).map_err(|e| match e {
+        ConnectorError::Unauthorized(m) => ConnectorError::Unauthorized(format!(
+            "TikTok did not accept the authorization code ({m}); authorize the app again"
+        )),
+        other => other,
+    })?;
+    keep(ACCESS_TOKEN, &tokens.access_token);
+    if let Some(refresh) = &tokens.refresh_token {
+        keep(REFRESH_TOKEN, refresh);
+    }
+    keep(AUTH_CODE, "");
+    log::info("tiktok authorization code exchanged for tokens");
+    Ok(tokens.access_token)
+}
+
+/// The auth host's code exchange (unsigned: credentials in the query, reference §2.2).
+pub fn token_get_url(auth_base: &str, app_key: &str, app_secret: &str, code: &str) -> String {
+    let query = [
+        ("app_key", app_key),
+        ("app_secret", app_secret),
+        ("auth_code", code),
+        ("grant_type", "authorized_code"),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    format!("{auth_base}/api/v2/token/get?{}", encode_query(&query))
+}
+
 /// The auth host's refresh call (unsigned: credentials in the query, reference §2.2).
 pub fn refresh_url(auth_base: &str, app_key: &str, app_secret: &str, refresh_token: &str) -> String {
     let query = [
@@ -259,7 +364,7 @@ pub fn tokens_of(status: u16, body: &[u8]) -> Result<Tokens> {
                 .map(str::to_owned),
         }),
         _ => Err(ConnectorError::Unauthorized(format!(
-            "TikTok token refresh refused ({}): {}; the seller must authorize again",
+            "TikTok token request refused ({}): {}; the seller must authorize again",
             envelope.code, envelope.message
         ))),
     }
@@ -301,6 +406,16 @@ mod tests {
             url,
             "https://auth.tiktok-shops.com/api/v2/token/refresh?app_key=key&app_secret=s%2Fcret\
              &refresh_token=TTP_rt&grant_type=refresh_token"
+        );
+    }
+
+    #[test]
+    fn the_code_exchange_carries_the_code_and_grant_type() {
+        let url = token_get_url("https://auth.tiktok-shops.com", "key", "secret", "c/1");
+        assert_eq!(
+            url,
+            "https://auth.tiktok-shops.com/api/v2/token/get?app_key=key&app_secret=secret\
+             &auth_code=c%2F1&grant_type=authorized_code"
         );
     }
 

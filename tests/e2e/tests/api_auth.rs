@@ -35,6 +35,10 @@ fn body_for(method: &str, path: &str, product: ProductId) -> Option<Value> {
         ("PUT", "/api/orgs/{org}/store") | ("POST", "/api/orgs/{org}/channels") => {
             json!({ "name": "x", "plugin": "tiktok-shop", "settings": {}, "secrets": {} })
         }
+        ("POST", "/api/orgs/{org}/authorizations") => {
+            json!({ "plugin": "tiktok-shop", "role": "channel", "name": "x" })
+        }
+        ("POST", "/api/orgs/{org}/authorizations/callback") => json!({ "query": "code=c&state=s" }),
         ("PUT", "/api/channels/{channel}/options") => {
             json!({ "sync_content": true, "auto_select": false, "stock_buffer": 3, "stock_share": 2 })
         }

@@ -53,6 +53,12 @@ fn routes() -> Vec<(&'static str, &'static str, Option<Value>)> {
             "/api/orgs/{org}/channels",
             Some(json!({ "name": "x", "plugin": "tiktok-shop", "settings": {}, "secrets": {} })),
         ),
+        (
+            "POST",
+            "/api/orgs/{org}/authorizations",
+            Some(json!({ "plugin": "tiktok-shop", "role": "channel", "name": "x", "settings": {} })),
+        ),
+        ("POST", "/api/orgs/{org}/authorizations/callback", Some(json!({ "query": "code=c&state=s" }))),
         ("GET", "/api/channels/{channel}/rules/{kind}/versions", None),
         ("GET", "/api/orgs/{org}/dry-run", None),
         ("DELETE", "/api/orgs/{org}/dry-run", None),

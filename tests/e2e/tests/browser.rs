@@ -1,6 +1,7 @@
 //! The admin pages in a real browser (Debian's headless Chromium driven through
 //! chromedriver): a new merchant creates the account from the first-run link, logs in,
-//! connects the Shopify sandbox and two TikTok sandbox shops, sets a rate, lists products,
+//! connects the Shopify sandbox, one TikTok sandbox shop through TikTok's authorization page
+//! (clicking Authorize there) and another with its credentials, sets a rate, lists products,
 //! sees an order come in and a shipment fail on an unmapped carrier, fixes it and retries,
 //! and edits a price rule after seeing its dry-run diff. Screenshots of every step are kept
 //! in `$CARGO_TARGET_TMPDIR/browser/`. Without Chromium the test says it was skipped (and
@@ -214,11 +215,18 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
         .await
         .expect("reads accounts")
         .expect("no account yet: a first-run link");
-    let api = crossdock::api::router(crossdock::api::ApiState::new(app.clone(), fast_settings()));
-    let server = crossdock_sandbox::server::ServerHandle::start(crossdock::web::with_pages(api), 0)
+    // The admin's port is picked before the router is made: the operator's apps name it as
+    // the redirect URL the TikTok sandbox sends the seller back to.
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("bound").port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut state = crossdock::api::ApiState::new(app.clone(), fast_settings());
+    state.apps =
+        std::sync::Arc::new(crossdock::demo::sandbox_apps(&sandboxes.tiktok, &sandboxes.shopify, &base));
+    let api = crossdock::api::router(state);
+    let server = crossdock_sandbox::server::ServerHandle::start(crossdock::web::with_pages(api), port)
         .await
         .expect("the admin listens");
-    let base = server.base_url();
     let workers = spawn_workers(app.clone(), org);
     let c = browser(&driver).await;
     let mut shots = Shots::new();
@@ -283,8 +291,25 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
     click(&c, "form[action='/stores/store'] button[type=submit]").await;
     let stores = page_text(&c).await;
     assert!(stores.contains("Store connected"), "the store connects: {stores}");
+    // The US shop through TikTok's own authorization: the seller approves on TikTok's page
+    // and comes back connected (the seller has two shops, so the merchant names this one).
+    let us_shop = sandboxes.tiktok.shops()[0].clone();
+    fill(&c, "form.authorize input[name=name]", &us_shop.name).await;
+    fill(&c, "form.authorize input[name='input-shop-id']", &us_shop.id).await;
+    shots.take(&c, "connect-with-tiktok").await;
+    click(&c, "form.authorize button[type=submit]").await;
+    let consent = page_text(&c).await;
+    assert!(consent.contains("Authorize this app on TikTok Shop"), "TikTok's page: {consent}");
+    shots.take(&c, "tiktok-authorization-page").await;
+    click(&c, "#approve").await;
+    let connected = page_text(&c).await;
+    assert!(
+        connected.contains(&format!("Shop {} connected through the platform's authorization", us_shop.name)),
+        "back on Connected stores: {connected}"
+    );
+    // The UK shop with its credentials typed in, as for a platform without authorization.
     let tiktok = TikTokConfig::default();
-    for shop in sandboxes.tiktok.shops() {
+    for shop in sandboxes.tiktok.shops().into_iter().skip(1) {
         fill(&c, "form[action='/stores/channels'] input[name=name]", &shop.name).await;
         choose(&c, "form[action='/stores/channels'] select[name=plugin]", "tiktok-shop").await;
         fill(

@@ -4,6 +4,7 @@
 //! plugin authors develop against them. Each sandbox follows ../shared/reference/ and says in
 //! its code where it had to pick a behaviour the reference marks unconfirmed.
 
+mod authorize_page;
 pub mod catalog;
 pub mod chaos;
 pub mod control;

@@ -29,6 +29,7 @@ mod endpoint;
 mod fulfillment;
 mod idempotency;
 mod inventory;
+mod oauth;
 mod orders;
 mod refunds;
 mod rest;
@@ -40,6 +41,7 @@ mod timestamp;
 mod user_error;
 mod webhooks;
 
+pub use oauth::{CLIENT_ID, CLIENT_SECRET, callback_hmac};
 pub use webhooks::sign as sign_webhook;
 
 pub use crate::chaos::Chaos;
@@ -125,6 +127,8 @@ struct AppState {
     /// Chaos failures so far; they rotate through 500, 502 and 503.
     failures: AtomicU64,
     bulk: Arc<BulkOperations>,
+    /// Install codes not yet exchanged for the access token.
+    oauth_codes: oauth::Codes,
 }
 
 impl AppState {
@@ -187,6 +191,7 @@ impl ShopifySandbox {
             chaos: Arc::default(),
             failures: AtomicU64::new(0),
             bulk,
+            oauth_codes: oauth::Codes::default(),
         });
         let control = ShopifyControl { state };
         let server = ServerHandle::start(router(control.clone()), port).await?;
@@ -472,6 +477,7 @@ fn router(control: ShopifyControl) -> Router {
     // Control routes sit outside the chaos layer: they are never throttled or failed. Bulk
     // result files have their own (they come from a storage bucket, not the Admin API).
     api.merge(bulk::download::routes(Arc::clone(&state)))
+        .merge(oauth::routes(Arc::clone(&state)))
         .merge(control::routes(control))
         .merge(crate::chaos::routes(Arc::clone(&state.chaos)))
 }

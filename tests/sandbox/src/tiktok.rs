@@ -9,6 +9,7 @@
 //! It follows ../shared/reference/tiktok-shop-api.md §1–9 and §11.
 
 mod auth;
+mod authorize;
 mod control;
 mod envelope;
 mod fulfillment;
@@ -35,6 +36,7 @@ mod usage;
 mod webhooks;
 
 pub use auth::sign;
+pub use authorize::SERVICE_ID;
 pub use orders::{OrderStatus, ShippingType};
 pub use platform_shipping::PlatformShipment;
 pub use seller_center::SellerEdit;
@@ -254,6 +256,12 @@ impl TikTokSandbox {
         let reviewer = reviewer::Reviewer::start(Arc::downgrade(&app), Arc::clone(&app.review_wake));
         let server = ServerHandle::start(routes::router(app.clone()), port).await?;
         Ok(TikTokSandbox { server, app, _reviewer: reviewer })
+    }
+
+    /// Registers the app's redirect URL, where the authorization page sends the seller's
+    /// browser back (Partner Center's setting for the real app).
+    pub fn register_redirect_url(&self, url: &str) {
+        self.app.lock_state().grants.redirect_url = Some(url.to_string());
     }
 
     /// `http://127.0.0.1:PORT`, the Open API host (no trailing slash).

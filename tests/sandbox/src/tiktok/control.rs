@@ -293,6 +293,7 @@ pub(crate) fn routes(app: Arc<App>) -> Router {
         .route("/_sandbox/access-token/expire", post(expire))
         .route("/_sandbox/stats", get(stats))
         .route("/_sandbox/authorization", get(authorization))
+        .route("/_sandbox/app/redirect-url", put(redirect_url))
         .with_state(app)
 }
 
@@ -534,6 +535,18 @@ async fn webhooks(State(app): State<Arc<App>>, body: Bytes) -> Answer {
         let base = body.base_ms.map_or(base, Duration::from_millis);
         app.webhooks.set_retry(retries, base);
     }
+    Ok(Json(json!({ "url": body.url })))
+}
+
+/// `{"url": "…"}`: the app's registered redirect URL, where the authorization page sends
+/// the seller back.
+async fn redirect_url(State(app): State<Arc<App>>, body: Bytes) -> Answer {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        url: String,
+    }
+    let body: Body = json_body(&body, "bad body")?;
+    app.lock_state().grants.redirect_url = Some(body.url.clone());
     Ok(Json(json!({ "url": body.url })))
 }
 

@@ -34,6 +34,8 @@ pub(crate) struct Grants {
     pub refresh_expires_at: i64,
     /// Access tokens issued by `/api/v2/token/refresh` so far.
     pub refreshes: u64,
+    /// The app's registered redirect URL (see `authorize`).
+    pub redirect_url: Option<String>,
 }
 
 impl Grants {
@@ -43,6 +45,7 @@ impl Grants {
             refresh_token: format!("TTP_{}", random_text(40)),
             refresh_expires_at: now + REFRESH_LIFETIME_SECS,
             refreshes: 0,
+            redirect_url: None,
         }
     }
 

@@ -113,7 +113,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
     let chaos = chaos::routes(Arc::clone(&app.chaos));
     let control = control::routes(Arc::clone(&app))
         .merge(seller_center::routes(Arc::clone(&app)))
-        .merge(usage::routes(Arc::clone(&app)));
+        .merge(usage::routes(Arc::clone(&app)))
+        .merge(super::authorize::routes(Arc::clone(&app)));
     Router::new().fallback(handle).with_state(app).merge(chaos).merge(control)
 }
 
