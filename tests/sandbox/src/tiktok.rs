@@ -363,7 +363,13 @@ impl TikTokSandbox {
     /// The buyer asks for a `REFUND` or `RETURN_AND_REFUND` of some order line items (one per
     /// unit; every line when empty). Returns the return id. Panics when the order does not
     /// allow it or a line is unknown or already in another return.
-    pub fn request_return_of(&self, cipher: &str, order_id: &str, return_type: &str, line_ids: &[&str]) -> String {
+    pub fn request_return_of(
+        &self,
+        cipher: &str,
+        order_id: &str,
+        return_type: &str,
+        line_ids: &[&str],
+    ) -> String {
         let line_ids: Vec<String> = line_ids.iter().map(|l| (*l).to_owned()).collect();
         self.app
             .request_return(cipher, order_id, return_type, &line_ids)

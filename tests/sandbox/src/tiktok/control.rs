@@ -201,7 +201,8 @@ impl App {
                 "unknown return type {return_type:?} (REFUND or RETURN_AND_REFUND)"
             )));
         }
-        let requested = returns::buyer_return(&mut self.lock_state(), cipher, order_id, return_type, line_ids);
+        let requested =
+            returns::buyer_return(&mut self.lock_state(), cipher, order_id, return_type, line_ids);
         self.flush_events();
         requested.map_err(ControlError::Conflict)
     }
@@ -437,7 +438,8 @@ async fn request_return(
     body: Bytes,
 ) -> Answer {
     let body: ReturnBody = json_body(&body, "bad body")?;
-    let return_id = app.request_return(&cipher, &id, &body.return_type, &body.line_item_ids).map_err(refused)?;
+    let return_id =
+        app.request_return(&cipher, &id, &body.return_type, &body.line_item_ids).map_err(refused)?;
     Ok(Json(json!({ "return_id": return_id })))
 }
 
@@ -453,7 +455,8 @@ async fn return_shipped(
     Path((cipher, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Answer {
-    let body: ShippedBody = if body.is_empty() { ShippedBody::default() } else { json_body(&body, "bad body")? };
+    let body: ShippedBody =
+        if body.is_empty() { ShippedBody::default() } else { json_body(&body, "bad body")? };
     let tracking = (
         body.tracking_number.unwrap_or_else(|| format!("RT{id}")),
         body.provider.unwrap_or_else(|| returns::DEFAULT_RETURN_PROVIDER.to_owned()),

@@ -79,7 +79,10 @@ async fn a_return_of_one_unit_goes_from_request_to_paid_with_each_decision_asked
     assert_eq!(actions(&request), ["SELLER_RESPOND_RECEIVE_PACKAGE"]);
     let received = decide(&client, &shop, &return_id, "APPROVE_RECEIVED_PACKAGE", "k3").await;
     assert_eq!(received["code"], 0, "{received}");
-    assert_eq!(sandbox.return_status(&shop.cipher, &return_id).as_deref(), Some("RETURN_OR_REFUND_REQUEST_SUCCESS"));
+    assert_eq!(
+        sandbox.return_status(&shop.cipher, &return_id).as_deref(),
+        Some("RETURN_OR_REFUND_REQUEST_SUCCESS")
+    );
     sandbox.refund_paid(&shop.cipher, &return_id);
     let request = found(&client, &shop, &return_id).await;
     assert_eq!(request["return_status"], "RETURN_OR_REFUND_REQUEST_COMPLETE");
@@ -119,6 +122,11 @@ async fn a_refused_package_ends_the_return_and_its_units_cannot_be_asked_for_twi
         .collect();
     assert_eq!(
         statuses,
-        ["RETURN_OR_REFUND_REQUEST_PENDING", "AWAITING_BUYER_SHIP", "BUYER_SHIPPED_ITEM", "REJECT_RECEIVE_PACKAGE"]
+        [
+            "RETURN_OR_REFUND_REQUEST_PENDING",
+            "AWAITING_BUYER_SHIP",
+            "BUYER_SHIPPED_ITEM",
+            "REJECT_RECEIVE_PACKAGE"
+        ]
     );
 }
