@@ -226,14 +226,14 @@ mod tests {
 
     #[test]
     fn an_order_read_declares_and_sends_every_size() {
-        let body = order("gid://shopify/Order/6100000000001");
+        let body = order("gid://shopify/Order/6100000000001", Sizes::WHOLE);
         let query = body["query"].as_str().expect("a document");
         assert!(query.contains("$refundLines: Int!") && query.contains("fragment OrderFields"));
         assert!(!query.contains("SIZES"));
         assert_eq!(
             body["variables"],
-            json!({"id": "gid://shopify/Order/6100000000001", "lines": 50, "fulfillments": 10,
-                "fulfillmentLines": 20, "refunds": 10, "refundLines": 15})
+            json!({"id": "gid://shopify/Order/6100000000001", "lines": 25, "fulfillments": 5,
+                "fulfillmentLines": 10, "refunds": 5, "refundLines": 10})
         );
     }
 
