@@ -181,7 +181,7 @@ async fn merchant_decides(database_url: &str) {
     let request = after_sale(&base, order.row).await;
     assert_eq!((request["state"].as_str(), request["stage"].as_str()), (Some("rejected"), Some("rejected")));
     assert!(store_refunds(&world, &order.order_id).is_empty(), "a refused parcel is no refund");
-    // Another organization's caller sees no such order.
+    // An order the caller does not have is 404.
     let (status, _) = api_call(
         Method::POST,
         &format!("{base}/api/orders/999999/after-sales/{id}/decide"),
