@@ -1,19 +1,27 @@
-//! Cancellations, refunds and returns made on a channel: each completed refund or return (and
-//! each completed partial cancellation) becomes one store refund, restocked as the channel's
-//! settings say; requests still open are followed until they end. A whole-order cancellation
-//! cancels the store order instead (`dispatch::orders`).
+//! After-sale, both ways: cancellations (`cancellations`), and the buyer's refund and return
+//! requests on a channel, each followed from request to end. What Crossdock does at each step
+//! is the channel's refund settings: decide what the channel waits for the seller to decide
+//! (`decisions`: approve a return, accept the goods back) or leave it to the merchant, and
+//! record the money once the channel paid it as exactly one store refund (`refunds`),
+//! restocking the units only when goods came back. Rejected or withdrawn requests cost nothing.
+//! The dispatcher (`dispatch::orders`) calls these for every due order.
 
-use crate::db::orders::{ClaimedOrder, Failure, OrderSettle};
+pub mod cancellations;
+mod decisions;
+mod refunds;
+
+use crate::db::orders::{ClaimedOrder, OrderSettle};
 use crate::engine::{ChannelRuntime, SyncEngine};
-use crate::model::Money;
 use crate::model::order::{AfterSale, AfterSaleKind, AfterSaleStage, OrderStage, StoreOrder};
 use crate::orders::OrderSettings;
-use crate::orders::create::{db_failure, source_identifier};
+use crate::orders::create::db_failure;
 use crate::orders::failure::{Side, settle_for};
-use rust_decimal::Decimal;
 
-/// Reads the order's after-sale requests on the channel and records each completed one in the
-/// store once.
+pub use cancellations::sync_cancellations;
+
+/// Reads the order's after-sale requests on the channel: makes the decisions the settings
+/// take over, and records each request paid in the store once.
+#[tracing::instrument(skip_all, fields(order = %claim.row.order.id, channel = %channel.row.name))]
 pub async fn sync_after_sales(
     engine: &SyncEngine,
     channel: &ChannelRuntime,
@@ -35,111 +43,84 @@ pub async fn sync_after_sales(
         if refunded {
             continue;
         }
-        let restock = match request.kind {
-            AfterSaleKind::ReturnAndRefund => settings.refund.restock_returns,
-            AfterSaleKind::RefundOnly => settings.refund.restock_refund_only,
-            AfterSaleKind::Cancellation => settings.cancellation.restock,
-        };
-        let wanted = request.stage == AfterSaleStage::Completed
-            && settings.refund.channel_to_store
-            // A whole-order cancellation cancels the store order rather than refunding it.
-            && !(request.kind == AfterSaleKind::Cancellation
-                && (row.order.stage == OrderStage::Cancelled || request.line_ids.is_empty()));
-        if !wanted {
-            let state = match request.stage {
-                AfterSaleStage::Requested | AfterSaleStage::InProgress => "open",
-                _ => "ignored",
-            };
-            db.record_after_sale(row.id, request, None, state, None).await.map_err(db_failure)?;
+        if refund_wanted(settings, row.order.stage, request) {
+            refunds::record_store_refund(engine, channel, settings, claim, store_order, request).await?;
             continue;
         }
-        let lines = store_lines(store_order, &row.order.lines, &request.line_ids);
-        let amount = refund_amount(engine, channel, request, store_order)?;
-        let key = format!("{}:refund:{}", source_identifier(channel, &row.order.id), request.id);
-        let note =
-            format!("{} {} on {}: {}", request.kind.as_str(), request.id, channel.row.name, request.reason);
-        match engine
-            .store_connector
-            .refund_order(&store_order.id, &key, &lines, &amount, restock, &note)
-            .await
-        {
-            Ok(refund_id) => {
-                db.record_after_sale(row.id, request, Some(&refund_id), "done", None)
-                    .await
-                    .map_err(db_failure)?;
-                tracing::info!(order = %row.order.id, request = %request.id, refund = %refund_id, %amount, restock, "store refund recorded");
-            }
-            Err(e) => {
-                let settle =
-                    settle_for(&e, Side::Store, row.attempts, &format!("recording refund {}", request.id));
-                if let OrderSettle::Failed(f) = &settle {
-                    db.record_after_sale(row.id, request, None, "failed", Some(f))
-                        .await
-                        .map_err(db_failure)?;
-                }
-                return Err(settle);
-            }
-        }
+        let decided = decisions::decide_by_settings(channel, settings, claim, request).await?;
+        db.record_after_sale(row.id, &decided, None, state_of(&decided), None).await.map_err(db_failure)?;
     }
     Ok(())
 }
 
-/// (store line id, units) for the channel unit or line ids a request covers.
-fn store_lines(
-    store_order: &StoreOrder,
-    lines: &[crate::model::order::OrderLine],
-    ids: &[String],
-) -> Vec<(String, u32)> {
-    let units: Vec<&str> = ids.iter().flat_map(|id| id.split(',')).collect();
-    let mut out = Vec::new();
-    for line in lines {
-        let count = line.id.split(',').filter(|u| units.contains(u)).count();
-        if count == 0 {
-            continue;
-        }
-        if let Some(store_line) = store_order.line_for_source(&line.id) {
-            out.push((store_line.id.clone(), u32::try_from(count).unwrap_or(u32::MAX)));
-        }
-    }
-    out
+/// Whether the request's money is paid and becomes a store refund now.
+fn refund_wanted(settings: &OrderSettings, order_stage: OrderStage, request: &AfterSale) -> bool {
+    request.stage == AfterSaleStage::Completed
+        && settings.refund.channel_to_store
+        // A whole-order cancellation cancels the store order rather than refunding it.
+        && !(request.kind == AfterSaleKind::Cancellation
+            && (order_stage == OrderStage::Cancelled || request.line_ids.is_empty()))
 }
 
-/// The amount to refund in the store's currency.
-fn refund_amount(
-    engine: &SyncEngine,
-    channel: &ChannelRuntime,
-    request: &AfterSale,
-    store_order: &StoreOrder,
-) -> Result<Money, OrderSettle> {
-    let Some(amount) = &request.refund_amount else {
-        return Err(OrderSettle::Failed(Failure::new(
-            "refund_amount_unknown",
-            format!(
-                "{} {} on order {} does not say how much was refunded",
-                request.kind.as_str(),
-                request.id,
-                request.order_id
-            ),
-            format!("record the refund in the store by hand (store order {})", store_order.name),
-        )));
-    };
-    let Some(store_currency) = engine.store.currency.clone() else {
-        return Ok(amount.clone());
-    };
-    if amount.currency == store_currency {
-        return Ok(amount.clone());
-    }
-    match channel.row.exchange_rate {
-        Some(rate) if rate > Decimal::ZERO => {
-            Ok(Money::new((amount.amount / rate).round_dp(2), store_currency))
+/// What a request that is not refunded (yet) is for Crossdock.
+fn state_of(request: &AfterSale) -> &'static str {
+    match request.stage {
+        AfterSaleStage::Requested | AfterSaleStage::InProgress if request.awaiting_seller.is_some() => {
+            "awaiting_seller"
         }
-        _ => Err(OrderSettle::Failed(Failure::new(
-            "currency_mismatch",
-            format!(
-                "refund {} is in {}, the store in {store_currency}, and no exchange rate is set",
-                request.id, amount.currency
-            ),
-            "set the channel's exchange rate, then retry the order",
-        ))),
+        AfterSaleStage::Requested | AfterSaleStage::InProgress => "open",
+        AfterSaleStage::Rejected => "rejected",
+        AfterSaleStage::Closed => "closed",
+        AfterSaleStage::Completed => "ignored",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::order::SellerDecision;
+
+    fn request(kind: AfterSaleKind, stage: AfterSaleStage, lines: &[&str]) -> AfterSale {
+        AfterSale {
+            id: "return:1".into(),
+            order_id: "57".into(),
+            kind,
+            stage,
+            status: "X".into(),
+            line_ids: lines.iter().map(|l| (*l).to_owned()).collect(),
+            refund_amount: None,
+            reason: String::new(),
+            updated_at: 0,
+            awaiting_seller: None,
+            return_tracking: None,
+        }
+    }
+
+    #[test]
+    fn only_paid_requests_become_refunds_and_whole_cancellations_never_do() {
+        let settings = OrderSettings::default();
+        let paid = request(AfterSaleKind::ReturnAndRefund, AfterSaleStage::Completed, &["1"]);
+        assert!(refund_wanted(&settings, OrderStage::Delivered, &paid));
+        for stage in [AfterSaleStage::InProgress, AfterSaleStage::Rejected, AfterSaleStage::Closed] {
+            let open = request(AfterSaleKind::ReturnAndRefund, stage, &["1"]);
+            assert!(!refund_wanted(&settings, OrderStage::Delivered, &open), "{stage:?}");
+        }
+        let whole = request(AfterSaleKind::Cancellation, AfterSaleStage::Completed, &[]);
+        assert!(!refund_wanted(&settings, OrderStage::AwaitingShipment, &whole));
+        let partial = request(AfterSaleKind::Cancellation, AfterSaleStage::Completed, &["1"]);
+        assert!(refund_wanted(&settings, OrderStage::AwaitingShipment, &partial));
+        assert!(!refund_wanted(&settings, OrderStage::Cancelled, &partial));
+        let mut off = settings.clone();
+        off.refund.channel_to_store = false;
+        assert!(!refund_wanted(&off, OrderStage::Delivered, &paid));
+    }
+
+    #[test]
+    fn a_request_waiting_for_the_seller_says_so() {
+        let mut waiting = request(AfterSaleKind::ReturnAndRefund, AfterSaleStage::InProgress, &["1"]);
+        assert_eq!(state_of(&waiting), "open");
+        waiting.awaiting_seller = Some(SellerDecision::ReceivedGoods);
+        assert_eq!(state_of(&waiting), "awaiting_seller");
+        assert_eq!(state_of(&request(AfterSaleKind::RefundOnly, AfterSaleStage::Rejected, &[])), "rejected");
     }
 }

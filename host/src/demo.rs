@@ -142,7 +142,7 @@ impl SandboxWorld {
         let runtime = engine.channel(channel).ok_or_else(|| anyhow::anyhow!("no channel {channel}"))?;
         let mut approved = 0;
         for request in runtime.connector.order_after_sales(order_id).await? {
-            if request.stage == crate::model::order::AfterSaleStage::Requested {
+            if request.awaiting_seller.is_some() {
                 runtime.connector.decide_after_sale(&request.id, true).await?;
                 approved += 1;
             }
@@ -335,8 +335,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
 
 /// The money path on the sandboxes: a buyer orders on the first shop, the order comes into
 /// the store, the merchant ships it there and the tracking goes back to the shop with the
-/// mapped carrier, then the buyer asks for a refund, the merchant approves it, and it becomes
-/// a store refund. Prints each step.
+/// mapped carrier, then the buyer asks for a refund of one unit, the merchant approves it, and
+/// it becomes a store refund; then the buyer returns the other unit, Crossdock approves the
+/// return and accepts the goods back as the channel's settings say, and once TikTok pays it
+/// becomes a store refund that puts the unit back in stock. Prints each step.
 pub async fn order_scene(
     world: &SandboxWorld,
     settings: &SyncSettings,
@@ -353,8 +355,8 @@ pub async fn order_scene(
     };
     let sku = product.skus[0].seller_sku.clone();
     println!("\nOrders on {}:", channel.shop.name);
-    let order_id = world.tiktok.place_order(cipher, &[(&sku, 1)]);
-    println!("  a buyer ordered 1 × {sku} ({}): TikTok order {order_id}", product.title);
+    let order_id = world.tiktok.place_order(cipher, &[(&sku, 2)]);
+    println!("  a buyer ordered 2 × {sku} ({}): TikTok order {order_id}", product.title);
     world.sync_orders(settings, queue).await?;
     let db = &world.app.db;
     let Some(row_id) = db.order_id(channel.id, &order_id).await? else {
@@ -383,8 +385,9 @@ pub async fn order_scene(
     }
     world.tiktok.advance_order(cipher, &order_id, OrderStatus::InTransit);
     world.tiktok.advance_order(cipher, &order_id, OrderStatus::Delivered);
-    let return_id = world.tiktok.request_return(cipher, &order_id, "REFUND");
-    println!("  delivered; the buyer asked for a refund (TikTok return {return_id})");
+    let units = world.tiktok.order_line_ids(cipher, &order_id);
+    let return_id = world.tiktok.request_return_of(cipher, &order_id, "REFUND", &[&units[0]]);
+    println!("  delivered; the buyer asked for a refund of one unit (TikTok return {return_id})");
     if world.approve_requests(settings, channel.id, &order_id).await? > 0 {
         println!("  the merchant approved it");
     }
@@ -392,16 +395,9 @@ pub async fn order_scene(
     println!("  TikTok paid the refund");
     db.touch_order(row_id, false).await?;
     world.sync_orders(settings, queue).await?;
-    let refunds: Vec<String> = db
-        .after_sales(row_id)
-        .await?
-        .into_iter()
-        .filter_map(|a| a.store_refund_id.map(|r| format!("{} → Shopify refund {r}", a.after_sale_id)))
-        .collect();
-    if refunds.is_empty() {
-        println!("  refund not in the store yet");
-    } else {
-        println!("  → {}", refunds.join(", "));
+    print_store_refund(world, row_id, &return_id, "no restock: the buyer keeps the goods").await?;
+    if let Some(other) = units.get(1) {
+        return_scene(world, settings, queue, (channel.id, cipher, &order_id, row_id), &sku, other).await?;
     }
     let counts = db.order_counts(channel.id).await?;
     let line: Vec<String> = counts
@@ -413,6 +409,61 @@ pub async fn order_scene(
         )
         .collect();
     println!("  orders on {}: {}", channel.shop.name, line.join(", "));
+    Ok(())
+}
+
+/// The buyer returns one unit (line item `unit`) of the order; the channel's refund settings
+/// let Crossdock approve the return and accept the goods back, the buyer ships it, TikTok
+/// pays, and the store refund puts the unit back in stock.
+async fn return_scene(
+    world: &SandboxWorld,
+    settings: &SyncSettings,
+    queue: &QueueSettings,
+    (channel, cipher, order_id, row_id): (ChannelId, &str, &str, i64),
+    sku: &str,
+    unit: &str,
+) -> anyhow::Result<()> {
+    let db = &world.app.db;
+    let mut order_settings = crate::orders::OrderSettings::parse(&db.order_settings_json(channel).await?)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    order_settings.refund.approve_returns = true;
+    order_settings.refund.approve_received_goods = true;
+    db.set_order_settings_json(channel, &order_settings.to_json()).await?;
+    let stock_before = world.shopify.available(sku);
+    let return_id = world.tiktok.request_return_of(cipher, order_id, "RETURN_AND_REFUND", &[unit]);
+    println!("  the buyer asked to return the other unit (TikTok return {return_id})");
+    world.sync_orders(settings, queue).await?;
+    let status = |id: &str| world.tiktok.return_status(cipher, id).unwrap_or_default();
+    println!("  → Crossdock approved the return (setting approve-returns): {}", status(&return_id));
+    world.tiktok.return_shipped_with(cipher, &return_id, ("1ZDEMORETURN1".into(), "UPS".into()));
+    println!("  the buyer shipped it back with UPS 1ZDEMORETURN1");
+    world.sync_orders(settings, queue).await?;
+    println!("  → Crossdock accepted the goods (setting approve-received-goods): {}", status(&return_id));
+    world.tiktok.refund_paid(cipher, &return_id);
+    println!("  TikTok paid the refund: {}", status(&return_id));
+    world.sync_orders(settings, queue).await?;
+    let stock = match (stock_before, world.shopify.available(sku)) {
+        (Some(before), Some(after)) => format!("restocked: {sku} {before} → {after}"),
+        _ => format!("{sku} is not tracked"),
+    };
+    print_store_refund(world, row_id, &return_id, &stock).await
+}
+
+/// Prints the store refund a request became, or that it is not there yet.
+async fn print_store_refund(
+    world: &SandboxWorld,
+    row_id: i64,
+    request: &str,
+    how: &str,
+) -> anyhow::Result<()> {
+    let rows = world.app.db.after_sales(row_id).await?;
+    let done = rows.iter().find(|a| a.after_sale_id.ends_with(request)).and_then(|a| {
+        a.store_refund_id.as_ref().map(|r| format!("{} → Shopify refund {r} ({how})", a.after_sale_id))
+    });
+    match done {
+        Some(line) => println!("  → {line}"),
+        None => println!("  refund of {request} not in the store yet"),
+    }
     Ok(())
 }
 

@@ -131,8 +131,9 @@ struct Decision {
     approve: bool,
 }
 
-/// The merchant approves or rejects a buyer's cancellation, refund or return request on the
-/// channel; the order is then synced again (a completed refund becomes a store refund).
+/// The merchant approves or rejects what the channel waits for the seller to decide on a
+/// buyer's cancellation, refund or return (the request, or the goods that came back); 409 when
+/// it waits for none. The order is then synced again (a paid refund becomes a store refund).
 async fn decide(
     caller: Caller,
     State(state): State<ApiState>,
@@ -149,8 +150,15 @@ async fn decide(
         .order_after_sales(&row.channel_order_id)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    if !requests.iter().any(|r| r.id == request) {
+    let Some(found) = requests.iter().find(|r| r.id == request) else {
         return Err(ApiError::NotFound(format!("request {request} of order {order}")));
+    };
+    // Offered only when the channel waits for the seller: anything else would be refused there.
+    if found.awaiting_seller.is_none() {
+        return Err(ApiError::Conflict(format!(
+            "request {request} of order {} is {} and waits for no decision of the seller",
+            row.channel_order_id, found.status
+        )));
     }
     runtime.connector.decide_after_sale(&request, decision.approve).await.map_err(|e| match e.kind {
         ErrorKind::Invalid { .. } | ErrorKind::NotFound(_) => ApiError::Conflict(e.to_string()),

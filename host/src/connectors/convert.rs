@@ -456,6 +456,11 @@ pub(crate) mod orders {
             refund_amount,
             reason: a.reason,
             updated_at: a.updated_at,
+            awaiting_seller: a.awaiting_seller.map(|d| match d {
+                wc::SellerDecision::Request => SellerDecision::Request,
+                wc::SellerDecision::ReceivedGoods => SellerDecision::ReceivedGoods,
+            }),
+            return_tracking: a.return_tracking.map(tracking_from_wit),
         })
     }
 

@@ -190,6 +190,12 @@ pub struct AfterSaleRow {
     pub after_sale_id: String,
     pub kind: String,
     pub stage: String,
+    /// The platform's status, verbatim, as last read.
+    pub status: String,
+    /// The decision the channel waits for from the seller (`request`, `received-goods`), if any.
+    pub awaiting_seller: Option<crate::model::order::SellerDecision>,
+    /// The buyer's parcel back, for a return once shipped.
+    pub return_tracking: Option<crate::model::order::Tracking>,
     pub store_refund_id: Option<String>,
     pub state: String,
     pub failure: Option<Failure>,
@@ -680,7 +686,7 @@ impl Db {
     /// The after-sale requests of an order.
     pub async fn after_sales(&self, order: i64) -> Result<Vec<AfterSaleRow>, DbError> {
         let rows = sqlx::query(
-            "SELECT after_sale_id, kind, stage, store_refund_id, state, failure_kind, failure, fix \
+            "SELECT after_sale_id, kind, stage, snapshot, store_refund_id, state, failure_kind, failure, fix \
              FROM order_after_sales WHERE order_id = $1 ORDER BY id",
         )
         .bind(order)
@@ -690,10 +696,15 @@ impl Db {
         rows.iter()
             .map(|r| {
                 let ctx = || "reading an after-sale request".to_string();
+                let snapshot: String = r.try_get("snapshot").context(ctx)?;
+                let request: Option<crate::model::order::AfterSale> = serde_json::from_str(&snapshot).ok();
                 Ok(AfterSaleRow {
                     after_sale_id: r.try_get("after_sale_id").context(ctx)?,
                     kind: r.try_get("kind").context(ctx)?,
                     stage: r.try_get("stage").context(ctx)?,
+                    status: request.as_ref().map(|a| a.status.clone()).unwrap_or_default(),
+                    awaiting_seller: request.as_ref().and_then(|a| a.awaiting_seller),
+                    return_tracking: request.and_then(|a| a.return_tracking),
                     store_refund_id: r.try_get("store_refund_id").context(ctx)?,
                     state: r.try_get("state").context(ctx)?,
                     failure: failure_from(r, "after-sale")?,

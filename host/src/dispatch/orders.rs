@@ -5,7 +5,7 @@ use crate::db::DbError;
 use crate::db::orders::{ClaimedOrder, Failure, OrderSettle, OrderState};
 use crate::engine::{ChannelRuntime, SyncEngine};
 use crate::model::ChannelId;
-use crate::model::order::{OrderStage, StoreOrder};
+use crate::model::order::OrderStage;
 use crate::orders::create::{db_failure, ensure_store_order};
 use crate::orders::failure::{Side, settle_for};
 use crate::orders::settings::OrderSettings;
@@ -155,60 +155,8 @@ async fn step(
             Err(e) => return Err(settle_for(&e, Side::Store, row.attempts, "reading the store order")),
         },
     };
-    cancellations(engine, channel, settings, claim, &store_order).await?;
+    after_sale::sync_cancellations(engine, channel, settings, claim, &store_order).await?;
     fulfillment::sync_shipments(engine, channel, settings, claim, &store_order).await?;
     after_sale::sync_after_sales(engine, channel, settings, claim, &store_order).await?;
     Ok(OrderState::Synced)
-}
-
-/// A cancellation on either side reaches the other, as the settings say.
-async fn cancellations(
-    engine: &SyncEngine,
-    channel: &ChannelRuntime,
-    settings: &OrderSettings,
-    claim: &ClaimedOrder,
-    store_order: &StoreOrder,
-) -> Result<(), OrderSettle> {
-    let db = &engine.app.db;
-    let row = &claim.row;
-    let channel_cancelled = row.order.stage == OrderStage::Cancelled;
-    if channel_cancelled && !store_order.cancelled && settings.cancellation.channel_to_store {
-        let reason = format!("cancelled on {} (order {})", channel.row.name, row.order.id);
-        engine
-            .store_connector
-            .cancel_order(&store_order.id, &reason, settings.cancellation.restock, false)
-            .await
-            .map_err(|e| settle_for(&e, Side::Store, row.attempts, "cancelling the store order"))?;
-        db.mark_store_cancelled(row.id).await.map_err(db_failure)?;
-        tracing::info!(order = %row.order.id, store_order = %store_order.name, "store order cancelled");
-    }
-    let cancelled_in_store = store_order.cancelled && !row.store_cancelled;
-    if cancelled_in_store
-        && !channel_cancelled
-        && !row.channel_cancel_sent
-        && settings.cancellation.store_to_channel
-    {
-        let reason = format!("cancelled in the store ({})", store_order.name);
-        match channel.connector.cancel_order(&row.order.id, &reason).await {
-            Ok(()) => {
-                db.mark_channel_cancel_sent(row.id).await.map_err(db_failure)?;
-                tracing::info!(order = %row.order.id, "channel order cancelled");
-            }
-            Err(e) if matches!(e.kind, crate::connectors::ErrorKind::Invalid { .. }) => {
-                return Err(OrderSettle::Failed(Failure::new(
-                    "cancel_not_allowed",
-                    format!(
-                        "store order {} was cancelled, but {} refused to cancel order {}: {e}",
-                        store_order.name, channel.row.name, row.order.id
-                    ),
-                    "the platform does not let the seller cancel the order in its current stage: cancel it in the \
-                     platform's seller center or ask the buyer to, then retry the order",
-                )));
-            }
-            Err(e) => {
-                return Err(settle_for(&e, Side::Channel, row.attempts, "cancelling the channel order"));
-            }
-        }
-    }
-    Ok(())
 }

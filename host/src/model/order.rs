@@ -171,6 +171,25 @@ impl AfterSaleStage {
     }
 }
 
+/// A decision the channel waits for from the seller on an after-sale request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SellerDecision {
+    /// Accept or refuse the request itself.
+    Request,
+    /// Accept or refuse the goods the buyer sent back.
+    ReceivedGoods,
+}
+
+impl SellerDecision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SellerDecision::Request => "request",
+            SellerDecision::ReceivedGoods => "received-goods",
+        }
+    }
+}
+
 /// A cancellation, refund or return on a channel order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AfterSale {
@@ -183,6 +202,13 @@ pub struct AfterSale {
     pub refund_amount: Option<Money>,
     pub reason: String,
     pub updated_at: i64,
+    /// What the channel waits for the seller to decide now (snapshots from before it was kept
+    /// read as none).
+    #[serde(default)]
+    pub awaiting_seller: Option<SellerDecision>,
+    /// The buyer's parcel back, for a return once shipped.
+    #[serde(default)]
+    pub return_tracking: Option<Tracking>,
 }
 
 /// One line of an order to create in the store.

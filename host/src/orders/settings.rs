@@ -70,11 +70,23 @@ pub struct RefundGroup {
     /// Put units back in stock for a refund without a return (the buyer keeps the goods, so
     /// normally not).
     pub restock_refund_only: bool,
+    /// Approve a buyer's return request on the channel by itself; otherwise the merchant
+    /// decides it (the order page, or the decide API).
+    pub approve_returns: bool,
+    /// Accept the goods a buyer sent back by themselves (the refund is then paid); otherwise
+    /// the merchant inspects and decides.
+    pub approve_received_goods: bool,
 }
 
 impl Default for RefundGroup {
     fn default() -> Self {
-        RefundGroup { channel_to_store: true, restock_returns: true, restock_refund_only: false }
+        RefundGroup {
+            channel_to_store: true,
+            restock_returns: true,
+            restock_refund_only: false,
+            approve_returns: false,
+            approve_received_goods: false,
+        }
     }
 }
 

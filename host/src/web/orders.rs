@@ -156,16 +156,27 @@ async fn detail(visitor: Visitor, Path(order): Path<i64>, Query(notice): Query<N
         }
         h2 { "Cancellations, refunds and returns" }
         table {
-            tr { th { "Request" } th { "Kind" } th { "Status" } th { "Store refund" } th {} }
+            tr { th { "Request" } th { "Kind" } th { "Status" } th { "Parcel back" } th { "Store refund" } th {} }
             @for a in o["after_sales"].as_array().into_iter().flatten() {
                 @let request = text(&a["after_sale_id"]);
                 tr {
-                    td { (request) } td { (text(&a["kind"])) } td { (text(&a["stage"])) " · " (text(&a["state"])) } td { (text(&a["store_refund_id"])) }
+                    td { (request) } td { (text(&a["kind"])) }
+                    td { (text(&a["status"])) " · " (text(&a["stage"])) " · " (text(&a["state"])) }
+                    td { (text(&a["return_tracking"]["carrier"])) " " (text(&a["return_tracking"]["tracking_number"])) }
+                    td { (text(&a["store_refund_id"])) }
                     td {
-                        form.inline method="post" action=(format!("/orders/{order}/after-sales/{}", super::layout::encode(&request))) {
-                            (csrf_field(&visitor))
-                            button type="submit" name="approve" value="true" { "Approve" } " "
-                            button type="submit" name="approve" value="false" { "Reject" }
+                        // Only the decision the channel waits for, in its words.
+                        @let labels = match a["awaiting_seller"].as_str() {
+                            Some("request") => Some(("Approve", "Reject")),
+                            Some("received-goods") => Some(("Accept the goods back", "Refuse the goods")),
+                            _ => None,
+                        };
+                        @if let Some((yes, no)) = labels {
+                            form.inline method="post" action=(format!("/orders/{order}/after-sales/{}", super::layout::encode(&request))) {
+                                (csrf_field(&visitor))
+                                button type="submit" name="approve" value="true" { (yes) } " "
+                                button type="submit" name="approve" value="false" { (no) }
+                            }
                         }
                     }
                 }

@@ -181,18 +181,22 @@ pub fn fulfill_order(api: &impl Graphql, id: &str, shipment: &NewFulfillment) ->
 
 /// An order read whole: the large read, then the lines it could not hold.
 fn whole(api: &impl Graphql, id: &str) -> Result<Option<StoreOrder>> {
-    let data: OrderData = decode(api.post(&query::order(id))?)?;
-    match data.order {
-        Some(node) => complete(api, node).map(Some),
-        None => Ok(None),
+    let data: OrderData = decode(api.post(&query::order(id, Sizes::WHOLE))?)?;
+    let Some(node) = data.order else { return Ok(None) };
+    let missing = node.missing(Sizes::WHOLE);
+    if !(missing.fulfillments_full || missing.refunds_full || missing.refund_lines_cut) {
+        return complete(api, node, Sizes::WHOLE).map(Some);
     }
+    // Many fulfillments or refunds: those lists do not page, so read the order again, large.
+    let data: OrderData = decode(api.post(&query::order(id, Sizes::LARGE))?)?;
+    data.order.map(|node| complete(api, node, Sizes::LARGE)).transpose()
 }
 
-/// Reads what a whole read of `node` left out, then maps it.
-fn complete(api: &impl Graphql, mut node: OrderNode) -> Result<StoreOrder> {
-    let missing = node.missing(Sizes::WHOLE);
+/// Reads what a read of `node` at `sizes` left out, then maps it.
+fn complete(api: &impl Graphql, mut node: OrderNode, sizes: Sizes) -> Result<StoreOrder> {
+    let missing = node.missing(sizes);
     if missing.fulfillments_full || missing.refunds_full || missing.refund_lines_cut {
-        let Sizes { fulfillments, refunds, refund_lines, .. } = Sizes::WHOLE;
+        let Sizes { fulfillments, refunds, refund_lines, .. } = sizes;
         return Err(ConnectorError::Fatal(format!(
             "order {} has {fulfillments} or more fulfillments, {refunds} or more refunds, or a refund of more than {refund_lines} lines: more than the connector reads; handle it in Shopify",
             node.id

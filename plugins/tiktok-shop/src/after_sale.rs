@@ -5,7 +5,7 @@
 
 use crate::listing::id_of;
 use crossdock_plugin_sdk::Result;
-use crossdock_plugin_sdk::commerce::{AfterSale, AfterSaleKind, AfterSaleStage};
+use crossdock_plugin_sdk::commerce::{AfterSale, AfterSaleKind, AfterSaleStage, SellerDecision, Tracking};
 use crossdock_plugin_sdk::types::{ConnectorError, Money};
 use serde_json::Value;
 
@@ -113,6 +113,37 @@ fn line_ids(items: &Value) -> Vec<String> {
     ids
 }
 
+/// What TikTok waits for the seller to decide (`seller_next_action_response[].action`); when
+/// the answer leaves the list out, what the status says.
+fn awaiting_seller(request: &Value, status: &str) -> Option<SellerDecision> {
+    let Some(actions) = request["seller_next_action_response"].as_array() else {
+        return match status {
+            "BUYER_SHIPPED_ITEM" => Some(SellerDecision::ReceivedGoods),
+            _ if status.ends_with("_PENDING") => Some(SellerDecision::Request),
+            _ => None,
+        };
+    };
+    let actions: Vec<&str> = actions.iter().filter_map(|a| text(&a["action"])).collect();
+    if actions.contains(&"SELLER_RESPOND_RECEIVE_PACKAGE") {
+        Some(SellerDecision::ReceivedGoods)
+    } else if actions.iter().any(|a| a.starts_with("SELLER_RESPOND_")) {
+        Some(SellerDecision::Request)
+    } else {
+        None
+    }
+}
+
+/// The buyer's parcel back: `return_tracking_number` with its provider.
+fn return_tracking(request: &Value) -> Option<Tracking> {
+    let number = text(&request["return_tracking_number"])?;
+    Some(Tracking {
+        carrier: text(&request["return_provider_name"]).unwrap_or_default().to_owned(),
+        carrier_id: id_of(&request["return_provider_id"]),
+        tracking_number: number.to_owned(),
+        url: None,
+    })
+}
+
 fn millis(request: &Value) -> i64 {
     let seconds = request["update_time"].as_i64().or_else(|| request["create_time"].as_i64());
     seconds.unwrap_or_default().saturating_mul(1000)
@@ -135,7 +166,6 @@ pub fn from_cancellation(cancellation: &Value) -> Result<AfterSale> {
         order_id,
         kind: AfterSaleKind::Cancellation,
         stage: cancellation_stage(&status),
-        status,
         line_ids: line_ids(&cancellation["cancel_line_items"]),
         refund_amount: refund(&cancellation["refund_amount"]),
         reason: text(&cancellation["cancel_reason_text"])
@@ -143,6 +173,9 @@ pub fn from_cancellation(cancellation: &Value) -> Result<AfterSale> {
             .unwrap_or_default()
             .to_owned(),
         updated_at: millis(cancellation),
+        awaiting_seller: awaiting_seller(cancellation, &status),
+        return_tracking: None,
+        status,
     })
 }
 
@@ -156,7 +189,6 @@ pub fn from_return(request: &Value) -> Result<AfterSale> {
         order_id,
         kind: return_kind(text(&request["return_type"]).unwrap_or_default()),
         stage: return_stage(&status),
-        status,
         line_ids: line_ids(&request["return_line_items"]),
         refund_amount: refund(&request["refund_amount"]),
         reason: text(&request["return_reason_text"])
@@ -164,6 +196,9 @@ pub fn from_return(request: &Value) -> Result<AfterSale> {
             .unwrap_or_default()
             .to_owned(),
         updated_at: millis(request),
+        awaiting_seller: awaiting_seller(request, &status),
+        return_tracking: return_tracking(request),
+        status,
     })
 }
 
@@ -189,11 +224,18 @@ pub fn cancellation_decision(status: &str, approve: bool) -> Decision {
     }
 }
 
-/// Deciding a return of `return_type` in `status` (§8.1 decisions): only a pending request is
-/// decided, with the decision its type takes. A returned package waiting for inspection is
-/// left to the seller, who has the goods in hand.
+/// Deciding a return of `return_type` in `status` (§8.1 decisions): a pending request is
+/// decided with the decision its type takes, a parcel that came back (BUYER_SHIPPED_ITEM) is
+/// accepted or refused.
 pub fn return_decision(return_type: &str, status: &str, approve: bool) -> Decision {
     let replacement = return_type == "REPLACEMENT" || status.starts_with("REPLACEMENT_");
+    match status {
+        "BUYER_SHIPPED_ITEM" if approve => return Decision::Call("APPROVE_RECEIVED_PACKAGE"),
+        "BUYER_SHIPPED_ITEM" => return Decision::Call("REJECT_RECEIVED_PACKAGE"),
+        // Refusing the goods after accepting them, or the other way round, is too late.
+        "REJECT_RECEIVE_PACKAGE" if approve => return Decision::NotWaiting,
+        _ => {}
+    }
     match (return_stage(status), approve) {
         (AfterSaleStage::Requested, true) if replacement => Decision::Call("APPROVE_REPLACEMENT"),
         (AfterSaleStage::Requested, true) if return_type == "REFUND" => Decision::Call("APPROVE_REFUND"),
@@ -313,6 +355,28 @@ mod tests {
     }
 
     #[test]
+    fn a_return_says_which_decision_tiktok_waits_for_and_its_parcel_back() {
+        let waiting = |actions: Value, status: &str| {
+            let found = json!({ "return_id": "41", "order_id": "57", "return_type": "RETURN_AND_REFUND",
+                "return_status": status, "seller_next_action_response": actions,
+                "return_tracking_number": "1Z9", "return_provider_name": "UPS" });
+            from_return(&found).expect("maps")
+        };
+        let pending =
+            waiting(json!([{ "action": "SELLER_RESPOND_RETURN" }]), "RETURN_OR_REFUND_REQUEST_PENDING");
+        assert_eq!(pending.awaiting_seller, Some(SellerDecision::Request));
+        let back = waiting(json!([{ "action": "SELLER_RESPOND_RECEIVE_PACKAGE" }]), "BUYER_SHIPPED_ITEM");
+        assert_eq!(back.awaiting_seller, Some(SellerDecision::ReceivedGoods));
+        let tracking = back.return_tracking.expect("tracking");
+        assert_eq!((tracking.carrier.as_str(), tracking.tracking_number.as_str()), ("UPS", "1Z9"));
+        assert_eq!(waiting(json!([]), "AWAITING_BUYER_SHIP").awaiting_seller, None);
+        let unlisted = from_return(&json!({ "return_id": "41", "order_id": "57",
+            "return_status": "BUYER_SHIPPED_ITEM" }))
+        .expect("maps");
+        assert_eq!(unlisted.awaiting_seller, Some(SellerDecision::ReceivedGoods), "read from the status");
+    }
+
+    #[test]
     fn decisions_fit_the_request_and_repeat_harmlessly() {
         let pending = "CANCELLATION_REQUEST_PENDING";
         assert_eq!(cancellation_decision(pending, true), Decision::Call("APPROVE"));
@@ -335,7 +399,18 @@ mod tests {
             return_decision("RETURN_AND_REFUND", "REFUND_OR_RETURN_REQUEST_REJECT", false),
             Decision::AlreadyDone
         );
-        assert_eq!(return_decision("RETURN_AND_REFUND", "BUYER_SHIPPED_ITEM", false), Decision::NotWaiting);
+        let back = "BUYER_SHIPPED_ITEM";
+        assert_eq!(
+            return_decision("RETURN_AND_REFUND", back, true),
+            Decision::Call("APPROVE_RECEIVED_PACKAGE")
+        );
+        assert_eq!(
+            return_decision("RETURN_AND_REFUND", back, false),
+            Decision::Call("REJECT_RECEIVED_PACKAGE")
+        );
+        let refused = "REJECT_RECEIVE_PACKAGE";
+        assert_eq!(return_decision("RETURN_AND_REFUND", refused, false), Decision::AlreadyDone);
+        assert_eq!(return_decision("RETURN_AND_REFUND", refused, true), Decision::NotWaiting);
         assert_eq!(return_decision("REFUND", "RETURN_OR_REFUND_REQUEST_CANCEL", true), Decision::NotWaiting);
     }
 }

@@ -392,9 +392,9 @@ impl ChannelOrders for crate::TikTokShop {
             Decision::Call(call) => call,
         };
         let (path, body) = decision_call(&request, call, approve);
-        // One key per request and decision: TikTok answers a repeat as the first call.
-        let key =
-            format!("crossdock-{}-{}", if approve { "approve" } else { "reject" }, id.replace(':', "-"));
+        // One key per request and decision (a return takes two approvals: the request, then the
+        // goods): TikTok answers a repeat as the first call.
+        let key = format!("crossdock-{}-{}", call.to_lowercase(), id.replace(':', "-"));
         match client.call(
             Method::Post,
             &path,

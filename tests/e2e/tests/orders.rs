@@ -96,7 +96,7 @@ async fn order_lifecycle(database_url: &str) {
     let detail = api_ok(Method::GET, &format!("{base}/api/orders/{}", row["id"]), None).await;
     let request =
         detail["after_sales"].as_array().and_then(|a| a.first()).cloned().expect("the request is followed");
-    assert_eq!(request["state"], "open", "{detail}");
+    assert_eq!(request["state"], "awaiting_seller", "the refund waits for the merchant: {detail}");
     api_ok(
         Method::POST,
         &format!(

@@ -1,7 +1,8 @@
 //! Orders with WooCommerce as the store: a TikTok sandbox order comes into the WooCommerce
 //! sandbox once through the real connectors, the merchant's Shipment Tracking entry goes back
-//! to the shop, a refund on the shop becomes a WooCommerce refund, and a cancellation on the
-//! shop cancels the WooCommerce order.
+//! to the shop, a refund on the shop becomes a WooCommerce refund, a cancellation on the shop
+//! cancels the WooCommerce order, and a return with goods back becomes a WooCommerce refund
+//! that restocks the unit.
 
 use crossdock::connections;
 use crossdock::connectors::ConnectionSettings;
@@ -141,5 +142,29 @@ async fn woocommerce_as_the_store_takes_orders_once_ships_refunds_and_cancels() 
     let woo_cancelled = woo_orders_for(&woo, &cancelled);
     assert_eq!(woo_cancelled.len(), 1);
     assert_eq!(woo_cancelled[0]["status"], "cancelled", "{:#}", woo_cancelled[0]);
+
+    // A return of one unit of two, approved and received by the settings: once TikTok pays,
+    // one WooCommerce refund of that unit, back in stock.
+    let settings = json!({ "refund": { "approve-returns": true, "approve-received-goods": true } });
+    app.db.set_order_settings_json(channel, &settings.to_string()).await.expect("settings saved");
+    let returned = tiktok.place_order(&shop.cipher, &[(&sku, 2)]);
+    sync_all(&app, org, true).await;
+    for status in [OrderStatus::AwaitingCollection, OrderStatus::InTransit, OrderStatus::Delivered] {
+        tiktok.advance_order(&shop.cipher, &returned, status);
+    }
+    let stock_before = woo.stock(&sku).expect("tracked");
+    let unit = tiktok.order_line_ids(&shop.cipher, &returned).remove(0);
+    let return_id = tiktok.request_return_of(&shop.cipher, &returned, "RETURN_AND_REFUND", &[&unit]);
+    sync_all(&app, org, true).await;
+    assert_eq!(tiktok.return_status(&shop.cipher, &return_id).as_deref(), Some("AWAITING_BUYER_SHIP"));
+    tiktok.return_shipped_by_buyer(&shop.cipher, &return_id);
+    sync_all(&app, org, true).await;
+    tiktok.refund_paid(&shop.cipher, &return_id);
+    sync_all(&app, org, true).await;
+    sync_all(&app, org, true).await;
+    let refunded = woo_orders_for(&woo, &returned);
+    let refunds = refunded[0]["refunds"].as_array().cloned().unwrap_or_default();
+    assert_eq!(refunds.len(), 1, "one WooCommerce refund: {:#}", refunded[0]);
+    assert_eq!(woo.stock(&sku), Some(stock_before + 1), "the returned unit is back in stock");
     app.db.close().await;
 }

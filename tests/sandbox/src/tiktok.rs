@@ -452,16 +452,50 @@ impl TikTokSandbox {
     /// The buyer asks for a `REFUND` (from AWAITING_COLLECTION on) or a `RETURN_AND_REFUND`
     /// (once DELIVERED). Returns the return id. Panics when the order does not allow it.
     pub fn request_return(&self, cipher: &str, order_id: &str, return_type: &str) -> String {
+        self.request_return_of(cipher, order_id, return_type, &[])
+    }
+
+    /// The buyer asks for a `REFUND` or `RETURN_AND_REFUND` of some order line items (one per
+    /// unit; every line when empty). Returns the return id. Panics when the order does not
+    /// allow it or a line is unknown or already in another return.
+    pub fn request_return_of(
+        &self,
+        cipher: &str,
+        order_id: &str,
+        return_type: &str,
+        line_ids: &[&str],
+    ) -> String {
+        let line_ids: Vec<String> = line_ids.iter().map(|l| (*l).to_owned()).collect();
         self.app
-            .request_return(cipher, order_id, return_type)
+            .request_return(cipher, order_id, return_type, &line_ids)
             .unwrap_or_else(|e| panic!("request_return: {e}"))
     }
 
-    /// The buyer ships an approved return back: AWAITING_BUYER_SHIP -> BUYER_SHIPPED_ITEM.
+    /// The buyer ships an approved return back: AWAITING_BUYER_SHIP -> BUYER_SHIPPED_ITEM, with
+    /// tracking number `RT<return id>` by USPS.
     pub fn return_shipped_by_buyer(&self, cipher: &str, return_id: &str) {
+        let tracking = (format!("RT{return_id}"), "USPS".to_owned());
+        self.return_shipped_with(cipher, return_id, tracking);
+    }
+
+    /// The buyer ships an approved return back with this (tracking number, provider).
+    pub fn return_shipped_with(&self, cipher: &str, return_id: &str, tracking: (String, String)) {
         self.app
-            .return_shipped_by_buyer(cipher, return_id)
+            .return_shipped_by_buyer(cipher, return_id, tracking)
             .unwrap_or_else(|e| panic!("return_shipped_by_buyer: {e}"));
+    }
+
+    /// The order line item ids of an order (one per unit), in order.
+    pub fn order_line_ids(&self, cipher: &str, order_id: &str) -> Vec<String> {
+        let state = self.state();
+        let order = state.orders.orders.get(order_id).filter(|o| o.cipher == cipher);
+        order.map(|o| o.lines.iter().map(|l| l.id.clone()).collect()).unwrap_or_default()
+    }
+
+    /// A return's `return_status`, when the shop has it.
+    pub fn return_status(&self, cipher: &str, return_id: &str) -> Option<String> {
+        let state = self.state();
+        state.orders.returns.get(return_id).filter(|r| r.cipher == cipher).map(|r| r.status.to_owned())
     }
 
     /// The platform pays an approved refund or return: RETURN_OR_REFUND_REQUEST_SUCCESS ->

@@ -4,7 +4,9 @@
 //!
 //! One fragment ([`ORDER_FIELDS`]) is what `read::OrderNode` maps; its sizes are variables, so
 //! a list page reads each order small ([`Sizes::PAGE`]) and an order that does not fit is read
-//! again alone, large ([`Sizes::WHOLE`]), with follow-up pages for long line lists.
+//! again alone ([`Sizes::WHOLE`], a third of a standard shop's bucket), with follow-up pages for
+//! long line lists; only an order with more fulfillments or refunds than that is read once
+//! more, large ([`Sizes::LARGE`]).
 
 use crate::query::MAX_QUERY_COST;
 use serde_json::{Value, json};
@@ -20,8 +22,12 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    /// One order read alone.
+    /// One order read alone: room for most orders in one call (longer line lists page on).
     pub const WHOLE: Sizes =
+        Sizes { lines: 25, fulfillments: 5, fulfillment_lines: 10, refunds: 5, refund_lines: 10 };
+    /// An order with more fulfillments or refunds than [`Sizes::WHOLE`] holds, read again (the
+    /// lists of fulfillments and refunds do not page).
+    pub const LARGE: Sizes =
         Sizes { lines: 50, fulfillments: 10, fulfillment_lines: 20, refunds: 10, refund_lines: 15 };
     /// Each order of a list page; an order with more is read again with [`Sizes::WHOLE`].
     pub const PAGE: Sizes =
@@ -48,7 +54,7 @@ impl Sizes {
     }
 }
 
-const _: () = assert!(Sizes::WHOLE.cost() <= MAX_QUERY_COST);
+const _: () = assert!(Sizes::LARGE.cost() <= MAX_QUERY_COST);
 
 /// Lines read per follow-up query of a long order or fulfillment.
 pub const MORE_LINES: u32 = 100;
@@ -122,12 +128,12 @@ fn merged(mut variables: Value, sizes: Sizes) -> Value {
     variables
 }
 
-/// The request body for one order read whole.
-pub fn order(id: &str) -> Value {
+/// The request body for one order read whole at these sizes.
+pub fn order(id: &str, sizes: Sizes) -> Value {
     json!({
         "query": with_fragment(ORDER),
         "operationName": "Order",
-        "variables": merged(json!({"id": id}), Sizes::WHOLE),
+        "variables": merged(json!({"id": id}), sizes),
     })
 }
 
@@ -207,7 +213,8 @@ mod tests {
         ] {
             assert!(ORDER_FIELDS.contains(wanted), "{wanted}");
         }
-        assert_eq!(Sizes::WHOLE.cost(), 918);
+        assert_eq!(Sizes::WHOLE.cost(), 313, "a third of a standard shop's 1,000-point bucket");
+        assert_eq!(Sizes::LARGE.cost(), 918);
         assert_eq!(Sizes::PAGE.cost(), 181);
         assert_eq!(MAX_ORDERS_PER_PAGE, 5);
     }
@@ -219,14 +226,14 @@ mod tests {
 
     #[test]
     fn an_order_read_declares_and_sends_every_size() {
-        let body = order("gid://shopify/Order/6100000000001");
+        let body = order("gid://shopify/Order/6100000000001", Sizes::WHOLE);
         let query = body["query"].as_str().expect("a document");
         assert!(query.contains("$refundLines: Int!") && query.contains("fragment OrderFields"));
         assert!(!query.contains("SIZES"));
         assert_eq!(
             body["variables"],
-            json!({"id": "gid://shopify/Order/6100000000001", "lines": 50, "fulfillments": 10,
-                "fulfillmentLines": 20, "refunds": 10, "refundLines": 15})
+            json!({"id": "gid://shopify/Order/6100000000001", "lines": 25, "fulfillments": 5,
+                "fulfillmentLines": 10, "refunds": 5, "refundLines": 10})
         );
     }
 

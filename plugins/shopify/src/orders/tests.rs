@@ -195,11 +195,35 @@ fn long_orders_and_fulfillments_are_read_to_the_end() {
 
 #[test]
 fn an_order_past_what_the_connector_reads_is_fatal() {
-    let mut node = order_node();
-    let refund = node["refunds"][0].clone();
-    node["refunds"] = Value::Array(vec![refund; 10]);
-    let script = Script::new(vec![("Order", json!({"order": node}))]);
+    let with_refunds = |n: usize| {
+        let mut node = order_node();
+        node["refunds"] = Value::Array(vec![node["refunds"][0].clone(); n]);
+        json!({"order": node})
+    };
+    let script = Script::new(vec![("Order", with_refunds(5)), ("Order", with_refunds(10))]);
     assert!(matches!(get_order(&script, ORDER_ID), Err(ConnectorError::Fatal(m)) if m.contains(ORDER_ID)));
+    script.done();
+}
+
+#[test]
+fn an_order_with_many_refunds_is_read_again_large_and_a_small_one_once() {
+    let with_refunds = |n: usize| {
+        let mut node = order_node();
+        node["refunds"] = Value::Array(vec![node["refunds"][0].clone(); n]);
+        json!({"order": node})
+    };
+    let script = Script::new(vec![("Order", with_refunds(5)), ("Order", with_refunds(7))]);
+    let order = get_order(&script, ORDER_ID).expect("reads").expect("found");
+    assert_eq!(order.refunds.len(), 7);
+    let sent = script.sent();
+    assert_eq!(
+        (sent[0]["variables"]["refunds"].as_u64(), sent[1]["variables"]["refunds"].as_u64()),
+        (Some(5), Some(10))
+    );
+    script.done();
+    let small = Script::new(vec![("Order", with_refunds(1))]);
+    assert!(get_order(&small, ORDER_ID).expect("reads").is_some());
+    assert_eq!(small.operations(), ["Order"], "one call in the common case");
 }
 
 #[test]

@@ -20,8 +20,9 @@
 //! | `POST …/orders/{id}/advance` | `{status}` | `{order_id, status}` |
 //! | `POST …/orders/{id}/platform-ship` | `{lines?: [{seller_sku, quantity}], shipping_provider?}` | `{package_id, order_line_item_ids, shipping_provider_id, shipping_provider_name, tracking_number}` |
 //! | `POST …/orders/{id}/cancel` | | `{cancel_id}` |
-//! | `POST …/orders/{id}/returns` | `{return_type}` | `{return_id}` |
-//! | `POST …/returns/{id}/shipped` | | `{return_id, return_status}` |
+//! | `POST …/orders/{id}/returns` | `{return_type, line_item_ids?}` | `{return_id}` |
+//! | `POST …/returns/{id}/shipped` | `{tracking_number?, provider?}` | `{return_id, return_status}` |
+//! | `POST …/returns/{id}/refund-paid` | | `{return_id, return_status}` |
 //! | `PUT /_sandbox/webhooks` | `{url, retries?, base_ms?}` | `{url}` |
 //! | `POST /_sandbox/access-token/expire` | | `{expired: true}` |
 //! | `GET /_sandbox/stats` | | `{requests, webhook_deliveries, webhook_attempts}` |
@@ -222,12 +223,14 @@ impl App {
         cancelled.map_err(ControlError::Conflict)
     }
 
-    /// The buyer asks for a REFUND or a RETURN_AND_REFUND; returns the return id.
+    /// The buyer asks for a REFUND or a RETURN_AND_REFUND of some line items (one per unit;
+    /// every line when empty); returns the return id.
     pub(crate) fn request_return(
         &self,
         cipher: &str,
         order_id: &str,
         return_type: &str,
+        line_ids: &[String],
     ) -> Result<String, ControlError> {
         self.known_order(cipher, order_id)?;
         if !matches!(return_type, "REFUND" | "RETURN_AND_REFUND") {
@@ -235,19 +238,25 @@ impl App {
                 "unknown return type {return_type:?} (REFUND or RETURN_AND_REFUND)"
             )));
         }
-        let requested = returns::buyer_return(&mut self.lock_state(), cipher, order_id, return_type);
+        let requested =
+            returns::buyer_return(&mut self.lock_state(), cipher, order_id, return_type, line_ids);
         self.flush_events();
         requested.map_err(ControlError::Conflict)
     }
 
-    /// The buyer ships an approved return back.
-    pub(crate) fn return_shipped_by_buyer(&self, cipher: &str, return_id: &str) -> Result<(), ControlError> {
+    /// The buyer ships an approved return back with the parcel's (tracking number, provider).
+    pub(crate) fn return_shipped_by_buyer(
+        &self,
+        cipher: &str,
+        return_id: &str,
+        tracking: (String, String),
+    ) -> Result<(), ControlError> {
         self.known_shop(cipher)?;
         let known = self.lock_state().orders.returns.get(return_id).is_some_and(|r| r.cipher == cipher);
         if !known {
             return Err(ControlError::NotFound(format!("the shop has no return {return_id:?}")));
         }
-        let shipped = returns::buyer_shipped(&mut self.lock_state(), cipher, return_id);
+        let shipped = returns::buyer_shipped(&mut self.lock_state(), cipher, return_id, tracking);
         self.flush_events();
         shipped.map_err(ControlError::Conflict)
     }
@@ -289,6 +298,7 @@ pub(crate) fn routes(app: Arc<App>) -> Router {
         .route("/_sandbox/shops/{cipher}/orders/{id}/cancel", post(cancel))
         .route("/_sandbox/shops/{cipher}/orders/{id}/returns", post(request_return))
         .route("/_sandbox/shops/{cipher}/returns/{id}/shipped", post(return_shipped))
+        .route("/_sandbox/shops/{cipher}/returns/{id}/refund-paid", post(refund_paid))
         .route("/_sandbox/webhooks", put(webhooks))
         .route("/_sandbox/access-token/expire", post(expire))
         .route("/_sandbox/stats", get(stats))
@@ -501,6 +511,8 @@ async fn cancel(State(app): State<Arc<App>>, Path((cipher, id)): Path<(String, S
 #[serde(deny_unknown_fields)]
 struct ReturnBody {
     return_type: String,
+    #[serde(default)]
+    line_item_ids: Vec<String>,
 }
 
 async fn request_return(
@@ -509,13 +521,36 @@ async fn request_return(
     body: Bytes,
 ) -> Answer {
     let body: ReturnBody = json_body(&body, "bad body")?;
-    let return_id = app.request_return(&cipher, &id, &body.return_type).map_err(refused)?;
+    let return_id =
+        app.request_return(&cipher, &id, &body.return_type, &body.line_item_ids).map_err(refused)?;
     Ok(Json(json!({ "return_id": return_id })))
 }
 
-async fn return_shipped(State(app): State<Arc<App>>, Path((cipher, id)): Path<(String, String)>) -> Answer {
-    app.return_shipped_by_buyer(&cipher, &id).map_err(refused)?;
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShippedBody {
+    tracking_number: Option<String>,
+    provider: Option<String>,
+}
+
+async fn return_shipped(
+    State(app): State<Arc<App>>,
+    Path((cipher, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Answer {
+    let body: ShippedBody =
+        if body.is_empty() { ShippedBody::default() } else { json_body(&body, "bad body")? };
+    let tracking = (
+        body.tracking_number.unwrap_or_else(|| format!("RT{id}")),
+        body.provider.unwrap_or_else(|| returns::DEFAULT_RETURN_PROVIDER.to_owned()),
+    );
+    app.return_shipped_by_buyer(&cipher, &id, tracking).map_err(refused)?;
     Ok(Json(json!({ "return_id": id, "return_status": "BUYER_SHIPPED_ITEM" })))
+}
+
+async fn refund_paid(State(app): State<Arc<App>>, Path((cipher, id)): Path<(String, String)>) -> Answer {
+    app.refund_paid(&cipher, &id).map_err(refused)?;
+    Ok(Json(json!({ "return_id": id, "return_status": "RETURN_OR_REFUND_REQUEST_COMPLETE" })))
 }
 
 #[derive(Debug, Deserialize)]

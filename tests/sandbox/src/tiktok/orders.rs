@@ -11,13 +11,13 @@
 use super::envelope::{ApiError, code, unix_now};
 use super::fulfillment::Package;
 use super::product_body;
-use super::returns::{Cancellation, Return};
+use super::returns::{Cancellation, KeyedDecision, Return};
 use super::state::State;
 use super::webhooks::Event;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// An order's `status` (reference §6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +161,8 @@ pub(crate) struct Book {
     pub packages: BTreeMap<String, Package>,
     pub cancellations: BTreeMap<String, Cancellation>,
     pub returns: BTreeMap<String, Return>,
+    /// (shop cipher, idempotency_key) -> the return decision made with it.
+    pub return_decisions: HashMap<(String, String), KeyedDecision>,
     /// Tracking numbers already used in the shop, (cipher, number).
     pub tracking_numbers: HashSet<(String, String)>,
     /// Events raised under the state lock, sent once it is released.

@@ -46,9 +46,32 @@ pub(crate) struct Return {
     pub return_type: String,
     pub status: &'static str,
     pub reason: String,
+    /// The order line items (one per unit) coming back or refunded.
+    pub line_ids: Vec<String>,
+    /// The buyer's parcel back, once shipped: (tracking number, provider name).
+    pub tracking: Option<(String, String)>,
     pub create_time: i64,
     pub update_time: i64,
 }
+
+/// What a seller's return decision answered, kept per `idempotency_key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyedDecision {
+    pub return_id: String,
+    pub decision: String,
+}
+
+/// Return states no decision can change any more (25001010); in the others the seller waits
+/// for the buyer or the platform (25001001).
+const RETURN_ENDED: [&str; 4] = [
+    "REFUND_OR_RETURN_REQUEST_REJECT",
+    "REJECT_RECEIVE_PACKAGE",
+    "RETURN_OR_REFUND_REQUEST_CANCEL",
+    "RETURN_OR_REFUND_REQUEST_COMPLETE",
+];
+
+/// The carrier of a buyer's parcel back when the buyer names none.
+pub(crate) const DEFAULT_RETURN_PROVIDER: &str = "USPS";
 
 const PENDING: &str = "CANCELLATION_REQUEST_PENDING";
 const COMPLETE: &str = "CANCELLATION_REQUEST_COMPLETE";
@@ -234,15 +257,37 @@ pub(crate) fn seller_cancel(
     Ok(json!({ "cancel_id": id, "cancel_status": COMPLETE }))
 }
 
+/// Whether a return still holds its lines (not rejected for good, withdrawn or closed).
+fn holds_lines(status: &str) -> bool {
+    !matches!(status, "REFUND_OR_RETURN_REQUEST_REJECT" | "RETURN_OR_REFUND_REQUEST_CANCEL")
+}
+
 /// The buyer asks for a refund (from AWAITING_COLLECTION on) or a return (from DELIVERED);
-/// `return_type` is REFUND or RETURN_AND_REFUND.
+/// `return_type` is REFUND or RETURN_AND_REFUND; `line_ids` are the order line items (one per
+/// unit) it covers, every line when empty. A line already in another open or finished return
+/// cannot be asked for again.
 pub(crate) fn buyer_return(
     state: &mut State,
     cipher: &str,
     order_id: &str,
     return_type: &str,
+    line_ids: &[String],
 ) -> Result<String, String> {
     let order = order_of(state, cipher, order_id)?;
+    let lines: Vec<String> = if line_ids.is_empty() {
+        order.lines.iter().map(|l| l.id.clone()).collect()
+    } else {
+        if let Some(unknown) = line_ids.iter().find(|id| !order.lines.iter().any(|l| &l.id == *id)) {
+            return Err(format!("order {order_id} has no line item {unknown:?}"));
+        }
+        line_ids.to_vec()
+    };
+    let taken = state.orders.returns.values().filter(|r| r.order_id == order_id && holds_lines(r.status));
+    for r in taken {
+        if let Some(line) = lines.iter().find(|l| r.line_ids.contains(l)) {
+            return Err(format!("line item {line} of order {order_id} is already in return {}", r.id));
+        }
+    }
     use OrderStatus::*;
     let allowed = match return_type {
         "REFUND" => matches!(order.status, AwaitingCollection | InTransit | Delivered),
@@ -261,6 +306,8 @@ pub(crate) fn buyer_return(
         return_type: return_type.to_owned(),
         status: "RETURN_OR_REFUND_REQUEST_PENDING",
         reason: "Item not as described".into(),
+        line_ids: lines,
+        tracking: None,
         create_time: now,
         update_time: now,
     };
@@ -310,6 +357,26 @@ fn refund_amount(order: &Order) -> Value {
     let total = money(order.sub_total());
     json!({ "currency": order.currency, "refund_total": total, "refund_subtotal": total,
             "refund_shipping_fee": "0.00", "refund_tax": "0.00" })
+}
+
+/// The refund of the lines a return covers: the whole order's when it covers every line.
+fn return_refund_amount(order: &Order, line_ids: &[String]) -> Value {
+    if order.lines.iter().all(|l| line_ids.contains(&l.id)) {
+        return refund_amount(order);
+    }
+    let total = money(order.lines.iter().filter(|l| line_ids.contains(&l.id)).map(|l| l.price).sum());
+    json!({ "currency": order.currency, "refund_total": total, "refund_subtotal": total,
+            "refund_shipping_fee": "0.00", "refund_tax": "0.00" })
+}
+
+/// What TikTok waits for the seller to do about a return in `status`, if anything.
+fn seller_action(return_type: &str, status: &str) -> Option<&'static str> {
+    match status {
+        "RETURN_OR_REFUND_REQUEST_PENDING" if return_type == "REFUND" => Some("SELLER_RESPOND_REFUND"),
+        "RETURN_OR_REFUND_REQUEST_PENDING" => Some("SELLER_RESPOND_RETURN"),
+        "BUYER_SHIPPED_ITEM" => Some("SELLER_RESPOND_RECEIVE_PACKAGE"),
+        _ => None,
+    }
 }
 
 /// A request's sort key: (create_time, update_time, id).
@@ -489,9 +556,7 @@ pub(crate) fn search_returns(
         .into_iter()
         .filter_map(|r| {
             let order = state.orders.orders.get(&r.order_id)?;
-            let action =
-                if r.return_type == "REFUND" { "SELLER_RESPOND_REFUND" } else { "SELLER_RESPOND_RETURN" };
-            let pending = r.status == "RETURN_OR_REFUND_REQUEST_PENDING";
+            let (tracking_number, provider) = r.tracking.clone().unzip();
             Some(json!({
                 "return_id": r.id,
                 "order_id": r.order_id,
@@ -502,11 +567,14 @@ pub(crate) fn search_returns(
                 "return_reason_text": r.reason,
                 "shipment_type": "PLATFORM",
                 "can_buyer_keep_item": false,
-                "seller_next_action_response": if pending {
-                    json!([{ "action": action, "deadline": r.create_time + 48 * 3600 }])
-                } else { json!([]) },
-                "refund_amount": refund_amount(order),
-                "return_line_items": order.lines.iter().map(|l| json!({
+                "return_tracking_number": tracking_number,
+                "return_provider_name": provider,
+                "seller_next_action_response": match seller_action(&r.return_type, r.status) {
+                    Some(action) => json!([{ "action": action, "deadline": r.update_time + 48 * 3600 }]),
+                    None => json!([]),
+                },
+                "refund_amount": return_refund_amount(order, &r.line_ids),
+                "return_line_items": order.lines.iter().filter(|l| r.line_ids.contains(&l.id)).map(|l| json!({
                     "return_line_item_id": l.id, "order_line_item_id": l.id, "sku_id": l.sku_id,
                     "seller_sku": l.seller_sku, "product_name": l.product_name,
                     "refund_amount": { "currency": order.currency, "refund_total": money(l.price) },
@@ -526,16 +594,36 @@ struct DecisionBody {
 }
 
 /// POST /return_refund/{v}/returns/{id}/approve|reject with a `decision` that fits the
-/// request's type and state (§8.1).
+/// request's type and state (§8.1). An `idempotency_key` (query, at most 255 characters) seen
+/// before with the same return and decision answers success again without deciding twice; with
+/// another return or decision it is refused.
 pub(crate) fn decide_return(
     state: &mut State,
     cipher: &str,
     id: &str,
     approve: bool,
+    query: &[(String, String)],
     body: &[u8],
 ) -> Result<Value, ApiError> {
     let body: DecisionBody = product_body::decode(body)?;
     let decision = body.decision.unwrap_or_default();
+    let key = param(query, "idempotency_key").map(str::to_owned);
+    if let Some(key) = &key {
+        if key.len() > 255 {
+            return Err(invalid("idempotency_key", "at most 255 characters"));
+        }
+        let asked = KeyedDecision { return_id: id.to_owned(), decision: decision.clone() };
+        match state.orders.return_decisions.get(&(cipher.to_owned(), key.clone())) {
+            Some(done) if *done == asked => return Ok(Value::Null),
+            Some(done) => {
+                return Err(invalid(
+                    "idempotency_key",
+                    format!("already used for {} of return {}", done.decision, done.return_id),
+                ));
+            }
+            None => {}
+        }
+    }
     let r = state.orders.returns.get(id).filter(|r| r.cipher == cipher).ok_or_else(|| {
         ApiError::new(code::RECORD_NOT_FOUND, format!("The return {id} does not exist in this shop."))
     })?;
@@ -554,7 +642,7 @@ pub(crate) fn decide_return(
         }
         (false, "REJECT_RECEIVED_PACKAGE", "BUYER_SHIPPED_ITEM") => "REJECT_RECEIVE_PACKAGE",
         (_, "", _) => return Err(invalid("decision", "is required")),
-        (_, _, status) if !status.ends_with("PENDING") && status != "BUYER_SHIPPED_ITEM" => {
+        (_, _, status) if RETURN_ENDED.contains(&status) => {
             return Err(ApiError::new(code::AFTER_SALE_CLOSED, format!("The return is {status}.")));
         }
         (_, decision, status) => {
@@ -572,13 +660,22 @@ pub(crate) fn decide_return(
         r.status = next;
         r.update_time = now;
     }
+    if let Some(key) = key {
+        let done = KeyedDecision { return_id: id.to_owned(), decision };
+        state.orders.return_decisions.insert((cipher.to_owned(), key), done);
+    }
     return_event(state, id, now);
     Ok(Value::Null)
 }
 
-/// The buyer ships the returned item (`return_shipped_by_buyer`): AWAITING_BUYER_SHIP ->
-/// BUYER_SHIPPED_ITEM.
-pub(crate) fn buyer_shipped(state: &mut State, cipher: &str, id: &str) -> Result<(), String> {
+/// The buyer ships the returned item (`return_shipped_by_buyer`) with the parcel's (tracking
+/// number, provider): AWAITING_BUYER_SHIP -> BUYER_SHIPPED_ITEM.
+pub(crate) fn buyer_shipped(
+    state: &mut State,
+    cipher: &str,
+    id: &str,
+    tracking: (String, String),
+) -> Result<(), String> {
     let r = state
         .orders
         .returns
@@ -590,6 +687,7 @@ pub(crate) fn buyer_shipped(state: &mut State, cipher: &str, id: &str) -> Result
     }
     let now = unix_now();
     r.status = "BUYER_SHIPPED_ITEM";
+    r.tracking = Some(tracking);
     r.update_time = now;
     return_event(state, id, now);
     Ok(())

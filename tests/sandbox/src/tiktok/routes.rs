@@ -246,7 +246,7 @@ fn serve(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]
         }
         Endpoint::SearchReturns => returns::search_returns(&state, &shop_cipher(), &query, body),
         Endpoint::DecideReturn(id, approve) => {
-            returns::decide_return(&mut state, &shop_cipher(), id, *approve, body)
+            returns::decide_return(&mut state, &shop_cipher(), id, *approve, &query, body)
         }
         Endpoint::ListWebhooks | Endpoint::PutWebhook | Endpoint::DeleteWebhook => {
             let shop_id = state.shop(&shop_cipher()).map(|s| s.id.clone()).unwrap_or_default();

@@ -415,3 +415,4 @@ mod drift;
 mod lifecycle;
 mod orders;
 mod product_webhooks;
+mod returns;

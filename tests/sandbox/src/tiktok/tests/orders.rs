@@ -229,7 +229,7 @@ async fn approving_a_buyer_cancellation_cancels_the_order_and_blocks_shipping_be
 
 /// A receiver that answers 500 to its first `failures` posts, then 200; it keeps each body
 /// with its `Authorization` header.
-async fn receiver(failures: usize) -> (String, Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>) {
+pub(super) async fn receiver(failures: usize) -> (String, Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/hooks", listener.local_addr().expect("addr"));
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
