@@ -10,6 +10,7 @@ mod layout;
 mod orders;
 mod plugins;
 mod products;
+mod progress;
 mod rules;
 mod session;
 mod settings;
