@@ -86,21 +86,31 @@ pub fn document() -> Value {
                     );
                 }
                 responses.insert("422".into(), error("invalid input, named"));
-                if route.status == 202 || route.path.ends_with("/tasks/{task}") {
-                    responses.insert(
-                        "409".into(),
-                        error("a task of this kind already runs (its id in `task`), or the task has ended"),
-                    );
-                }
+                let conflict = if route.status == 202 {
+                    "a task of this kind already runs (its id in `task`): follow it, then try again"
+                } else {
+                    "the record's state does not allow it now (the message says why and what to do)"
+                };
+                responses.insert("409".into(), error(conflict));
+                responses.insert(
+                    "503".into(),
+                    error("the platform or a plugin cannot be reached now: try again later"),
+                );
             }
             Access::Webhook => {
                 responses.insert("401".into(), error("the platform's signature does not verify"));
+                responses.insert("404".into(), error("no such organization or channel"));
+                responses.insert("409".into(), error("the organization has no store connected"));
+                responses.insert("422".into(), error("the delivery cannot be read"));
                 responses.insert("503".into(), error("cannot be acted on now: the sender retries"));
             }
             Access::Public => {
                 if route.method == "POST" {
                     responses.insert("401".into(), error("wrong email or password"));
                     responses.insert("422".into(), error("invalid input, named"));
+                }
+                if !params.is_empty() {
+                    responses.insert("404".into(), error("an unknown, used or expired link"));
                 }
                 if route.path == "/api/session" {
                     responses.insert("429".into(), error("too many failed logins: wait a minute"));

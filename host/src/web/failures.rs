@@ -74,7 +74,10 @@ async fn retry_all(visitor: Visitor, Form(form): Form<HashMap<String, String>>) 
     back(
         "/failures",
         outcome.map(|task| {
-            format!("Retrying every failed job in the background: task {} (its progress is above).", text(&task["id"]))
+            format!(
+                "Retrying every failed job in the background: task {} (its progress is above).",
+                text(&task["id"])
+            )
         }),
     )
 }

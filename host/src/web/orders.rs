@@ -220,7 +220,10 @@ async fn retry_kind(
     back(
         &format!("/orders?channel={channel}"),
         outcome.map(|task| {
-            format!("Retrying the failed orders in the background: task {} (its progress is below).", text(&task["id"]))
+            format!(
+                "Retrying the failed orders in the background: task {} (its progress is below).",
+                text(&task["id"])
+            )
         }),
     )
 }

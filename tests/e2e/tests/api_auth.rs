@@ -143,6 +143,7 @@ async fn every_route_refuses_a_request_without_credentials_or_with_a_revoked_tok
         ("kind", "price".to_string()),
         ("request", "1".to_string()),
         ("token", "1".to_string()),
+        ("task", "1".to_string()),
     ];
     let before = database_state(&world.app.db).await;
     let mut checked = 0;
@@ -252,6 +253,7 @@ async fn another_organizations_ids(database_url: &str) {
         ("kind", "price".to_string()),
         ("request", "R1".to_string()),
         ("token", b_token_id.to_string()),
+        ("task", "1".to_string()),
     ];
     let before = database_state(db).await;
     let mut checked = 0;
