@@ -694,22 +694,23 @@ mod tests {
             .collect()
     }
 
-    /// The parameters of handler `name` (`async fn name(…) ->`), as written.
-    fn handler_params(sources: &[String], name: &str) -> String {
+    /// The parameters of handler `name` (`async fn name(…) ->`), as written: in the module
+    /// that routes to it, else in the one it names (`super::orders::channel_webhook`).
+    fn handler_params(sources: &[String], module: usize, name: &str) -> String {
         let head = format!("async fn {name}(");
-        let source = sources
-            .iter()
-            .find(|s| s.contains(&head))
+        let source = Some(&sources[module])
+            .filter(|s| s.contains(&head))
+            .or_else(|| sources.iter().find(|s| s.contains(&head)))
             .unwrap_or_else(|| panic!("handler {name} is defined in an api module"));
         let start = source.find(&head).expect("found above") + head.len();
         let end = source[start..].find(") ->").expect("a handler returns something");
         source[start..start + end].to_string()
     }
 
-    /// (method, path) → handler name of every `.route(…)` call.
-    fn handlers(sources: &[String]) -> Vec<((String, String), String)> {
+    /// (method, path) → (module, handler name) of every `.route(…)` call.
+    fn handlers(sources: &[String]) -> Vec<((String, String), (usize, String))> {
         let mut found = Vec::new();
-        for source in sources {
+        for (module, source) in sources.iter().enumerate() {
             for call in source.split(".route(\"").skip(1) {
                 let (path, rest) = call.split_once('"').expect("a route path is a string literal");
                 let line: String = rest.chars().take_while(|c| *c != '\n').collect();
@@ -728,7 +729,7 @@ mod tests {
                             .next()
                             .unwrap_or_default()
                             .to_string();
-                        found.push(((method.to_string(), path.to_string()), name));
+                        found.push(((method.to_string(), path.to_string()), (module, name)));
                     }
                 }
             }
@@ -741,12 +742,12 @@ mod tests {
         let sources = sources();
         let handlers = handlers(&sources);
         assert_eq!(handlers.len(), ROUTES.len(), "every route's handler is found: {handlers:?}");
-        for ((method, path), name) in &handlers {
+        for ((method, path), (module, name)) in &handlers {
             let route = ROUTES
                 .iter()
                 .find(|r| r.method == method && r.path == path)
                 .unwrap_or_else(|| panic!("{method} {path} is in ROUTES"));
-            let params = handler_params(&sources, name);
+            let params = handler_params(&sources, *module, name);
             let reads_json = params.contains("Json(") || params.contains("Bytes");
             match route.access {
                 Access::Webhook => {
