@@ -45,6 +45,27 @@ fn is_type(value: &Value, kind: &str) -> bool {
     }
 }
 
+/// Whether `text` matches `pattern`, one of the decimal patterns the document uses (a
+/// decimal answered as a string, or read as one with an exponent); any other pattern fails.
+fn matches_decimal_pattern(pattern: &str, text: &str) -> bool {
+    let exponent = match pattern {
+        r"^-?\d+(\.\d+)?$" => false,
+        r"^-?\d+(\.\d+)?([eE]\d+)?$" => true,
+        other => panic!("the pattern {other} is not one this check knows"),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let text = text.strip_prefix('-').unwrap_or(text);
+    let (number, power) = match text.split_once(['e', 'E']) {
+        Some((number, power)) if exponent => (number, Some(power)),
+        _ => (text, None),
+    };
+    let whole = match number.split_once('.') {
+        Some((int, frac)) => digits(int) && digits(frac),
+        None => digits(number),
+    };
+    whole && power.is_none_or(digits)
+}
+
 /// The JSON Schema 2020-12 keywords the document uses, checked; a keyword this does not know
 /// fails the test rather than being skipped.
 fn violations(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
@@ -157,6 +178,14 @@ fn violations(doc: &Value, schema: &Value, value: &Value, at: &str, out: &mut Ve
             "enum" => {
                 if !rule.as_array().is_some_and(|allowed| allowed.contains(value)) {
                     out.push(format!("{at}: {value} is not one of {rule}"));
+                }
+            }
+            "pattern" => {
+                if let Some(text) = value.as_str() {
+                    let pattern = rule.as_str().unwrap_or_default();
+                    if !matches_decimal_pattern(pattern, text) {
+                        out.push(format!("{at}: {text:?} does not match {pattern}"));
+                    }
                 }
             }
             "const" => {
