@@ -640,7 +640,7 @@ pub const ROUTES: &[Route] = &[
 
 #[cfg(test)]
 mod tests {
-    use super::ROUTES;
+    use super::{Access, ROUTES};
     use std::collections::BTreeSet;
 
     /// (method, path) of every `.route("path", get(…).put(…))` in the modules' source.
