@@ -44,7 +44,7 @@ impl std::fmt::Debug for Apps {
 }
 
 /// A store or a channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Store,
@@ -74,7 +74,7 @@ pub struct Request {
 }
 
 /// Where to send the browser.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Started {
     pub url: String,
     /// Unix milliseconds after which the callback is refused.
@@ -82,7 +82,7 @@ pub struct Started {
 }
 
 /// The connection the callback made.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Completed {
     pub role: Role,
     pub id: i64,

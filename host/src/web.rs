@@ -12,6 +12,7 @@ mod layout;
 mod orders;
 mod plugins;
 mod products;
+mod progress;
 mod rules;
 mod session;
 mod settings;

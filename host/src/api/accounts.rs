@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 
@@ -29,9 +30,9 @@ pub fn router() -> Router<ApiState> {
         .route("/api/setup/{token}", post(setup))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct LoginBody {
+pub(super) struct LoginBody {
     email: String,
     password: String,
     /// The organization to act for (default: the account's oldest membership).
@@ -40,8 +41,8 @@ struct LoginBody {
 }
 
 /// What a login (or setup) answers besides the cookie: the CSRF token the page sends back.
-#[derive(Debug, Serialize)]
-struct SessionView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct SessionView {
     account: AccountId,
     organization: OrgId,
     csrf_token: String,
@@ -86,9 +87,9 @@ async fn log_in(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SwitchBody {
+pub(super) struct SwitchBody {
     organization: i64,
 }
 
@@ -97,7 +98,7 @@ async fn switch_org(
     caller: Caller,
     State(state): State<ApiState>,
     Json(body): Json<SwitchBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Switched>, ApiError> {
     let Via::Session(session) = caller.via else {
         return Err(ApiError::Conflict(
             "an API token acts for the one organization it was made for: create a token there".into(),
@@ -108,7 +109,26 @@ async fn switch_org(
         return Err(ApiError::NotFound(format!("organization {}", body.organization)));
     }
     state.app.db.set_session_org(session, OrgId(body.organization)).await?;
-    Ok(Json(serde_json::json!({ "organization": body.organization })))
+    Ok(Json(Switched { organization: OrgId(body.organization) }))
+}
+
+/// The organization a session acts for now.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct Switched {
+    organization: OrgId,
+}
+
+/// A session ended.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct LoggedOut {
+    logged_out: bool,
+}
+
+/// An API token revoked.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct Revoked {
+    token: i64,
+    revoked: bool,
 }
 
 async fn log_out(caller: Caller, State(state): State<ApiState>) -> Result<Response, ApiError> {
@@ -122,11 +142,11 @@ async fn log_out(caller: Caller, State(state): State<ApiState>) -> Result<Respon
     if let Ok(value) = cleared_cookie(state.secure_cookies).parse() {
         headers.insert(SET_COOKIE, value);
     }
-    Ok((headers, Json(serde_json::json!({ "logged_out": true }))).into_response())
+    Ok((headers, Json(LoggedOut { logged_out: true })).into_response())
 }
 
-#[derive(Debug, Serialize)]
-struct MeView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct MeView {
     account: AccountId,
     email: String,
     /// The organization this request acts for.
@@ -152,9 +172,9 @@ async fn me(caller: Caller, State(state): State<ApiState>) -> Result<Json<MeView
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TokenBody {
+pub(super) struct TokenBody {
     name: String,
 }
 
@@ -176,14 +196,14 @@ async fn revoke_token(
     caller: Caller,
     State(state): State<ApiState>,
     Path(token): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     state.app.db.revoke_api_token(caller.org, token).await?;
-    Ok(Json(serde_json::json!({ "token": token, "revoked": true })))
+    Ok(Json(Revoked { token, revoked: true }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SetupBody {
+pub(super) struct SetupBody {
     email: String,
     password: String,
 }

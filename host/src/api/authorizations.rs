@@ -13,7 +13,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// What the merchant asks to connect.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
     pub plugin: String,
@@ -25,7 +25,7 @@ pub struct StartBody {
 }
 
 /// The platform's callback as it reached the admin.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallbackBody {
     /// The callback URL's query string, exactly as it arrived (`code=…&state=…`).

@@ -5,15 +5,16 @@ use super::{ApiError, ApiState};
 use crate::auth::Caller;
 use crate::connections;
 use crate::db::orgs::ChannelOptions;
-use crate::model::ChannelId;
+use crate::model::{ChannelId, OrgId, StoreId};
 use axum::extract::{Path, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ChannelView {
     pub id: i64,
     pub name: String,
@@ -28,13 +29,13 @@ pub struct ChannelView {
     pub listings: BTreeMap<String, i64>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateBody {
     pub rate: Decimal,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SwitchBody {
     pub on: bool,
@@ -116,20 +117,39 @@ async fn set_auto_link(
     State(state): State<ApiState>,
     Path(org): Path<i64>,
     Json(body): Json<SwitchBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<AutoLink>, ApiError> {
     let org = state.org_of(&caller, org)?;
     state.app.db.set_auto_link(org, body.on).await?;
-    Ok(Json(serde_json::json!({ "auto_link": body.on })))
+    Ok(Json(AutoLink { auto_link: body.on }))
+}
+
+/// Whether SKU auto-linking is on now.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AutoLink {
+    pub auto_link: bool,
+}
+
+/// A channel forgotten.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Deleted {
+    pub deleted: ChannelId,
+}
+
+/// The organization, its store disconnected (`store` is always null).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Disconnected {
+    pub organization: OrgId,
+    pub store: Option<StoreId>,
 }
 
 async fn delete(
     caller: Caller,
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     state.channel_of(&caller, channel).await?;
     state.app.db.delete_channel(ChannelId(channel)).await?;
-    Ok(Json(serde_json::json!({ "deleted": channel })))
+    Ok(Json(Deleted { deleted: ChannelId(channel) }))
 }
 
 /// Disconnects the organization's store (and forgets its catalog) so another can be
@@ -138,8 +158,8 @@ async fn disconnect_store(
     caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Disconnected>, ApiError> {
     let org = state.org_of(&caller, org)?;
     state.app.db.disconnect_store(org).await?;
-    Ok(Json(serde_json::json!({ "organization": org, "store": null })))
+    Ok(Json(Disconnected { organization: org, store: None }))
 }

@@ -9,17 +9,18 @@ use crate::connectors::settings::ConnectionSettings;
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct OrganizationView {
     pub id: i64,
     pub name: String,
     pub store: Option<StoreView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct StoreView {
     pub id: i64,
     pub name: String,
@@ -31,7 +32,7 @@ pub struct StoreView {
 }
 
 /// A new connection: its name, plugin, settings and secrets.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectBody {
     pub name: String,
@@ -84,12 +85,24 @@ async fn connect_store(
     State(state): State<ApiState>,
     Path(org): Path<i64>,
     Json(body): Json<ConnectBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<StoreConnected>, ApiError> {
     let org = state.org_of(&caller, org)?;
     let (name, plugin, settings) = body.checked()?;
-    let id = connections::connect_store(&state.app, org, &name, &plugin, settings).await?;
+    let store = connections::connect_store(&state.app, org, &name, &plugin, settings).await?;
     state.work_queued.notify_one();
-    Ok(Json(serde_json::json!({ "store": id.0 })))
+    Ok(Json(StoreConnected { store }))
+}
+
+/// The store connected.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StoreConnected {
+    pub store: crate::model::StoreId,
+}
+
+/// The channel added.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ChannelAdded {
+    pub channel: crate::model::ChannelId,
 }
 
 async fn add_channel(
@@ -97,10 +110,10 @@ async fn add_channel(
     State(state): State<ApiState>,
     Path(org): Path<i64>,
     Json(body): Json<ConnectBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ChannelAdded>, ApiError> {
     let org = state.org_of(&caller, org)?;
     let (name, plugin, settings) = body.checked()?;
-    let id = connections::add_channel(&state.app, org, &name, &plugin, settings).await?;
+    let channel = connections::add_channel(&state.app, org, &name, &plugin, settings).await?;
     state.work_queued.notify_one();
-    Ok(Json(serde_json::json!({ "channel": id.0 })))
+    Ok(Json(ChannelAdded { channel }))
 }

@@ -20,6 +20,9 @@ pub enum ApiError {
     Invalid(#[from] crate::model::limits::FieldError),
     #[error("{0}")]
     Conflict(String),
+    /// 409: a bulk task of this kind already runs; `task` is its id.
+    #[error("{message}")]
+    Busy { message: String, task: u64 },
     /// 422 with details the caller needs to act (a dry run's errors).
     #[error("{message}")]
     Refused { message: String, details: serde_json::Value },
@@ -35,6 +38,25 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The body of every error answer (the API description's `Error`).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// What went wrong, naming the record and the cause, and how to fix it where one can.
+    pub error: String,
+    /// The input field out of its range (422).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The field's allowed range (422).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<String>,
+    /// What a refusing dry run found (422 from a rule save).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+    /// The running task that made this one wait (409 from a bulk retry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<u64>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = match &self {
@@ -42,7 +64,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) | ApiError::Invalid(_) | ApiError::Refused { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Busy { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -52,17 +74,17 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "api error");
         }
-        let body = match &self {
-            ApiError::Invalid(e) => serde_json::json!({
-                "error": self.to_string(),
-                "field": e.field,
-                "allowed": e.allowed,
-            }),
-            ApiError::Refused { details, .. } => {
-                serde_json::json!({ "error": self.to_string(), "details": details })
+        let mut body =
+            ErrorBody { error: self.to_string(), field: None, allowed: None, details: None, task: None };
+        match self {
+            ApiError::Invalid(e) => {
+                body.field = Some(e.field);
+                body.allowed = Some(e.allowed);
             }
-            _ => serde_json::json!({ "error": self.to_string() }),
-        };
+            ApiError::Refused { details, .. } => body.details = Some(details),
+            ApiError::Busy { task, .. } => body.task = Some(task),
+            _ => {}
+        }
         (status, Json(body)).into_response()
     }
 }

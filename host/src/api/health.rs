@@ -3,11 +3,15 @@
 //! than one more lease). `/readyz` answers 503 with the reasons when not ready.
 
 use super::ApiState;
-use crate::supervisor::TaskStates;
+use crate::db::health::StuckWork;
+use crate::supervisor::{TaskState, TaskStates};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// What the readiness check knows beyond the database: the supervised loops (empty when
@@ -28,11 +32,38 @@ pub fn router() -> Router<ApiState> {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
 }
 
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+/// The process answers.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Liveness {
+    /// Always `ok`.
+    pub status: &'static str,
 }
 
-async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<serde_json::Value>) {
+/// Whether the service can do its work, and if not, why.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Readiness {
+    pub ready: bool,
+    /// What is wrong and what is being done about it (empty when ready).
+    pub problems: Vec<String>,
+    /// `ok`, or `error: …`.
+    pub database: String,
+    /// Work that is not moving (null when the database did not answer).
+    pub stuck: Option<Stuck>,
+    /// Each service loop of `serve` (empty when the API runs without them).
+    pub tasks: BTreeMap<&'static str, TaskState>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Stuck {
+    pub counts: StuckWork,
+    pub detail: String,
+}
+
+async fn healthz() -> Json<Liveness> {
+    Json(Liveness { status: "ok" })
+}
+
+async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<Readiness>) {
     let mut problems = Vec::new();
     let database = match state.app.db.ping().await {
         Ok(()) => "ok".to_string(),
@@ -63,12 +94,12 @@ async fn readyz(State(state): State<ApiState>) -> (StatusCode, Json<serde_json::
         }
     }
     let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    let body = serde_json::json!({
-        "ready": problems.is_empty(),
-        "problems": problems,
-        "database": database,
-        "stuck": stuck.as_ref().map(|s| serde_json::json!({ "counts": s, "detail": s.describe() })),
-        "tasks": tasks,
-    });
+    let body = Readiness {
+        ready: problems.is_empty(),
+        problems,
+        database,
+        stuck: stuck.map(|counts| Stuck { detail: counts.describe(), counts }),
+        tasks,
+    };
     (status, Json(body))
 }

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct FailureView {
     pub job: i64,
     pub kind: &'static str,
@@ -67,11 +67,18 @@ async fn retry(
     caller: Caller,
     State(state): State<ApiState>,
     Path(job): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<JobRetried>, ApiError> {
     state.job_of(&caller, job).await?;
     if !state.app.db.retry_now(job).await? {
         return Err(ApiError::Conflict(format!("job {job} is not failed, so there is nothing to retry")));
     }
     state.work_queued.notify_one();
-    Ok(Json(serde_json::json!({ "job": job, "queued": true })))
+    Ok(Json(JobRetried { job, queued: true }))
+}
+
+/// A failed job queued again.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct JobRetried {
+    pub job: i64,
+    pub queued: bool,
 }

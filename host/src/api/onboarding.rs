@@ -9,14 +9,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Step {
     pub step: String,
     pub done: bool,
     pub detail: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Onboarding {
     pub organization: i64,
     pub complete: bool,

@@ -1,6 +1,6 @@
 //! The orders dashboard and its controls: a channel's orders by state with the failure
 //! reasons (kind, cause, how to fix), one order with its shipments and after-sale requests,
-//! retry (one order, or every failed order of a channel, optionally of one failure kind), the
+//! retry of one order (every failed order of a channel is a background task: `tasks`), the
 //! channel's order settings and carrier mapping, a poll on demand, and the channel webhook
 //! receiver (`POST /webhooks/channel/{channel}`: 401 for a bad signature, 503 to be retried).
 
@@ -19,12 +19,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<ApiState> {
     Router::new()
         .route("/api/channels/{channel}/orders", get(list))
-        .route("/api/channels/{channel}/orders/retry", post(retry_all))
         .route("/api/channels/{channel}/orders/poll", post(poll))
         .route("/api/channels/{channel}/order-settings", get(get_settings).put(put_settings))
         .route("/api/channels/{channel}/carriers", get(carriers).put(map_carrier))
@@ -34,15 +34,15 @@ pub fn router() -> Router<ApiState> {
         .route("/api/orders/{order}/after-sales/{request}/decide", post(decide))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ListQuery {
+pub(super) struct ListQuery {
     state: Option<String>,
     limit: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
-struct OrdersView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct OrdersView {
     /// (state, failure kind or "", count).
     counts: Vec<(String, String, i64)>,
     orders: Vec<OrderRow>,
@@ -74,8 +74,8 @@ async fn list(
     }))
 }
 
-#[derive(Debug, Serialize)]
-struct OrderView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct OrderView {
     #[serde(flatten)]
     row: OrderRow,
     channel_order: crate::model::order::ChannelOrder,
@@ -103,31 +103,53 @@ async fn retry_one(
     caller: Caller,
     State(state): State<ApiState>,
     Path(order): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<OrderRetried>, ApiError> {
     state.order_of(&caller, order).await?;
     if !state.app.db.touch_order(order, true).await? {
         return Err(ApiError::NotFound(format!("order {order}")));
     }
     state.work_queued.notify_one();
-    Ok(Json(serde_json::json!({ "order": order, "retried": true })))
+    Ok(Json(OrderRetried { order, retried: true }))
+}
+
+/// An order queued again.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct OrderRetried {
+    order: i64,
+    retried: bool,
+}
+
+/// An order released from the order rule's hold.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct OrderReleased {
+    order: i64,
+    released: bool,
+}
+
+/// The merchant's decision on an after-sale request, sent to the channel.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct Decided {
+    order: i64,
+    request: String,
+    approved: bool,
 }
 
 async fn release(
     caller: Caller,
     State(state): State<ApiState>,
     Path(order): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<OrderReleased>, ApiError> {
     state.order_of(&caller, order).await?;
     if !state.app.db.release_order(order).await? {
         return Err(ApiError::Conflict(format!("order {order} is not held by the order rule")));
     }
     state.work_queued.notify_one();
-    Ok(Json(serde_json::json!({ "order": order, "released": true })))
+    Ok(Json(OrderReleased { order, released: true }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Decision {
+pub(super) struct Decision {
     approve: bool,
 }
 
@@ -139,7 +161,7 @@ async fn decide(
     State(state): State<ApiState>,
     Path((order, request)): Path<(i64, String)>,
     Json(decision): Json<Decision>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Decided>, ApiError> {
     let row = state.order_of(&caller, order).await?;
     let channel = state.app.db.channel(row.channel_id).await?;
     let engine = state.engine(channel.org_id).await?;
@@ -166,28 +188,7 @@ async fn decide(
     })?;
     state.app.db.touch_order(order, false).await?;
     state.work_queued.notify_one();
-    Ok(Json(serde_json::json!({ "order": order, "request": request, "approved": decision.approve })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RetryQuery {
-    /// Only orders failed with this kind (`unlinked_sku`…).
-    kind: Option<String>,
-}
-
-async fn retry_all(
-    caller: Caller,
-    State(state): State<ApiState>,
-    Path(channel): Path<i64>,
-    Query(q): Query<RetryQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let channel = state.channel_of(&caller, channel).await?.id;
-    let retried = state.app.db.retry_failed_orders(channel, q.kind.as_deref()).await?;
-    if retried > 0 {
-        state.work_queued.notify_one();
-    }
-    Ok(Json(serde_json::json!({ "retried": retried })))
+    Ok(Json(Decided { order, request, approved: decision.approve }))
 }
 
 async fn poll(
@@ -228,17 +229,17 @@ async fn put_settings(
     Ok(Json(settings))
 }
 
-#[derive(Debug, Serialize)]
-struct CarriersView {
+#[derive(Debug, Serialize, JsonSchema)]
+pub(super) struct CarriersView {
     /// Store carrier (lower case) → provider.
     mappings: Vec<CarrierMapping>,
     /// The channel's shipping providers, to map to.
     providers: Vec<ShippingProvider>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct CarrierMapping {
+pub(super) struct CarrierMapping {
     store_carrier: String,
     provider_id: String,
     #[serde(default)]

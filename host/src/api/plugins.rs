@@ -10,7 +10,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ConnectionPlugin {
     /// `store` or `channel`.
     pub kind: &'static str,
@@ -23,7 +23,7 @@ pub struct ConnectionPlugin {
     pub health: HealthReport,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct InstalledPlugin {
     pub version: String,
     pub contract: String,

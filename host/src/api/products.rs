@@ -13,14 +13,14 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SelectionBody {
     pub product_ids: Vec<i64>,
     pub selected: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TemplateBody {
     pub match_field: MatchField,
@@ -73,7 +73,7 @@ async fn select(
     State(state): State<ApiState>,
     Path(channel): Path<i64>,
     Json(body): Json<SelectionBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Selected>, ApiError> {
     let row = state.channel_of(&caller, channel).await?;
     let channel = row.id;
     check_range("product_ids (count)", body.product_ids.len(), 0, MAX_SELECTION)?;
@@ -81,9 +81,15 @@ async fn select(
     state.check_products(row.org_id, &products).await?;
     state.app.db.set_selection(channel, &products, body.selected).await?;
     let report = state.reconcile(row.org_id, &products, channel).await?;
-    Ok(Json(
-        serde_json::json!({ "products": products.len(), "selected": body.selected, "queued": report.queued }),
-    ))
+    Ok(Json(Selected { products: products.len(), selected: body.selected, queued: report.queued }))
+}
+
+/// What a selection changed: how many products, which way, and the jobs it queued.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Selected {
+    pub products: usize,
+    pub selected: bool,
+    pub queued: usize,
 }
 
 async fn map_by_hand(

@@ -11,7 +11,8 @@ use crate::rules::RuleKind;
 use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,7 @@ pub const MAX_FAILING_PERCENT: usize = 5;
 /// Longest rule source accepted.
 pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleBody {
     pub source: String,
@@ -70,18 +71,18 @@ impl DryRunSlots {
     }
 
     /// The organization's running dry run, as its watchers see it.
-    fn status(&self, org: OrgId) -> serde_json::Value {
+    fn status(&self, org: OrgId) -> DryRunStatus {
         let running = self.0.lock().unwrap_or_else(|p| p.into_inner());
         match running.get(&org) {
-            None => serde_json::json!({ "running": false }),
-            Some(run) => serde_json::json!({
-                "running": true,
-                "channel": run.channel.0,
-                "kind": run.kind.as_str(),
-                "evaluated": run.progress.evaluated.load(Ordering::Relaxed),
-                "products": run.progress.total.load(Ordering::Relaxed),
-                "elapsed_ms": u64::try_from(run.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            }),
+            None => DryRunStatus::default(),
+            Some(run) => DryRunStatus {
+                running: true,
+                channel: Some(run.channel),
+                kind: Some(run.kind.as_str()),
+                evaluated: Some(run.progress.evaluated.load(Ordering::Relaxed)),
+                products: Some(run.progress.total.load(Ordering::Relaxed)),
+                elapsed_ms: Some(u64::try_from(run.started.elapsed().as_millis()).unwrap_or(u64::MAX)),
+            },
         }
     }
 
@@ -107,6 +108,51 @@ impl Drop for Slot {
     }
 }
 
+/// The organization's running dry run (only `running: false` when none runs).
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct DryRunStatus {
+    pub running: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelId>,
+    /// The rule kind tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    /// Products evaluated so far.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluated: Option<usize>,
+    /// Products in the catalog.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub products: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
+}
+
+/// Whether a dry run was running and was asked to stop.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DryRunCancelled {
+    pub cancelled: bool,
+}
+
+/// A rule version saved (or the active one, when the source did not change).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RuleSaved {
+    pub kind: &'static str,
+    pub version: i64,
+    pub hash: String,
+    /// Saved without its dry run's verdict.
+    pub forced: bool,
+    /// What the gating dry run found (null when the rule was not gated).
+    pub dry_run: Option<GateSummary>,
+}
+
+/// The gating dry run, in counts.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GateSummary {
+    pub products: usize,
+    pub errors: usize,
+    pub changes: usize,
+}
+
 pub fn router() -> Router<ApiState> {
     Router::new()
         .route("/api/channels/{channel}/rules/{kind}", put(save))
@@ -119,7 +165,7 @@ async fn dry_run_status(
     caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DryRunStatus>, ApiError> {
     let org = state.org_of(&caller, org)?;
     Ok(Json(state.dry_runs.status(org)))
 }
@@ -129,9 +175,9 @@ async fn cancel_dry_run(
     caller: Caller,
     State(state): State<ApiState>,
     Path(org): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DryRunCancelled>, ApiError> {
     let org = state.org_of(&caller, org)?;
-    Ok(Json(serde_json::json!({ "cancelled": state.dry_runs.cancel(org) })))
+    Ok(Json(DryRunCancelled { cancelled: state.dry_runs.cancel(org) }))
 }
 
 pub(super) fn kind(name: &str) -> Result<RuleKind, ApiError> {
@@ -149,7 +195,7 @@ async fn save(
     State(state): State<ApiState>,
     Path((channel, name)): Path<(i64, String)>,
     Json(body): Json<RuleBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RuleSaved>, ApiError> {
     let row = state.channel_of(&caller, channel).await?;
     let (channel, kind) = (row.id, kind(&name)?);
     crate::model::limits::check_range("source (bytes)", body.source.len(), 0, MAX_SOURCE_BYTES)?;
@@ -163,13 +209,17 @@ async fn save(
     let saved = state.app.db.save_rule(channel, kind, &body.source).await?;
     // Every pair of the channel is reconciled with the new version by the workers.
     state.work_queued.notify_one();
-    Ok(Json(serde_json::json!({
-        "kind": kind.as_str(),
-        "version": saved.version,
-        "hash": saved.hash,
-        "forced": body.force,
-        "dry_run": gate.map(|r| serde_json::json!({ "products": r.products, "errors": r.errors.len(), "changes": r.changes.len() })),
-    })))
+    Ok(Json(RuleSaved {
+        kind: kind.as_str(),
+        version: saved.version,
+        hash: saved.hash,
+        forced: body.force,
+        dry_run: gate.map(|r| GateSummary {
+            products: r.products,
+            errors: r.errors.len(),
+            changes: r.changes.len(),
+        }),
+    }))
 }
 
 /// Runs the dry run that decides whether the rule may become active: refused (422, with the

@@ -51,19 +51,19 @@ async fn remove_member(
     caller: Caller,
     State(state): State<ApiState>,
     Path((org, account)): Path<(i64, i64)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<MemberRemoved>, ApiError> {
     let org = state.org_of(&caller, org)?;
     let account = AccountId(account);
     if account != caller.account {
         team::require_owner(&state.app.db, caller.account, org, "remove members").await?;
     }
     state.app.db.remove_member(org, account).await?;
-    Ok(Json(serde_json::json!({ "account": account, "removed": true })))
+    Ok(Json(MemberRemoved { account, removed: true }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct InviteBody {
+pub(super) struct InviteBody {
     email: String,
     /// `member` (default) or `owner`.
     #[serde(default = "member")]
@@ -99,16 +99,16 @@ async fn revoke(
     caller: Caller,
     State(state): State<ApiState>,
     Path((org, invitation)): Path<(i64, i64)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<InvitationRevoked>, ApiError> {
     let org = state.org_of(&caller, org)?;
     team::require_owner(&state.app.db, caller.account, org, "revoke invitations").await?;
     state.app.db.revoke_invitation(org, invitation).await?;
-    Ok(Json(serde_json::json!({ "invitation": invitation, "revoked": true })))
+    Ok(Json(InvitationRevoked { invitation, revoked: true }))
 }
 
 /// Whom a pending invitation is for, without using it.
-#[derive(Debug, Serialize)]
-struct PendingView {
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct PendingView {
     organization: OrgId,
     organization_name: String,
     email: String,
@@ -132,9 +132,9 @@ async fn pending(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AcceptBody {
+pub(super) struct AcceptBody {
     password: String,
 }
 
@@ -150,9 +150,9 @@ async fn accept(
     Ok(with_cookie(&state, session))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct PasswordBody {
+pub(super) struct PasswordBody {
     current_password: String,
     new_password: String,
 }
@@ -162,7 +162,7 @@ async fn change_password(
     caller: Caller,
     State(state): State<ApiState>,
     Json(body): Json<PasswordBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<PasswordChanged>, ApiError> {
     let keep = match caller.via {
         Via::Session(id) => Some(id),
         Via::Token(_) => None,
@@ -175,5 +175,26 @@ async fn change_password(
         keep,
     )
     .await?;
-    Ok(Json(serde_json::json!({ "changed": true, "other_sessions_ended": ended })))
+    Ok(Json(PasswordChanged { changed: true, other_sessions_ended: ended }))
+}
+
+/// A member removed.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct MemberRemoved {
+    account: AccountId,
+    removed: bool,
+}
+
+/// An invitation revoked.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct InvitationRevoked {
+    invitation: i64,
+    revoked: bool,
+}
+
+/// A password changed, and how many other sessions of the account ended.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub(super) struct PasswordChanged {
+    changed: bool,
+    other_sessions_ended: u64,
 }

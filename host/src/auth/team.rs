@@ -35,7 +35,7 @@ pub enum TeamError {
 }
 
 /// A new invitation and its link's secret, shown once (`/invite/<secret>`).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct NewInvitation {
     #[serde(flatten)]
     pub invitation: Invitation,

@@ -11,7 +11,7 @@ pub const TOKEN_PREFIX: &str = "cdk_";
 pub const SETUP_LINK_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// A token just made: `token` is its only appearance in clear.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct NewToken {
     pub id: i64,
     pub name: String,

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// One product whose outcome differs between the active rule and the candidate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DryRunChange {
     pub product_id: i64,
     pub title: String,
@@ -24,7 +24,7 @@ pub struct DryRunChange {
 }
 
 /// The whole comparison.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DryRunReport {
     pub products: usize,
     pub unchanged: usize,

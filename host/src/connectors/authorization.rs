@@ -18,7 +18,7 @@ pub const ERROR_DESCRIPTION_PARAM: &str = "error_description";
 pub const STATE_PARAM: &str = "state";
 
 /// The `[authorization]` section as the plugin author writes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AuthorizationSpec {
     /// Where the merchant's browser goes: `{name}` stands for the connection's setting

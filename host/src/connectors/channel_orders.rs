@@ -29,7 +29,7 @@ pub struct AfterSalePage {
 }
 
 /// A carrier the channel accepts tracking from.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ShippingProvider {
     pub id: String,
     pub name: String,

@@ -47,7 +47,7 @@ impl HealthPolicy {
 }
 
 /// A connection's health as the API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct HealthReport {
     /// `healthy`, `failing` (failures in a row, not yet paused) or `paused`.
     pub state: &'static str,

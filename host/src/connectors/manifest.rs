@@ -10,7 +10,7 @@ use std::time::Duration;
 pub const SECTION: &str = "crossdock-manifest";
 
 /// Which world a plugin implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PluginKind {
     /// The merchant's eCommerce store (source of truth).
@@ -29,7 +29,7 @@ impl PluginKind {
 }
 
 /// Resource limits a plugin asks for; the host clamps them to its own ceilings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Limits {
     /// Linear memory cap per call, MiB.
@@ -57,7 +57,7 @@ pub struct Limits {
 }
 
 /// The platform's limit for one API (`[[limits.api]]` in the manifest).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ApiLimit {
     /// HTTP method (`POST`); unset matches every method.
@@ -149,7 +149,7 @@ impl Limits {
 }
 
 /// The manifest as written by the plugin author (`crossdock.toml`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Manifest {
     /// Stable id, e.g. `tiktok-shop`.

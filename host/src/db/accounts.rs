@@ -16,7 +16,7 @@ pub struct AccountRow {
 }
 
 /// One organization an account may act for.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Membership {
     pub organization: OrgId,
     pub name: String,
@@ -46,7 +46,7 @@ pub struct TokenRow {
 }
 
 /// An API token as listed: never its value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TokenView {
     pub id: i64,
     pub name: String,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// One stored version of a rule.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RuleVersion {
     pub version: i64,
     pub hash: String,

@@ -11,7 +11,7 @@ use sqlx::Row;
 pub const RETRYING_AFTER: i64 = 3;
 
 /// Stuck work, counted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct StuckWork {
     /// Jobs still `running` although their lease ran out: their worker stopped.
     pub expired_leases: i64,

@@ -332,6 +332,29 @@ impl Db {
         Ok(counts)
     }
 
+    /// A channel's jobs per state, queued ones only once due (a check planned for later is
+    /// not work under way).
+    pub async fn job_counts_of(&self, channel: ChannelId) -> Result<BTreeMap<JobState, i64>, DbError> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) AS n FROM jobs WHERE channel_id = $1 \
+             AND NOT (state = 'queued' AND run_after > $2) GROUP BY state",
+        )
+        .bind(channel.0)
+        .bind(now_ms())
+        .fetch_all(self.pool())
+        .await
+        .context(|| format!("counting the jobs of channel {channel}"))?;
+        let mut counts = BTreeMap::new();
+        for row in rows {
+            let state: String = row.try_get("state").context(|| "reading job counts".into())?;
+            let n: i64 = row.try_get("n").context(|| "reading job counts".into())?;
+            if let Some(state) = JobState::parse(&state) {
+                counts.insert(state, n);
+            }
+        }
+        Ok(counts)
+    }
+
     /// When the earliest queued job is due, if any is queued: of the given channels, or of
     /// any channel.
     pub async fn next_job_due(&self, channels: Option<&[ChannelId]>) -> Result<Option<i64>, DbError> {

@@ -8,7 +8,19 @@ use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 
 /// Where a product stands on a channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ListingState {
     /// Waiting for its push job.
@@ -283,7 +295,7 @@ impl Db {
 }
 
 /// One row of the product center: a store product and where it stands on one channel.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ProductCenterRow {
     pub product_id: i64,
     pub store_product_id: String,
@@ -336,7 +348,7 @@ impl Db {
 }
 
 /// One correction the drift check made on a channel.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct DriftCorrection {
     pub product_id: i64,
     /// `status`, `price`, `stock` or `removed`.

@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 use std::time::Duration;
 
 /// Where an order stands in Crossdock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderState {
     /// Not importable yet (unpaid, or on hold when the channel waits for the hold to end).
@@ -58,7 +58,7 @@ impl OrderState {
 }
 
 /// A failure the merchant can act on: a stable kind, the cause, and how to fix it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Failure {
     pub kind: String,
     pub cause: String,
@@ -72,7 +72,7 @@ impl Failure {
 }
 
 /// An order row.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OrderRow {
     pub id: i64,
     pub channel_id: ChannelId,
@@ -121,7 +121,7 @@ pub enum OrderSettle {
 
 /// A shipment that crossed, or a store fulfillment that was not sent and why: one row per
 /// store fulfillment (`to_channel`) and per platform package (`to_store`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ShipmentRow {
     /// `to_channel` or `to_store`.
     pub direction: String,
@@ -185,7 +185,7 @@ pub struct ShipmentRecord<'a> {
 }
 
 /// An after-sale request and what it became.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AfterSaleRow {
     pub after_sale_id: String,
     pub kind: String,
@@ -368,6 +368,41 @@ impl Db {
             .await
             .context(|| format!("finding the orders of store order {store_order_id}"))?;
         rows.iter().map(|r| r.try_get("id").context(|| "reading an order id".into())).collect()
+    }
+
+    /// The failed orders of a channel, or only those failed with `kind`, oldest first (what a
+    /// bulk retry goes through).
+    pub async fn failed_order_ids(
+        &self,
+        channel: ChannelId,
+        kind: Option<&str>,
+    ) -> Result<Vec<i64>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id FROM channel_orders WHERE channel_id = $1 AND state = 'failed' \
+             AND ($2 IS NULL OR failure_kind = $2) ORDER BY id",
+        )
+        .bind(channel.0)
+        .bind(kind)
+        .fetch_all(self.pool())
+        .await
+        .context(|| format!("listing the failed orders of channel {channel}"))?;
+        rows.iter().map(|r| r.try_get("id").context(|| "reading an order id".into())).collect()
+    }
+
+    /// Makes one failed order due again with fresh attempts; false when it is no longer
+    /// failed (a worker or another retry got there first).
+    pub async fn retry_failed_order(&self, id: i64) -> Result<bool, DbError> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE channel_orders SET version = version + 1, run_after = $1, attempts = 0, updated_at = $1, \
+             state = 'pending' WHERE id = $2 AND state = 'failed'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .context(|| format!("retrying order {id}"))?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Retries every failed order of a channel, or only those failed with `kind`; how many.

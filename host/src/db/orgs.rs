@@ -50,7 +50,7 @@ pub struct NewChannel<'a> {
 }
 
 /// How a channel syncs, beyond its rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ChannelOptions {
     /// Keep title, description and images in step once listed (prices and stock always are).
     pub sync_content: bool,

@@ -14,7 +14,7 @@ pub(crate) fn id_list(ids: &[ProductId]) -> String {
 }
 
 /// Which store field a category template matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchField {
     ProductType,
@@ -36,7 +36,7 @@ impl MatchField {
 }
 
 /// Store products matching (field, value) go to `category_id` with these attribute values.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CategoryTemplate {
     pub id: i64,
     pub channel_id: ChannelId,
@@ -49,7 +49,7 @@ pub struct CategoryTemplate {
 }
 
 /// A category chosen by hand for one product on one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HandCategory {
     pub category_id: String,
     pub attributes: Vec<AttributeValue>,
@@ -253,7 +253,7 @@ impl Db {
 }
 
 /// One thing SKU linking could not decide.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LinkIssue {
     pub channel_id: ChannelId,
     /// The store product held because of it.

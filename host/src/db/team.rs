@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// One member of an organization.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Member {
     pub account: AccountId,
     pub email: String,
@@ -19,7 +19,7 @@ pub struct Member {
 }
 
 /// An invitation as listed: never its link.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Invitation {
     pub id: i64,
     pub email: String,

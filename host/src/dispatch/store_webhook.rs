@@ -18,7 +18,7 @@ fn unavailable(e: SyncError) -> WebhookError {
 }
 
 /// What a delivery led to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct WebhookOutcome {
     pub topic: String,
     /// The same signed delivery (body and topic) was handled before.

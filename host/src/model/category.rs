@@ -25,7 +25,7 @@ pub struct Attribute {
 }
 
 /// A value given for an attribute on a listing.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttributeValue {
     pub attribute_id: String,
     #[serde(default)]

@@ -5,7 +5,9 @@ use super::Money;
 use serde::{Deserialize, Serialize};
 
 /// Where an order stands, in the contract's words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum OrderStage {
     Unpaid,
@@ -49,7 +51,7 @@ impl OrderStage {
 }
 
 /// Who ships an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ShippedBy {
     Seller,
@@ -57,7 +59,7 @@ pub enum ShippedBy {
 }
 
 /// A carrier and tracking number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Tracking {
     pub carrier: String,
     pub carrier_id: Option<String>,
@@ -66,7 +68,7 @@ pub struct Tracking {
 }
 
 /// One line of a channel order: a seller SKU and its units.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderLine {
     /// The platform's line id (TikTok: its unit line ids joined with `,`).
     pub id: String,
@@ -80,7 +82,7 @@ pub struct OrderLine {
 }
 
 /// An order's amounts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderTotals {
     pub subtotal: Money,
     pub shipping: Money,
@@ -91,7 +93,7 @@ pub struct OrderTotals {
 }
 
 /// A postal address.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Address {
     pub name: String,
     pub phone: Option<String>,
@@ -104,7 +106,7 @@ pub struct Address {
 }
 
 /// A package of a channel order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrderPackage {
     pub id: String,
     pub line_ids: Vec<String>,
@@ -112,7 +114,7 @@ pub struct OrderPackage {
 }
 
 /// An order as a channel reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChannelOrder {
     pub id: String,
     /// The platform's status, verbatim.
@@ -130,7 +132,7 @@ pub struct ChannelOrder {
 }
 
 /// What a buyer or the platform asked to undo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AfterSaleKind {
     Cancellation,
@@ -149,7 +151,7 @@ impl AfterSaleKind {
 }
 
 /// Where an after-sale request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AfterSaleStage {
     Requested,
@@ -172,7 +174,7 @@ impl AfterSaleStage {
 }
 
 /// A decision the channel waits for from the seller on an after-sale request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SellerDecision {
     /// Accept or refuse the request itself.
@@ -191,7 +193,7 @@ impl SellerDecision {
 }
 
 /// A cancellation, refund or return on a channel order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AfterSale {
     pub id: String,
     pub order_id: String,
@@ -212,7 +214,7 @@ pub struct AfterSale {
 }
 
 /// One line of an order to create in the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewOrderLine {
     pub variant_id: String,
     pub sku: String,
@@ -224,7 +226,7 @@ pub struct NewOrderLine {
 }
 
 /// A channel order to create in the store.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewOrder {
     pub source_identifier: String,
     pub source_name: String,
@@ -243,7 +245,7 @@ pub struct NewOrder {
 }
 
 /// One line of a store order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoreOrderLine {
     pub id: String,
     pub variant_id: Option<String>,
@@ -253,7 +255,7 @@ pub struct StoreOrderLine {
 }
 
 /// A shipment the store recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoreFulfillment {
     pub id: String,
     /// (store line id, units).
@@ -264,7 +266,7 @@ pub struct StoreFulfillment {
 }
 
 /// A refund the store recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoreRefund {
     pub id: String,
     pub amount: Money,
@@ -272,7 +274,7 @@ pub struct StoreRefund {
 }
 
 /// An order as the store holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StoreOrder {
     pub id: String,
     pub name: String,

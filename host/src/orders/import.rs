@@ -18,7 +18,7 @@ const POLL_OVERLAP_MS: i64 = 5 * 60 * 1000;
 const PAGE: u32 = 50;
 
 /// What a poll found.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct PollReport {
     /// Orders read from the channels.
     pub orders_seen: usize,
@@ -152,7 +152,7 @@ pub async fn order_changed(
 }
 
 /// What a channel webhook delivery did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct ChannelWebhookOutcome {
     pub topic: String,
     pub duplicate: bool,

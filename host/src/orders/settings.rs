@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Which orders come into the store, and how.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OrderGroup {
     /// Bring this channel's orders into the store at all.
@@ -26,7 +26,7 @@ impl Default for OrderGroup {
 }
 
 /// Shipments, both ways.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FulfillmentGroup {
     /// Send the store's fulfillments (carrier and tracking) to the channel.
@@ -42,7 +42,7 @@ impl Default for FulfillmentGroup {
 }
 
 /// Cancellations, both ways.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CancellationGroup {
     /// A cancellation on the channel cancels the store order.
@@ -60,7 +60,7 @@ impl Default for CancellationGroup {
 }
 
 /// Refunds and returns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RefundGroup {
     /// A completed refund or return on the channel is recorded as a store refund.
@@ -91,7 +91,7 @@ impl Default for RefundGroup {
 }
 
 /// Everything a channel decides about its orders.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OrderSettings {
     pub order: OrderGroup,

@@ -40,6 +40,7 @@ async fn home(visitor: Visitor, Query(notice): Query<Notice>) -> Response {
     };
     let channels = visitor.get(&visitor.org_path("/channels")).await.unwrap_or_default();
     let steps = onboarding["steps"].as_array().cloned().unwrap_or_default();
+    let sync = super::progress::sync_bars(&visitor, None).await;
     let done = steps.iter().filter(|s| s["done"].as_bool() == Some(true)).count();
     let body = html! {
         section {
@@ -62,6 +63,10 @@ async fn home(visitor: Visitor, Query(notice): Query<Notice>) -> Response {
                 a href="/products" { "choose products" }
             }
         }
+        section #sync-progress {
+            h2 { "Catalog sync" }
+            (sync)
+        }
         section {
             h2 { "Sales channels" }
             table {
@@ -82,6 +87,7 @@ async fn home(visitor: Visitor, Query(notice): Query<Notice>) -> Response {
             }
         }
         script { (PreEscaped(LIVE)) }
+        (super::progress::live_script())
     };
     page("Home", &visitor, Nav::Home, &notice, body)
 }

@@ -56,8 +56,10 @@ async fn list(visitor: Visitor, Query(filter): Query<Filter>) -> Response {
         Err(r) => return error_page(&r),
     };
     let counts = view["counts"].as_array().cloned().unwrap_or_default();
+    let tasks = super::progress::task_bars(&visitor, "retry_orders").await;
     let body = html! {
         (channel_tabs(&channels, Some(channel), "/orders"))
+        section #tasks { (tasks) }
         form method="get" action="/orders" {
             input type="hidden" name="channel" value=(channel);
             label { "Status " select name="state" onchange="this.form.submit()" {
@@ -118,6 +120,7 @@ async fn list(visitor: Visitor, Query(filter): Query<Filter>) -> Response {
                 }
             }
         }
+        (super::progress::live_script())
     };
     page("Orders", &visitor, Nav::Orders, &notice, body)
 }
@@ -233,7 +236,12 @@ async fn retry_kind(
     let outcome = visitor.change(&form, Method::POST, &path, None).await;
     back(
         &format!("/orders?channel={channel}"),
-        outcome.map(|a| format!("{} order(s) retried.", text(&a["retried"]))),
+        outcome.map(|task| {
+            format!(
+                "Retrying the failed orders in the background: task {} (its progress is below).",
+                text(&task["id"])
+            )
+        }),
     )
 }
 

@@ -61,8 +61,10 @@ async fn center(visitor: Visitor, Query(filter): Query<Filter>) -> Response {
         *counts.entry(state_of(row)).or_default() += 1;
     }
     let shown: Vec<&Value> = rows.iter().filter(|r| wanted.is_empty() || state_of(r) == wanted).collect();
+    let sync = super::progress::sync_bars(&visitor, Some(channel)).await;
     let body = html! {
         (channel_tabs(&channels, Some(channel), "/products"))
+        section #sync-progress { (sync) }
         form method="get" action="/products" {
             input type="hidden" name="channel" value=(channel);
             label { "State " select name="state" onchange="this.form.submit()" {
@@ -130,6 +132,7 @@ async fn center(visitor: Visitor, Query(filter): Query<Filter>) -> Response {
                 }
             }
         }
+        (super::progress::live_script())
     };
     page("Product center", &visitor, Nav::Products, &notice, body)
 }

@@ -404,3 +404,19 @@ pub async fn sync_orders(world: &SandboxWorld) -> crossdock::orders::import::Pol
     let queue = QueueSettings { workers: 4, ..QueueSettings::default() };
     world.sync_orders(&fast_settings(), &queue).await.expect("the orders sync")
 }
+
+/// Follows the background task a `202 Accepted` answered with (`accepted` is its body) until
+/// it ends, re-reading it over the API; its last view. Fails after 30 s.
+pub async fn finished_task(base: &str, accepted: &serde_json::Value) -> serde_json::Value {
+    let url = format!("{base}/api/orgs/{}/tasks/{}", accepted["organization"], accepted["id"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let task = api_ok(reqwest::Method::GET, &url, None).await;
+        if task["state"] != "running" {
+            return task;
+        }
+        assert!(std::time::Instant::now() < deadline, "the task still runs after 30 s: {task}");
+        // The task works in the background; the API is the only way to watch it from here.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -159,6 +159,7 @@ async fn every_route_refuses_a_request_without_credentials_or_with_a_revoked_tok
         ("token", "1".to_string()),
         ("account", "1".to_string()),
         ("invitation", "1".to_string()),
+        ("task", "1".to_string()),
     ];
     let before = database_state(&world.app.db).await;
     let mut checked = 0;
@@ -283,6 +284,7 @@ async fn another_organizations_ids(database_url: &str) {
         ("token", b_token_id.to_string()),
         ("account", "1".to_string()),
         ("invitation", b_invitation.to_string()),
+        ("task", "1".to_string()),
     ];
     let before = database_state(db).await;
     let mut checked = 0;

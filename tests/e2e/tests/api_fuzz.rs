@@ -88,6 +88,11 @@ fn routes() -> Vec<(&'static str, &'static str, Option<Value>)> {
         ("POST", "/api/jobs/{job}/retry", None),
         ("GET", "/api/channels/{channel}/orders", None),
         ("POST", "/api/channels/{channel}/orders/retry", None),
+        ("POST", "/api/orgs/{org}/failures/retry", None),
+        ("GET", "/api/orgs/{org}/tasks", None),
+        ("GET", "/api/orgs/{org}/tasks/{task}", None),
+        ("DELETE", "/api/orgs/{org}/tasks/{task}", None),
+        ("GET", "/api/orgs/{org}/sync-progress", None),
         ("POST", "/api/channels/{channel}/orders/poll", None),
         ("GET", "/api/channels/{channel}/order-settings", None),
         ("PUT", "/api/channels/{channel}/order-settings", Some(json!({}))),
@@ -255,6 +260,7 @@ fn generated_requests_to_every_route_never_get_a_server_error_and_the_service_st
             .replace("{token}", &id)
             .replace("{account}", &id)
             .replace("{invitation}", &id)
+            .replace("{task}", &id)
             .replace("{kind}", &kind);
         let url = format!("{base}{path}");
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");

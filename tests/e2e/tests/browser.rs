@@ -360,7 +360,14 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
     })
     .await;
     assert!(count_of(&center, "active") >= 10, "products went live on the US shop: {center}");
+    c.find(Locator::Css("#sync-progress [data-sync] progress")).await.expect("the shop's sync progress bar");
     shots.take(&c, "product-center").await;
+    // Home draws a catalog sync bar per shop, from the sync progress API.
+    c.goto(&format!("{base}/")).await.expect("home");
+    c.find(Locator::Css("#sync-progress [data-sync] progress")).await.expect("a sync progress bar on Home");
+    let home = page_text(&c).await;
+    assert!(home.contains("selected products settled"), "{home}");
+    shots.take(&c, "home-sync-progress").await;
     let listed = app
         .db
         .product_center(
@@ -411,6 +418,16 @@ async fn a_new_merchant_walks_the_admin_in_a_browser() {
         wait_for_text(&c, &format!("{base}/orders?channel={us}&state=failed"), "unmapped_carrier").await;
     assert!(failed.contains("Fix:"), "the failure says how to fix it: {failed}");
     shots.take(&c, "order-failure").await;
+
+    // "Retry all" of that kind runs in the background; the page shows the task's progress.
+    c.goto(&format!("{base}/orders?channel={us}")).await.expect("orders");
+    click(&c, "#order-counts form button").await;
+    let retrying = page_text(&c).await;
+    assert!(retrying.contains("Retrying the failed orders in the background"), "{retrying}");
+    c.find(Locator::Css("#tasks [data-task] progress")).await.expect("the task's progress bar");
+    let tasks = wait_until(&c, &format!("{base}/orders?channel={us}"), |t| t.contains("— done")).await;
+    assert!(tasks.contains("1 of 1"), "the task went through the one failed order: {tasks}");
+    shots.take(&c, "bulk-retry-progress").await;
 
     // Fix: map the carrier in the shop's settings, then retry the order.
     c.goto(&format!("{base}/settings?channel={us}")).await.expect("settings");

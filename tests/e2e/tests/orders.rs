@@ -206,8 +206,14 @@ async fn an_unlinked_sku_fails_with_its_fix_and_the_order_syncs_once_the_store_h
     product.variants[0].sku = "SC-ONLY-1".into();
     world.shopify.add_product(product);
     sync(&world).await;
-    api_ok(Method::POST, &format!("{base}/api/channels/{}/orders/retry?kind=unlinked_sku", channel.0), None)
-        .await;
+    let task = api_ok(
+        Method::POST,
+        &format!("{base}/api/channels/{}/orders/retry?kind=unlinked_sku", channel.0),
+        None,
+    )
+    .await;
+    let task = crossdock_e2e::finished_task(&base, &task).await;
+    assert_eq!((&task["state"], &task["retried"]), (&json!("done"), &json!(1)), "{task}");
     crossdock_e2e::run_queue(&world).await;
     let view = orders_view(&base, channel).await;
     assert_eq!(order_in(&view, &order_id)["state"], "synced", "{view}");
@@ -615,12 +621,13 @@ async fn a_currency_without_a_rate_and_a_deleted_variant_fail_with_their_fix_and
         Some(json!({ "rate": "0.80" })),
     )
     .await;
-    api_ok(
+    let task = api_ok(
         Method::POST,
         &format!("{base}/api/channels/{}/orders/retry?kind=currency_mismatch", uk.id.0),
         None,
     )
     .await;
+    assert_eq!(crossdock_e2e::finished_task(&base, &task).await["state"], "done");
     crossdock_e2e::run_queue(&world).await;
     assert_eq!(order_in(&orders_view(&base, uk.id).await, &gbp_order)["state"], "synced");
     let store = store_orders_for(&world, &gbp_order);
