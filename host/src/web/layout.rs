@@ -247,17 +247,8 @@ pub fn back(to: &str, outcome: Result<String, Refusal>) -> Response {
     Redirect::to(&format!("{path}{sep}{query}{fragment}")).into_response()
 }
 
-/// Percent-encodes a query value.
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
-}
+/// Percent-encodes a query value (or a path segment).
+pub use crate::connectors::authorization::encode;
 
 /// A JSON value as display text (`""` for null).
 pub fn text(value: &Value) -> String {
